@@ -1,0 +1,15 @@
+using System.CommandLine;
+using FastInfer.Cli.Commands;
+
+namespace FastInfer.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("fastinfer: run Llama, Mistral and Mixtral models on the CPU.");
+        foreach (var command in CommandCatalog.All())
+            root.Subcommands.Add(command);
+        return root.Parse(args).Invoke();
+    }
+}

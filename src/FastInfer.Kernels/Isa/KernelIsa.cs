@@ -1,0 +1,56 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Isa;
+
+/// <summary>
+/// Chooses the kernel path once at start-up: the widest the CPU supports, lowered by
+/// <c>FASTINFER_ISA=avx512|avx2|v128|scalar</c> so that every path can be run and tested on one machine.
+/// </summary>
+public static class KernelIsa
+{
+    public const string EnvironmentVariable = "FASTINFER_ISA";
+
+    /// <summary>The widest path this CPU runs.</summary>
+    public static IsaPath Hardware { get; } = DetectHardware();
+
+    /// <summary>The path kernels use when a caller does not name one.</summary>
+    public static IsaPath Active { get; private set; } = FromEnvironment();
+
+    /// <summary>Every path this machine can run, lowest first (for tests that cover each path).</summary>
+    public static IReadOnlyList<IsaPath> Available { get; } =
+        Enum.GetValues<IsaPath>().Where(p => p <= Hardware).ToArray();
+
+    /// <summary>Selects a path for the whole process (the CLI's --isa); clamped to what the hardware runs.</summary>
+    public static void Select(IsaPath path) => Active = path <= Hardware ? path : Hardware;
+
+    /// <summary>Parses avx512|avx2|v128|scalar (case-insensitive).</summary>
+    public static IsaPath Parse(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "avx512" or "avx-512" or "v512" => IsaPath.Avx512,
+        "avx2" or "v256" => IsaPath.Avx2,
+        "v128" or "sse" or "neon" => IsaPath.V128,
+        "scalar" => IsaPath.Scalar,
+        _ => throw new ArgumentException($"unknown kernel path '{text}': expected avx512, avx2, v128 or scalar"),
+    };
+
+    private static IsaPath FromEnvironment()
+    {
+        var requested = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(requested))
+            return Hardware;
+        var path = Parse(requested);
+        return path <= Hardware ? path : Hardware;
+    }
+
+    private static IsaPath DetectHardware()
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512F.VL.IsSupported)
+            return IsaPath.Avx512;
+        if (Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported)
+            return IsaPath.Avx2;
+        if (Vector128.IsHardwareAccelerated)
+            return IsaPath.V128;
+        return IsaPath.Scalar;
+    }
+}
