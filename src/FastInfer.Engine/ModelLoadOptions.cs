@@ -1,0 +1,19 @@
+namespace FastInfer.Engine;
+
+/// <summary>How <see cref="LlamaModel.Load"/> opens a model.</summary>
+public sealed record ModelLoadOptions
+{
+    /// <summary>Compute threads; defaults to every core the process may use.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Longest context a session may hold. Defaults to the model's trained context, capped at
+    /// <see cref="DefaultContextCap"/> tokens so a 32k-context model does not reserve gigabytes of KV cache up front.
+    /// </summary>
+    public int? ContextLength { get; init; }
+
+    /// <summary>Tokenizer file for formats that do not embed one (llama2.c checkpoints): tokenizer.bin, tokenizer.model.</summary>
+    public string? TokenizerPath { get; init; }
+
+    public const int DefaultContextCap = 4096;
+}
