@@ -121,6 +121,7 @@ public sealed class Llama2cCheckpoint : ITensorSource
             ContextLength = contextOverride ?? seqLen,
             RmsEpsilon = 1e-5f,
             RopeTheta = 10000f,
+            RopeDimensions = headSize,
             RopeLayout = RopeLayout.Interleaved,
         };
         config.Validate();
