@@ -11,59 +11,45 @@ namespace FastInfer.Engine.Synthesis;
 public sealed record SyntheticModelShape
 {
     public string Name { get; init; } = "custom";
-    public int EmbeddingLength { get; init; }
-    public int FeedForwardLength { get; init; }
-    public int BlockCount { get; init; }
-    public int HeadCount { get; init; }
-    public int KvHeadCount { get; init; }
-    public int VocabularySize { get; init; }
-    public int ContextLength { get; init; }
-    public float RopeTheta { get; init; } = 10000f;
-    public float RmsEpsilon { get; init; } = 1e-5f;
-    /// <summary>Experts per layer; 0 for a dense feed-forward.</summary>
-    public int ExpertCount { get; init; }
-    public int ExpertUsedCount { get; init; }
-    public int SlidingWindow { get; init; }
 
-    public int HeadDimension => EmbeddingLength / HeadCount;
-    public int KvDimension => KvHeadCount * HeadDimension;
-    public bool IsMixtureOfExperts => ExpertCount > 0;
+    /// <summary>The hyperparameters; the rotary dimensions are always the whole head here.</summary>
+    public LlamaConfig Config { get; init; } = new();
 
-    public static SyntheticModelShape Stories15M { get; } = new()
+    public static SyntheticModelShape Stories15M { get; } = Preset("stories15M", new LlamaConfig
     {
-        Name = "stories15M", EmbeddingLength = 288, FeedForwardLength = 768, BlockCount = 6, HeadCount = 6, KvHeadCount = 6,
+        EmbeddingLength = 288, FeedForwardLength = 768, BlockCount = 6, HeadCount = 6, KvHeadCount = 6,
         VocabularySize = 32000, ContextLength = 256,
-    };
+    });
 
-    public static SyntheticModelShape Stories110M { get; } = new()
+    public static SyntheticModelShape Stories110M { get; } = Preset("stories110M", new LlamaConfig
     {
-        Name = "stories110M", EmbeddingLength = 768, FeedForwardLength = 2048, BlockCount = 12, HeadCount = 12, KvHeadCount = 12,
+        EmbeddingLength = 768, FeedForwardLength = 2048, BlockCount = 12, HeadCount = 12, KvHeadCount = 12,
         VocabularySize = 32000, ContextLength = 1024,
-    };
+    });
 
-    public static SyntheticModelShape TinyLlama1_1B { get; } = new()
+    public static SyntheticModelShape TinyLlama1_1B { get; } = Preset("tinyllama-1.1b", new LlamaConfig
     {
-        Name = "tinyllama-1.1b", EmbeddingLength = 2048, FeedForwardLength = 5632, BlockCount = 22, HeadCount = 32, KvHeadCount = 4,
+        EmbeddingLength = 2048, FeedForwardLength = 5632, BlockCount = 22, HeadCount = 32, KvHeadCount = 4,
         VocabularySize = 32000, ContextLength = 2048, RopeTheta = 10000f,
-    };
+    });
 
-    public static SyntheticModelShape Mistral7B { get; } = new()
+    public static SyntheticModelShape Mistral7B { get; } = Preset("mistral-7b", new LlamaConfig
     {
-        Name = "mistral-7b", EmbeddingLength = 4096, FeedForwardLength = 14336, BlockCount = 32, HeadCount = 32, KvHeadCount = 8,
+        EmbeddingLength = 4096, FeedForwardLength = 14336, BlockCount = 32, HeadCount = 32, KvHeadCount = 8,
         VocabularySize = 32000, ContextLength = 32768, RopeTheta = 1e6f, SlidingWindow = 4096,
-    };
+    });
 
-    public static SyntheticModelShape Mixtral8x7B { get; } = new()
+    public static SyntheticModelShape Mixtral8x7B { get; } = Preset("mixtral-8x7b", new LlamaConfig
     {
-        Name = "mixtral-8x7b", EmbeddingLength = 4096, FeedForwardLength = 14336, BlockCount = 32, HeadCount = 32, KvHeadCount = 8,
+        EmbeddingLength = 4096, FeedForwardLength = 14336, BlockCount = 32, HeadCount = 32, KvHeadCount = 8,
         VocabularySize = 32000, ContextLength = 32768, RopeTheta = 1e6f, ExpertCount = 8, ExpertUsedCount = 2,
-    };
+    });
 
-    public static SyntheticModelShape MixtralMini { get; } = new()
+    public static SyntheticModelShape MixtralMini { get; } = Preset("mixtral-mini", new LlamaConfig
     {
-        Name = "mixtral-mini", EmbeddingLength = 256, FeedForwardLength = 512, BlockCount = 4, HeadCount = 8, KvHeadCount = 4,
+        EmbeddingLength = 256, FeedForwardLength = 512, BlockCount = 4, HeadCount = 8, KvHeadCount = 4,
         VocabularySize = 512, ContextLength = 512, RopeTheta = 1e6f, ExpertCount = 8, ExpertUsedCount = 2,
-    };
+    });
 
     public static IReadOnlyList<SyntheticModelShape> Presets { get; } =
         [Stories15M, Stories110M, TinyLlama1_1B, Mistral7B, Mixtral8x7B, MixtralMini];
@@ -79,7 +65,7 @@ public sealed record SyntheticModelShape
         if (!text.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             throw new FormatException($"unknown model shape '{text}'; use one of {string.Join(", ", Presets.Select(p => p.Name))} or custom:dim=..,ffn=..,layers=..,heads=..,kv=..,vocab=..,ctx=..");
 
-        var shape = new SyntheticModelShape();
+        var config = new LlamaConfig();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var part in text[prefix.Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -87,27 +73,26 @@ public sealed record SyntheticModelShape
             if (kv.Length != 2 || !seen.Add(kv[0]))
                 throw new FormatException($"custom shape: '{part}' is not a new key=value pair");
             string key = kv[0].ToLowerInvariant(), value = kv[1];
-            shape = key switch
+            config = key switch
             {
-                "dim" => shape with { EmbeddingLength = Int(key, value) },
-                "ffn" => shape with { FeedForwardLength = Int(key, value) },
-                "layers" => shape with { BlockCount = Int(key, value) },
-                "heads" => shape with { HeadCount = Int(key, value) },
-                "kv" => shape with { KvHeadCount = Int(key, value) },
-                "vocab" => shape with { VocabularySize = Int(key, value) },
-                "ctx" => shape with { ContextLength = Int(key, value) },
-                "experts" => shape with { ExpertCount = Int(key, value) },
-                "top" => shape with { ExpertUsedCount = Int(key, value) },
-                "window" => shape with { SlidingWindow = Int(key, value) },
-                "theta" => shape with { RopeTheta = Float(key, value) },
-                "eps" => shape with { RmsEpsilon = Float(key, value) },
+                "dim" => config with { EmbeddingLength = Int(key, value) },
+                "ffn" => config with { FeedForwardLength = Int(key, value) },
+                "layers" => config with { BlockCount = Int(key, value) },
+                "heads" => config with { HeadCount = Int(key, value) },
+                "kv" => config with { KvHeadCount = Int(key, value) },
+                "vocab" => config with { VocabularySize = Int(key, value) },
+                "ctx" => config with { ContextLength = Int(key, value) },
+                "experts" => config with { ExpertCount = Int(key, value) },
+                "top" => config with { ExpertUsedCount = Int(key, value) },
+                "window" => config with { SlidingWindow = Int(key, value) },
+                "theta" => config with { RopeTheta = Float(key, value) },
+                "eps" => config with { RmsEpsilon = Float(key, value) },
                 _ => throw new FormatException($"custom shape: unknown key '{kv[0]}'"),
             };
         }
         if (!seen.Contains("kv"))
-            shape = shape with { KvHeadCount = shape.HeadCount };
-        shape.ToConfig();
-        return shape;
+            config = config with { KvHeadCount = config.HeadCount };
+        return Preset("custom", config);
     }
 
     private static int Int(string key, string value) =>
@@ -116,29 +101,17 @@ public sealed record SyntheticModelShape
     private static float Float(string key, string value) =>
         float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v : throw new FormatException($"custom shape: {key}={value} is not a number");
 
-    /// <summary>The hyperparameters as the engine sees them; throws a FormatException when inconsistent.</summary>
-    public LlamaConfig ToConfig()
+    /// <summary>A validated shape; RoPE covers the whole head and pairs adjacent elements, as llama.cpp's Llama files do.</summary>
+    private static SyntheticModelShape Preset(string name, LlamaConfig config)
     {
-        var config = new LlamaConfig
+        config = config with
         {
             Architecture = "llama",
-            EmbeddingLength = EmbeddingLength,
-            FeedForwardLength = FeedForwardLength,
-            BlockCount = BlockCount,
-            HeadCount = HeadCount,
-            KvHeadCount = KvHeadCount,
-            VocabularySize = VocabularySize,
-            ContextLength = ContextLength,
-            RmsEpsilon = RmsEpsilon,
-            RopeTheta = RopeTheta,
-            RopeDimensions = HeadCount > 0 ? EmbeddingLength / HeadCount : 0,
             RopeLayout = RopeLayout.Interleaved,
-            ExpertCount = ExpertCount,
-            ExpertUsedCount = ExpertUsedCount,
-            SlidingWindow = SlidingWindow,
+            RopeDimensions = config.HeadCount > 0 ? config.EmbeddingLength / config.HeadCount : 0,
         };
         config.Validate();
-        return config;
+        return new SyntheticModelShape { Name = name, Config = config };
     }
 
     /// <summary>Number of weights, counting the separate output matrix (as llama.cpp's parameter count does).</summary>
@@ -146,11 +119,11 @@ public sealed record SyntheticModelShape
     {
         get
         {
-            long dim = EmbeddingLength, ffn = FeedForwardLength;
-            long attention = dim * dim * 2 + dim * KvDimension * 2;
-            long feedForward = IsMixtureOfExperts ? ExpertCount * 3 * dim * ffn + dim * ExpertCount : 3 * dim * ffn;
+            long dim = Config.EmbeddingLength, ffn = Config.FeedForwardLength;
+            long attention = dim * dim * 2 + dim * Config.KvDimension * 2;
+            long feedForward = Config.IsMixtureOfExperts ? Config.ExpertCount * (3 * dim * ffn + dim) : 3 * dim * ffn;
             long perLayer = attention + feedForward + 2 * dim;
-            return 2 * VocabularySize * dim + BlockCount * perLayer + dim;
+            return 2 * Config.VocabularySize * dim + Config.BlockCount * perLayer + dim;
         }
     }
 }

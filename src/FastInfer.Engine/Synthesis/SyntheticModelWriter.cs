@@ -21,60 +21,61 @@ public static class SyntheticModelWriter
     /// <summary>The writer with every key and (lazily generated) tensor added, for writing to any stream.</summary>
     public static GgufWriter CreateWriter(SyntheticModelShape shape, GgmlType type, int seed, ModelVocabulary? vocabulary = null)
     {
-        var config = shape.ToConfig();
+        var config = shape.Config;
+        config.Validate();
         if (!Quantizer.CanQuantizeTo(type))
             throw new NotSupportedException($"synthetic models cannot be written as {type}");
-        vocabulary ??= ModelVocabulary.Synthetic(shape.VocabularySize);
-        if (vocabulary.Count != shape.VocabularySize)
-            throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the shape needs {shape.VocabularySize}");
+        vocabulary ??= ModelVocabulary.Synthetic(config.VocabularySize);
+        if (vocabulary.Count != config.VocabularySize)
+            throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the shape needs {config.VocabularySize}");
 
         var writer = new GgufWriter();
         const string arch = "llama";
         writer.SetMetadata("general.architecture", GgufValue.Of(arch))
             .SetMetadata("general.name", GgufValue.Of($"synthetic {shape.Name} (seed {seed})"))
             .SetMetadata("general.file_type", GgufValue.Of(FileType(type)))
-            .SetMetadata($"{arch}.vocab_size", GgufValue.Of((uint)shape.VocabularySize))
-            .SetMetadata($"{arch}.context_length", GgufValue.Of((uint)shape.ContextLength))
-            .SetMetadata($"{arch}.embedding_length", GgufValue.Of((uint)shape.EmbeddingLength))
-            .SetMetadata($"{arch}.block_count", GgufValue.Of((uint)shape.BlockCount))
-            .SetMetadata($"{arch}.feed_forward_length", GgufValue.Of((uint)shape.FeedForwardLength))
+            .SetMetadata($"{arch}.vocab_size", GgufValue.Of((uint)config.VocabularySize))
+            .SetMetadata($"{arch}.context_length", GgufValue.Of((uint)config.ContextLength))
+            .SetMetadata($"{arch}.embedding_length", GgufValue.Of((uint)config.EmbeddingLength))
+            .SetMetadata($"{arch}.block_count", GgufValue.Of((uint)config.BlockCount))
+            .SetMetadata($"{arch}.feed_forward_length", GgufValue.Of((uint)config.FeedForwardLength))
             .SetMetadata($"{arch}.rope.dimension_count", GgufValue.Of((uint)config.RotaryDimensions))
-            .SetMetadata($"{arch}.attention.head_count", GgufValue.Of((uint)shape.HeadCount))
-            .SetMetadata($"{arch}.attention.head_count_kv", GgufValue.Of((uint)shape.KvHeadCount))
-            .SetMetadata($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(shape.RmsEpsilon))
-            .SetMetadata($"{arch}.rope.freq_base", GgufValue.Of(shape.RopeTheta));
-        if (shape.IsMixtureOfExperts)
+            .SetMetadata($"{arch}.attention.head_count", GgufValue.Of((uint)config.HeadCount))
+            .SetMetadata($"{arch}.attention.head_count_kv", GgufValue.Of((uint)config.KvHeadCount))
+            .SetMetadata($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(config.RmsEpsilon))
+            .SetMetadata($"{arch}.rope.freq_base", GgufValue.Of(config.RopeTheta));
+        if (config.IsMixtureOfExperts)
         {
-            writer.SetMetadata($"{arch}.expert_count", GgufValue.Of((uint)shape.ExpertCount))
-                .SetMetadata($"{arch}.expert_used_count", GgufValue.Of((uint)shape.ExpertUsedCount));
+            writer.SetMetadata($"{arch}.expert_count", GgufValue.Of((uint)config.ExpertCount))
+                .SetMetadata($"{arch}.expert_used_count", GgufValue.Of((uint)config.ExpertUsedCount));
         }
-        if (shape.SlidingWindow > 0)
-            writer.SetMetadata($"{arch}.attention.sliding_window", GgufValue.Of((uint)shape.SlidingWindow));
+        if (config.SlidingWindow > 0)
+            writer.SetMetadata($"{arch}.attention.sliding_window", GgufValue.Of((uint)config.SlidingWindow));
         vocabulary.WriteTo(writer);
 
-        long dim = shape.EmbeddingLength, ffn = shape.FeedForwardLength, vocab = shape.VocabularySize;
+        long dim = config.EmbeddingLength, ffn = config.FeedForwardLength, vocab = config.VocabularySize;
         void Weight(string name, params long[] dims) =>
             writer.AddTensor(name, StorageType(type, dims[0]), dims, Random(seed, name, 0f, WeightStd));
         void Norm(string name, long length) =>
             writer.AddTensor(name, GgmlType.F32, [length], Random(seed, name, 1f, NormNoiseStd));
 
         Weight("token_embd.weight", dim, vocab);
-        for (int l = 0; l < shape.BlockCount; l++)
+        for (int l = 0; l < config.BlockCount; l++)
         {
             string blk = $"blk.{l}.";
             Norm(blk + "attn_norm.weight", dim);
             Weight(blk + "attn_q.weight", dim, dim);
-            Weight(blk + "attn_k.weight", dim, shape.KvDimension);
-            Weight(blk + "attn_v.weight", dim, shape.KvDimension);
+            Weight(blk + "attn_k.weight", dim, config.KvDimension);
+            Weight(blk + "attn_v.weight", dim, config.KvDimension);
             Weight(blk + "attn_output.weight", dim, dim);
             Norm(blk + "ffn_norm.weight", dim);
-            if (shape.IsMixtureOfExperts)
+            if (config.IsMixtureOfExperts)
             {
                 // The router stays F32 (llama.cpp keeps it unquantized); experts are merged 3-D tensors, expert outermost.
-                writer.AddTensor(blk + "ffn_gate_inp.weight", GgmlType.F32, [dim, shape.ExpertCount], Random(seed, blk + "ffn_gate_inp.weight", 0f, WeightStd));
-                Weight(blk + "ffn_gate_exps.weight", dim, ffn, shape.ExpertCount);
-                Weight(blk + "ffn_down_exps.weight", ffn, dim, shape.ExpertCount);
-                Weight(blk + "ffn_up_exps.weight", dim, ffn, shape.ExpertCount);
+                writer.AddTensor(blk + "ffn_gate_inp.weight", GgmlType.F32, [dim, config.ExpertCount], Random(seed, blk + "ffn_gate_inp.weight", 0f, WeightStd));
+                Weight(blk + "ffn_gate_exps.weight", dim, ffn, config.ExpertCount);
+                Weight(blk + "ffn_down_exps.weight", ffn, dim, config.ExpertCount);
+                Weight(blk + "ffn_up_exps.weight", dim, ffn, config.ExpertCount);
             }
             else
             {

@@ -15,27 +15,27 @@ public class SyntheticModelTests
     public void PresetsHaveTheRealModelsShapes()
     {
         var tiny = SyntheticModelShape.Parse("tinyllama-1.1b");
-        Assert.Equal((2048, 5632, 22, 32, 4, 32000, 2048), (tiny.EmbeddingLength, tiny.FeedForwardLength, tiny.BlockCount, tiny.HeadCount, tiny.KvHeadCount, tiny.VocabularySize, tiny.ContextLength));
+        Assert.Equal((2048, 5632, 22, 32, 4, 32000, 2048), (tiny.Config.EmbeddingLength, tiny.Config.FeedForwardLength, tiny.Config.BlockCount, tiny.Config.HeadCount, tiny.Config.KvHeadCount, tiny.Config.VocabularySize, tiny.Config.ContextLength));
         var mistral = SyntheticModelShape.Parse("Mistral-7B");
-        Assert.Equal((4096, 14336, 32, 8, 32768, 1e6f, 4096), (mistral.EmbeddingLength, mistral.FeedForwardLength, mistral.BlockCount, mistral.KvHeadCount, mistral.ContextLength, mistral.RopeTheta, mistral.SlidingWindow));
+        Assert.Equal((4096, 14336, 32, 8, 32768, 1e6f, 4096), (mistral.Config.EmbeddingLength, mistral.Config.FeedForwardLength, mistral.Config.BlockCount, mistral.Config.KvHeadCount, mistral.Config.ContextLength, mistral.Config.RopeTheta, mistral.Config.SlidingWindow));
         var mixtral = SyntheticModelShape.Parse("mixtral-8x7b");
-        Assert.Equal((8, 2), (mixtral.ExpertCount, mixtral.ExpertUsedCount));
-        Assert.Equal((288, 768, 6, 6, 256), (SyntheticModelShape.Stories15M.EmbeddingLength, SyntheticModelShape.Stories15M.FeedForwardLength,
-            SyntheticModelShape.Stories15M.BlockCount, SyntheticModelShape.Stories15M.KvHeadCount, SyntheticModelShape.Stories15M.ContextLength));
-        Assert.Equal((768, 2048, 12, 1024), (SyntheticModelShape.Stories110M.EmbeddingLength, SyntheticModelShape.Stories110M.FeedForwardLength,
-            SyntheticModelShape.Stories110M.BlockCount, SyntheticModelShape.Stories110M.ContextLength));
+        Assert.Equal((8, 2), (mixtral.Config.ExpertCount, mixtral.Config.ExpertUsedCount));
+        Assert.Equal((288, 768, 6, 6, 256), (SyntheticModelShape.Stories15M.Config.EmbeddingLength, SyntheticModelShape.Stories15M.Config.FeedForwardLength,
+            SyntheticModelShape.Stories15M.Config.BlockCount, SyntheticModelShape.Stories15M.Config.KvHeadCount, SyntheticModelShape.Stories15M.Config.ContextLength));
+        Assert.Equal((768, 2048, 12, 1024), (SyntheticModelShape.Stories110M.Config.EmbeddingLength, SyntheticModelShape.Stories110M.Config.FeedForwardLength,
+            SyntheticModelShape.Stories110M.Config.BlockCount, SyntheticModelShape.Stories110M.Config.ContextLength));
         // TinyLlama's published parameter count is 1.1B (1,100,048,384).
         Assert.Equal(1_100_048_384L, tiny.ParameterCount);
         foreach (var preset in SyntheticModelShape.Presets)
-            preset.ToConfig();
+            preset.Config.Validate();
     }
 
     [Fact]
     public void CustomShapesParseAndBadOnesAreRejected()
     {
         var shape = SyntheticModelShape.Parse("custom:dim=128,ffn=256,layers=3,heads=8,vocab=400,ctx=32,experts=4,top=2,theta=500000,window=16");
-        Assert.Equal((128, 256, 3, 8, 8, 400, 32), (shape.EmbeddingLength, shape.FeedForwardLength, shape.BlockCount, shape.HeadCount, shape.KvHeadCount, shape.VocabularySize, shape.ContextLength));
-        Assert.Equal((4, 2, 500000f, 16), (shape.ExpertCount, shape.ExpertUsedCount, shape.RopeTheta, shape.SlidingWindow));
+        Assert.Equal((128, 256, 3, 8, 8, 400, 32), (shape.Config.EmbeddingLength, shape.Config.FeedForwardLength, shape.Config.BlockCount, shape.Config.HeadCount, shape.Config.KvHeadCount, shape.Config.VocabularySize, shape.Config.ContextLength));
+        Assert.Equal((4, 2, 500000f, 16), (shape.Config.ExpertCount, shape.Config.ExpertUsedCount, shape.Config.RopeTheta, shape.Config.SlidingWindow));
         Assert.Throws<FormatException>(() => SyntheticModelShape.Parse("llama-9000"));
         Assert.Throws<FormatException>(() => SyntheticModelShape.Parse("custom:dim=64,ffn=x"));
         Assert.Throws<FormatException>(() => SyntheticModelShape.Parse("custom:dim=64,depth=3"));
@@ -68,7 +68,7 @@ public class SyntheticModelTests
         SyntheticModelWriter.Write(Tiny, type, seed: 7, temp.Path);
         using var file = GgufFile.Open(temp.Path);
 
-        Assert.Equal(Tiny.ToConfig(), LlamaConfigReader.FromGguf(file));
+        Assert.Equal(Tiny.Config, LlamaConfigReader.FromGguf(file));
         Assert.Equal(Tiny.ParameterCount, file.Tensors.Sum(t => t.ElementCount));
         Assert.Equal(3 + 2 * 9, file.Tensors.Count);
         Assert.Equal(type, file.Get("blk.1.attn_q.weight").Type);
