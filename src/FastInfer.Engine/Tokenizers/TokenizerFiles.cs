@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using FastInfer.Engine.Tokenizers.ByteLevel;
 using FastInfer.Engine.Tokenizers.SentencePiece;
 
@@ -68,14 +69,40 @@ public static class TokenizerFiles
         return true;
     }
 
+    /// <summary>
+    /// The header is a small positive int and the first records are whole, with finite scores and printable UTF-8
+    /// pieces; a llama2.c checkpoint (seven int32 hyperparameters, then floats) fails the piece test at once.
+    /// </summary>
     private static bool LooksLikeLlama2c(ReadOnlySpan<byte> file)
     {
-        if (file.Length < 12)
+        if (file.Length < 4)
             return false;
         int maxLength = BinaryPrimitives.ReadInt32LittleEndian(file);
-        float firstScore = BinaryPrimitives.ReadSingleLittleEndian(file[4..]);
-        int firstLength = BinaryPrimitives.ReadInt32LittleEndian(file[8..]);
-        return maxLength is > 0 and <= Llama2cTokenizerFile.MaxPieceBytes && float.IsFinite(firstScore)
-            && firstLength >= 0 && firstLength <= maxLength;
+        if (maxLength is <= 0 or > Llama2cTokenizerFile.MaxPieceBytes)
+            return false;
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        int offset = 4;
+        for (int record = 0; record < 3; record++)
+        {
+            if (file.Length - offset < 8)
+                return false;
+            float score = BinaryPrimitives.ReadSingleLittleEndian(file[offset..]);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(file[(offset + 4)..]);
+            offset += 8;
+            if (!float.IsFinite(score) || length < 0 || length > maxLength || length > file.Length - offset)
+                return false;
+            try
+            {
+                // Control characters other than the newlines around "<s>" never occur in a piece's text.
+                if (utf8.GetString(file.Slice(offset, length)).Any(c => char.IsControl(c) && c != '\n'))
+                    return false;
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+            offset += length;
+        }
+        return true;
     }
 }

@@ -15,10 +15,17 @@ public static class Llama2cTokenizerFile
     /// <summary>Longest piece a file may declare; real files use 27 or fewer bytes.</summary>
     public const int MaxPieceBytes = 1 << 16;
 
-    public static SentencePieceBpeTokenizer Load(string path) => new(ReadVocabulary(File.ReadAllBytes(path)));
+    /// <summary>
+    /// The file holds no token count, so a file cut at a record boundary looks complete; pass the checkpoint's
+    /// <paramref name="vocabularySize"/> (as llama2.c does) to read exactly that many tokens and catch it.
+    /// </summary>
+    public static SentencePieceBpeTokenizer Load(string path, int? vocabularySize = null) =>
+        new(ReadVocabulary(File.ReadAllBytes(path), vocabularySize));
 
-    public static SentencePieceVocabulary ReadVocabulary(ReadOnlySpan<byte> file)
+    public static SentencePieceVocabulary ReadVocabulary(ReadOnlySpan<byte> file, int? vocabularySize = null)
     {
+        if (vocabularySize is < 3)
+            throw new ArgumentOutOfRangeException(nameof(vocabularySize), vocabularySize, "a vocabulary has at least unk, BOS and EOS");
         if (file.Length < 4)
             throw new TokenizerFormatException(Kind, "max_token_length", 0, $"the file has {file.Length} bytes, fewer than its 4-byte header");
         int maxLength = BinaryPrimitives.ReadInt32LittleEndian(file);
@@ -30,7 +37,7 @@ public static class Llama2cTokenizerFile
         var scores = new List<float>();
         var types = new List<int>();
         int offset = 4;
-        while (offset < file.Length)
+        while (vocabularySize is null ? offset < file.Length : tokens.Count < vocabularySize)
         {
             int index = tokens.Count;
             if (file.Length - offset < 8)
