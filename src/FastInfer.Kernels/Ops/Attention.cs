@@ -1,11 +1,14 @@
+using System.Runtime.InteropServices;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops.AttentionKernels;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Ops;
 
 /// <summary>
-/// Grouped-query attention of one query position over a KV cache, in one pass over K and V with an
-/// online (streaming) softmax: each head keeps its running max, normaliser and weighted value sum.
+/// Grouped-query attention over a KV cache in one pass over K and V with an online (streaming) softmax,
+/// for one query position (decode) or many (prefill, causal). The cache holds one row of
+/// kvHeadCount × headDim values per position, in F32 or F16. Work is spread over heads and queries.
 /// </summary>
 public static unsafe class Attention
 {
@@ -17,64 +20,85 @@ public static unsafe class Attention
     /// <param name="output">headCount × headDim values.</param>
     public static void Decode(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
         int first, int end, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool)
+        => Decode(query, keys, values, first, end, headCount, kvHeadCount, headDim, output, pool, KernelIsa.Active);
+
+    public static void Decode(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values,
+        int first, int end, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool, IsaPath path)
     {
-        if (headCount % kvHeadCount != 0)
-            throw new ArgumentException($"{headCount} query heads do not share {kvHeadCount} KV heads evenly");
-        int kvRow = kvHeadCount * headDim;
-        if (query.Length != headCount * headDim || output.Length != query.Length)
-            throw new ArgumentException("query or output size does not match the head shape");
-        if (first < 0 || end <= first || (long)end * kvRow > keys.Length || (long)end * kvRow > values.Length)
-            throw new ArgumentOutOfRangeException(nameof(end), $"positions [{first}, {end}) are outside the KV cache");
-        fixed (float* q = query)
-        fixed (float* k = keys)
-        fixed (float* v = values)
-        fixed (float* o = output)
-        {
-            var job = new Job
-            {
-                Q = q, K = k, V = v, O = o, First = first, End = end,
-                HeadDim = headDim, KvRow = kvRow, Group = headCount / kvHeadCount,
-                Scale = 1f / MathF.Sqrt(headDim), Path = KernelIsa.Active,
-            };
-            pool.For(headCount, ref job);
-        }
+        var shape = new AttentionShape(1, headCount, kvHeadCount, headDim, first, end, 0, query.Length, output.Length, keys.Length, values.Length);
+        Run<F32KvRow>(query, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), output, shape, pool, path);
     }
 
-    private struct Job : IRowJob
-    {
-        public float* Q, K, V, O;
-        public int First, End, HeadDim, KvRow, Group;
-        public float Scale;
-        public IsaPath Path;
+    /// <summary>Decode over a half-precision KV cache.</summary>
+    public static void Decode(ReadOnlySpan<float> query, ReadOnlySpan<Half> keys, ReadOnlySpan<Half> values,
+        int first, int end, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool)
+        => Decode(query, keys, values, first, end, headCount, kvHeadCount, headDim, output, pool, KernelIsa.Active);
 
-        public void Execute(int startHead, int endHead)
-        {
-            for (int h = startHead; h < endHead; h++)
-            {
-                var q = new ReadOnlySpan<float>(Q + h * HeadDim, HeadDim);
-                var o = new Span<float>(O + h * HeadDim, HeadDim);
-                o.Clear();
-                int kvOffset = h / Group * HeadDim;
-                float max = float.NegativeInfinity, sum = 0;
-                for (int t = First; t < End; t++)
-                {
-                    var k = new ReadOnlySpan<float>(K + (long)t * KvRow + kvOffset, HeadDim);
-                    float score = Dot.F32(q, k, Path) * Scale;
-                    var v = new ReadOnlySpan<float>(V + (long)t * KvRow + kvOffset, HeadDim);
-                    if (score > max)
-                    {
-                        // A new maximum rescales what has been accumulated so far.
-                        float correction = MathF.Exp(max - score);
-                        sum *= correction;
-                        VectorOps.Scale(o, correction);
-                        max = score;
-                    }
-                    float weight = MathF.Exp(score - max);
-                    sum += weight;
-                    VectorOps.AddScaled(o, v, weight);
-                }
-                VectorOps.Scale(o, 1f / sum);
-            }
-        }
+    public static void Decode(ReadOnlySpan<float> query, ReadOnlySpan<Half> keys, ReadOnlySpan<Half> values,
+        int first, int end, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool, IsaPath path)
+    {
+        var shape = new AttentionShape(1, headCount, kvHeadCount, headDim, first, end, 0, query.Length, output.Length, keys.Length, values.Length);
+        Run<F16KvRow>(query, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), output, shape, pool, path);
+    }
+
+    /// <summary>Decode over a half-precision KV cache stored as raw IEEE half bits.</summary>
+    public static void Decode(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
+        int first, int end, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool)
+        => Decode(query, MemoryMarshal.Cast<ushort, Half>(keys), MemoryMarshal.Cast<ushort, Half>(values),
+            first, end, headCount, kvHeadCount, headDim, output, pool, KernelIsa.Active);
+
+    /// <summary>
+    /// Causal attention of <paramref name="queryCount"/> consecutive query positions starting at
+    /// <paramref name="firstPosition"/>, whose keys and values are already in the cache: query i sees positions
+    /// [max(0, p − slidingWindow + 1), p] for p = firstPosition + i (slidingWindow 0: no window).
+    /// </summary>
+    /// <param name="queries">queryCount × headCount × headDim values, already rotated.</param>
+    /// <param name="output">laid out as <paramref name="queries"/>.</param>
+    public static void Prefill(ReadOnlySpan<float> queries, int queryCount, int firstPosition, ReadOnlySpan<float> keys,
+        ReadOnlySpan<float> values, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool,
+        int slidingWindow = 0)
+        => Prefill(queries, queryCount, firstPosition, keys, values, headCount, kvHeadCount, headDim, output, pool, slidingWindow, KernelIsa.Active);
+
+    public static void Prefill(ReadOnlySpan<float> queries, int queryCount, int firstPosition, ReadOnlySpan<float> keys,
+        ReadOnlySpan<float> values, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool,
+        int slidingWindow, IsaPath path)
+    {
+        var shape = PrefillShape(queries.Length, queryCount, firstPosition, keys.Length, values.Length, headCount, kvHeadCount, headDim, output.Length, slidingWindow);
+        Run<F32KvRow>(queries, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), output, shape, pool, path);
+    }
+
+    /// <summary>Prefill over a half-precision KV cache.</summary>
+    public static void Prefill(ReadOnlySpan<float> queries, int queryCount, int firstPosition, ReadOnlySpan<Half> keys,
+        ReadOnlySpan<Half> values, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool,
+        int slidingWindow = 0)
+        => Prefill(queries, queryCount, firstPosition, keys, values, headCount, kvHeadCount, headDim, output, pool, slidingWindow, KernelIsa.Active);
+
+    public static void Prefill(ReadOnlySpan<float> queries, int queryCount, int firstPosition, ReadOnlySpan<Half> keys,
+        ReadOnlySpan<Half> values, int headCount, int kvHeadCount, int headDim, Span<float> output, ComputePool pool,
+        int slidingWindow, IsaPath path)
+    {
+        var shape = PrefillShape(queries.Length, queryCount, firstPosition, keys.Length, values.Length, headCount, kvHeadCount, headDim, output.Length, slidingWindow);
+        Run<F16KvRow>(queries, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), output, shape, pool, path);
+    }
+
+    private static AttentionShape PrefillShape(int queryLength, int queryCount, int firstPosition, long keyElements, long valueElements,
+        int headCount, int kvHeadCount, int headDim, int outputLength, int slidingWindow)
+    {
+        if (firstPosition < 0)
+            throw new ArgumentOutOfRangeException(nameof(firstPosition), $"first query position {firstPosition} is negative");
+        return new AttentionShape(queryCount, headCount, kvHeadCount, headDim, 0, firstPosition + 1, slidingWindow,
+            queryLength, outputLength, keyElements, valueElements);
+    }
+
+    private static void Run<TKv>(ReadOnlySpan<float> query, ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, Span<float> output,
+        AttentionShape shape, ComputePool pool, IsaPath path) where TKv : IKvRow
+    {
+        if (query.Overlaps(output))
+            throw new ArgumentException("attention output must not overlap the queries: it is cleared before they are read");
+        fixed (float* q = query)
+        fixed (byte* k = keys)
+        fixed (byte* v = values)
+        fixed (float* o = output)
+            FusedAttentionJob<TKv>.Run(q, k, v, o, shape, path, pool);
     }
 }

@@ -1,62 +1,58 @@
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops.Elementwise;
+
 namespace FastInfer.Kernels.Ops;
 
-/// <summary>Small vector operations between the big kernels.</summary>
+/// <summary>Small vector operations between the big kernels. Each has an overload naming the <see cref="IsaPath"/>.</summary>
 public static class VectorOps
 {
     /// <summary>accumulator += x (the residual connection).</summary>
-    public static void Add(Span<float> accumulator, ReadOnlySpan<float> x)
+    public static void Add(Span<float> accumulator, ReadOnlySpan<float> x) => Add(accumulator, x, KernelIsa.Active);
+
+    public static void Add(Span<float> accumulator, ReadOnlySpan<float> x, IsaPath path)
     {
         if (accumulator.Length != x.Length)
             throw new ArgumentException($"add of {accumulator.Length} and {x.Length} values");
-        for (int i = 0; i < x.Length; i++)
-            accumulator[i] += x[i];
+        ElementwiseLoop.Binary<AddOperator>(accumulator, x, accumulator, path);
     }
 
-    /// <summary>accumulator += scale · x.</summary>
+    /// <summary>accumulator += scale · x (fused multiply-add).</summary>
     public static void AddScaled(Span<float> accumulator, ReadOnlySpan<float> x, float scale)
+        => AddScaled(accumulator, x, scale, KernelIsa.Active);
+
+    public static void AddScaled(Span<float> accumulator, ReadOnlySpan<float> x, float scale, IsaPath path)
     {
         if (accumulator.Length != x.Length)
             throw new ArgumentException($"add of {accumulator.Length} and {x.Length} values");
-        for (int i = 0; i < x.Length; i++)
-            accumulator[i] += scale * x[i];
+        ElementwiseLoop.TernaryScalar<MultiplyAddOperator>(accumulator, x, scale, accumulator, path);
     }
 
-    public static void Scale(Span<float> x, float scale)
-    {
-        for (int i = 0; i < x.Length; i++)
-            x[i] *= scale;
-    }
+    public static void Scale(Span<float> x, float scale) => Scale(x, scale, KernelIsa.Active);
+
+    public static void Scale(Span<float> x, float scale, IsaPath path)
+        => ElementwiseLoop.BinaryScalar<MultiplyOperator>(x, scale, x, path);
 
     /// <summary>In-place softmax, max-subtracted for stability.</summary>
-    public static void Softmax(Span<float> x)
+    public static void Softmax(Span<float> x) => Softmax(x, KernelIsa.Active);
+
+    public static void Softmax(Span<float> x, IsaPath path)
     {
         if (x.IsEmpty)
             return;
-        float max = float.NegativeInfinity;
-        foreach (var v in x)
-            max = MathF.Max(max, v);
-        float sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = MathF.Exp(x[i] - max);
-            sum += x[i];
-        }
-        float inv = 1f / sum;
-        for (int i = 0; i < x.Length; i++)
-            x[i] *= inv;
+        float max = ElementwiseLoop.Aggregate<IdentityOperator, MaxOperator>(x, path);
+        float sum = ElementwiseLoop.BinaryScalarAggregate<ExpShiftedOperator, AddOperator>(x, max, x, path);
+        ElementwiseLoop.BinaryScalar<MultiplyOperator>(x, 1f / sum, x, path);
     }
 
-    /// <summary>Index of the largest value; the first on ties (greedy decoding is then reproducible).</summary>
-    public static int ArgMax(ReadOnlySpan<float> x)
-    {
-        if (x.IsEmpty)
-            throw new ArgumentException("argmax of an empty vector");
-        int best = 0;
-        for (int i = 1; i < x.Length; i++)
-        {
-            if (x[i] > x[best])
-                best = i;
-        }
-        return best;
-    }
+    /// <summary>Index of the largest value; the first on ties (greedy decoding is then reproducible). NaNs are skipped.</summary>
+    public static int ArgMax(ReadOnlySpan<float> x) => ArgMax(x, KernelIsa.Active);
+
+    public static int ArgMax(ReadOnlySpan<float> x, IsaPath path) => Selection.ArgMax(x, path);
+
+    /// <summary>
+    /// The <paramref name="k"/> largest values, best first, ties broken by the lower index; NaNs are skipped.
+    /// Returns how many were written (min(k, non-NaN count)).
+    /// </summary>
+    public static int TopK(ReadOnlySpan<float> x, int k, Span<int> indices, Span<float> values)
+        => Selection.TopK(x, k, indices, values, KernelIsa.Active);
 }

@@ -1,38 +1,48 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 
 namespace FastInfer.Kernels.Threading;
 
 /// <summary>
 /// A persistent team of worker threads for the kernels. Work is split statically by output rows into
 /// one contiguous share per thread (never along a reduction), so results do not depend on the thread count.
-/// Workers spin briefly between calls (a token's ops follow each other within microseconds) and then
-/// block, so an idle model costs no CPU. The calling thread does share 0 itself.
+/// Workers spin briefly between calls (a token's ops follow each other within microseconds), yielding so an
+/// oversubscribed machine still makes progress, and then block, so an idle model costs no CPU. The calling
+/// thread does share 0 itself. A call allocates nothing: the job is a struct on the caller's stack.
 /// </summary>
-/// <remarks>One caller at a time: a pool belongs to one model session's forward pass.</remarks>
+/// <remarks>
+/// One caller at a time: a pool belongs to one model session's forward pass; a second concurrent or nested
+/// call is refused with <see cref="InvalidOperationException"/>. An exception in any share is rethrown to the
+/// caller (the lowest share's, with its original stack) after every share has finished.
+/// </remarks>
 public sealed unsafe class ComputePool : IDisposable
 {
-    private const int SpinIterationsBeforeBlocking = 50_000;
+    /// <summary>How long an idle worker keeps polling for the next call before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 1000; // 1 ms
 
     private readonly Thread[] _workers;
+    private readonly Exception?[] _failures;
     private readonly object _gate = new();
     private int _generation;
     private int _sleepers;
     private int _remaining;
-    private bool _disposed;
+    private int _busy;
+    private volatile bool _disposed;
 
     // The current job: a pointer to a struct on the caller's stack and the function that runs it.
-    // The caller waits for every share before returning, so the pointer stays valid throughout.
+    // The caller waits for every share before returning (or throwing), so the pointer stays valid throughout.
     private void* _job;
     private delegate*<void*, int, int, void> _invoke;
     private int _count;
     private int _grain;
-    private Exception? _failure;
 
     public ComputePool(int threadCount)
     {
         if (threadCount < 1)
             throw new ArgumentOutOfRangeException(nameof(threadCount), "a pool needs at least one thread");
         ThreadCount = threadCount;
+        _failures = new Exception?[threadCount];
         _workers = new Thread[threadCount - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
@@ -54,28 +64,49 @@ public sealed unsafe class ComputePool : IDisposable
     /// <summary>The default thread count: every core this process may use.</summary>
     public static int DefaultThreadCount => Environment.ProcessorCount;
 
+    /// <summary>Workers currently blocked waiting for work (for tests of the idle path).</summary>
+    internal int SleepingWorkers => Volatile.Read(ref _sleepers);
+
+    /// <summary>True while any worker thread is still running (false once <see cref="Dispose"/> has joined them).</summary>
+    internal bool AnyWorkerAlive => _workers.Any(w => w.IsAlive);
+
     /// <summary>
     /// Runs <paramref name="job"/> over [0, count), each thread on one contiguous share whose boundaries
     /// are multiples of <paramref name="grain"/> (so vector tiles are never split between threads).
     /// </summary>
     public void For<TJob>(int count, ref TJob job, int grain = 1) where TJob : struct, IRowJob
     {
+        if (grain < 1)
+            throw new ArgumentOutOfRangeException(nameof(grain), $"grain {grain} must be at least 1");
         if (count <= 0)
             return;
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int threads = ThreadCount;
-        if (threads == 1 || count <= grain)
+        if (ThreadCount == 1 || count <= grain)
         {
             job.Execute(0, count);
             return;
         }
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new InvalidOperationException("a compute pool runs one call at a time; it was called again before the last call returned");
+        try
+        {
+            Dispatch(count, ref job, grain);
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
 
+    private void Dispatch<TJob>(int count, ref TJob job, int grain) where TJob : struct, IRowJob
+    {
         _job = Unsafe.AsPointer(ref job);
         _invoke = &Invoke<TJob>;
         _count = count;
         _grain = grain;
-        _failure = null;
-        Volatile.Write(ref _remaining, threads - 1);
+        Volatile.Write(ref _remaining, ThreadCount - 1);
+        // Full fence, paired with the worker's Interlocked increment of _sleepers: either the worker sees the
+        // new generation before it waits, or we see it counted as a sleeper and pulse it.
         Interlocked.Increment(ref _generation);
         if (Volatile.Read(ref _sleepers) > 0)
         {
@@ -89,8 +120,19 @@ public sealed unsafe class ComputePool : IDisposable
         while (Volatile.Read(ref _remaining) != 0)
             spinner.SpinOnce(sleep1Threshold: -1);
         _job = null;
-        if (_failure != null)
-            throw new AggregateException("a kernel worker failed", _failure);
+        RethrowFailure();
+    }
+
+    private void RethrowFailure()
+    {
+        for (int share = 0; share < _failures.Length; share++)
+        {
+            var failure = _failures[share];
+            if (failure == null)
+                continue;
+            Array.Clear(_failures);
+            ExceptionDispatchInfo.Throw(failure);
+        }
     }
 
     private static void Invoke<TJob>(void* job, int start, int end) where TJob : struct, IRowJob
@@ -99,20 +141,27 @@ public sealed unsafe class ComputePool : IDisposable
     /// <summary>Share boundaries: equal counts of grains, the remainder spread over the first shares.</summary>
     public static (int Start, int End) ShareOf(int share, int shares, int count, int grain)
     {
-        int grains = (count + grain - 1) / grain;
+        int grains = (int)(((long)count + grain - 1) / grain);
         int perShare = grains / shares, extra = grains % shares;
-        int firstGrain = share * perShare + Math.Min(share, extra);
+        long firstGrain = (long)share * perShare + Math.Min(share, extra);
         int grainCount = perShare + (share < extra ? 1 : 0);
-        int start = Math.Min(count, firstGrain * grain);
-        int end = Math.Min(count, (firstGrain + grainCount) * grain);
+        int start = (int)Math.Min(count, firstGrain * grain);
+        int end = (int)Math.Min(count, (firstGrain + grainCount) * grain);
         return (start, end);
     }
 
     private void RunShare(int share)
     {
-        var (start, end) = ShareOf(share, ThreadCount, _count, _grain);
-        if (start < end)
-            _invoke(_job, start, end);
+        try
+        {
+            var (start, end) = ShareOf(share, ThreadCount, _count, _grain);
+            if (start < end)
+                _invoke(_job, start, end);
+        }
+        catch (Exception e)
+        {
+            _failures[share] = e;
+        }
     }
 
     private void WorkerLoop(int share)
@@ -120,38 +169,40 @@ public sealed unsafe class ComputePool : IDisposable
         int seen = 0;
         while (true)
         {
-            int spins = 0;
-            int generation;
-            while ((generation = Volatile.Read(ref _generation)) == seen && !_disposed)
-            {
-                if (++spins < SpinIterationsBeforeBlocking)
-                {
-                    Thread.SpinWait(8);
-                    continue;
-                }
-                lock (_gate)
-                {
-                    Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _generation) == seen && !_disposed)
-                        Monitor.Wait(_gate);
-                    Interlocked.Decrement(ref _sleepers);
-                }
-            }
+            int generation = WaitForWork(seen);
             if (_disposed)
                 return;
             seen = generation;
-            try
-            {
-                RunShare(share);
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
+            RunShare(share);
             Interlocked.Decrement(ref _remaining);
         }
     }
 
+    /// <summary>Polls (spinning, then yielding) for a new generation, and blocks once the spin budget is spent.</summary>
+    private int WaitForWork(int seen)
+    {
+        int generation;
+        long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+        var spinner = new SpinWait();
+        while ((generation = Volatile.Read(ref _generation)) == seen && !_disposed)
+        {
+            if (!spinner.NextSpinWillYield || Stopwatch.GetTimestamp() < deadline)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            lock (_gate)
+            {
+                Interlocked.Increment(ref _sleepers);
+                while (Volatile.Read(ref _generation) == seen && !_disposed)
+                    Monitor.Wait(_gate);
+                Interlocked.Decrement(ref _sleepers);
+            }
+        }
+        return generation;
+    }
+
+    /// <summary>Stops and joins the workers. Must not run concurrently with <see cref="For"/>.</summary>
     public void Dispose()
     {
         if (_disposed || ReferenceEquals(this, SingleThreaded))

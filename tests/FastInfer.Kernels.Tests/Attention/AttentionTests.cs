@@ -1,0 +1,148 @@
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Threading;
+using FastInfer.Kernels.Tests.Support;
+using KernelAttention = FastInfer.Kernels.Ops.Attention;
+
+namespace FastInfer.Kernels.Tests.Attention;
+
+public class AttentionTests
+{
+    public static TheoryData<IsaPath, int, int, int> DecodeCases
+    {
+        get
+        {
+            // (path, heads/kvHeads group, head size, cached positions): sizes cross the 64-position tile and vector tails.
+            var data = new TheoryData<IsaPath, int, int, int>();
+            foreach (var path in KernelIsa.Available)
+                foreach (var (group, headDim, positions) in new[] { (1, 16, 1), (2, 17, 65), (4, 64, 130), (1, 128, 64), (2, 8, 3) })
+                    data.Add(path, group, headDim, positions);
+            return data;
+        }
+    }
+
+    private static float[] AsFloats(Half[] h) => h.Select(v => (float)v).ToArray();
+
+    private static Half[] ToHalf(float[] x) => x.Select(v => (Half)v).ToArray();
+
+    [Theory, MemberData(nameof(DecodeCases))]
+    public void Decode_matches_two_pass_softmax(IsaPath path, int group, int headDim, int positions)
+    {
+        const int kvHeads = 2;
+        int heads = kvHeads * group;
+        var q = RandomData.Uniform(heads * headDim, 1, -2f, 2f);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 2, -2f, 2f);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 3);
+        int first = positions > 10 ? 5 : 0;
+        var expected = AttentionReference.Compute(q, 1, k, v, heads, kvHeads, headDim, _ => (first, positions));
+        var output = new float[q.Length];
+        KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, ComputePool.SingleThreaded, path);
+        Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, "decode");
+    }
+
+    [Theory, MemberData(nameof(DecodeCases))]
+    public void Decode_over_an_F16_cache_matches_the_widened_reference(IsaPath path, int group, int headDim, int positions)
+    {
+        const int kvHeads = 2;
+        int heads = kvHeads * group;
+        var q = RandomData.Uniform(heads * headDim, 4, -2f, 2f);
+        var k = ToHalf(RandomData.Uniform(positions * kvHeads * headDim, 5, -2f, 2f));
+        var v = ToHalf(RandomData.Uniform(positions * kvHeads * headDim, 6));
+        var expected = AttentionReference.Compute(q, 1, AsFloats(k), AsFloats(v), heads, kvHeads, headDim, _ => (0, positions));
+        var output = new float[q.Length];
+        KernelAttention.Decode(q, k, v, 0, positions, heads, kvHeads, headDim, output, ComputePool.SingleThreaded, path);
+        Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, "decode f16");
+    }
+
+    public static TheoryData<IsaPath, int, int> PrefillCases
+    {
+        get
+        {
+            var data = new TheoryData<IsaPath, int, int>();
+            foreach (var path in KernelIsa.Available)
+                foreach (int group in new[] { 1, 2, 4 })
+                    foreach (int window in new[] { 0, 7 })
+                        data.Add(path, group, window);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(PrefillCases))]
+    public void Prefill_is_causal_and_windowed_like_the_reference(IsaPath path, int group, int window)
+    {
+        const int kvHeads = 2, headDim = 24, firstPosition = 70, queryCount = 9;
+        int heads = kvHeads * group, positions = firstPosition + queryCount;
+        var q = RandomData.Uniform(queryCount * heads * headDim, 7, -2f, 2f);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 8, -2f, 2f);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 9);
+        (int, int) Span(int i)
+        {
+            int end = firstPosition + i + 1;
+            return (window > 0 ? Math.Max(0, end - window) : 0, end);
+        }
+        var expected = AttentionReference.Compute(q, queryCount, k, v, heads, kvHeads, headDim, Span);
+        var output = new float[q.Length];
+        KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, output, ComputePool.SingleThreaded, window, path);
+        Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, "prefill");
+
+        var halfOutput = new float[q.Length];
+        var kh = ToHalf(k);
+        var vh = ToHalf(v);
+        var halfExpected = AttentionReference.Compute(q, queryCount, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, Span);
+        KernelAttention.Prefill(q, queryCount, firstPosition, kh, vh, heads, kvHeads, headDim, halfOutput, ComputePool.SingleThreaded, window, path);
+        Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, "prefill f16");
+    }
+
+    [Fact]
+    public void Prefill_of_one_query_is_decode()
+    {
+        const int heads = 4, kvHeads = 2, headDim = 32, positions = 100;
+        var q = RandomData.Uniform(heads * headDim, 10);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 11);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 12);
+        var decoded = new float[q.Length];
+        var prefilled = new float[q.Length];
+        KernelAttention.Decode(q, k, v, 0, positions, heads, kvHeads, headDim, decoded, ComputePool.SingleThreaded);
+        KernelAttention.Prefill(q, 1, positions - 1, k, v, heads, kvHeads, headDim, prefilled, ComputePool.SingleThreaded);
+        Assert.Equal(decoded, prefilled);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Results_are_identical_for_one_two_and_three_threads(int group)
+    {
+        const int kvHeads = 3, headDim = 40, firstPosition = 50, queryCount = 13;
+        int heads = kvHeads * group, positions = firstPosition + queryCount;
+        var q = RandomData.Uniform(queryCount * heads * headDim, 13);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 14);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 15);
+        float[]? reference = null, referenceDecode = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var output = new float[q.Length];
+            KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, output, pool);
+            var decode = new float[heads * headDim];
+            KernelAttention.Decode(q.AsSpan(0, heads * headDim), k, v, 0, positions, heads, kvHeads, headDim, decode, pool);
+            reference ??= output;
+            referenceDecode ??= decode;
+            Assert.Equal(reference, output);
+            Assert.Equal(referenceDecode, decode);
+        }
+    }
+
+    [Fact]
+    public void Rejects_bad_shapes()
+    {
+        var pool = ComputePool.SingleThreaded;
+        var q = new float[8];
+        var kv = new float[4 * 8];
+        Assert.Throws<ArgumentException>(() => KernelAttention.Decode(q, kv, kv, 0, 4, 3, 2, 4, new float[8], pool));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelAttention.Decode(q, kv, kv, 0, 5, 2, 2, 4, new float[8], pool));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelAttention.Decode(q, kv, kv, 2, 2, 2, 2, 4, new float[8], pool));
+        Assert.Throws<ArgumentException>(() => KernelAttention.Decode(q, kv, kv, 0, 4, 2, 2, 4, new float[7], pool));
+        Assert.Throws<ArgumentException>(() => KernelAttention.Decode(q, kv, kv, 0, 4, 2, 2, 4, q, pool));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelAttention.Prefill(new float[16], 2, 3, kv, kv, 2, 2, 4, new float[16], pool));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelAttention.Prefill(q, 1, 0, kv, kv, 2, 2, 4, new float[8], pool, -1));
+    }
+}

@@ -1,0 +1,37 @@
+using FastInfer.Kernels.Isa;
+
+namespace FastInfer.Kernels.Tests.Support;
+
+/// <summary>
+/// Theory data over every kernel path this machine runs, so one test covers scalar, V128, AVX2 and AVX-512:
+/// <c>[Theory, MemberData(nameof(IsaPaths.All), MemberType = typeof(IsaPaths))]</c>.
+/// </summary>
+public static class IsaPaths
+{
+    /// <summary>Lengths that hit every vector body and tail: below, at and just past each width and its multiples.</summary>
+    public static readonly int[] OddLengths = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 255, 1000, 4099];
+
+    public static TheoryData<IsaPath> All
+    {
+        get
+        {
+            var data = new TheoryData<IsaPath>();
+            foreach (var path in KernelIsa.Available)
+                data.Add(path);
+            return data;
+        }
+    }
+
+    /// <summary>Every path crossed with <see cref="OddLengths"/>.</summary>
+    public static TheoryData<IsaPath, int> WithLengths
+    {
+        get
+        {
+            var data = new TheoryData<IsaPath, int>();
+            foreach (var path in KernelIsa.Available)
+                foreach (int n in OddLengths)
+                    data.Add(path, n);
+            return data;
+        }
+    }
+}
