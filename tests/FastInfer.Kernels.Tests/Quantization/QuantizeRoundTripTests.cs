@@ -13,6 +13,9 @@ public class QuantizeRoundTripTests
         { GgmlType.Q8_0, 1.0 / 127 * 0.5 + 1e-3 },
         // The largest magnitude maps to -8, so the opposite sign clips at +7: up to a whole step there.
         { GgmlType.Q4_0, 1.0 / 8 + 2e-3 },
+        // Range/15 per 32-element group, plus the 6-bit rounding of scale and min: under one step of the widest group.
+        { GgmlType.Q4_K, 2.0 / 15 },
+        { GgmlType.Q8_K, 1.0 / 127 * 0.5 + 1e-4 },
     };
 
     [Theory]
@@ -38,7 +41,7 @@ public class QuantizeRoundTripTests
     [Fact]
     public void AllZeroBlocksStayZero()
     {
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q8_K })
         {
             var bytes = new byte[GgmlTypeTraits.RowBytes(type, 256)];
             Quantizer.Quantize(type, new float[256], bytes);
