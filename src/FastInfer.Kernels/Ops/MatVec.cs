@@ -1,13 +1,19 @@
-using System.Runtime.InteropServices;
+using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Quantization;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Ops;
 
-/// <summary>y = W·x for one token (decode), rows split across the pool.</summary>
+/// <summary>
+/// y = W·x for one token (decode), rows split across the pool. Quantized weights run in integers: x is quantized
+/// once per call to 8-bit activation blocks (Q8_0 for the 32-element types, Q8_K for the K-quants) in a per-thread
+/// scratch buffer, then each row is an integer dot product. Float weights (F32/F16/BF16) widen to F32 and use FMA.
+/// </summary>
 public static unsafe class MatVec
 {
+    private const int RowGrain = 16;
+
     public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, ComputePool pool)
         => Multiply(w, x, y, pool, KernelIsa.Active);
 
@@ -17,17 +23,44 @@ public static unsafe class MatVec
             throw new ArgumentException($"input has {x.Length} values, weight has {w.Columns} columns");
         if (y.Length != w.Rows)
             throw new ArgumentException($"output has {y.Length} values, weight has {w.Rows} rows");
-        if (!GgmlTypeTraits.IsSupportedWeight(w.Type))
-            throw new NotSupportedException($"matrix-vector product for {w.Type} weights is not supported");
+        if (path > KernelIsa.Hardware)
+            throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            var job = new Job { W = w, X = px, Y = py, Path = path };
-            pool.For(w.Rows, ref job, grain: 16);
+            switch (w.Type)
+            {
+                case GgmlType.F32: RunFloat<BlockF32>(w, px, py, pool, path); break;
+                case GgmlType.F16: RunFloat<BlockF16>(w, px, py, pool, path); break;
+                case GgmlType.BF16: RunFloat<BlockBF16>(w, px, py, pool, path); break;
+                case GgmlType.Q8_0: RunInteger<BlockQ8_0, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q4_0: RunInteger<BlockQ4_0, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q4_K: RunInteger<BlockQ4_K, BlockQ8_K>(w, px, py, pool, path); break;
+                case GgmlType.Q5_K: RunInteger<BlockQ5_K, BlockQ8_K>(w, px, py, pool, path); break;
+                case GgmlType.Q6_K: RunInteger<BlockQ6_K, BlockQ8_K>(w, px, py, pool, path); break;
+                default: throw new NotSupportedException($"matrix-vector product for {w.Type} weights is not supported");
+            }
         }
     }
 
-    private struct Job : IRowJob
+    private static void RunFloat<T>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
+        where T : struct, IFloatBlock
+    {
+        var job = new FloatJob<T> { W = w, X = x, Y = y, Path = path };
+        pool.For(w.Rows, ref job, RowGrain);
+    }
+
+    private static void RunInteger<TW, TA>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
+        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
+    {
+        int blocks = w.Columns / TA.Elements;
+        byte* activation = ActivationScratch.Get(blocks * TA.Bytes);
+        Quantizer.Encode<TA>(x, activation, blocks * TA.Elements);
+        var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
+        pool.For(w.Rows, ref job, RowGrain);
+    }
+
+    private struct FloatJob<T> : IRowJob where T : struct, IFloatBlock
     {
         public WeightMatrix W;
         public float* X;
@@ -36,32 +69,26 @@ public static unsafe class MatVec
 
         public void Execute(int start, int end)
         {
-            var x = new ReadOnlySpan<float>(X, W.Columns);
             byte* rows = (byte*)W.Data;
-            if (W.Type == GgmlType.F32)
-            {
-                for (int r = start; r < end; r++)
-                    Y[r] = Dot.F32(new ReadOnlySpan<float>(rows + r * W.RowBytes, W.Columns), x, Path);
-                return;
-            }
-            // Other types: decode a row into a stack tile of floats, then a vector dot.
-            const int Tile = 256;
-            float* tile = stackalloc float[Tile];
             for (int r = start; r < end; r++)
-            {
-                byte* row = rows + r * W.RowBytes;
-                float sum = 0;
-                int block = GgmlTypeTraits.BlockSize(W.Type), blockBytes = GgmlTypeTraits.BlockBytes(W.Type);
-                int perTile = Math.Max(block, Tile / block * block);
-                for (int c = 0; c < W.Columns; c += perTile)
-                {
-                    int n = Math.Min(perTile, W.Columns - c);
-                    var src = new ReadOnlySpan<byte>(row + (long)c / block * blockBytes, (int)((long)n / block * blockBytes));
-                    Quantizer.Dequantize(W.Type, src, new Span<float>(tile, n));
-                    sum += Dot.F32(new ReadOnlySpan<float>(tile, n), x.Slice(c, n), Path);
-                }
-                Y[r] = sum;
-            }
+                Y[r] = RowDot.Float<T>(rows + r * W.RowBytes, X, W.Columns, Path);
+        }
+    }
+
+    private struct IntegerJob<TW, TA> : IRowJob
+        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
+    {
+        public WeightMatrix W;
+        public byte* A;
+        public float* Y;
+        public int Blocks;
+        public IsaPath Path;
+
+        public void Execute(int start, int end)
+        {
+            byte* rows = (byte*)W.Data;
+            for (int r = start; r < end; r++)
+                Y[r] = RowDot.Integer<TW, TA>(rows + r * W.RowBytes, A, Blocks, Path);
         }
     }
 }

@@ -1,16 +1,22 @@
-using System.Buffers.Binary;
+using FastInfer.Kernels.Blocks;
 
 namespace FastInfer.Kernels.Quantization;
 
 /// <summary>
 /// Converts F32 rows to the stored types FastInfer writes, and stored rows back to F32,
-/// following ggml's reference block layouts bit for bit.
+/// following ggml's reference block layouts bit for bit (the per-type rules live in <see cref="Blocks"/>).
 /// </summary>
-public static class Quantizer
+public static unsafe class Quantizer
 {
     /// <summary>Types <see cref="Quantize"/> can produce.</summary>
     public static bool CanQuantizeTo(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0
+            or GgmlType.Q4_K or GgmlType.Q8_K;
+
+    /// <summary>Types <see cref="Dequantize"/> can read.</summary>
+    public static bool CanDequantize(GgmlType type) =>
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0
+            or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
 
     /// <summary>Encodes <paramref name="source"/> (a whole number of blocks) into <paramref name="destination"/>.</summary>
     public static void Quantize(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)
@@ -18,30 +24,20 @@ public static class Quantizer
         long needed = GgmlTypeTraits.RowBytes(type, source.Length);
         if (destination.Length < needed)
             throw new ArgumentException($"destination holds {destination.Length} bytes, {type} needs {needed}");
-        switch (type)
+        fixed (float* s = source)
+        fixed (byte* d = destination)
         {
-            case GgmlType.F32:
-                for (int i = 0; i < source.Length; i++)
-                    BinaryPrimitives.WriteSingleLittleEndian(destination[(i * 4)..], source[i]);
-                break;
-            case GgmlType.F16:
-                for (int i = 0; i < source.Length; i++)
-                    BinaryPrimitives.WriteUInt16LittleEndian(destination[(i * 2)..], Fp16.FloatToHalf(source[i]));
-                break;
-            case GgmlType.BF16:
-                for (int i = 0; i < source.Length; i++)
-                    BinaryPrimitives.WriteUInt16LittleEndian(destination[(i * 2)..], Fp16.FloatToBFloat16(source[i]));
-                break;
-            case GgmlType.Q8_0:
-                for (int b = 0; b < source.Length / 32; b++)
-                    QuantizeQ8_0Block(source.Slice(b * 32, 32), destination.Slice(b * 34, 34));
-                break;
-            case GgmlType.Q4_0:
-                for (int b = 0; b < source.Length / 32; b++)
-                    QuantizeQ4_0Block(source.Slice(b * 32, 32), destination.Slice(b * 18, 18));
-                break;
-            default:
-                throw new NotSupportedException($"quantizing to {type} is not supported");
+            switch (type)
+            {
+                case GgmlType.F32: Encode<BlockF32>(s, d, source.Length); break;
+                case GgmlType.F16: Encode<BlockF16>(s, d, source.Length); break;
+                case GgmlType.BF16: Encode<BlockBF16>(s, d, source.Length); break;
+                case GgmlType.Q8_0: Encode<BlockQ8_0>(s, d, source.Length); break;
+                case GgmlType.Q4_0: Encode<BlockQ4_0>(s, d, source.Length); break;
+                case GgmlType.Q4_K: Encode<BlockQ4_K>(s, d, source.Length); break;
+                case GgmlType.Q8_K: Encode<BlockQ8_K>(s, d, source.Length); break;
+                default: throw new NotSupportedException($"quantizing to {type} is not supported");
+            }
         }
     }
 
@@ -51,78 +47,34 @@ public static class Quantizer
         long needed = GgmlTypeTraits.RowBytes(type, destination.Length);
         if (source.Length < needed)
             throw new ArgumentException($"source holds {source.Length} bytes, {destination.Length} {type} values need {needed}");
-        switch (type)
+        fixed (byte* s = source)
+        fixed (float* d = destination)
         {
-            case GgmlType.F32:
-                for (int i = 0; i < destination.Length; i++)
-                    destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source[(i * 4)..]);
-                break;
-            case GgmlType.F16:
-                for (int i = 0; i < destination.Length; i++)
-                    destination[i] = Fp16.HalfToFloat(BinaryPrimitives.ReadUInt16LittleEndian(source[(i * 2)..]));
-                break;
-            case GgmlType.BF16:
-                for (int i = 0; i < destination.Length; i++)
-                    destination[i] = Fp16.BFloat16ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(source[(i * 2)..]));
-                break;
-            case GgmlType.Q8_0:
-                for (int b = 0; b < destination.Length / 32; b++)
-                {
-                    var block = source.Slice(b * 34, 34);
-                    float d = Fp16.HalfToFloat(BinaryPrimitives.ReadUInt16LittleEndian(block));
-                    for (int j = 0; j < 32; j++)
-                        destination[b * 32 + j] = (sbyte)block[2 + j] * d;
-                }
-                break;
-            case GgmlType.Q4_0:
-                for (int b = 0; b < destination.Length / 32; b++)
-                {
-                    var block = source.Slice(b * 18, 18);
-                    float d = Fp16.HalfToFloat(BinaryPrimitives.ReadUInt16LittleEndian(block));
-                    for (int j = 0; j < 16; j++)
-                    {
-                        destination[b * 32 + j] = ((block[2 + j] & 0x0F) - 8) * d;
-                        destination[b * 32 + j + 16] = ((block[2 + j] >> 4) - 8) * d;
-                    }
-                }
-                break;
-            default:
-                throw new NotSupportedException($"dequantizing {type} is not supported");
-        }
-    }
-
-    private static void QuantizeQ8_0Block(ReadOnlySpan<float> x, Span<byte> block)
-    {
-        float amax = 0;
-        foreach (var v in x)
-            amax = MathF.Max(amax, MathF.Abs(v));
-        float d = amax / 127f;
-        float id = d != 0 ? 1f / d : 0f;
-        BinaryPrimitives.WriteUInt16LittleEndian(block, Fp16.FloatToHalf(d));
-        for (int j = 0; j < 32; j++)
-            block[2 + j] = (byte)(sbyte)MathF.Round(x[j] * id, MidpointRounding.AwayFromZero);
-    }
-
-    private static void QuantizeQ4_0Block(ReadOnlySpan<float> x, Span<byte> block)
-    {
-        // The signed value of largest magnitude maps to -8, so the full 4-bit range is used on that side.
-        float amax = 0, max = 0;
-        foreach (var v in x)
-        {
-            if (MathF.Abs(v) > amax)
+            switch (type)
             {
-                amax = MathF.Abs(v);
-                max = v;
+                case GgmlType.F32: Decode<BlockF32>(s, d, destination.Length); break;
+                case GgmlType.F16: Decode<BlockF16>(s, d, destination.Length); break;
+                case GgmlType.BF16: Decode<BlockBF16>(s, d, destination.Length); break;
+                case GgmlType.Q8_0: Decode<BlockQ8_0>(s, d, destination.Length); break;
+                case GgmlType.Q4_0: Decode<BlockQ4_0>(s, d, destination.Length); break;
+                case GgmlType.Q4_K: Decode<BlockQ4_K>(s, d, destination.Length); break;
+                case GgmlType.Q5_K: Decode<BlockQ5_K>(s, d, destination.Length); break;
+                case GgmlType.Q6_K: Decode<BlockQ6_K>(s, d, destination.Length); break;
+                case GgmlType.Q8_K: Decode<BlockQ8_K>(s, d, destination.Length); break;
+                default: throw new NotSupportedException($"dequantizing {type} is not supported");
             }
         }
-        float d = max / -8f;
-        float id = d != 0 ? 1f / d : 0f;
-        BinaryPrimitives.WriteUInt16LittleEndian(block, Fp16.FloatToHalf(d));
-        for (int j = 0; j < 16; j++)
-        {
-            int lo = Math.Min(15, (int)(sbyte)(x[j] * id + 8.5f));
-            int hi = Math.Min(15, (int)(sbyte)(x[j + 16] * id + 8.5f));
-            block[2 + j] = (byte)(lo | (hi << 4));
-        }
+    }
+
+    internal static void Encode<T>(float* source, byte* destination, int elements) where T : struct, IQuantizableBlock
+    {
+        for (int b = 0; b < elements / T.Elements; b++)
+            T.Quantize(source + b * T.Elements, destination + b * T.Bytes);
+    }
+
+    private static void Decode<T>(byte* source, float* destination, int elements) where T : struct, IQuantBlock
+    {
+        for (int b = 0; b < elements / T.Elements; b++)
+            T.Dequantize(source + b * T.Bytes, destination + b * T.Elements);
     }
 }

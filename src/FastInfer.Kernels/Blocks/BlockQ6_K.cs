@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using FastInfer.Kernels.Blocks.Simd;
+using FastInfer.Kernels.Quantization;
+
+namespace FastInfer.Kernels.Blocks;
+
+/// <summary>
+/// ggml block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16] (one per 16 elements), fp16 d.
+/// Each half of 128 elements uses 64 ql bytes and 32 qh bytes; its quarter k (32 elements, l &lt; 32) takes a nibble
+/// of ql (see <see cref="Quant"/>) and bits 2k..2k+1 of qh[l]. x = d·scale·(q − 32).
+/// </summary>
+public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
+{
+    private const int HighOffset = 128, ScaleOffset = 192, DOffset = 208;
+    public static GgmlType Type => GgmlType.Q6_K;
+    public static int Elements => 256;
+    public static int Bytes => 128 + 64 + 16 + 2;
+
+    /// <summary>The unsigned 6-bit quant (0..63) of element <paramref name="i"/>: within each half, quarter k takes
+    /// ql[l] (k = 0, 2) or ql[l+32] (k = 1, 3), low nibble for k &lt; 2 and high for k ≥ 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Quant(byte* block, int i)
+    {
+        int half = i >> 7, k = (i >> 5) & 3, l = i & 31;
+        byte low = block[half * 64 + (k & 1) * 32 + l];
+        int nibble = k < 2 ? low & 0x0F : low >> 4;
+        return nibble | (((block[HighOffset + half * 32 + l] >> (2 * k)) & 3) << 4);
+    }
+
+    private static sbyte* Scales(byte* block) => (sbyte*)(block + ScaleOffset);
+
+    public static void Dequantize(byte* block, float* destination)
+    {
+        float d = Fp16.Load(block + DOffset);
+        sbyte* sc = Scales(block);
+        for (int i = 0; i < 256; i++)
+            destination[i] = d * sc[i >> 4] * (Quant(block, i) - 32);
+    }
+
+    public static float Dot(byte* weight, byte* activation)
+    {
+        sbyte* sc = Scales(weight);
+        sbyte* a = BlockQ8_K.Quants(activation);
+        int sum = 0;
+        for (int g = 0; g < 16; g++)
+        {
+            int group = 0;
+            for (int i = g * 16; i < g * 16 + 16; i++)
+                group += (Quant(weight, i) - 32) * a[i];
+            sum += sc[g] * group;
+        }
+        return BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset) * sum;
+    }
+
+    /// <summary>Σ scale_g·(activation sum of g): the −32 offset is taken out once per block in integers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OffsetCorrection(byte* weight, byte* activation)
+    {
+        sbyte* sc = Scales(weight);
+        int sum = 0;
+        for (int g = 0; g < 16; g++)
+            sum += sc[g] * BlockQ8_K.GroupSum(activation, g);
+        return 32 * sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Dot128(byte* weight, byte* activation, Vector128<float> acc)
+    {
+        sbyte* sc = Scales(weight);
+        sbyte* a = BlockQ8_K.Quants(activation);
+        var sum = Vector128<int>.Zero;
+        for (int half = 0; half < 2; half++)
+        {
+            byte* ql = weight + half * 64;
+            byte* qh = weight + HighOffset + half * 32;
+            for (int part = 0; part < 2; part++) // 16 of the 32 l positions at a time
+            {
+                var h = Vector128.Load(qh + 16 * part);
+                var l0 = Vector128.Load(ql + 16 * part);
+                var l1 = Vector128.Load(ql + 32 + 16 * part);
+                sbyte* ap = a + half * 128 + 16 * part;
+                int g = half * 8 + part; // scale index of quarter 0 at this part
+                sum += Int8Dot.DotUS(default, Nibbles.Low(l0) | Nibbles.Field(h, 0, 3, 4), Vector128.Load(ap)) * sc[g];
+                sum += Int8Dot.DotUS(default, Nibbles.Low(l1) | Nibbles.Field(h, 2, 3, 4), Vector128.Load(ap + 32)) * sc[g + 2];
+                sum += Int8Dot.DotUS(default, Nibbles.High(l0) | Nibbles.Field(h, 4, 3, 4), Vector128.Load(ap + 64)) * sc[g + 4];
+                sum += Int8Dot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector128.Load(ap + 96)) * sc[g + 6];
+            }
+        }
+        sum -= Vector128.CreateScalar(OffsetCorrection(weight, activation));
+        float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
+        return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(d), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Dot256<TDot>(byte* weight, byte* activation, Vector256<float> acc) where TDot : struct, IInt8Dot256
+    {
+        sbyte* sc = Scales(weight);
+        sbyte* a = BlockQ8_K.Quants(activation);
+        var sum = Vector256<int>.Zero;
+        for (int half = 0; half < 2; half++)
+        {
+            var h = Vector256.Load(weight + HighOffset + half * 32);
+            var l0 = Vector256.Load(weight + half * 64);
+            var l1 = Vector256.Load(weight + half * 64 + 32);
+            sbyte* ap = a + half * 128;
+            sbyte* s = sc + half * 8;
+            // Lanes 0–3 cover l < 16 and lanes 4–7 l ≥ 16: two scales per 32-element quarter.
+            sum += TDot.DotUS(default, Nibbles.Low(l0) | Nibbles.Field(h, 0, 3, 4), Vector256.Load(ap)) * Pair(s[0], s[1]);
+            sum += TDot.DotUS(default, Nibbles.Low(l1) | Nibbles.Field(h, 2, 3, 4), Vector256.Load(ap + 32)) * Pair(s[2], s[3]);
+            sum += TDot.DotUS(default, Nibbles.High(l0) | Nibbles.Field(h, 4, 3, 4), Vector256.Load(ap + 64)) * Pair(s[4], s[5]);
+            sum += TDot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector256.Load(ap + 96)) * Pair(s[6], s[7]);
+        }
+        sum -= Vector256.CreateScalar(OffsetCorrection(weight, activation));
+        float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Pair(int first, int second) => Vector256.Create(Vector128.Create(first), Vector128.Create(second));
+}

@@ -1,0 +1,43 @@
+using FastInfer.Kernels.Quantization;
+
+namespace FastInfer.Kernels.Blocks;
+
+/// <summary>Shared steps of the K-quant encoders: group ranges, 6-bit scale quantization, level rounding.</summary>
+internal static unsafe class KQuantizing
+{
+    /// <summary>
+    /// For each group of <paramref name="groupSize"/>: the step that spans [min(0, lo), hi] in <paramref name="maxLevel"/>
+    /// levels, and the offset −min(0, lo) ≥ 0 that the format subtracts.
+    /// </summary>
+    public static void GroupRanges(float* x, int groupSize, int maxLevel, Span<float> step, Span<float> offset)
+    {
+        for (int g = 0; g < step.Length; g++)
+        {
+            float lo = 0, hi = float.MinValue;
+            for (int i = g * groupSize; i < (g + 1) * groupSize; i++)
+            {
+                lo = MathF.Min(lo, x[i]);
+                hi = MathF.Max(hi, x[i]);
+            }
+            step[g] = (hi - lo) / maxLevel;
+            offset[g] = -lo;
+        }
+    }
+
+    /// <summary>Quantizes non-negative <paramref name="values"/> to 6 bits against a common fp16 scale, which it returns (rounded).</summary>
+    public static float SixBitScales(ReadOnlySpan<float> values, Span<byte> quants, out ushort scaleHalf)
+    {
+        float max = 0;
+        foreach (var v in values)
+            max = MathF.Max(max, v);
+        scaleHalf = Fp16.FloatToHalf(max / 63f);
+        float scale = Fp16.HalfToFloat(scaleHalf);
+        for (int j = 0; j < values.Length; j++)
+            quants[j] = scale > 0 ? (byte)Math.Clamp((int)MathF.Round(values[j] / scale), 0, 63) : (byte)0;
+        return scale;
+    }
+
+    /// <summary>round(value/step) clamped to [0, maxLevel]; 0 for an empty step.</summary>
+    public static int Level(float value, float step, int maxLevel)
+        => step > 0 ? Math.Clamp((int)MathF.Round(value / step), 0, maxLevel) : 0;
+}

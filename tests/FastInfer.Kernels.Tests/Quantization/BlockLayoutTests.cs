@@ -1,0 +1,56 @@
+using FastInfer.Kernels;
+using FastInfer.Kernels.Quantization;
+
+namespace FastInfer.Kernels.Tests.Quantization;
+
+/// <summary>Hand-built blocks with known fields decode to the values ggml's formulas give.</summary>
+public class BlockLayoutTests
+{
+    internal static float[] Decode(GgmlType type, byte[] block)
+    {
+        var values = new float[GgmlTypeTraits.BlockSize(type) * (block.Length / GgmlTypeTraits.BlockBytes(type))];
+        Quantizer.Dequantize(type, block, values);
+        return values;
+    }
+
+    internal static void WriteHalf(byte[] block, int offset, float value)
+        => BitConverter.TryWriteBytes(block.AsSpan(offset, 2), Fp16.FloatToHalf(value));
+
+    [Fact]
+    public void F16AndBF16DecodeSpecialValues()
+    {
+        ushort[] halves = [0x3c00, 0xc000, 0x0001, 0x7c00, 0xfc00, 0x0000, 0x8000, 0x7bff, 0x03ff];
+        float[] expected = [1f, -2f, MathF.Pow(2, -24), float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 65504f, 1023 * MathF.Pow(2, -24)];
+        var bytes = halves.SelectMany(BitConverter.GetBytes).ToArray();
+        Assert.Equal(expected, Decode(GgmlType.F16, bytes));
+        var bf = new ushort[] { 0x3f80, 0xc040, 0x7f80 }.SelectMany(BitConverter.GetBytes).ToArray();
+        Assert.Equal([1f, -3f, float.PositiveInfinity], Decode(GgmlType.BF16, bf));
+    }
+
+    [Fact]
+    public void Q8_0IsScaleTimesSignedByte()
+    {
+        var block = new byte[34];
+        WriteHalf(block, 0, 0.5f);
+        for (int j = 0; j < 32; j++)
+            block[2 + j] = (byte)(sbyte)(j * 8 - 128);
+        var values = Decode(GgmlType.Q8_0, block);
+        for (int j = 0; j < 32; j++)
+            Assert.Equal(0.5f * (j * 8 - 128), values[j]);
+    }
+
+    [Fact]
+    public void Q4_0PutsLowNibblesFirstAndOffsetsByEight()
+    {
+        var block = new byte[18];
+        WriteHalf(block, 0, 2f);
+        for (int j = 0; j < 16; j++)
+            block[2 + j] = (byte)(j | ((15 - j) << 4));
+        var values = Decode(GgmlType.Q4_0, block);
+        for (int j = 0; j < 16; j++)
+        {
+            Assert.Equal(2f * (j - 8), values[j]);
+            Assert.Equal(2f * (15 - j - 8), values[j + 16]);
+        }
+    }
+}
