@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return GenerateCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return InfoCommand.Create();
     }
 }

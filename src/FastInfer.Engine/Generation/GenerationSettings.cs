@@ -12,6 +12,8 @@ public sealed record GenerationSettings
     public IReadOnlyList<string> StopStrings { get; init; } = [];
     /// <summary>Start a fresh session's prompt with the beginning-of-sequence token (as Llama models were trained).</summary>
     public bool AddBos { get; init; } = true;
+    /// <summary>Read special-token text in the prompt (&lt;|eot_id|&gt;, [INST] …) as those tokens; chat templates need it.</summary>
+    public bool ParseSpecialTokens { get; init; }
 
     public void Validate()
     {

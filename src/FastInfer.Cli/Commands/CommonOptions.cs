@@ -1,0 +1,23 @@
+using System.CommandLine;
+using FastInfer.Kernels.Isa;
+
+namespace FastInfer.Cli.Commands;
+
+/// <summary>Options several commands share, spelled the same everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model(string description = "model file: GGUF or llama2.c checkpoint") =>
+        new("--model", "-m") { Description = description, Required = true };
+
+    public static Option<int> Threads() =>
+        new("--threads", "-t") { Description = "compute threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public static Option<string?> Isa() =>
+        new("--isa") { Description = "force a kernel path: avx512, avx2, v128 or scalar (default: the widest this CPU has)" };
+
+    public static void ApplyIsa(string? isa)
+    {
+        if (!string.IsNullOrEmpty(isa))
+            KernelIsa.Select(KernelIsa.Parse(isa));
+    }
+}

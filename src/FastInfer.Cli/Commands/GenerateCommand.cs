@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Diagnostics;
+using FastInfer.Engine;
+using FastInfer.Engine.Generation;
+using FastInfer.Engine.Sampling;
+
+namespace FastInfer.Cli.Commands;
+
+/// <summary>
+/// fastinfer generate: stdout carries exactly the prompt followed by the generated text (as llama2.c
+/// prints it) so it can be piped and compared; timings go to stderr.
+/// </summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var tokenizer = new Option<string?>("--tokenizer", "-z") { Description = "tokenizer file for a llama2.c checkpoint (tokenizer.bin or tokenizer.model)" };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "text to continue", DefaultValueFactory = _ => "" };
+        var steps = new Option<int>("--n-predict", "-n") { Description = "new tokens to generate", DefaultValueFactory = _ => 256 };
+        var temperature = new Option<float>("--temp") { Description = "temperature; 0 is greedy", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "keep the k most likely tokens (0: all)", DefaultValueFactory = _ => 40 };
+        var topP = new Option<float>("--top-p") { Description = "nucleus sampling threshold (1: off)", DefaultValueFactory = _ => 0.95f };
+        var minP = new Option<float>("--min-p") { Description = "drop tokens below min-p × the best (0: off)", DefaultValueFactory = _ => 0.05f };
+        var repeatPenalty = new Option<float>("--repeat-penalty") { Description = "penalty for recently seen tokens (1: off)", DefaultValueFactory = _ => 1.0f };
+        var seed = new Option<ulong?>("--seed", "-s") { Description = "random seed (default: random, printed to stderr)" };
+        var context = new Option<int?>("--ctx-size", "-c") { Description = "context length (default: the model's, at most 4096)" };
+        var stop = new Option<string[]>("--stop") { Description = "stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var threads = CommonOptions.Threads();
+        var isa = CommonOptions.Isa();
+
+        var command = new Command("generate", "Generate text from a prompt.")
+        {
+            model, tokenizer, prompt, steps, temperature, topK, topP, minP, repeatPenalty, seed, context, stop, threads, isa,
+        };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(() =>
+        {
+            CommonOptions.ApplyIsa(parse.GetValue(isa));
+            var loadClock = Stopwatch.StartNew();
+            using var llm = LlamaModel.Load(parse.GetValue(model)!, new ModelLoadOptions
+            {
+                Threads = parse.GetValue(threads),
+                ContextLength = parse.GetValue(context),
+                TokenizerPath = parse.GetValue(tokenizer),
+            });
+            var loadTime = loadClock.Elapsed;
+            var sampling = new SamplingSettings
+            {
+                Temperature = parse.GetValue(temperature),
+                TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP),
+                MinP = parse.GetValue(minP),
+                RepeatPenalty = parse.GetValue(repeatPenalty),
+                Seed = parse.GetValue(seed),
+            };
+            var settings = new GenerationSettings
+            {
+                MaxTokens = parse.GetValue(steps),
+                Sampling = sampling,
+                StopStrings = parse.GetValue(stop) ?? [],
+            };
+            using var session = llm.CreateSession();
+            string promptText = parse.GetValue(prompt) ?? "";
+
+            var stdout = Console.Out;
+            var pieces = session.Generate(promptText, settings, cancellationToken);
+            stdout.Write(promptText);
+            foreach (var piece in pieces)
+            {
+                stdout.Write(piece);
+                stdout.Flush();
+            }
+            stdout.WriteLine();
+
+            var stats = session.LastStats!;
+            Console.Error.WriteLine(
+                $"load {loadTime.TotalMilliseconds:F0} ms | prompt {stats.PromptTokens} tokens at {stats.PromptTokensPerSecond:F1} tok/s | " +
+                $"generated {stats.GeneratedTokens} tokens at {stats.GenerationTokensPerSecond:F1} tok/s | stop: {stats.StopReason} | " +
+                $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")}");
+            return 0;
+        })));
+        return command;
+    }
+}

@@ -1,0 +1,149 @@
+using FastInfer.Engine.Chat;
+using FastInfer.Engine.Formats;
+using FastInfer.Engine.Formats.Gguf;
+using FastInfer.Engine.Formats.Llama2c;
+using FastInfer.Engine.Generation;
+using FastInfer.Engine.Models;
+using FastInfer.Engine.Tokenizers;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Engine;
+
+/// <summary>
+/// A loaded Llama-family model (Llama 2/3, Mistral, Mixtral): its memory-mapped weights, tokenizer and
+/// compute threads. <code>
+/// using var model = LlamaModel.Load("model.gguf");
+/// using var session = model.CreateSession();
+/// await foreach (var piece in session.GenerateAsync("Once upon a time", new GenerationSettings { MaxTokens = 100 }))
+///     Console.Write(piece);
+/// </code>
+/// </summary>
+/// <remarks>
+/// Thread-safety: loading and <see cref="CreateSession"/> may be called from any thread; each
+/// <see cref="InferenceSession"/> is for one thread at a time, and the forward passes of several
+/// sessions take turns on the model's compute threads. Dispose the model after its sessions: it unmaps
+/// the file and stops the threads.
+/// </remarks>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly ITensorSource _source;
+    private readonly ComputePool _pool;
+    private readonly Lock _forwardLock = new();
+    private bool _disposed;
+
+    private LlamaModel(string path, ModelFileFormat format, ITensorSource source, LlamaConfig config, ITextTokenizer tokenizer, ChatTemplate chatTemplate, ModelLoadOptions options)
+    {
+        ChatTemplate = chatTemplate;
+        Path = path;
+        Format = format;
+        _source = source;
+        Config = config;
+        Tokenizer = tokenizer;
+        if (tokenizer.VocabularySize != config.VocabularySize)
+            throw new FormatException($"the tokenizer has {tokenizer.VocabularySize} tokens but the model's vocabulary is {config.VocabularySize}");
+        Weights = LlamaWeights.Bind(source, config);
+        if (options.Threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"threads must be at least 1, got {options.Threads}");
+        _pool = new ComputePool(options.Threads);
+        if (options.ContextLength is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
+        MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
+        Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
+    }
+
+    /// <summary>Opens a GGUF file or a llama2.c checkpoint (which needs <see cref="ModelLoadOptions.TokenizerPath"/>).</summary>
+    public static LlamaModel Load(string path, ModelLoadOptions? options = null)
+    {
+        options ??= new ModelLoadOptions();
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"model file '{path}' does not exist", path);
+        var format = DetectFormat(path);
+        ITensorSource? source = null;
+        try
+        {
+            switch (format)
+            {
+                case ModelFileFormat.Gguf:
+                {
+                    var gguf = GgufFile.Open(path);
+                    source = gguf;
+                    var config = LlamaConfigReader.FromGguf(gguf);
+                    var tokenizer = options.TokenizerPath is { } external
+                        ? TokenizerFiles.Load(external)
+                        : GgufTokenizer.FromMetadata(gguf);
+                    var template = ChatTemplate.Detect(gguf.TryGetString("tokenizer.chat_template", out var jinja) ? jinja : null);
+                    return new LlamaModel(path, format, gguf, config, tokenizer, template, options);
+                }
+                default:
+                {
+                    var checkpoint = Llama2cCheckpoint.Open(path);
+                    source = checkpoint;
+                    var tokenizerPath = options.TokenizerPath
+                        ?? throw new ArgumentException($"'{path}' is a llama2.c checkpoint, which has no tokenizer inside: give a tokenizer file (tokenizer.bin or tokenizer.model)");
+                    return new LlamaModel(path, format, checkpoint, checkpoint.Config, TokenizerFiles.Load(tokenizerPath), ChatTemplate.Plain, options);
+                }
+            }
+        }
+        catch
+        {
+            source?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>GGUF by its magic; anything else is tried as a llama2.c checkpoint, whose reader validates the header.</summary>
+    public static ModelFileFormat DetectFormat(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var stream = File.OpenRead(path);
+        int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        return read == 4 && magic.SequenceEqual("GGUF"u8) ? ModelFileFormat.Gguf : ModelFileFormat.Llama2c;
+    }
+
+    public string Path { get; }
+    public ModelFileFormat Format { get; }
+    public LlamaConfig Config { get; }
+    public ITextTokenizer Tokenizer { get; }
+    /// <summary>How chat messages become a prompt, recognised from the file's template (Plain when it has none).</summary>
+    public ChatTemplate ChatTemplate { get; }
+    public LlamaWeights Weights { get; }
+    /// <summary>The tensors as the file stores them.</summary>
+    public ITensorSource Tensors => _source;
+    /// <summary>Longest context a session of this model may have.</summary>
+    public int MaxContextLength { get; }
+    public int Threads => _pool.ThreadCount;
+    internal LlamaTransformer Transformer { get; }
+
+    /// <summary>A new conversation with its own KV cache of <paramref name="contextLength"/> tokens (default: the model's maximum).</summary>
+    public InferenceSession CreateSession(int? contextLength = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int length = contextLength ?? MaxContextLength;
+        if (length < 1 || length > MaxContextLength)
+            throw new ArgumentOutOfRangeException(nameof(contextLength), $"a session's context must be between 1 and {MaxContextLength} tokens, got {length}");
+        return new InferenceSession(this, length);
+    }
+
+    /// <summary>One forward step; sessions of this model take turns.</summary>
+    internal float[] RunForward(InferenceState state, int token, int position)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_forwardLock)
+        {
+            Transformer.Forward(state, token, position);
+            return state.Buffers.Logits;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        lock (_forwardLock)
+        {
+            _disposed = true;
+            _pool.Dispose();
+            _source.Dispose();
+        }
+    }
+}
