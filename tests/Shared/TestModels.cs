@@ -8,6 +8,9 @@ namespace FastInfer.Tests;
 /// </summary>
 public static class TestModels
 {
+    /// <summary>The folder holding FastInfer.sln, found by walking up from the test assembly.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
     public static string Directory { get; } = Locate();
 
     private static string Locate()
@@ -17,9 +20,6 @@ public static class TestModels
             return Path.GetFullPath(fromEnv);
         return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
     }
-
-    /// <summary>The folder holding FastInfer.sln, found by walking up from the test assembly.</summary>
-    public static string RepoRoot { get; } = FindRepoRoot();
 
     private static string FindRepoRoot()
     {
