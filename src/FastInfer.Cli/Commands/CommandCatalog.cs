@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return TokenizeCommand.Create();
         yield return InfoCommand.Create();
+        yield return SynthCommand.Create();
     }
 }
