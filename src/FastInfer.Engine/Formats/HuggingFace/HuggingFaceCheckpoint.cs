@@ -50,6 +50,11 @@ public sealed class HuggingFaceCheckpoint : ITensorSource
 
     public TensorView? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>True when <paramref name="path"/> is a folder laid out as <see cref="Open"/> expects (for format detection).</summary>
+    public static bool IsModelFolder(string path) =>
+        Directory.Exists(path) && File.Exists(Path.Combine(path, HuggingFaceConfig.FileName)) &&
+        (File.Exists(Path.Combine(path, SingleFileName)) || File.Exists(Path.Combine(path, SafetensorsFileSet.IndexFileName)));
+
     public static HuggingFaceCheckpoint Open(string folder)
     {
         if (!Directory.Exists(folder))

@@ -179,8 +179,21 @@ public class HuggingFaceCheckpointTests
         using var folder = new TempFolder();
         Assert.Throws<FileNotFoundException>(() => HuggingFaceCheckpoint.Open(folder.Path));
         File.WriteAllText(folder.File("config.json"), RealConfigs.TinyLlama);
+        Assert.False(HuggingFaceCheckpoint.IsModelFolder(folder.Path));
         var e = Assert.Throws<FileNotFoundException>(() => HuggingFaceCheckpoint.Open(folder.Path));
         Assert.Contains("neither model.safetensors nor model.safetensors.index.json", e.Message);
         Assert.Throws<DirectoryNotFoundException>(() => HuggingFaceCheckpoint.Open(folder.File("absent")));
+        Assert.False(HuggingFaceCheckpoint.IsModelFolder(folder.File("absent")));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ModelFoldersAreRecognised(bool sharded)
+    {
+        using var folder = new TempFolder();
+        TinyCheckpoint.WriteRandom(folder.Path, Dense(), new TinyCheckpointLayout { Sharded = sharded }, seed: 8);
+        Assert.True(HuggingFaceCheckpoint.IsModelFolder(folder.Path));
+        Assert.False(HuggingFaceCheckpoint.IsModelFolder(folder.File(HuggingFaceConfig.FileName)));
     }
 }
