@@ -65,7 +65,7 @@ public sealed class HuggingFaceCheckpoint : ITensorSource
         var norms = new NormVectorsF32();
         try
         {
-            var tensors = MapTensors(files, config, norms);
+            var tensors = MapTensors(folder, files, config, norms);
             return new HuggingFaceCheckpoint(folder, config, files, norms, tensors);
         }
         catch
@@ -88,7 +88,7 @@ public sealed class HuggingFaceCheckpoint : ITensorSource
             $"model folder '{folder}' has neither {SingleFileName} nor {SafetensorsFileSet.IndexFileName}", single);
     }
 
-    private static List<TensorView> MapTensors(SafetensorsFileSet files, HuggingFaceConfig config, NormVectorsF32 norms)
+    private static List<TensorView> MapTensors(string folder, SafetensorsFileSet files, HuggingFaceConfig config, NormVectorsF32 norms)
     {
         var model = config.Model;
         var tensors = new List<TensorView>(files.Entries.Count);
@@ -114,7 +114,7 @@ public sealed class HuggingFaceCheckpoint : ITensorSource
         }
         // Without this check the binder would quietly reuse the embedding as the output head.
         if (!config.TieWordEmbeddings && !hasOutput)
-            throw new HuggingFaceFormatException(files.Files[0].Path, "tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
+            throw new HuggingFaceFormatException(folder, "tensor 'lm_head.weight' is missing and config.json does not set tie_word_embeddings");
         return tensors;
     }
 
