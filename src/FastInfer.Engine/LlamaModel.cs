@@ -135,6 +135,17 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
+    /// <summary>A batch of prompt tokens in one pass; returns the logits after the last.</summary>
+    internal float[] RunPrefill(InferenceState state, ReadOnlySpan<int> tokens, int position, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_forwardLock)
+        {
+            Transformer.Prefill(state, tokens, position, cancellationToken);
+            return state.Buffers.Logits;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)

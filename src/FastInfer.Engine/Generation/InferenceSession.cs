@@ -97,12 +97,10 @@ public sealed class InferenceSession : IDisposable
             _decoder.Append(promptTokens[i]); // the caller has the prompt text; this only primes the decoder
         }
 
-        float[] logits = [];
-        foreach (int token in promptTokens)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            logits = Forward(token);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        float[] logits = promptTokens.Count == 1
+            ? Forward(promptTokens[0])
+            : Prefill(CollectionsMarshal.AsSpan(promptTokens), cancellationToken);
         var promptTime = stopwatch.Elapsed;
         stopwatch.Restart();
 
@@ -155,6 +153,13 @@ public sealed class InferenceSession : IDisposable
                 yield return rest;
         }
         LastStats = new GenerationStats(promptTokens.Count, generated, promptTime, stopwatch.Elapsed, reason, sampler.Seed);
+    }
+
+    private float[] Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
+    {
+        var logits = _model.RunPrefill(_state, tokens, Position, cancellationToken);
+        Position += tokens.Length;
+        return logits;
     }
 
     private float[] Forward(int token)

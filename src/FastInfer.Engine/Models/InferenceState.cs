@@ -3,13 +3,18 @@ namespace FastInfer.Engine.Models;
 /// <summary>Everything one conversation needs besides the weights: its KV cache and scratch buffers.</summary>
 public sealed class InferenceState
 {
+    /// <summary>Prompt tokens processed per batch: enough to keep the matrix-matrix kernels at full speed.</summary>
+    public const int PrefillBatch = 256;
+
     public InferenceState(LlamaConfig config, int contextLength)
     {
         Cache = new KvCache(config, contextLength);
         Buffers = new ForwardBuffers(config);
+        Prefill = new PrefillBuffers(config, Math.Min(PrefillBatch, contextLength));
     }
 
     public KvCache Cache { get; }
     internal ForwardBuffers Buffers { get; }
+    internal PrefillBuffers Prefill { get; }
     public int ContextLength => Cache.ContextLength;
 }

@@ -10,7 +10,7 @@ namespace FastInfer.Engine.Models;
 /// Reads top to bottom like the math: embed, then per block attention and feed-forward with residuals,
 /// then the final norm and the output head. Everything it touches is made at load or per session.
 /// </summary>
-public sealed class LlamaTransformer
+public sealed partial class LlamaTransformer
 {
     private readonly LlamaWeights _weights;
     private readonly LlamaConfig _config;

@@ -121,3 +121,90 @@ public class LlamaTransformerTests
         Assert.Equal([0.3f, 0.3f], weights.ToArray());
     }
 }
+
+/// <summary>Batched prompt processing against token-by-token decoding.</summary>
+public class LlamaPrefillTests
+{
+    [Theory]
+    [InlineData("dense", 12, 0)]
+    [InlineData("window", 12, 3)]
+    [InlineData("moe", 12, 0)]
+    [InlineData("continued", 12, 5)]
+    public void PrefillMatchesTokenByTokenDecoding(string name, int count, int start)
+    {
+        var config = new LlamaConfig
+        {
+            EmbeddingLength = 64, FeedForwardLength = 96, BlockCount = 2, HeadCount = 8, KvHeadCount = 2,
+            VocabularySize = 50, ContextLength = 24, SlidingWindow = name == "window" ? 4 : 0,
+            ExpertCount = name == "moe" ? 4 : 0, ExpertUsedCount = name == "moe" ? 2 : 0,
+        };
+        var (source, _) = RandomModel.Create(config, seed: 11);
+        using (source)
+        using (var pool = new ComputePool(2))
+        {
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool);
+            var tokens = Enumerable.Range(0, start + count).Select(i => (i * 13 + 5) % config.VocabularySize).ToArray();
+            var sequential = transformer.CreateState(config.ContextLength);
+            float[] expected = [];
+            for (int i = 0; i < tokens.Length; i++)
+                expected = transformer.Forward(sequential, tokens[i], i).ToArray();
+
+            var batched = transformer.CreateState(config.ContextLength);
+            for (int i = 0; i < start; i++)
+                transformer.Forward(batched, tokens[i], i);
+            var actual = transformer.Prefill(batched, tokens.AsSpan(start), start).ToArray();
+            float scale = expected.Max(MathF.Abs);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(MathF.Abs(actual[i] - expected[i]) <= 1e-4f * scale, $"{name}: logit {i}: {actual[i]} vs {expected[i]}");
+
+            // The cache the batch left behind serves the next decoded token exactly as the sequential one.
+            var next = transformer.Forward(batched, 7, tokens.Length).ToArray();
+            var reference = transformer.Forward(sequential, 7, tokens.Length).ToArray();
+            for (int i = 0; i < next.Length; i++)
+                Assert.True(MathF.Abs(next[i] - reference[i]) <= 1e-4f * scale, $"{name}: next logit {i}");
+        }
+    }
+
+    [Fact]
+    public void PromptsLongerThanOneBatchAreSplit()
+    {
+        var config = new LlamaConfig
+        {
+            EmbeddingLength = 32, FeedForwardLength = 48, BlockCount = 1, HeadCount = 4, KvHeadCount = 4,
+            VocabularySize = 40, ContextLength = InferenceState.PrefillBatch * 2 + 10,
+        };
+        var (source, reference) = RandomModel.Create(config, seed: 5);
+        using (source)
+        {
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, ComputePool.SingleThreaded);
+            var tokens = Enumerable.Range(0, InferenceState.PrefillBatch + 37).Select(i => i * 7 % 40).ToArray();
+            var state = transformer.CreateState(config.ContextLength);
+            var logits = transformer.Prefill(state, tokens, 0).ToArray();
+            double[] expected = [];
+            for (int i = 0; i < tokens.Length; i++)
+                expected = reference.Forward(tokens[i], i);
+            double scale = expected.Max(Math.Abs);
+            for (int i = 0; i < logits.Length; i++)
+                Assert.True(Math.Abs(logits[i] - expected[i]) <= 2e-4 * scale, $"logit {i}: {logits[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void PrefillPastTheContextIsRejected()
+    {
+        var config = new LlamaConfig
+        {
+            EmbeddingLength = 32, FeedForwardLength = 48, BlockCount = 1, HeadCount = 4, KvHeadCount = 4,
+            VocabularySize = 40, ContextLength = 8,
+        };
+        var (source, _) = RandomModel.Create(config, seed: 5);
+        using (source)
+        {
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), 8, ComputePool.SingleThreaded);
+            var state = transformer.CreateState(8);
+            Assert.Throws<ArgumentOutOfRangeException>(() => transformer.Prefill(state, new int[9], 0));
+            Assert.Throws<ArgumentOutOfRangeException>(() => transformer.Prefill(state, new int[3], 6));
+            Assert.Throws<ArgumentOutOfRangeException>(() => transformer.Prefill(state, [1, 99], 0));
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using FastInfer.Kernels.Ops;
+
+namespace FastInfer.Engine.Models;
+
+/// <summary>
+/// Prompt processing: many tokens per step, so every weight matrix is read once per batch and the
+/// matrix-matrix kernels run at arithmetic speed instead of memory speed.
+/// </summary>
+public sealed partial class LlamaTransformer
+{
+    /// <summary>
+    /// Runs <paramref name="tokens"/> at positions [start, start + count) and returns the logits after the
+    /// last one. Equivalent to calling <see cref="Forward"/> for each token, up to float rounding.
+    /// </summary>
+    public ReadOnlySpan<float> Prefill(InferenceState state, ReadOnlySpan<int> tokens, int start, CancellationToken cancellationToken = default)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("prefill needs at least one token", nameof(tokens));
+        if (start < 0 || start + tokens.Length > state.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"positions [{start}, {start + tokens.Length}) do not fit the context of {state.ContextLength} tokens");
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)_config.VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {_config.VocabularySize}");
+        }
+        var batch = state.Prefill;
+        int done = 0;
+        while (done < tokens.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batch.MaxTokens, tokens.Length - done);
+            PrefillChunk(state, tokens.Slice(done, count), start + done);
+            done += count;
+        }
+
+        // Only the last position's logits are needed to continue.
+        int dim = _config.EmbeddingLength;
+        int last = (tokens.Length - 1) % batch.MaxTokens;
+        var b = state.Buffers;
+        Norms.RmsNorm(batch.Residual.AsSpan(last * dim, dim), _weights.OutputNorm.AsF32Span(), _config.RmsEpsilon, b.Normed);
+        MatVec.Multiply(_weights.Output, b.Normed, b.Logits, _pool);
+        return b.Logits;
+    }
+
+    private void PrefillChunk(InferenceState state, ReadOnlySpan<int> tokens, int start)
+    {
+        var p = state.Prefill;
+        int n = tokens.Length, dim = _config.EmbeddingLength, kvDim = _config.KvDimension;
+        var x = p.Residual.AsSpan(0, n * dim);
+        for (int t = 0; t < n; t++)
+            Kernels.Quantization.Quantizer.Dequantize(_weights.TokenEmbedding.Type, _weights.TokenEmbedding.RowSpan(tokens[t]), x.Slice(t * dim, dim));
+
+        var normed = p.Normed.AsSpan(0, n * dim);
+        var projected = p.Projected.AsSpan(0, n * dim);
+        for (int layer = 0; layer < _weights.Layers.Count; layer++)
+        {
+            var w = _weights.Layers[layer];
+            NormRows(x, w.AttentionNorm.AsF32Span(), normed, n);
+
+            // Keys and values land directly in their cache rows.
+            var queries = p.Queries.AsSpan(0, n * dim);
+            var keys = state.Cache.Keys(layer).Slice(start * kvDim, n * kvDim);
+            var values = state.Cache.Values(layer).Slice(start * kvDim, n * kvDim);
+            MatMul.Multiply(w.Query, normed, queries, n, _pool);
+            MatMul.Multiply(w.Key, normed, keys, n, _pool);
+            MatMul.Multiply(w.Value, normed, values, n, _pool);
+            for (int t = 0; t < n; t++)
+            {
+                _rope.Apply(queries.Slice(t * dim, dim), _config.HeadCount, start + t);
+                _rope.Apply(keys.Slice(t * kvDim, kvDim), _config.KvHeadCount, start + t);
+            }
+            var attention = p.AttentionOut.AsSpan(0, n * dim);
+            Attention.Prefill(queries, n, start, state.Cache.Keys(layer), state.Cache.Values(layer),
+                _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
+            MatMul.Multiply(w.AttentionOutput, attention, projected, n, _pool);
+            VectorOps.Add(x, projected);
+
+            NormRows(x, w.FeedForwardNorm.AsF32Span(), normed, n);
+            if (w.Experts is { } experts)
+                MixtureOfExpertsBatch(p, experts, normed, projected, n);
+            else
+                FeedForwardBatch(p, w.Dense!, normed, projected, n);
+            VectorOps.Add(x, projected);
+        }
+    }
+
+    private void NormRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> normed, int rows)
+    {
+        int dim = _config.EmbeddingLength;
+        for (int t = 0; t < rows; t++)
+            Norms.RmsNorm(x.Slice(t * dim, dim), weight, _config.RmsEpsilon, normed.Slice(t * dim, dim));
+    }
+
+    private void FeedForwardBatch(PrefillBuffers p, DenseFeedForward ffn, ReadOnlySpan<float> input, Span<float> output, int n)
+    {
+        int hidden = _config.FeedForwardLength;
+        var gate = p.Gate.AsSpan(0, n * hidden);
+        var up = p.Up.AsSpan(0, n * hidden);
+        MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
+        MatMul.Multiply(ffn.Up, input, up, n, _pool);
+        Activations.SiluMul(gate, up);
+        MatMul.Multiply(ffn.Down, gate, output, n, _pool);
+    }
+
+    /// <summary>
+    /// Routes every token, then runs each expert once over all the tokens routed to it, so an expert's
+    /// weights stream from memory once per batch rather than once per token.
+    /// </summary>
+    private void MixtureOfExpertsBatch(PrefillBuffers p, ExpertFeedForward moe, ReadOnlySpan<float> input, Span<float> output, int n)
+    {
+        int dim = _config.EmbeddingLength, experts = moe.Experts.Length, k = moe.ExpertsPerToken;
+        var router = p.RouterLogits.AsSpan(0, n * experts);
+        MatMul.Multiply(moe.Router, input, router, n, _pool);
+        for (int t = 0; t < n; t++)
+        {
+            var probabilities = router.Slice(t * experts, experts);
+            VectorOps.Softmax(probabilities);
+            var selected = p.Assignments.AsSpan(t * k, k);
+            var weights = p.AssignmentWeights.AsSpan(t * k, k);
+            SelectTopExperts(probabilities, selected, weights);
+            float total = 0;
+            foreach (var weight in weights)
+                total += weight;
+            for (int i = 0; i < k; i++)
+                weights[i] /= total;
+        }
+
+        output.Clear();
+        for (int e = 0; e < experts; e++)
+        {
+            int routed = 0;
+            for (int t = 0; t < n; t++)
+            {
+                for (int i = 0; i < k; i++)
+                {
+                    if (p.Assignments[t * k + i] != e)
+                        continue;
+                    p.ExpertTokens[routed] = t;
+                    p.ExpertWeights[routed] = p.AssignmentWeights[t * k + i];
+                    input.Slice(t * dim, dim).CopyTo(p.ExpertInput.AsSpan(routed * dim, dim));
+                    routed++;
+                }
+            }
+            if (routed == 0)
+                continue;
+            var expertOutput = p.ExpertOutput.AsSpan(0, routed * dim);
+            FeedForwardBatch(p, moe.Experts[e], p.ExpertInput.AsSpan(0, routed * dim), expertOutput, routed);
+            for (int r = 0; r < routed; r++)
+                VectorOps.AddScaled(output.Slice(p.ExpertTokens[r] * dim, dim), expertOutput.Slice(r * dim, dim), p.ExpertWeights[r]);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace FastInfer.Engine.Models;
+
+/// <summary>Activations of a batch of prompt tokens, sized once for the largest batch a session runs.</summary>
+internal sealed class PrefillBuffers
+{
+    public PrefillBuffers(LlamaConfig config, int maxTokens)
+    {
+        MaxTokens = maxTokens;
+        int dim = config.EmbeddingLength, ffn = config.FeedForwardLength;
+        Residual = new float[maxTokens * dim];
+        Normed = new float[maxTokens * dim];
+        Queries = new float[maxTokens * dim];
+        AttentionOut = new float[maxTokens * dim];
+        Projected = new float[maxTokens * dim];
+        Gate = new float[maxTokens * ffn];
+        Up = new float[maxTokens * ffn];
+        if (config.IsMixtureOfExperts)
+        {
+            RouterLogits = new float[maxTokens * config.ExpertCount];
+            Assignments = new int[maxTokens * config.ExpertUsedCount];
+            AssignmentWeights = new float[maxTokens * config.ExpertUsedCount];
+            ExpertTokens = new int[maxTokens];
+            ExpertWeights = new float[maxTokens];
+            ExpertInput = new float[maxTokens * dim];
+            ExpertOutput = new float[maxTokens * dim];
+        }
+    }
+
+    public int MaxTokens { get; }
+    public float[] Residual { get; }
+    public float[] Normed { get; }
+    public float[] Queries { get; }
+    public float[] AttentionOut { get; }
+    public float[] Projected { get; }
+    public float[] Gate { get; }
+    public float[] Up { get; }
+    public float[] RouterLogits { get; } = [];
+    /// <summary>For each token, the experts it is routed to and their renormalised weights.</summary>
+    public int[] Assignments { get; } = [];
+    public float[] AssignmentWeights { get; } = [];
+    /// <summary>The tokens routed to the expert being run, gathered so its weights stream once per batch.</summary>
+    public int[] ExpertTokens { get; } = [];
+    public float[] ExpertWeights { get; } = [];
+    public float[] ExpertInput { get; } = [];
+    public float[] ExpertOutput { get; } = [];
+}
