@@ -12,6 +12,7 @@ public static class SentencePieceModelFile
 {
     private const string Kind = "SentencePiece model";
     private const int BpeModelType = 2;
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static SentencePieceBpeTokenizer Load(string path) => new(ReadVocabulary(File.ReadAllBytes(path)));
 
@@ -30,7 +31,7 @@ public static class SentencePieceModelFile
             switch (field)
             {
                 case 1 when wire == ProtobufReader.LengthDelimitedWire:
-                    var piece = reader.ReadLengthDelimited($"pieces[{tokens.Count}]", out long start);
+                    var piece = reader.ReadLengthDelimited("pieces (a piece message)", out long start);
                     ReadPiece(piece, start, tokens, scores, types);
                     break;
                 case 2 when wire == ProtobufReader.LengthDelimitedWire:
@@ -41,7 +42,7 @@ public static class SentencePieceModelFile
                     ReadNormalizerSpec(reader.ReadLengthDelimited("normalizer_spec", out long normalizerStart), normalizerStart, ref addDummyPrefix);
                     break;
                 default:
-                    reader.Skip(wire, $"field {field}");
+                    reader.Skip(wire, "unknown field");
                     break;
             }
         }
@@ -64,36 +65,36 @@ public static class SentencePieceModelFile
         string? text = null;
         float score = 0;
         int type = (int)TokenType.Normal;
-        var reader = new ProtobufReader(message, start, Kind);
+        var reader = new ProtobufReader(message, start, Kind, index);
         while (reader.TryReadTag(out int field, out int wire))
         {
             long at = reader.Offset;
             switch (field)
             {
                 case 1 when wire == ProtobufReader.LengthDelimitedWire:
-                    var bytes = reader.ReadLengthDelimited($"pieces[{index}].piece", out long textStart);
+                    var bytes = reader.ReadLengthDelimited("pieces[].piece", out long textStart);
                     try
                     {
-                        text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+                        text = s_strictUtf8.GetString(bytes);
                     }
                     catch (DecoderFallbackException e)
                     {
-                        throw reader.Error($"pieces[{index}].piece", textStart, "not valid UTF-8: " + e.Message);
+                        throw reader.Error("pieces[].piece", textStart, "not valid UTF-8: " + e.Message);
                     }
                     break;
                 case 2 when wire == ProtobufReader.Fixed32Wire:
-                    score = reader.ReadFixed32Float($"pieces[{index}].score");
+                    score = reader.ReadFixed32Float("pieces[].score");
                     if (!float.IsFinite(score))
-                        throw reader.Error($"pieces[{index}].score", at, $"{score} is not a finite number");
+                        throw reader.Error("pieces[].score", at, $"{score} is not a finite number");
                     break;
                 case 3 when wire == ProtobufReader.VarintWire:
-                    ulong value = reader.ReadVarint($"pieces[{index}].type");
+                    ulong value = reader.ReadVarint("pieces[].type");
                     if (value > int.MaxValue || !Enum.IsDefined((TokenType)(int)value))
-                        throw reader.Error($"pieces[{index}].type", at, $"unknown piece type {value}");
+                        throw reader.Error("pieces[].type", at, $"unknown piece type {value}");
                     type = (int)value;
                     break;
                 default:
-                    reader.Skip(wire, $"pieces[{index}] field {field}");
+                    reader.Skip(wire, "pieces[] unknown field");
                     break;
             }
         }
@@ -111,11 +112,11 @@ public static class SentencePieceModelFile
         {
             if (wire != ProtobufReader.VarintWire || field is not (3 or 40 or 41 or 42))
             {
-                reader.Skip(wire, $"trainer_spec field {field}");
+                reader.Skip(wire, "trainer_spec field");
                 continue;
             }
             // Ids are int32: a negative id (-1 = none) arrives as a 64-bit two's-complement varint.
-            int value = (int)(long)reader.ReadVarint($"trainer_spec field {field}");
+            int value = (int)(long)reader.ReadVarint("trainer_spec field");
             switch (field)
             {
                 case 3: modelType = value; break;
@@ -134,7 +135,7 @@ public static class SentencePieceModelFile
             if (field == 3 && wire == ProtobufReader.VarintWire)
                 addDummyPrefix = reader.ReadVarint("normalizer_spec.add_dummy_prefix") != 0;
             else
-                reader.Skip(wire, $"normalizer_spec field {field}");
+                reader.Skip(wire, "normalizer_spec field");
         }
     }
 }
