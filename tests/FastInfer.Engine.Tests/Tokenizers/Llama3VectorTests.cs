@@ -9,13 +9,9 @@ public class Llama3VectorTests
 {
     private const string Vectors = "ggml-vocab-llama-bpe.gguf";
 
-    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromTiktoken =
-        new(() => TiktokenRanksFile.Load(TestModels.Require("llama3-tokenizer.model")));
-
-    private static readonly Lazy<ByteLevelBpeVocabulary> s_ggufArrays = new(() =>
-        TiktokenToGgufArrays.Convert(TiktokenRanksFile.ReadRanks(File.ReadAllBytes(TestModels.Require("llama3-tokenizer.model")))));
-
-    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromArrays = new(() => new ByteLevelBpeTokenizer(s_ggufArrays.Value));
+    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromTiktoken = Llama3Fixtures.FromTiktoken;
+    private static readonly Lazy<ByteLevelBpeVocabulary> s_ggufArrays = Llama3Fixtures.GgufArrays;
+    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromArrays = Llama3Fixtures.FromArrays;
 
     [SkippableFact]
     public void TiktokenFile_MatchesAllVectors()
