@@ -6,7 +6,8 @@ namespace FastInfer.Engine.Tokenizers.SentencePiece;
 /// Reads a SentencePiece <c>tokenizer.model</c> (a <c>ModelProto</c> protobuf) into a <see cref="SentencePieceVocabulary"/>.
 /// Fields used: pieces = 1 (piece = 1, score = 2, type = 3), trainer_spec = 2 (model_type = 3, unk_id = 40,
 /// bos_id = 41, eos_id = 42), normalizer_spec = 3 (add_dummy_prefix = 3). Only BPE models are accepted: a unigram
-/// model needs a different search, which this class does not pretend to run.
+/// model needs a different search, which this class does not pretend to run. Like llama.cpp, normalizer rules
+/// other than the dummy prefix (remove_extra_whitespaces, precompiled maps) are not applied; Llama 2 uses none.
 /// </summary>
 public static class SentencePieceModelFile
 {
@@ -24,6 +25,7 @@ public static class SentencePieceModelFile
         // ModelProto's defaults when a field is absent.
         int modelType = 1, unkId = 0, bosId = 1, eosId = 2;
         bool addDummyPrefix = true;
+        long trainerSpecOffset = 0;
 
         var reader = new ProtobufReader(file, 0, Kind);
         while (reader.TryReadTag(out int field, out int wire))
@@ -35,7 +37,7 @@ public static class SentencePieceModelFile
                     ReadPiece(piece, start, tokens, scores, types);
                     break;
                 case 2 when wire == ProtobufReader.LengthDelimitedWire:
-                    ReadTrainerSpec(reader.ReadLengthDelimited("trainer_spec", out long trainerStart), trainerStart,
+                    ReadTrainerSpec(reader.ReadLengthDelimited("trainer_spec", out trainerSpecOffset), trainerSpecOffset,
                         ref modelType, ref unkId, ref bosId, ref eosId);
                     break;
                 case 3 when wire == ProtobufReader.LengthDelimitedWire:
@@ -50,11 +52,11 @@ public static class SentencePieceModelFile
         if (tokens.Count == 0)
             throw new TokenizerFormatException(Kind, "pieces", 0, "the model has no pieces (is this a SentencePiece model?)");
         if (modelType != BpeModelType)
-            throw new TokenizerFormatException(Kind, "trainer_spec.model_type", 0, $"model type {modelType} is not BPE (2); only BPE models are supported");
+            throw new TokenizerFormatException(Kind, "trainer_spec.model_type", trainerSpecOffset, $"model type {modelType} is not BPE (2); only BPE models are supported");
         foreach (var (name, id) in new[] { ("unk_id", unkId), ("bos_id", bosId), ("eos_id", eosId) })
         {
             if ((uint)id >= (uint)tokens.Count)
-                throw new TokenizerFormatException(Kind, "trainer_spec." + name, 0, $"{id} is outside the {tokens.Count} pieces");
+                throw new TokenizerFormatException(Kind, "trainer_spec." + name, trainerSpecOffset, $"{id} is outside the {tokens.Count} pieces");
         }
         return new SentencePieceVocabulary([.. tokens], [.. scores], [.. types], bosId, eosId, unkId, addDummyPrefix);
     }
