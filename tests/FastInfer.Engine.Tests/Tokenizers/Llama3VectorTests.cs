@@ -9,19 +9,22 @@ public class Llama3VectorTests
 {
     private const string Vectors = "ggml-vocab-llama-bpe.gguf";
 
-    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromTiktoken =
-        new(() => TiktokenRanksFile.Load(TestModels.Require("llama3-tokenizer.model")));
-
-    private static readonly Lazy<ByteLevelBpeVocabulary> s_ggufArrays = new(() =>
-        TiktokenToGgufArrays.Convert(TiktokenRanksFile.ReadRanks(File.ReadAllBytes(TestModels.Require("llama3-tokenizer.model")))));
-
-    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromArrays = new(() => new ByteLevelBpeTokenizer(s_ggufArrays.Value));
+    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromTiktoken = Llama3Fixtures.FromTiktoken;
+    private static readonly Lazy<ByteLevelBpeVocabulary> s_ggufArrays = Llama3Fixtures.GgufArrays;
+    private static readonly Lazy<ByteLevelBpeTokenizer> s_fromArrays = Llama3Fixtures.FromArrays;
 
     [SkippableFact]
     public void TiktokenFile_MatchesAllVectors()
     {
         var tokenizer = s_fromTiktoken.Value;
         Assert.Equal(128256, tokenizer.VocabularySize);
+        TokenizerTestVectors.AssertAll(tokenizer, TokenizerTestVectors.Load(Vectors));
+    }
+
+    [SkippableFact]
+    public void TiktokenFile_WithOurMergeLoopForEveryWord_MatchesAllVectors()
+    {
+        var tokenizer = TiktokenRanksFile.Create(File.ReadAllBytes(TestModels.Require("llama3-tokenizer.model")), longWordChars: 0);
         TokenizerTestVectors.AssertAll(tokenizer, TokenizerTestVectors.Load(Vectors));
     }
 
@@ -47,6 +50,31 @@ public class Llama3VectorTests
             string text = input + " <|eot_id|> déjà-vu 12345 \u00e9\u0301 \U0001F999!";
             Assert.Equal(tiktoken.Encode(text, addBos: true), arrays.Encode(text, addBos: true));
             Assert.Equal(tiktoken.Encode(text, addBos: false, parseSpecialTokens: true), arrays.Encode(text, addBos: false, parseSpecialTokens: true));
+        }
+    }
+
+    /// <summary>Words longer than <see cref="TiktokenEncoder.LongWordChars"/> take our merge loop instead of the ML one.</summary>
+    [SkippableFact]
+    public void LongWords_AgreeWithMicrosoftTiktokenAndWithMergeArrays()
+    {
+        using var stream = File.OpenRead(TestModels.Require("llama3-tokenizer.model"));
+        var ml = Microsoft.ML.Tokenizers.TiktokenTokenizer.Create(stream,
+            new Microsoft.ML.Tokenizers.RegexPreTokenizer(Llama3PreTokenizer.Regex(), null), normalizer: null);
+        string[] texts =
+        [
+            new string('!', 600),
+            new string(' ', 300) + "x" + new string('\n', 200),
+            string.Concat(Enumerable.Repeat("ab", 200)) + " " + string.Concat(Enumerable.Repeat("Anticonstitutionnellement", 9)),
+            string.Concat(Enumerable.Repeat("\U0001F999\u2019", 70)),
+            string.Concat(Enumerable.Repeat("----====", 40)),
+        ];
+        foreach (string text in texts)
+        {
+            Assert.Contains(Llama3PreTokenizer.Regex().Matches(text), m => m.Length > TiktokenEncoder.LongWordChars);
+            int[] ours = s_fromTiktoken.Value.Encode(text, addBos: false);
+            Assert.Equal(ml.EncodeToIds(text), ours);
+            Assert.Equal(ours, s_fromArrays.Value.Encode(text, addBos: false));
+            Assert.Equal(text, s_fromTiktoken.Value.Decode(ours));
         }
     }
 

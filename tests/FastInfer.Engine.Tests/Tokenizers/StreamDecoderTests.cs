@@ -20,6 +20,27 @@ public class StreamDecoderTests
     }
 
     [Fact]
+    public void Append_AllocatesNothingButTheReturnedText()
+    {
+        var tokenizer = new SentencePieceBpeTokenizer(SentencePiece(true, ("\u2581", -1), ("a", -1)));
+        var decoder = tokenizer.CreateStreamDecoder();
+        int[] ids = [1, 3 + 0xE2, 3 + 0x80, 3 + 0x99]; // BOS, then '’' in three byte tokens
+        for (int warmup = 0; warmup < 3; warmup++)
+            Assert.Equal("\u2019", string.Concat(ids.Select(decoder.Append)));
+
+        const int rounds = 100;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (int id in ids)
+                decoder.Append(id);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // One one-char string per round (24 bytes on 64-bit); the three tokens printing "" allocate nothing.
+        Assert.InRange(allocated, 0, rounds * 32);
+    }
+
+    [Fact]
     public void IncompleteCharacter_FlushesAsReplacementChar_LikeWholeDecode()
     {
         var tokenizer = new SentencePieceBpeTokenizer(SentencePiece(false, ("a", -1)));

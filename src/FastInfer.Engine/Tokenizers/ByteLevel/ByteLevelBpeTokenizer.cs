@@ -5,7 +5,8 @@ namespace FastInfer.Engine.Tokenizers.ByteLevel;
 /// <summary>
 /// Llama 3's byte-level BPE. Built from GGUF-style arrays (<see cref="ByteLevelBpeVocabulary"/>, merged with our
 /// <see cref="MergeListEncoder"/>) or from a tiktoken ranks file (<see cref="TiktokenRanksFile"/>, encoded by
-/// Microsoft.ML.Tokenizers); both spell tokens the GPT-2 way and decode through the same byte pieces.
+/// <see cref="TiktokenEncoder"/> through Microsoft.ML.Tokenizers); both spell tokens the GPT-2 way, so token texts
+/// match a GGUF's, and decode through the same byte pieces.
 /// </summary>
 public sealed class ByteLevelBpeTokenizer : VocabularyTokenizer
 {

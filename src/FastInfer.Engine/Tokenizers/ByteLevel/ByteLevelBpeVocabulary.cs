@@ -41,6 +41,11 @@ public sealed record ByteLevelBpeVocabulary(
             throw new ArgumentException($"BOS id {BosId} is outside the vocabulary of {Tokens.Length}", nameof(BosId));
         if ((uint)EosId >= (uint)Tokens.Length)
             throw new ArgumentException($"EOS id {EosId} is outside the vocabulary of {Tokens.Length}", nameof(EosId));
+        foreach (int id in EndOfGenerationIds ?? [])
+        {
+            if ((uint)id >= (uint)Tokens.Length)
+                throw new ArgumentException($"end-of-generation id {id} is outside the vocabulary of {Tokens.Length}", nameof(EndOfGenerationIds));
+        }
         if (!Llama3PreTokenizer.GgufNames.Contains(PreTokenizer))
             throw new NotSupportedException(
                 $"pre-tokenizer '{PreTokenizer}' is not supported; supported: {string.Join(", ", Llama3PreTokenizer.GgufNames)}");

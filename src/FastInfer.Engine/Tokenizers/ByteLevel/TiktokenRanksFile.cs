@@ -14,7 +14,10 @@ public static class TiktokenRanksFile
     public static ByteLevelBpeTokenizer Load(string path) => Create(File.ReadAllBytes(path));
 
     /// <summary>A Llama 3 tokenizer from the file's bytes: ranks plus Llama 3's special tokens.</summary>
-    public static ByteLevelBpeTokenizer Create(byte[] file)
+    public static ByteLevelBpeTokenizer Create(byte[] file) => Create(file, TiktokenEncoder.LongWordChars);
+
+    /// <param name="longWordChars">Words longer than this skip the ML merge loop (0 in tests: all words take ours).</param>
+    internal static ByteLevelBpeTokenizer Create(byte[] file, int longWordChars)
     {
         var ranks = ReadRanks(file);
         var specials = Llama3SpecialTokens.Names();
@@ -32,9 +35,11 @@ public static class TiktokenRanksFile
         }
         int bos = ranks.Length, eos = ranks.Length + 1, endOfTurn = ranks.Length + 9;
 
-        var tiktoken = TiktokenTokenizer.Create(new MemoryStream(file, writable: false),
-            new RegexPreTokenizer(Llama3PreTokenizer.Regex(), specialTokens: null), normalizer: null, specialTokens: null);
-        return new ByteLevelBpeTokenizer(tokens, types, bos, eos, addBos: true, [eos, endOfTurn], new TiktokenEncoder(tiktoken));
+        // Words are cut by our own pre-tokenizer before they reach the ML tokenizer.
+        var tiktoken = TiktokenTokenizer.Create(new MemoryStream(file, writable: false), preTokenizer: null, normalizer: null, specialTokens: null);
+        var merger = new ByteLevelWordMerger(MergeListEncoder.TextTokens(tokens, types));
+        return new ByteLevelBpeTokenizer(tokens, types, bos, eos, addBos: true, [eos, endOfTurn],
+            new TiktokenEncoder(tiktoken, merger, Llama3PreTokenizer.Regex(), longWordChars));
     }
 
     /// <summary>Each rank's token bytes; a <see cref="TokenizerFormatException"/> naming the line and offset otherwise.</summary>
@@ -61,19 +66,20 @@ public static class TiktokenRanksFile
 
     private static byte[] ParseLine(ReadOnlySpan<byte> line, int offset, int expectedRank)
     {
-        string field = $"line {expectedRank + 1}";
         int space = line.IndexOf((byte)' ');
         if (space <= 0)
-            throw new TokenizerFormatException(Kind, field, offset, "expected 'base64-token rank'");
+            throw new TokenizerFormatException(Kind, Field(expectedRank), offset, "expected 'base64-token rank'");
         var encoded = line[..space];
         var bytes = new byte[Base64.GetMaxDecodedFromUtf8Length(encoded.Length)];
         if (Base64.DecodeFromUtf8(encoded, bytes, out _, out int written) != System.Buffers.OperationStatus.Done || written == 0)
-            throw new TokenizerFormatException(Kind, field + " token", offset, "not valid base64");
+            throw new TokenizerFormatException(Kind, Field(expectedRank) + " token", offset, "not valid base64");
         var rankText = line[(space + 1)..];
         if (!System.Buffers.Text.Utf8Parser.TryParse(rankText, out int rank, out int consumed) || consumed != rankText.Length)
-            throw new TokenizerFormatException(Kind, field + " rank", offset + space + 1, "not an integer");
+            throw new TokenizerFormatException(Kind, Field(expectedRank) + " rank", offset + space + 1, "not an integer");
         if (rank != expectedRank)
-            throw new TokenizerFormatException(Kind, field + " rank", offset + space + 1, $"rank {rank} where {expectedRank} was expected (ranks must run 0, 1, 2 … in order)");
+            throw new TokenizerFormatException(Kind, Field(expectedRank) + " rank", offset + space + 1, $"rank {rank} where {expectedRank} was expected (ranks must run 0, 1, 2 … in order)");
         return bytes.AsSpan(0, written).ToArray();
     }
+
+    private static string Field(int rank) => $"line {rank + 1}";
 }

@@ -16,13 +16,19 @@ internal ref struct ProtobufReader
     private readonly ReadOnlySpan<byte> _message;
     private readonly long _baseOffset;
     private readonly string _kind;
+    private readonly int _index;
     private int _position;
 
-    public ProtobufReader(ReadOnlySpan<byte> message, long baseOffset, string kind)
+    /// <param name="index">
+    /// Which element of a repeated field this message is; error messages write it into "[]" in field names, so
+    /// callers pass constant names and nothing is formatted unless something is wrong.
+    /// </param>
+    public ProtobufReader(ReadOnlySpan<byte> message, long baseOffset, string kind, int index = -1)
     {
         _message = message;
         _baseOffset = baseOffset;
         _kind = kind;
+        _index = index;
     }
 
     public readonly bool AtEnd => _position >= _message.Length;
@@ -44,20 +50,22 @@ internal ref struct ProtobufReader
         return true;
     }
 
-    public ulong ReadVarint(string what)
+    public ulong ReadVarint(string what) => ReadVarint(what, "");
+
+    private ulong ReadVarint(string what, string suffix)
     {
         long at = Offset;
         ulong value = 0;
         for (int shift = 0; shift < 64; shift += 7)
         {
             if (AtEnd)
-                throw Error(what, at, "varint runs past the end of its message");
+                throw Error(what + suffix, at, "varint runs past the end of its message");
             byte b = _message[_position++];
             value |= (ulong)(b & 0x7F) << shift;
             if (b < 0x80)
                 return value;
         }
-        throw Error(what, at, "varint longer than 10 bytes");
+        throw Error(what + suffix, at, "varint longer than 10 bytes");
     }
 
     public float ReadFixed32Float(string what)
@@ -70,7 +78,7 @@ internal ref struct ProtobufReader
     public ReadOnlySpan<byte> ReadLengthDelimited(string what, out long start)
     {
         long at = Offset;
-        ulong length = ReadVarint(what + " length");
+        ulong length = ReadVarint(what, " length");
         if (length > (ulong)(_message.Length - _position))
             throw Error(what, at, $"length {length} runs past the end of its message ({_message.Length - _position} bytes left)");
         start = Offset;
@@ -89,7 +97,8 @@ internal ref struct ProtobufReader
         }
     }
 
-    public readonly TokenizerFormatException Error(string what, long offset, string problem) => new(_kind, what, offset, problem);
+    public readonly TokenizerFormatException Error(string what, long offset, string problem) =>
+        new(_kind, _index >= 0 ? what.Replace("[]", $"[{_index}]") : what, offset, problem);
 
     private ReadOnlySpan<byte> Take(int count, string what)
     {

@@ -151,7 +151,7 @@ public sealed class SentencePieceBpeTokenizer : VocabularyTokenizer
         });
     }
 
-    private static HashSet<int> EndOfGeneration(SentencePieceVocabulary v) => [v.EosId];
+    private static HashSet<int> EndOfGeneration(SentencePieceVocabulary v) => [v.EosId, .. v.EndOfGenerationIds ?? []];
 
     private static SpecialTokenMatcher Specials(SentencePieceVocabulary v, params TokenType[] types)
     {

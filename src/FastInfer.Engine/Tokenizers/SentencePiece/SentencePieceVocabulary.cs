@@ -5,6 +5,7 @@ namespace FastInfer.Engine.Tokenizers.SentencePiece;
 /// holds (<c>tokenizer.ggml.tokens</c>, <c>.scores</c>, <c>.token_type</c>, <c>.bos_token_id</c>, <c>.eos_token_id</c>,
 /// <c>.unknown_token_id</c>, <c>.add_space_prefix</c>, <c>.add_bos_token</c>). Pieces spell spaces as ▁ (U+2581) and
 /// raw bytes as <c>&lt;0xNN&gt;</c>; <see cref="TokenTypes"/> uses <see cref="TokenType"/>'s numbers.
+/// <see cref="EndOfGenerationIds"/> may be left null: EOS alone then ends a generation.
 /// </summary>
 public sealed record SentencePieceVocabulary(
     string[] Tokens,
@@ -14,7 +15,8 @@ public sealed record SentencePieceVocabulary(
     int EosId = 2,
     int UnknownId = 0,
     bool AddSpacePrefix = true,
-    bool AddBos = true)
+    bool AddBos = true,
+    int[]? EndOfGenerationIds = null)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first inconsistency.</summary>
     public void Validate()
@@ -41,6 +43,8 @@ public sealed record SentencePieceVocabulary(
         CheckId(EosId, nameof(EosId));
         if (UnknownId != -1)
             CheckId(UnknownId, nameof(UnknownId));
+        foreach (int id in EndOfGenerationIds ?? [])
+            CheckId(id, nameof(EndOfGenerationIds));
     }
 
     private void CheckId(int id, string name)
