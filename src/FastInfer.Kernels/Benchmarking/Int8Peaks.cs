@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -12,6 +13,7 @@ internal static class Int8Peaks
     /// <summary>Each vpdpbusd over 256 bits does 32 multiplies and 32 adds.</summary>
     public static double VnniOps(int iterations) => (double)iterations * 8 * 32 * 2;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int VnniChains(int iterations)
     {
         var a = Vector256.Create((byte)3);
@@ -31,6 +33,7 @@ internal static class Int8Peaks
     /// <summary>Each 512-bit maddubs + madd + add step does 64 multiplies and 64 adds.</summary>
     public static double Avx512BwOps(int iterations) => (double)iterations * 8 * 64 * 2;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe int Avx512BwChains(int iterations)
     {
         // The unsigned operands come from L1 as in a real dot product (constants would let the JIT hoist the

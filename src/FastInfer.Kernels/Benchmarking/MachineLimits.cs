@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -60,6 +61,7 @@ public sealed record MachineLimits(
     }
 
     /// <summary>Sum of a float range with four Vector512 accumulators (a read stream with no stores).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe float SumRange(float* buffer, long start, long end)
     {
         var a0 = Vector512<float>.Zero;
@@ -108,6 +110,7 @@ public sealed record MachineLimits(
     private static double FmaChainFlops(int iterations) => (double)iterations * 12 * 16 * 2;
 
     /// <summary>Twelve independent FMA chains: enough to cover a 4-cycle latency at two FMAs per cycle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float FmaChains(int iterations, float seed)
     {
         var m = Vector512.Create(0.999999f);

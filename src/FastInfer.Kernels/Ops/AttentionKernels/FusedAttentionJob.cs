@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.Elementwise;
 using FastInfer.Kernels.Threading;
@@ -58,6 +59,8 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
         }
     }
 
+    // Fully optimised from the first call: a decode step calls it only a few times, too few for tiering to reach it early.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void Attend(float* q, float* o, int heads, long* kvOffsets, int first, int end, float* scores, float* max, float* sum)
     {
         int d = Shape.HeadDim;
