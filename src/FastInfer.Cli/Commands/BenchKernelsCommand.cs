@@ -45,6 +45,9 @@ internal static class BenchKernelsCommand
                 Console.WriteLine(BenchKernels.Run(threadCount, budget).ToJson());
                 return 0;
             }
+            // Redirected output has no terminal width; do not squeeze the tables into Spectre's 80-column default.
+            if (Console.IsOutputRedirected)
+                AnsiConsole.Profile.Width = 160;
             var report = BenchKernels.Run(threadCount, budget, step => AnsiConsole.MarkupLine($"[grey]measuring {Markup.Escape(step)}…[/]"));
             Render(report);
             return 0;
