@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return InfoCommand.Create();
         yield return SynthCommand.Create();
+        yield return BenchKernelsCommand.Create();
     }
 }

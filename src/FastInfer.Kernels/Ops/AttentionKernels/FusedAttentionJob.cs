@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.Elementwise;
 using FastInfer.Kernels.Threading;
@@ -5,39 +6,37 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Ops.AttentionKernels;
 
 /// <summary>
-/// Grouped-query attention in one pass over K and V with an online softmax, a tile of positions at a time:
-/// the tile's scores are computed for every query head sharing the KV head (the K rows stay in L1), the
-/// running max and normaliser are corrected once per tile, the exponentials are one vector call, and the
-/// tile's V rows are accumulated for the same heads. Items are (head chunk, query) pairs ordered chunk-major,
-/// so static shares mix early and late queries of a causal prefill evenly. Each head's arithmetic is the same
-/// whichever chunk or thread runs it, so results do not depend on the thread count.
+/// Grouped-query attention in one pass over K and V with an online softmax, a tile of positions at a time.
+/// An item is a run of consecutive query heads for one query; for each cached position its heads read the
+/// K (then V) row slices of their KV heads, so the cache streams through in address order (a row of all KV
+/// heads is contiguous) and each slice is reused from L1 by the query heads that share it. Per head, the
+/// tile's running max and normaliser are corrected once and its exponentials are one vector call. Each
+/// head's arithmetic is the same whichever item or thread runs it, so results do not depend on the thread count.
 /// </summary>
 internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
 {
     private const int Tile = 64;
-    private const int MaxChunk = 16;
+    private const int MaxChunk = 32;
 
     public float* Q, O;
     public byte* K, V;
     public AttentionShape Shape;
-    public int ChunkHeads, ChunksPerGroup;
+    public int ChunkHeads, ChunksPerQuery;
     public float Scale;
     public IsaPath Path;
 
     public static void Run(float* q, byte* k, byte* v, float* o, AttentionShape shape, IsaPath path, ComputePool pool)
     {
-        // Smaller chunks when there would be too few items to keep every thread busy.
-        int chunk = Math.Min(shape.Group, MaxChunk);
-        int kvHeads = shape.HeadCount / shape.Group;
-        while (chunk > 1 && (long)kvHeads * ((shape.Group + chunk - 1) / chunk) * shape.QueryCount < 4L * pool.ThreadCount)
-            chunk = (chunk + 1) / 2;
+        // Long runs of heads stream the cache best; split them only as far as needed to give every thread work.
+        int chunksWanted = (pool.ThreadCount + shape.QueryCount - 1) / shape.QueryCount;
+        int chunk = Math.Min(MaxChunk, (shape.HeadCount + chunksWanted - 1) / chunksWanted);
         var job = new FusedAttentionJob<TKv>
         {
             Q = q, K = k, V = v, O = o, Shape = shape, Path = path,
-            ChunkHeads = chunk, ChunksPerGroup = (shape.Group + chunk - 1) / chunk,
+            ChunkHeads = chunk, ChunksPerQuery = (shape.HeadCount + chunk - 1) / chunk,
             Scale = 1f / MathF.Sqrt(shape.HeadDim),
         };
-        pool.For(kvHeads * job.ChunksPerGroup * shape.QueryCount, ref job);
+        pool.For(job.ChunksPerQuery * shape.QueryCount, ref job);
     }
 
     public void Execute(int start, int end)
@@ -45,22 +44,27 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
         float* scores = stackalloc float[Tile * MaxChunk];
         float* max = stackalloc float[MaxChunk];
         float* sum = stackalloc float[MaxChunk];
+        long* kvOffsets = stackalloc long[MaxChunk];
         for (int item = start; item < end; item++)
         {
+            // Chunk-major order mixes early and late queries of a causal prefill into every thread's share.
             int query = item % Shape.QueryCount, chunkIndex = item / Shape.QueryCount;
-            int kvHead = chunkIndex / ChunksPerGroup;
-            int firstHead = kvHead * Shape.Group + chunkIndex % ChunksPerGroup * ChunkHeads;
-            int heads = Math.Min(ChunkHeads, (kvHead + 1) * Shape.Group - firstHead);
+            int firstHead = chunkIndex * ChunkHeads;
+            int heads = Math.Min(ChunkHeads, Shape.HeadCount - firstHead);
+            for (int j = 0; j < heads; j++)
+                kvOffsets[j] = (long)(firstHead + j) / Shape.Group * Shape.HeadDim * TKv.ElementBytes;
             long offset = ((long)query * Shape.HeadCount + firstHead) * Shape.HeadDim;
             var (first, last) = Shape.Span(query);
-            Attend(Q + offset, O + offset, heads, kvHead, first, last, scores, max, sum);
+            Attend(Q + offset, O + offset, heads, kvOffsets, first, last, scores, max, sum);
         }
     }
 
-    private readonly void Attend(float* q, float* o, int heads, int kvHead, int first, int end, float* scores, float* max, float* sum)
+    // Fully optimised from the first call: a decode step calls it only a few times, too few for tiering to reach it early.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private readonly void Attend(float* q, float* o, int heads, long* kvOffsets, int first, int end, float* scores, float* max, float* sum)
     {
         int d = Shape.HeadDim;
-        long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, headBytes = (long)kvHead * d * TKv.ElementBytes;
+        long rowBytes = (long)Shape.KvRow * TKv.ElementBytes;
         new Span<float>(o, heads * d).Clear();
         for (int j = 0; j < heads; j++)
         {
@@ -72,9 +76,9 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
             int count = Math.Min(Tile, end - t0);
             for (int t = 0; t < count; t++)
             {
-                byte* key = K + (t0 + t) * rowBytes + headBytes;
+                byte* key = K + (t0 + t) * rowBytes;
                 for (int j = 0; j < heads; j++)
-                    scores[j * Tile + t] = TKv.Dot(q + j * d, key, d, Path) * Scale;
+                    scores[j * Tile + t] = TKv.Dot(q + j * d, key + kvOffsets[j], d, Path) * Scale;
             }
             for (int j = 0; j < heads; j++)
             {
@@ -92,9 +96,9 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
             }
             for (int t = 0; t < count; t++)
             {
-                byte* value = V + (t0 + t) * rowBytes + headBytes;
+                byte* value = V + (t0 + t) * rowBytes;
                 for (int j = 0; j < heads; j++)
-                    TKv.AddScaled(o + j * d, value, scores[j * Tile + t], d, Path);
+                    TKv.AddScaled(o + j * d, value + kvOffsets[j], scores[j * Tile + t], d, Path);
             }
         }
         for (int j = 0; j < heads; j++)

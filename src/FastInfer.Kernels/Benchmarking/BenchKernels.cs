@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Quantization;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Benchmarking;
+
+/// <summary>
+/// The quick kernel runner behind <c>fastinfer bench-kernels</c>: measures the machine's limits, then each
+/// decode-path kernel at Llama-7B sizes, and relates every throughput to the limit that bounds it.
+/// </summary>
+public static class BenchKernels
+{
+    private const int ModelWidth = 4096, FfnWidth = 11008, Vocabulary = 32000;
+    private const int Heads = 32, KvHeads = 8, HeadDim = 128, ContextLength = 4096, PrefillTokens = 256;
+
+    /// <param name="progress">told the name of each step as it starts (for a status line).</param>
+    public static BenchKernelsReport Run(int threads, double secondsPerMeasurement, Action<string>? progress = null)
+    {
+        if (threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(threads), $"thread count {threads} must be at least 1");
+        if (!(secondsPerMeasurement > 0) || secondsPerMeasurement > 60)
+            throw new ArgumentOutOfRangeException(nameof(secondsPerMeasurement), $"{secondsPerMeasurement} s per measurement is outside (0, 60]");
+        long start = Stopwatch.GetTimestamp();
+        using var pool = new ComputePool(threads);
+        progress?.Invoke("machine limits (1 GiB read, FMA and int8 peaks)");
+        var limits = MachineLimits.Measure(pool, secondsPerMeasurement);
+        var results = new List<KernelResult>();
+        var context = new Context(limits, pool, secondsPerMeasurement, results);
+
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            progress?.Invoke($"matvec {type}");
+            MatVecRow(context, type);
+        }
+        progress?.Invoke("elementwise");
+        ElementwiseRows(context);
+        progress?.Invoke("attention");
+        AttentionRows(context);
+        progress?.Invoke("pool overhead");
+        var empty = new EmptyJob();
+        double forSeconds = CallTimer.SecondsPerCall(() => pool.For(threads, ref empty), secondsPerMeasurement);
+        results.Add(new KernelResult("pool.For (empty)", $"{threads} shares", threads, forSeconds * 1e6, null, null, "", null));
+        return new BenchKernelsReport(KernelIsa.Active.ToString(), limits, results, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    private sealed record Context(MachineLimits Limits, ComputePool Pool, double Seconds, List<KernelResult> Results)
+    {
+        public void AddBandwidthBound(string name, string shape, int threads, double seconds, double bytes)
+        {
+            double gbps = bytes / seconds / 1e9;
+            bool all = threads > 1;
+            double limit = all ? Limits.ReadBandwidthAllThreads : Limits.ReadBandwidthOneThread;
+            Results.Add(new KernelResult(name, shape, threads, seconds * 1e6, gbps, null, all ? "read-bw-all" : "read-bw-1t", gbps / limit));
+        }
+    }
+
+    private static unsafe void MatVecRow(Context context, GgmlType type)
+    {
+        long rowBytes = GgmlTypeTraits.RowBytes(type, ModelWidth);
+        long bytes = rowBytes * FfnWidth;
+        byte* weights = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        try
+        {
+            var row = new float[ModelWidth];
+            var random = new Random(1);
+            for (int r = 0; r < FfnWidth; r++)
+            {
+                for (int c = 0; c < ModelWidth; c++)
+                    row[c] = random.NextSingle() * 2 - 1;
+                Quantizer.Quantize(type, row, new Span<byte>(weights + r * rowBytes, (int)rowBytes));
+            }
+            var matrix = new WeightMatrix((nint)weights, bytes, type, FfnWidth, ModelWidth);
+            var x = new float[ModelWidth];
+            var y = new float[FfnWidth];
+            x.AsSpan().Fill(0.5f);
+            double seconds = CallTimer.SecondsPerCall(() => MatVec.Multiply(matrix, x, y, context.Pool), context.Seconds);
+            context.AddBandwidthBound($"matvec {type}", $"{FfnWidth}x{ModelWidth}", context.Pool.ThreadCount, seconds, bytes);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(weights);
+        }
+    }
+
+    private static void ElementwiseRows(Context context)
+    {
+        var random = new Random(2);
+        float[] Fill(int n)
+        {
+            var a = new float[n];
+            for (int i = 0; i < n; i++)
+                a[i] = random.NextSingle() * 2 - 1;
+            return a;
+        }
+
+        var x = Fill(ModelWidth);
+        var w = Fill(ModelWidth);
+        var y = new float[ModelWidth];
+        double seconds = CallTimer.SecondsPerCall(() => Norms.RmsNorm(x, w, 1e-5f, y), context.Seconds);
+        context.AddBandwidthBound("rmsnorm (cache-resident)", $"{ModelWidth}", 1, seconds, 3.0 * ModelWidth * sizeof(float));
+
+        // A prefill-sized batch of rows does not fit the caches, so this one is bounded by memory.
+        const int rows = 4096;
+        var batch = Fill(rows * ModelWidth);
+        seconds = CallTimer.SecondsPerCall(() =>
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var rowSpan = batch.AsSpan(r * ModelWidth, ModelWidth);
+                Norms.RmsNorm(rowSpan, w, 1e-5f, rowSpan);
+            }
+        }, context.Seconds);
+        context.AddBandwidthBound("rmsnorm (in place, streamed)", $"{rows}x{ModelWidth}", 1, seconds, 2.0 * rows * ModelWidth * sizeof(float));
+
+        var logits = Fill(Vocabulary);
+        var scratch = new float[Vocabulary];
+        seconds = CallTimer.SecondsPerCall(() =>
+        {
+            logits.CopyTo(scratch, 0);
+            VectorOps.Softmax(scratch);
+        }, context.Seconds);
+        context.AddBandwidthBound("softmax (with copy-in)", $"{Vocabulary}", 1, seconds, 5.0 * Vocabulary * sizeof(float));
+
+        var gate = Fill(FfnWidth);
+        var up = Fill(FfnWidth);
+        seconds = CallTimer.SecondsPerCall(() => Activations.SiluMul(gate, up), context.Seconds);
+        context.AddBandwidthBound("silu·mul (cache-resident)", $"{FfnWidth}", 1, seconds, 3.0 * FfnWidth * sizeof(float));
+
+        var rope = new RopeTable(HeadDim, HeadDim, ContextLength, 10000f, RopeLayout.HalfSplit);
+        var q = Fill(Heads * HeadDim);
+        seconds = CallTimer.SecondsPerCall(() => rope.Apply(q, Heads, 1000), context.Seconds);
+        context.AddBandwidthBound("rope half-split (cache-resident)", $"{Heads}x{HeadDim}", 1, seconds, 4.0 * Heads * HeadDim * sizeof(float));
+
+        var indices = new int[40];
+        var values = new float[40];
+        seconds = CallTimer.SecondsPerCall(() => VectorOps.TopK(logits, 40, indices, values), context.Seconds);
+        context.AddBandwidthBound("top-40 (cache-resident)", $"{Vocabulary}", 1, seconds, 1.0 * Vocabulary * sizeof(float));
+    }
+
+    private static void AttentionRows(Context context)
+    {
+        var random = new Random(3);
+        int kvElements = ContextLength * KvHeads * HeadDim;
+        var keys = new float[kvElements];
+        var valuesF32 = new float[kvElements];
+        for (int i = 0; i < kvElements; i++)
+        {
+            keys[i] = random.NextSingle() * 2 - 1;
+            valuesF32[i] = random.NextSingle() * 2 - 1;
+        }
+        var q = new float[Heads * HeadDim];
+        for (int i = 0; i < q.Length; i++)
+            q[i] = random.NextSingle() * 2 - 1;
+        var output = new float[q.Length];
+        int threads = context.Pool.ThreadCount;
+        string shape = $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength}";
+
+        double seconds = CallTimer.SecondsPerCall(
+            () => Attention.Decode(q, keys, valuesF32, 0, ContextLength, Heads, KvHeads, HeadDim, output, context.Pool), context.Seconds);
+        context.AddBandwidthBound("attention decode F32 KV", shape, threads, seconds, 2.0 * kvElements * sizeof(float));
+
+        var keysF16 = keys.Select(v => (Half)v).ToArray();
+        var valuesF16 = valuesF32.Select(v => (Half)v).ToArray();
+        seconds = CallTimer.SecondsPerCall(
+            () => Attention.Decode(q, keysF16, valuesF16, 0, ContextLength, Heads, KvHeads, HeadDim, output, context.Pool), context.Seconds);
+        context.AddBandwidthBound("attention decode F16 KV", shape, threads, seconds, 2.0 * kvElements * sizeof(ushort));
+
+        // Causal prefill of the first PrefillTokens positions: compute-bound, so judged against the FMA peak.
+        var queries = new float[PrefillTokens * Heads * HeadDim];
+        for (int i = 0; i < queries.Length; i++)
+            queries[i] = random.NextSingle() * 2 - 1;
+        var prefillOutput = new float[queries.Length];
+        seconds = CallTimer.SecondsPerCall(
+            () => Attention.Prefill(queries, PrefillTokens, 0, keys, valuesF32, Heads, KvHeads, HeadDim, prefillOutput, context.Pool), context.Seconds);
+        double pairs = PrefillTokens * (PrefillTokens + 1) / 2.0;
+        double gflops = 4.0 * Heads * HeadDim * pairs / seconds / 1e9;
+        double peak = context.Limits.Fp32FmaGflopsAllThreads;
+        context.Results.Add(new KernelResult("attention prefill F32 KV", $"{PrefillTokens} tokens, {Heads}h/{KvHeads}kv x{HeadDim}",
+            threads, seconds * 1e6, null, gflops, peak > 0 ? "fma-all" : "", peak > 0 ? gflops / peak : null));
+    }
+
+    private struct EmptyJob : IRowJob
+    {
+        public readonly void Execute(int start, int end)
+        {
+        }
+    }
+}

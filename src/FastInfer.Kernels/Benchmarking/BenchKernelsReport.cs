@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FastInfer.Kernels.Benchmarking;
+
+/// <summary>One kernel's measured speed and how close it comes to the machine limit that bounds it.</summary>
+/// <param name="Limit">which ceiling bounds it: "read-bw-1t", "read-bw-all" (GB/s) or "fma-all" (GFLOP/s); empty when none applies.</param>
+/// <param name="Ratio">achieved ÷ limit (GB/s or GFLOP/s), when a limit applies.</param>
+public sealed record KernelResult(
+    string Name,
+    string Shape,
+    int Threads,
+    double MicrosecondsPerCall,
+    double? GigabytesPerSecond,
+    double? GigaflopsPerSecond,
+    string Limit,
+    double? Ratio);
+
+/// <summary>The quick runner's whole result: the machine's ceilings, then every kernel against them.</summary>
+public sealed record BenchKernelsReport(string Isa, MachineLimits Machine, IReadOnlyList<KernelResult> Kernels, double TotalSeconds)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The report as one JSON object.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace FastInfer.Kernels.Benchmarking;
+
+/// <summary>
+/// Times a call: a warm-up, then batches sized to ~1/10 of the budget until the budget is spent,
+/// reporting the fastest batch's mean (other processes on a shared machine only ever slow a batch down).
+/// </summary>
+public static class CallTimer
+{
+    public static double SecondsPerCall(Action call, double budgetSeconds)
+    {
+        call();
+        long start = Stopwatch.GetTimestamp();
+        call();
+        double once = Math.Max(Stopwatch.GetElapsedTime(start).TotalSeconds, 1e-9);
+        int batch = (int)Math.Clamp(budgetSeconds / 10 / once, 1, 1_000_000);
+        double best = double.MaxValue;
+        long deadline = Stopwatch.GetTimestamp() + (long)(budgetSeconds * Stopwatch.Frequency);
+        int batches = 0;
+        do
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < batch; i++)
+                call();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds / batch);
+            batches++;
+        }
+        while (Stopwatch.GetTimestamp() < deadline || batches < 3);
+        return best;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Benchmarking;
+
+/// <summary>This machine's measured ceilings, against which kernel throughput is judged.</summary>
+/// <param name="ReadBandwidthOneThread">GB/s streaming a 1 GiB buffer on one thread.</param>
+/// <param name="ReadBandwidthAllThreads">GB/s streaming it with every pool thread.</param>
+/// <param name="Fp32FmaGflopsPerThread">GFLOP/s of independent Vector512 FMA chains on one thread (0 without AVX-512).</param>
+/// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
+/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
+public sealed record MachineLimits(
+    int Threads,
+    double ReadBandwidthOneThread,
+    double ReadBandwidthAllThreads,
+    double Fp32FmaGflopsPerThread,
+    double Fp32FmaGflopsAllThreads,
+    double Int8VnniGopsPerThread,
+    double Int8Avx512BwGopsPerThread)
+{
+    private const long BufferBytes = 1L << 30;
+
+    public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
+    {
+        float* buffer = (float*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        try
+        {
+            long floats = BufferBytes / sizeof(float);
+            // Touch every page first so the timing reads memory, not page faults.
+            new Span<float>(buffer, (int)Math.Min(floats, int.MaxValue)).Fill(1f);
+            for (long i = int.MaxValue; i < floats; i++)
+                buffer[i] = 1f;
+            double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => SumRange(buffer, 0, floats), secondsPerMeasurement);
+            var job = new SumJob { Buffer = buffer, Floats = floats, Chunks = pool.ThreadCount * 16 };
+            double all = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pool.For(job.Chunks, ref job), secondsPerMeasurement);
+
+            double fma = 0, fmaAll = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                const int iterations = 1 << 20;
+                fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => FmaChains(iterations, 1f), secondsPerMeasurement);
+                var fmaJob = new FmaJob { Iterations = iterations };
+                fmaAll = FmaChainFlops(iterations) * pool.ThreadCount / 1e9
+                    / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref fmaJob), secondsPerMeasurement);
+            }
+            double vnni = AvxVnni.IsSupported
+                ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
+                : 0;
+            double bw = Avx512BW.IsSupported
+                ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
+                : 0;
+            return new MachineLimits(pool.ThreadCount, one, all, fma, fmaAll, vnni, bw);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    /// <summary>Sum of a float range with four Vector512 accumulators (a read stream with no stores).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe float SumRange(float* buffer, long start, long end)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = a0;
+        var a2 = a0;
+        var a3 = a0;
+        long i = start;
+        for (; i + 64 <= end; i += 64)
+        {
+            a0 += Vector512.Load(buffer + i);
+            a1 += Vector512.Load(buffer + i + 16);
+            a2 += Vector512.Load(buffer + i + 32);
+            a3 += Vector512.Load(buffer + i + 48);
+        }
+        float sum = Vector512.Sum(a0 + a1 + a2 + a3);
+        for (; i < end; i++)
+            sum += buffer[i];
+        return sum;
+    }
+
+    private unsafe struct SumJob : IRowJob
+    {
+        public float* Buffer;
+        public long Floats;
+        public int Chunks;
+        public float Sink;
+
+        public void Execute(int start, int end)
+        {
+            long per = Floats / Chunks;
+            Sink += SumRange(Buffer, start * per, end == Chunks ? Floats : end * per);
+        }
+    }
+
+    private struct FmaJob : IRowJob
+    {
+        public int Iterations;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+                FmaChains(Iterations, 1f);
+        }
+    }
+
+    private static double FmaChainFlops(int iterations) => (double)iterations * 12 * 16 * 2;
+
+    /// <summary>Twelve independent FMA chains: enough to cover a 4-cycle latency at two FMAs per cycle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float FmaChains(int iterations, float seed)
+    {
+        var m = Vector512.Create(0.999999f);
+        var c = Vector512.Create(1e-7f);
+        var x0 = Vector512.Create(seed);
+        var x1 = x0 + c; var x2 = x1 + c; var x3 = x2 + c; var x4 = x3 + c; var x5 = x4 + c;
+        var x6 = x5 + c; var x7 = x6 + c; var x8 = x7 + c; var x9 = x8 + c; var x10 = x9 + c; var x11 = x10 + c;
+        for (int i = 0; i < iterations; i++)
+        {
+            x0 = Vector512.FusedMultiplyAdd(x0, m, c); x1 = Vector512.FusedMultiplyAdd(x1, m, c);
+            x2 = Vector512.FusedMultiplyAdd(x2, m, c); x3 = Vector512.FusedMultiplyAdd(x3, m, c);
+            x4 = Vector512.FusedMultiplyAdd(x4, m, c); x5 = Vector512.FusedMultiplyAdd(x5, m, c);
+            x6 = Vector512.FusedMultiplyAdd(x6, m, c); x7 = Vector512.FusedMultiplyAdd(x7, m, c);
+            x8 = Vector512.FusedMultiplyAdd(x8, m, c); x9 = Vector512.FusedMultiplyAdd(x9, m, c);
+            x10 = Vector512.FusedMultiplyAdd(x10, m, c); x11 = Vector512.FusedMultiplyAdd(x11, m, c);
+        }
+        return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
+    }
+}
