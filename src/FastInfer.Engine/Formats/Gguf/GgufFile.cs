@@ -71,6 +71,9 @@ public sealed class GgufFile : ITensorSource
 
     public bool ContainsKey(string key) => _metadata.ContainsKey(key);
 
+    /// <summary>Byte offset of a key's value in the file, or -1 when the key is absent.</summary>
+    public long OffsetOf(string key) => _metadataOffsets.TryGetValue(key, out long offset) ? offset : -1;
+
     public string GetString(string key) => GetMetadata(key, v => v.AsString());
     public uint GetUInt32(string key) => GetMetadata(key, v => v.AsUInt32());
     public int GetInt32(string key) => GetMetadata(key, v => v.AsInt32());
@@ -87,7 +90,7 @@ public sealed class GgufFile : ITensorSource
     public T GetMetadata<T>(string key, Func<GgufValue, T> read)
     {
         if (!_metadata.TryGetValue(key, out var value))
-            throw new GgufFormatException($"metadata '{key}'", 0, "required key is missing");
+            throw new GgufFormatException($"metadata '{key}'", -1, "required key is missing");
         return Convert(key, value, read);
     }
 
@@ -111,7 +114,7 @@ public sealed class GgufFile : ITensorSource
         }
         catch (FormatException e) when (e is not GgufFormatException)
         {
-            throw new GgufFormatException($"metadata '{key}'", _metadataOffsets.GetValueOrDefault(key), e.Message);
+            throw new GgufFormatException($"metadata '{key}'", OffsetOf(key), e.Message);
         }
     }
 
