@@ -23,6 +23,8 @@ public class LlamaCppLoadTests
     [InlineData(GgmlType.F32, false)]
     [InlineData(GgmlType.Q8_0, false)]
     [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.F16, false)]
+    [InlineData(GgmlType.BF16, false)]
     [InlineData(GgmlType.Q8_0, true)]
     public void SyntheticModelLoadsAndEvaluatesAToken(GgmlType type, bool mixtureOfExperts)
     {
@@ -45,8 +47,31 @@ public class LlamaCppLoadTests
             Assert.Equal(TensorBytes(path), (long)weights.SizeInBytes);
             Assert.Equal(1, (int)weights.Vocab.BOS!.Value);
             Assert.Equal(2, (int)weights.Vocab.EOS!.Value);
+            Assert.Equal("synthetic custom (seed 11)", weights.Metadata["general.name"]);
 
             EvaluateOneToken(weights, parameters, shape.Config.VocabularySize);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The generated 32000-piece SentencePiece-style vocabulary is one llama.cpp accepts, byte tokens included.</summary>
+    [Fact]
+    public void FullSizeSyntheticVocabularyLoads()
+    {
+        var shape = SyntheticModelShape.Parse("custom:dim=32,ffn=32,layers=1,heads=2,vocab=32000,ctx=32");
+        string directory = TestModels.TempDirectory("oracle-load");
+        try
+        {
+            string path = Path.Combine(directory, "vocab32k.gguf");
+            SyntheticModelWriter.Write(shape, GgmlType.Q8_0, seed: 5, path);
+            var parameters = Parameters(path);
+            using var weights = LLamaWeights.LoadFromFile(parameters);
+            Assert.Equal(32000, weights.Vocab.Count);
+            Assert.Equal(3 + 0x0A, (int)weights.Vocab.Newline!.Value); // <0x0A> follows <unk>, <s>, </s>
+            EvaluateOneToken(weights, parameters, 32000);
         }
         finally
         {
