@@ -78,10 +78,20 @@ public sealed class GgufWriter
         return Add(new PendingTensor(name, type, (long[])dims.Clone(), expected, bytes.ToArray(), null));
     }
 
+    /// <summary>Writes to a temporary file beside <paramref name="path"/> and renames it, so a failed write leaves no half file.</summary>
     public void Write(string path)
     {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        Write(stream);
+        string partial = path + ".partial";
+        try
+        {
+            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                Write(stream);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     public byte[] ToArray()
