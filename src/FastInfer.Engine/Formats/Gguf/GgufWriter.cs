@@ -135,7 +135,9 @@ public sealed class GgufWriter
             offset = GgufParser.AlignUp(offset + t.ByteLength, Alignment);
         }
 
-        output.PadTo(Alignment);
+        // A file without tensors ends after its tensor infos, unpadded, as llama.cpp's vocab-only files do.
+        if (_tensors.Count > 0)
+            output.PadTo(Alignment);
         long dataStart = output.Position;
         for (int i = 0; i < _tensors.Count; i++)
         {
