@@ -20,7 +20,7 @@ public class GgufRewriteTests
                 writer.SetMetadata(key, value);
         }
         foreach (var tensor in original.Tensors)
-            writer.AddTensorBytes(tensor.Name, tensor.Type, Stories260KTests.Bytes(tensor), tensor.Dimensions);
+            writer.AddTensorBytes(tensor.Name, tensor.Type, TensorBytes.Of(tensor), tensor.Dimensions);
 
         var rewritten = writer.ToArray();
         var bytes = File.ReadAllBytes(path);

@@ -147,15 +147,12 @@ public class GgufRoundTripTests
         foreach (var t in file.Tensors)
             Assert.Equal(0, (file.FileOffsetOf(t) - file.DataOffset) % 256);
         var a = file.Get("a");
-        Assert.Equal(raw, ReadBytes(a));
+        Assert.Equal(raw, TensorBytes.Of(a));
         Assert.Equal(File.ReadAllBytes(temp.Path).AsSpan((int)file.FileOffsetOf(a), raw.Length).ToArray(), raw);
         Assert.Equal(file.FileLength, new FileInfo(temp.Path).Length);
         Assert.Null(file.Find("missing"));
         Assert.Throws<FormatException>(() => ((FastInfer.Engine.Formats.ITensorSource)file).Get("missing"));
     }
-
-    private static unsafe byte[] ReadBytes(FastInfer.Engine.Formats.TensorView t) =>
-        new ReadOnlySpan<byte>((void*)t.Data, (int)t.ByteLength).ToArray();
 
     [Fact]
     public void WriterRejectsInvalidTensors()
