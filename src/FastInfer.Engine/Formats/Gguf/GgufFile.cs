@@ -18,7 +18,7 @@ public sealed class GgufFile : ITensorSource
     private readonly Dictionary<string, long> _metadataOffsets;
     private readonly Dictionary<string, TensorView> _byName;
 
-    private GgufFile(MappedFile file, int version, Dictionary<string, GgufValue> metadata, Dictionary<string, long> metadataOffsets,
+    internal GgufFile(MappedFile file, int version, Dictionary<string, GgufValue> metadata, Dictionary<string, long> metadataOffsets,
         List<TensorView> tensors, int alignment, long dataOffset)
     {
         _file = file;
@@ -61,10 +61,6 @@ public sealed class GgufFile : ITensorSource
             throw;
         }
     }
-
-    internal static GgufFile Create(MappedFile file, int version, Dictionary<string, GgufValue> metadata,
-        Dictionary<string, long> metadataOffsets, List<TensorView> tensors, int alignment, long dataOffset) =>
-        new(file, version, metadata, metadataOffsets, tensors, alignment, dataOffset);
 
     /// <summary>Byte offset in the file of a tensor's first data byte.</summary>
     public long FileOffsetOf(TensorView tensor) => tensor.Data - _file.Pointer;

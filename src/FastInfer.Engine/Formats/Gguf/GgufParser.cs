@@ -58,7 +58,7 @@ internal static class GgufParser
 
         long dataOffset = AlignUp(cursor.Position, alignment);
         var tensors = PlaceTensors(file, infos, dataOffset);
-        return GgufFile.Create(file, (int)version, metadata, offsets, tensors, alignment, dataOffset);
+        return new GgufFile(file, (int)version, metadata, offsets, tensors, alignment, dataOffset);
     }
 
     private static int ReadAlignment(Dictionary<string, GgufValue> metadata, Dictionary<string, long> offsets)
