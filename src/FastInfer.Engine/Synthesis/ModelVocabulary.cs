@@ -54,7 +54,7 @@ public sealed record ModelVocabulary(string[] Tokens, float[] Scores, int[] Toke
         var scores = file.TryGetMetadata("tokenizer.ggml.scores", v => v.AsFloatArray(), out var s) ? s : new float[tokens.Length];
         var types = file.TryGetMetadata("tokenizer.ggml.token_type", v => v.AsIntArray(), out var t) ? t : Enumerable.Repeat(Normal, tokens.Length).ToArray();
         if (scores.Length != tokens.Length || types.Length != tokens.Length)
-            throw new GgufFormatException("metadata 'tokenizer.ggml.scores'/'token_type'", 0,
+            throw new GgufFormatException("metadata 'tokenizer.ggml.scores'/'token_type'", file.OffsetOf("tokenizer.ggml.scores"),
                 $"{tokens.Length} tokens but {scores.Length} scores and {types.Length} token types");
         return new ModelVocabulary(tokens, scores, types,
             file.TryGetInt32("tokenizer.ggml.bos_token_id", out int bos) ? bos : 1,

@@ -15,8 +15,14 @@ public static class SyntheticModelWriter
     private const float WeightStd = 0.02f;
     private const float NormNoiseStd = 0.02f;
 
-    public static void Write(SyntheticModelShape shape, GgmlType type, int seed, string path, ModelVocabulary? vocabulary = null) =>
-        CreateWriter(shape, type, seed, vocabulary).Write(path);
+    /// <param name="progress">Optional (bytes written, file size) reports while the tensors are generated.</param>
+    public static void Write(SyntheticModelShape shape, GgmlType type, int seed, string path, ModelVocabulary? vocabulary = null,
+        Action<long, long>? progress = null)
+    {
+        var writer = CreateWriter(shape, type, seed, vocabulary);
+        writer.Progress = progress;
+        writer.Write(path);
+    }
 
     /// <summary>The writer with every key and (lazily generated) tensor added, for writing to any stream.</summary>
     public static GgufWriter CreateWriter(SyntheticModelShape shape, GgmlType type, int seed, ModelVocabulary? vocabulary = null)

@@ -108,6 +108,14 @@ public class GgufCorruptionTests
     public void DuplicateKey() => OpenFails(RawGguf.Header(0, 2).KeyU32("k", 1).KeyU32("k", 2).ToArray(), "metadata key 'k'", 24 + 8 + 1 + 4 + 4);
 
     [Fact]
+    public void NamesFromTheFileAreShortenedInMessages()
+    {
+        string key = new('k', 5000);
+        var e = OpenFails(RawGguf.Header(0, 2).KeyU32(key, 1).KeyU32(key, 2).ToArray(), "metadata key 'kkk", 24 + 8 + 5000 + 4 + 4);
+        Assert.InRange(e.Message.Length, 100, 300);
+    }
+
+    [Fact]
     public void AlignmentNotAPowerOfTwo() =>
         OpenFails(RawGguf.Header(0, 1).KeyU32(GgufFile.AlignmentKey, 48).ToArray(), GgufFile.AlignmentKey, 24 + 8 + 17 + 4);
 

@@ -147,15 +147,31 @@ public class GgufRoundTripTests
         foreach (var t in file.Tensors)
             Assert.Equal(0, (file.FileOffsetOf(t) - file.DataOffset) % 256);
         var a = file.Get("a");
-        Assert.Equal(raw, ReadBytes(a));
+        Assert.Equal(raw, TensorBytes.Of(a));
         Assert.Equal(File.ReadAllBytes(temp.Path).AsSpan((int)file.FileOffsetOf(a), raw.Length).ToArray(), raw);
         Assert.Equal(file.FileLength, new FileInfo(temp.Path).Length);
         Assert.Null(file.Find("missing"));
         Assert.Throws<FormatException>(() => ((FastInfer.Engine.Formats.ITensorSource)file).Get("missing"));
     }
 
-    private static unsafe byte[] ReadBytes(FastInfer.Engine.Formats.TensorView t) =>
-        new ReadOnlySpan<byte>((void*)t.Data, (int)t.ByteLength).ToArray();
+    [Fact]
+    public void FileSizeIsKnownBeforeWritingAndProgressReachesIt()
+    {
+        var writer = new GgufWriter()
+            .SetMetadata("k", GgufValue.Of(["a", "bc"]))
+            .AddTensor("big", GgmlType.Q8_0, [1024, 2048], (_, rows) => rows.Fill(0.5f))
+            .AddTensor("small", GgmlType.F32, Ramp(3), 3);
+        long size = writer.FileSize;
+        var reports = new List<(long Written, long Total)>();
+        writer.Progress = (written, total) => reports.Add((written, total));
+        var bytes = writer.ToArray();
+        Assert.Equal(bytes.Length, size);
+        Assert.True(reports.Count > 2);
+        Assert.All(reports, r => Assert.Equal(size, r.Total));
+        Assert.Equal(size, reports[^1].Written);
+        Assert.Equal(reports.Select(r => r.Written).Order(), reports.Select(r => r.Written));
+        Assert.Equal(new GgufWriter().SetMetadata("k", GgufValue.Of(1)).ToArray().Length, new GgufWriter().SetMetadata("k", GgufValue.Of(1)).FileSize);
+    }
 
     [Fact]
     public void WriterRejectsInvalidTensors()

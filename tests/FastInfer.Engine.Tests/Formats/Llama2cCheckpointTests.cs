@@ -99,10 +99,3 @@ public class Llama2cCheckpointTests
         Assert.Contains("versioned", Assert.Throws<Llama2cFormatException>(() => Llama2cCheckpoint.Open(versioned.Path)).Message);
     }
 }
-
-internal static class TensorViewTestExtensions
-{
-    /// <summary>Any F32 tensor's values, whatever its rank.</summary>
-    public static ReadOnlySpan<float> Floats(this FastInfer.Engine.Formats.TensorView t) =>
-        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Stories260KTests.Bytes(t));
-}

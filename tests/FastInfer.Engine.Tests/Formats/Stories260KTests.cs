@@ -34,7 +34,7 @@ public class Stories260KTests
         Assert.Equal([172L, 64L], file.Get("blk.4.ffn_down.weight").Dimensions);
         Assert.Equal([64L, 32L], file.Get("blk.0.attn_k.weight").Dimensions);
         Assert.Equal(64, file.Get("output_norm.weight").AsF32Span().Length);
-        Assert.Equal(Bytes(embedding), Bytes(file.Get("output.weight")));
+        Assert.Equal(TensorBytes.Of(embedding), TensorBytes.Of(file.Get("output.weight")));
     }
 
     [SkippableFact]
@@ -53,9 +53,9 @@ public class Stories260KTests
             var twin = gguf.Get(tensor.Name);
             Assert.Equal(twin.Type, tensor.Type);
             Assert.Equal(twin.Dimensions, tensor.Dimensions);
-            Assert.True(Bytes(twin).SequenceEqual(Bytes(tensor)), $"tensor {tensor.Name} differs");
+            Assert.True(TensorBytes.Of(twin).SequenceEqual(TensorBytes.Of(tensor)), $"tensor {tensor.Name} differs");
         }
-        Assert.Equal(Bytes(gguf.Get("output.weight")), Bytes(checkpoint.Get("token_embd.weight")));
+        Assert.Equal(TensorBytes.Of(gguf.Get("output.weight")), TensorBytes.Of(checkpoint.Get("token_embd.weight")));
     }
 
     [SkippableFact]
@@ -64,7 +64,4 @@ public class Stories260KTests
         using var checkpoint = Llama2cCheckpoint.Open(TestModels.Require("stories260K.bin"), contextOverride: 1000);
         Assert.Equal(1000, checkpoint.Config.ContextLength);
     }
-
-    internal static unsafe byte[] Bytes(FastInfer.Engine.Formats.TensorView t) =>
-        new ReadOnlySpan<byte>((void*)t.Data, checked((int)t.ByteLength)).ToArray();
 }

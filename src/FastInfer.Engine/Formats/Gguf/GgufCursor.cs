@@ -40,13 +40,21 @@ internal sealed class GgufCursor(MappedFile file)
         return (long)count;
     }
 
-    public string ReadString(string field)
+    /// <summary>A length-prefixed UTF-8 string; <paramref name="index"/> names an array element in errors (formatted only on failure).</summary>
+    public string ReadString(string field, int index = -1)
     {
-        long length = ReadCount(field + " length", 1);
-        if (length > int.MaxValue)
-            throw new GgufFormatException(field, Position - 8, $"string of {length} bytes is too long");
+        long at = Position;
+        if (Remaining < 8)
+            throw Truncated(Element(field, index) + " length", 8);
+        ulong length = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(Position, 8));
+        Position += 8;
+        if (length > (ulong)Math.Min(Remaining, int.MaxValue))
+            throw new GgufFormatException(Element(field, index) + " length", at,
+                $"string of {length} bytes is longer than the {Remaining} bytes that remain");
         return Encoding.UTF8.GetString(Take((int)length, field));
     }
+
+    private static string Element(string field, int index) => index < 0 ? field : $"{field}[{index}]";
 
     public GgufValue ReadValue(string field, GgufValueType type, int depth = 0) => type switch
     {
@@ -102,7 +110,7 @@ internal sealed class GgufCursor(MappedFile file)
             case GgufValueType.String:
                 var strings = new string[n];
                 for (int i = 0; i < n; i++)
-                    strings[i] = ReadString($"{field}[{i}]");
+                    strings[i] = ReadString(field, i);
                 return GgufValue.Of(strings);
             case GgufValueType.Array:
                 var arrays = new GgufValue[n];

@@ -18,7 +18,7 @@ public sealed class GgufFile : ITensorSource
     private readonly Dictionary<string, long> _metadataOffsets;
     private readonly Dictionary<string, TensorView> _byName;
 
-    private GgufFile(MappedFile file, int version, Dictionary<string, GgufValue> metadata, Dictionary<string, long> metadataOffsets,
+    internal GgufFile(MappedFile file, int version, Dictionary<string, GgufValue> metadata, Dictionary<string, long> metadataOffsets,
         List<TensorView> tensors, int alignment, long dataOffset)
     {
         _file = file;
@@ -62,14 +62,13 @@ public sealed class GgufFile : ITensorSource
         }
     }
 
-    internal static GgufFile Create(MappedFile file, int version, Dictionary<string, GgufValue> metadata,
-        Dictionary<string, long> metadataOffsets, List<TensorView> tensors, int alignment, long dataOffset) =>
-        new(file, version, metadata, metadataOffsets, tensors, alignment, dataOffset);
-
     /// <summary>Byte offset in the file of a tensor's first data byte.</summary>
     public long FileOffsetOf(TensorView tensor) => tensor.Data - _file.Pointer;
 
     public bool ContainsKey(string key) => _metadata.ContainsKey(key);
+
+    /// <summary>Byte offset of a key's value in the file, or -1 when the key is absent.</summary>
+    public long OffsetOf(string key) => _metadataOffsets.TryGetValue(key, out long offset) ? offset : -1;
 
     public string GetString(string key) => GetMetadata(key, v => v.AsString());
     public uint GetUInt32(string key) => GetMetadata(key, v => v.AsUInt32());
@@ -87,7 +86,7 @@ public sealed class GgufFile : ITensorSource
     public T GetMetadata<T>(string key, Func<GgufValue, T> read)
     {
         if (!_metadata.TryGetValue(key, out var value))
-            throw new GgufFormatException($"metadata '{key}'", 0, "required key is missing");
+            throw new GgufFormatException($"metadata '{key}'", -1, "required key is missing");
         return Convert(key, value, read);
     }
 
@@ -111,7 +110,7 @@ public sealed class GgufFile : ITensorSource
         }
         catch (FormatException e) when (e is not GgufFormatException)
         {
-            throw new GgufFormatException($"metadata '{key}'", _metadataOffsets.GetValueOrDefault(key), e.Message);
+            throw new GgufFormatException($"metadata '{key}'", OffsetOf(key), e.Message);
         }
     }
 

@@ -4,7 +4,7 @@ namespace FastInfer.Engine.Formats.Gguf;
 public sealed class GgufFormatException : FormatException
 {
     public GgufFormatException(string field, long offset, string problem)
-        : base($"GGUF {field} at byte {offset}: {problem}")
+        : base(offset >= 0 ? $"GGUF {field} at byte {offset}: {problem}" : $"GGUF {field}: {problem}")
     {
         Field = field;
         Offset = offset;
@@ -13,6 +13,6 @@ public sealed class GgufFormatException : FormatException
     /// <summary>The field that is wrong, e.g. "tensor 'blk.0.attn_q.weight' offset".</summary>
     public string Field { get; }
 
-    /// <summary>Byte offset in the file where the field starts.</summary>
+    /// <summary>Byte offset in the file where the field starts; -1 when the field is absent.</summary>
     public long Offset { get; }
 }

@@ -36,11 +36,12 @@ internal static class GgufParser
         {
             long at = cursor.Position;
             string key = cursor.ReadString($"metadata key #{i}");
+            string shown = Shorten(key);
             if (metadata.ContainsKey(key))
-                throw new GgufFormatException($"metadata key '{key}'", at, "the key appears twice");
-            var type = cursor.ReadValueType($"metadata '{key}' value type");
+                throw new GgufFormatException($"metadata key '{shown}'", at, "the key appears twice");
+            var type = cursor.ReadValueType($"metadata '{shown}' value type");
             offsets[key] = cursor.Position;
-            metadata[key] = cursor.ReadValue($"metadata '{key}'", type);
+            metadata[key] = cursor.ReadValue($"metadata '{shown}'", type);
         }
 
         int alignment = ReadAlignment(metadata, offsets);
@@ -51,13 +52,13 @@ internal static class GgufParser
         {
             var info = ReadTensorInfo(cursor, i, alignment);
             if (!names.Add(info.Name))
-                throw new GgufFormatException($"tensor '{info.Name}' name", info.NameOffset, "two tensors have this name");
+                throw new GgufFormatException($"tensor '{Shorten(info.Name)}' name", info.NameOffset, "two tensors have this name");
             infos.Add(info);
         }
 
         long dataOffset = AlignUp(cursor.Position, alignment);
         var tensors = PlaceTensors(file, infos, dataOffset);
-        return GgufFile.Create(file, (int)version, metadata, offsets, tensors, alignment, dataOffset);
+        return new GgufFile(file, (int)version, metadata, offsets, tensors, alignment, dataOffset);
     }
 
     private static int ReadAlignment(Dictionary<string, GgufValue> metadata, Dictionary<string, long> offsets)
@@ -83,7 +84,7 @@ internal static class GgufParser
     {
         long infoOffset = cursor.Position;
         string name = cursor.ReadString($"tensor #{index} name");
-        string field = $"tensor '{name}'";
+        string field = $"tensor '{Shorten(name)}'";
         long dimsOffset = cursor.Position;
         uint dimCount = cursor.ReadUInt32(field + " dimension count");
         if (dimCount is 0 or > MaxDimensions)
@@ -126,7 +127,7 @@ internal static class GgufParser
         foreach (var info in infos)
         {
             if (info.RelativeOffset > dataBytes || info.ByteLength > dataBytes - info.RelativeOffset)
-                throw new GgufFormatException($"tensor '{info.Name}' data", info.InfoOffset,
+                throw new GgufFormatException($"tensor '{Shorten(info.Name)}' data", info.InfoOffset,
                     $"{info.ByteLength} bytes at data offset {info.RelativeOffset} (file byte {dataOffset + info.RelativeOffset}) run past the end of the file ({file.Length} bytes; truncated?)");
         }
         var byStart = infos.OrderBy(t => t.RelativeOffset).ToList();
@@ -134,8 +135,8 @@ internal static class GgufParser
         {
             var previous = byStart[i - 1];
             if (byStart[i].RelativeOffset < previous.RelativeOffset + previous.ByteLength)
-                throw new GgufFormatException($"tensor '{byStart[i].Name}' offset", byStart[i].InfoOffset,
-                    $"its data at {byStart[i].RelativeOffset} overlaps tensor '{previous.Name}' ({previous.RelativeOffset}..{previous.RelativeOffset + previous.ByteLength})");
+                throw new GgufFormatException($"tensor '{Shorten(byStart[i].Name)}' offset", byStart[i].InfoOffset,
+                    $"its data at {byStart[i].RelativeOffset} overlaps tensor '{Shorten(previous.Name)}' ({previous.RelativeOffset}..{previous.RelativeOffset + previous.ByteLength})");
         }
         return infos.Select(t => new TensorView(t.Name, t.Type, t.Dimensions, file.Pointer + (nint)(dataOffset + t.RelativeOffset), t.ByteLength)).ToList();
     }
@@ -151,6 +152,9 @@ internal static class GgufParser
             throw new GgufFormatException(field, offset, $"a row of {columns} {type} elements overflows 64 bits of bytes");
         return blocks * GgmlTypeTraits.BlockBytes(type);
     }
+
+    /// <summary>A name from the file as it appears in an error message: at most 100 characters.</summary>
+    private static string Shorten(string name) => name.Length <= 100 ? name : name[..100] + "…";
 
     // Counts are only bounded by the file size, so collections grow as entries actually parse.
     private static int InitialCapacity(long count) => (int)Math.Min(count, 4096);

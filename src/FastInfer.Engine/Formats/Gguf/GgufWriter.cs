@@ -78,10 +78,20 @@ public sealed class GgufWriter
         return Add(new PendingTensor(name, type, (long[])dims.Clone(), expected, bytes.ToArray(), null));
     }
 
+    /// <summary>Writes to a temporary file beside <paramref name="path"/> and renames it, so a failed write leaves no half file.</summary>
     public void Write(string path)
     {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        Write(stream);
+        string partial = path + ".partial";
+        try
+        {
+            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                Write(stream);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     public byte[] ToArray()
@@ -91,10 +101,36 @@ public sealed class GgufWriter
         return stream.ToArray();
     }
 
+    /// <summary>Called while tensor data is written with (bytes written so far, final file size): for progress displays.</summary>
+    public Action<long, long>? Progress { get; set; }
+
+    /// <summary>The size in bytes of the file <see cref="Write(Stream)"/> would produce now (no tensor data is generated).</summary>
+    public long FileSize
+    {
+        get
+        {
+            var offsets = WriteHeader(new CountingOutput(Stream.Null), out long headerBytes);
+            return _tensors.Count == 0 ? headerBytes : headerBytes + offsets[^1] + _tensors[^1].ByteLength;
+        }
+    }
+
     /// <summary>Writes the whole file; every <see cref="TensorFill"/> runs once, in tensor order.</summary>
     public void Write(Stream stream)
     {
+        long total = Progress is null ? 0 : FileSize;
         var output = new CountingOutput(stream);
+        var offsets = WriteHeader(output, out long dataStart);
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            output.Zeros(dataStart + offsets[i] - output.Position);
+            WriteTensorData(output, _tensors[i], Progress is { } progress ? () => progress(output.Position, total) : null);
+        }
+        output.Flush();
+    }
+
+    /// <summary>Header, metadata and tensor infos, padded to the data section; returns each tensor's data offset.</summary>
+    private long[] WriteHeader(CountingOutput output, out long dataStart)
+    {
         var metadata = _metadata.ToList();
         if (Alignment != GgufFile.DefaultAlignment)
             metadata.Add(new(GgufFile.AlignmentKey, GgufValue.Of((uint)Alignment)));
@@ -125,21 +161,19 @@ public sealed class GgufWriter
             offset = GgufParser.AlignUp(offset + t.ByteLength, Alignment);
         }
 
-        output.PadTo(Alignment);
-        long dataStart = output.Position;
-        for (int i = 0; i < _tensors.Count; i++)
-        {
-            output.Zeros(dataStart + offsets[i] - output.Position);
-            WriteTensorData(output, _tensors[i]);
-        }
-        output.Flush();
+        // A file without tensors ends after its tensor infos, unpadded, as llama.cpp's vocab-only files do.
+        if (_tensors.Count > 0)
+            output.PadTo(Alignment);
+        dataStart = output.Position;
+        return offsets;
     }
 
-    private static void WriteTensorData(CountingOutput output, PendingTensor t)
+    private static void WriteTensorData(CountingOutput output, PendingTensor t, Action? reportProgress)
     {
         if (t.Bytes is not null)
         {
             output.Bytes(t.Bytes);
+            reportProgress?.Invoke();
             return;
         }
         long columns = t.Dimensions[0];
@@ -161,6 +195,7 @@ public sealed class GgufWriter
                 Quantizer.Quantize(t.Type, chunk, encoded.AsSpan(0, byteCount));
                 output.Bytes(encoded.AsSpan(0, byteCount));
             }
+            reportProgress?.Invoke();
         }
     }
 

@@ -16,7 +16,7 @@ public static class LlamaConfigReader
     {
         string arch = file.GetString("general.architecture");
         if (!SupportedArchitectures.Contains(arch))
-            throw new GgufFormatException("metadata 'general.architecture'", 0,
+            throw new GgufFormatException("metadata 'general.architecture'", file.OffsetOf("general.architecture"),
                 $"architecture '{arch}' is not supported (supported: {string.Join(", ", SupportedArchitectures)})");
 
         int headCount = file.GetInt32($"{arch}.attention.head_count");
@@ -53,7 +53,7 @@ public static class LlamaConfigReader
         if (file.TryGetInt32($"{arch}.vocab_size", out int declared))
             return declared;
         var embedding = file.Find("token_embd.weight")
-            ?? throw new GgufFormatException("metadata 'tokenizer.ggml.tokens'", 0,
+            ?? throw new GgufFormatException("metadata 'tokenizer.ggml.tokens'", -1,
                 "vocabulary size unknown: no token list, no vocab_size key and no token_embd.weight tensor");
         return checked((int)embedding.Dimensions[^1]);
     }
