@@ -211,8 +211,9 @@ internal sealed class ScheduleBuilder
         if (targets.Length == 0)
             return;
         Add(root, new LpuStep { Kind = LpuStepKind.Send, Label = "head.next_token", Unit = unit, BytesPerPeerPerToken = bytes, Peers = targets, Tag = next });
+        // Stage 0 receiving the token is where the next token's embedding begins, so the wait is counted there.
         foreach (var c in targets)
-            Add(c, Receive("head.next_token", unit, [root], next));
+            Add(c, Receive("embed.next_token", 0, [root], next));
     }
 
     /// <summary>Reduce-scatter then all-gather: each phase is one message from every chip to every other.</summary>

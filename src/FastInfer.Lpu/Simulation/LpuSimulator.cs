@@ -138,7 +138,12 @@ public static class LpuSimulator
             int critical = -1;
             for (int chip = 0; chip < program.Schedules.Count; chip++)
             {
-                if (unitEnd[chip, unit] > 0 && (critical < 0 || unitEnd[chip, unit] > unitEnd[critical, unit]))
+                if (unitEnd[chip, unit] <= 0)
+                    continue;
+                // The chip that ends the unit last; among chips ending together, the busiest (least waiting) one.
+                double gap = critical < 0 ? 1 : unitEnd[chip, unit] - unitEnd[critical, unit];
+                bool tie = critical >= 0 && Math.Abs(gap) <= 1e-12 * unitEnd[chip, unit];
+                if (critical < 0 || (!tie && gap > 0) || (tie && split[chip, unit].Sync < split[critical, unit].Sync))
                     critical = chip;
             }
             if (critical >= 0)
