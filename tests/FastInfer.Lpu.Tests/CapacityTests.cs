@@ -31,6 +31,20 @@ public class CapacityTests
     }
 
     [Fact]
+    public void Chips_needed_respects_the_stage_width_the_links_allow()
+    {
+        // Three links per chip allow stages of at most four chips; the count must be one the compiler can build.
+        var shape = LpuModelShapes.ByName("tinyllama-1.1b");
+        var spec = Programs.GroqWithSram(1, 24L << 20) with { LinksPerChip = 3 };
+        int needed = LpuCompiler.Compile(shape, spec).ChipsNeeded;
+        Assert.True(needed > 4);
+        var program = LpuCompiler.Compile(shape, spec.WithChips(needed));
+        Assert.True(program.Fits);
+        Assert.True(program.StageWidth <= 4);
+        Assert.False(LpuCompiler.Compile(shape, spec.WithChips(needed - 1)).Fits);
+    }
+
+    [Fact]
     public void Fp16_weights_of_70B_do_not_fit_576_chips()
     {
         // 138 GB of fp16 weights against 576 x 230.7 MB = 132.9 GB (the facts doc's capacity check).

@@ -6,18 +6,12 @@ namespace FastInfer.Lpu.Compiler;
 
 /// <summary>
 /// Places a model on an LPU system and fixes every chip's schedule ahead of time. Candidate layouts differ in the
-/// tensor-parallel width of the stages (1 to <see cref="MaxStageWidth"/> chips); for each width the units are packed
+/// tensor-parallel width of the stages (1 to <see cref="LpuSpec.MaxStageWidth"/> chips); for each width the units are packed
 /// into as few stages as the SRAM allows, and the layout whose schedule simulates fastest wins (ties: fewer chips,
 /// then narrower stages), so the same inputs always give the same program.
 /// </summary>
 public static class LpuCompiler
 {
-    /// <summary>
-    /// Widest stage: a collective phase is one message from every chip to every other, which needs a direct link
-    /// per peer; wider groups would need forwarding rounds the schedule does not model.
-    /// </summary>
-    public static int MaxStageWidth(LpuSpec spec) => Math.Min(spec.Chips, spec.LinksPerChip + 1);
-
     /// <summary>Decode position the program's step times are computed for.</summary>
     public const int DefaultReferencePosition = 512;
 
@@ -29,11 +23,11 @@ public static class LpuCompiler
         spec.Validate();
         int position = Math.Clamp(referencePosition, 0, shape.Context - 1);
         long usable = UsableSram(shape, spec);
-        int needed = ChipsNeeded(shape, usable);
+        int needed = ChipsNeeded(shape, spec, usable);
 
         LpuProgram? best = null;
         double bestSeconds = double.MaxValue;
-        for (int width = 1; width <= MaxStageWidth(spec); width++)
+        for (int width = 1; width <= spec.MaxStageWidth(spec.Chips); width++)
         {
             var layout = StageLayout.Pack(shape, width, usable);
             if (layout is null || layout.Chips > spec.Chips)
@@ -61,13 +55,14 @@ public static class LpuCompiler
     }
 
     /// <summary>
-    /// Fewest chips that hold the model, over widths 1..256 and then every 1/16 step in size up to 2^20 chips
-    /// (exhaustive where it matters; the sparse tail only serves models far too large for the spec). 0 if none fits.
+    /// Fewest chips of this kind that hold the model, over the stage widths such a system allows: widths 1..256 and
+    /// then every 1/16 step up to 2^20 (exhaustive where it matters; the sparse tail only serves models far too large
+    /// for the spec). 0 if none fits.
     /// </summary>
-    public static int ChipsNeeded(LpuModelShape shape, long usableBytesPerChip)
+    public static int ChipsNeeded(LpuModelShape shape, LpuSpec spec, long usableBytesPerChip)
     {
-        int best = 0;
-        for (int width = 1; width <= 1 << 20; width = width < 256 ? width + 1 : width + width / 16)
+        int best = 0, widest = spec.MaxStageWidth(1 << 20);
+        for (int width = 1; width <= widest; width = width < 256 ? width + 1 : width + width / 16)
         {
             if (best > 0 && width > best)
                 break;

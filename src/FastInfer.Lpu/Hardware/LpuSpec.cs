@@ -33,6 +33,15 @@ public sealed record LpuSpec
     /// <summary>Guard time a receiver adds to every message so that chips with separate clocks stay aligned.</summary>
     public required double SyncSeconds { get; init; }
 
+    /// <summary>Every chip has a direct path to every other (cores sharing a cache), whatever the link count.</summary>
+    public bool FullyConnected { get; init; }
+
+    /// <summary>
+    /// Widest chip group a stage can use with <paramref name="chips"/> chips: a collective phase is one message from
+    /// every member to every other, which needs a direct link per peer.
+    /// </summary>
+    public int MaxStageWidth(int chips) => FullyConnected ? chips : Math.Min(chips, LinksPerChip + 1);
+
     /// <summary>The rate weights actually reach the matrix units: the narrower of SRAM and stream fabric.</summary>
     public double WeightStreamBytesPerSecond => Math.Min(SramReadBytesPerSecond, StreamBytesPerSecond);
 

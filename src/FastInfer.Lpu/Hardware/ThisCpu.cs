@@ -28,6 +28,7 @@ public static class ThisCpu
         // Every core reaches every other through the shared L3; a line written by one core may also travel via
         // memory, so the DRAM-sized probe is the bandwidth we can count on for one core-to-core "link".
         LinksPerChip = Math.Max(1, chips - 1),
+        FullyConnected = true,
         LinkBytesPerSecond = measured.DramReadBytesPerSecond,
         // A cache line moving between cores takes ~50-100 ns on current x86 parts (core-to-core ping-pong).
         HopLatencySeconds = 100e-9,
