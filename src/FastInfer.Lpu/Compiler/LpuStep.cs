@@ -39,7 +39,3 @@ public sealed record LpuStep
     public int Tag { get; init; } = -1;
     public double Seconds { get; init; }
 }
-
-/// <summary>A pipeline stage: units [<see cref="FirstUnit"/>, <see cref="LastUnit"/>] on chips
-/// [<see cref="FirstChip"/>, <see cref="FirstChip"/> + <see cref="Width"/>).</summary>
-public sealed record LpuStage(int Index, int FirstChip, int Width, int FirstUnit, int LastUnit);
