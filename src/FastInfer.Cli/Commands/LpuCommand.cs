@@ -54,7 +54,7 @@ internal static class LpuCommand
         var command = new Command("simulate", "Time per token, tokens/s per user and time to first token on an LPU system.");
         var common = new Common();
         common.AddTo(command);
-        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length for the time to first token; decode is timed at this position", DefaultValueFactory = _ => LpuCompiler.DefaultReferencePosition };
+        var prompt = new Option<int?>("--prompt-tokens") { Description = $"Prompt length for the time to first token; decode is timed at this position (default {LpuCompiler.DefaultReferencePosition}, or the context if shorter)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         command.Options.Add(prompt);
         command.Options.Add(json);
@@ -69,7 +69,8 @@ internal static class LpuCommand
                 Console.Error.WriteLine(new LpuCapacityException(program.Shape, program.Spec, program.ChipsNeeded).Message);
                 return DoesNotFit;
             }
-            var simulation = LpuSimulator.Run(program, result.GetValue(prompt));
+            int promptTokens = result.GetValue(prompt) ?? Math.Min(LpuCompiler.DefaultReferencePosition, program.Shape.Context);
+            var simulation = LpuSimulator.Run(program, promptTokens);
             Console.Write(asJson ? LpuReport.SimulationJson(program, simulation) + Environment.NewLine : LpuReport.SimulationText(program, simulation));
             return 0;
         }));
