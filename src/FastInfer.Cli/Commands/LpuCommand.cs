@@ -69,7 +69,7 @@ internal static class LpuCommand
                 Console.Error.WriteLine(new LpuCapacityException(program.Shape, program.Spec, program.ChipsNeeded).Message);
                 return DoesNotFit;
             }
-            int promptTokens = result.GetValue(prompt) ?? Math.Min(LpuCompiler.DefaultReferencePosition, program.Shape.Context);
+            int promptTokens = result.GetValue(prompt) ?? Math.Min(LpuCompiler.DefaultReferencePosition, program.Shape.Context - 1);
             var simulation = LpuSimulator.Run(program, promptTokens);
             Console.Write(asJson ? LpuReport.SimulationJson(program, simulation) + Environment.NewLine : LpuReport.SimulationText(program, simulation));
             return 0;

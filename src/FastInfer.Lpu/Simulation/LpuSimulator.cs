@@ -15,8 +15,8 @@ public static class LpuSimulator
     {
         ArgumentNullException.ThrowIfNull(program);
         program.EnsureFits();
-        if (promptTokens < 1 || promptTokens > program.Shape.Context)
-            throw new ArgumentOutOfRangeException(nameof(promptTokens), $"prompt of {promptTokens} tokens: {program.Shape.Name} holds 1 to {program.Shape.Context}");
+        if (promptTokens < 1 || promptTokens >= program.Shape.Context)
+            throw new ArgumentOutOfRangeException(nameof(promptTokens), $"prompt of {promptTokens} tokens: {program.Shape.Name} takes 1 to {program.Shape.Context - 1} so that the next token still fits its {program.Shape.Context}-token context");
         var decode = Execute(program, tokens: 1, position: promptTokens);
         var prefill = Execute(program, tokens: promptTokens, position: 0);
         return new LpuSimulation
