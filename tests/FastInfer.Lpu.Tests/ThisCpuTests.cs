@@ -65,9 +65,27 @@ public class ThisCpuTests
         {
             root.Delete(recursive: true);
         }
-        var missing = CpuCacheTopology.Read("/nonexistent/cache");
+        var missing = CpuCacheTopology.Read("/nonexistent/cache", "/nonexistent/cpuinfo");
         Assert.False(missing.FromSysfs);
         Assert.Equal(CpuCacheTopology.FallbackL2Bytes, missing.L2Bytes);
+        Assert.Equal(CpuCacheTopology.FallbackL3Bytes, missing.L3Bytes);
+    }
+
+    [Fact]
+    public void Without_sysfs_the_L2_size_comes_from_cpuinfo()
+    {
+        var cpuinfo = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(cpuinfo, "processor\t: 0\nmodel name\t: Test CPU\ncache size\t: 2048 KB\n");
+            var caches = CpuCacheTopology.Read("/nonexistent/cache", cpuinfo);
+            Assert.Equal(2L << 20, caches.L2Bytes);
+            Assert.False(caches.FromSysfs);
+        }
+        finally
+        {
+            File.Delete(cpuinfo);
+        }
     }
 
     [Theory]

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
-/// Cache sizes of this machine as one core sees them, read from /sys/devices/system/cpu/cpu0/cache/.
-/// Each value falls back to a typical modern x86 figure when the file is missing or unreadable.
+/// Cache sizes of this machine as one core sees them, read from /sys/devices/system/cpu/cpu0/cache/. Containers
+/// often hide that folder; then L2 comes from /proc/cpuinfo's "cache size" (the per-core L2 on AMD and recent Intel
+/// parts), and whatever is still unknown falls back to a typical modern x86 figure.
 /// </summary>
 public sealed record CpuCacheTopology(long L2Bytes, int L2Sharers, long L3Bytes, int L3Sharers, bool FromSysfs)
 {
@@ -14,7 +15,7 @@ public sealed record CpuCacheTopology(long L2Bytes, int L2Sharers, long L3Bytes,
     /// <summary>The cache one core may treat as its own: its L2 (split among SMT siblings) plus its share of L3.</summary>
     public long PrivateBytesPerCore => L2Bytes / Math.Max(1, L2Sharers) + L3Bytes / Math.Max(1, L3Sharers);
 
-    public static CpuCacheTopology Read(string root = "/sys/devices/system/cpu/cpu0/cache")
+    public static CpuCacheTopology Read(string root = "/sys/devices/system/cpu/cpu0/cache", string cpuinfo = "/proc/cpuinfo")
     {
         long l2 = 0, l3 = 0;
         int l2Sharers = 1, l3Sharers = Environment.ProcessorCount;
@@ -40,9 +41,33 @@ public sealed record CpuCacheTopology(long L2Bytes, int L2Sharers, long L3Bytes,
             // A locked-down /sys is not an error: the fallbacks below describe a typical core.
         }
         bool fromSysfs = l2 > 0;
+        if (l2 == 0)
+            l2 = CpuinfoCacheBytes(cpuinfo);
         return new CpuCacheTopology(
             l2 > 0 ? l2 : FallbackL2Bytes, Math.Max(1, l2Sharers),
             l3 > 0 ? l3 : FallbackL3Bytes, Math.Max(1, l3Sharers), fromSysfs);
+    }
+
+    private static long CpuinfoCacheBytes(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
+                return 0;
+            foreach (var line in File.ReadLines(path))
+            {
+                if (!line.StartsWith("cache size", StringComparison.Ordinal))
+                    continue;
+                // "cache size	: 1024 KB"
+                var value = line[(line.IndexOf(':') + 1)..].Trim().Replace(" ", "", StringComparison.Ordinal);
+                return ParseSize(value.EndsWith('B') ? value[..^1] : value);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the fallback below applies
+        }
+        return 0;
     }
 
     private static string ReadText(string dir, string file)
