@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return InfoCommand.Create();
         yield return SynthCommand.Create();
         yield return BenchKernelsCommand.Create();
+        yield return LpuCommand.Create();
     }
 }

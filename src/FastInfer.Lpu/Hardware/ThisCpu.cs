@@ -1,0 +1,69 @@
+namespace FastInfer.Lpu.Hardware;
+
+/// <summary>
+/// This machine seen as an LPU system: each core is a chip, its L2 plus its share of L3 is its SRAM, and cores
+/// exchange activations through the shared cache hierarchy. Bandwidths and peak come from <see cref="HostProbe"/>.
+/// </summary>
+public static class ThisCpu
+{
+    public const string Name = "this-cpu";
+
+    /// <summary>Used when /sys/devices/system/cpu/cpu0/cpufreq is unreadable; only converts cycle latencies to time.</summary>
+    public const double FallbackClockHz = 3.0e9;
+
+    public static LpuSpec Spec(int? chips = null) => Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), chips ?? Environment.ProcessorCount);
+
+    internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()
+    {
+        Name = Name,
+        Chips = chips,
+        ClockHz = clockHz,
+        SramBytesPerChip = caches.PrivateBytesPerCore,
+        SramReadBytesPerSecond = measured.CacheReadBytesPerSecond,
+        // A core's loads feed its FMA units directly: there is no narrower path between cache and ALUs.
+        StreamBytesPerSecond = measured.CacheReadBytesPerSecond,
+        PeakInt8OpsPerSecond = measured.Fp32FlopsPerSecond * HostProbe.Int8OpsPerFp32Flop,
+        // FastInfer's kernels widen fp16 to fp32 before the FMA, so fp16 runs at the fp32 rate.
+        PeakFp16FlopsPerSecond = measured.Fp32FlopsPerSecond,
+        // Every core reaches every other through the shared L3; a line written by one core may also travel via
+        // memory, so the DRAM-sized probe is the bandwidth we can count on for one core-to-core "link".
+        LinksPerChip = Math.Max(1, chips - 1),
+        FullyConnected = true,
+        LinkBytesPerSecond = measured.DramReadBytesPerSecond,
+        // A cache line moving between cores takes ~50-100 ns on current x86 parts (core-to-core ping-pong).
+        HopLatencySeconds = 100e-9,
+        ChipsPerNode = chips,
+        ChipsPerRack = chips,
+        ActivationBytes = sizeof(float),
+        // Loop set-up plus the drain of the load/FMA pipeline for one dependent operation.
+        OpLatencyCycles = 200,
+        // A receiving core spins on a flag: one more line transfer to observe it.
+        SyncSeconds = 100e-9,
+    };
+
+    private static double ReadClockHz()
+    {
+        try
+        {
+            const string maxFreq = "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq";
+            if (File.Exists(maxFreq) && long.TryParse(File.ReadAllText(maxFreq).Trim(), out var khz) && khz is > 100_000 and < 20_000_000)
+                return khz * 1e3;
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                {
+                    if (!line.StartsWith("cpu MHz", StringComparison.Ordinal))
+                        continue;
+                    var value = line[(line.IndexOf(':') + 1)..].Trim();
+                    if (double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var mhz) && mhz is > 100 and < 20_000)
+                        return mhz * 1e6;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // fall through to the fallback
+        }
+        return FallbackClockHz;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Hardware;
+using FastInfer.Lpu.Simulation;
+
+namespace FastInfer.Lpu.Reporting;
+
+/// <summary>The text and JSON the <c>fastinfer lpu</c> commands print.</summary>
+public static class LpuReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// One JSON object: always model, spec, precision, chips, chips_needed and fits; when the model fits also the
+    /// layout, tokens_per_second, ms_per_token, ttft_ms, the overall split and the per-unit split (microseconds).
+    /// When it does not fit, tokens_per_second and ms_per_token are null.
+    /// </summary>
+    public static string SimulationJson(LpuProgram program, LpuSimulation? simulation)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", program.Shape.Name);
+            json.WriteString("spec", program.Spec.Name);
+            json.WriteString("precision", program.Shape.Precision.Name());
+            json.WriteNumber("chips", program.Spec.Chips);
+            json.WriteNumber("chips_needed", program.ChipsNeeded);
+            json.WriteBoolean("fits", program.Fits);
+            if (simulation is null)
+            {
+                json.WriteNull("tokens_per_second");
+                json.WriteNull("ms_per_token");
+            }
+            else
+            {
+                json.WriteNumber("chips_used", program.ChipsUsed);
+                json.WriteNumber("stages", program.Stages.Count);
+                json.WriteNumber("stage_width", program.StageWidth);
+                json.WriteNumber("prompt_tokens", simulation.PromptTokens);
+                json.WriteNumber("tokens_per_second", Round(simulation.TokensPerSecond));
+                json.WriteNumber("ms_per_token", Round(simulation.SecondsPerToken * 1e3));
+                json.WriteNumber("ttft_ms", Round(simulation.TimeToFirstTokenSeconds * 1e3));
+                json.WritePropertyName("split_ms");
+                WriteSplit(json, simulation.Total, 1e3);
+                json.WriteStartArray("units");
+                foreach (var unit in simulation.Units)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", unit.Name);
+                    json.WriteNumber("chip", unit.CriticalChip);
+                    json.WritePropertyName("split_us");
+                    WriteSplit(json, unit.Split, 1e6);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteSplit(Utf8JsonWriter json, LpuTimeSplit split, double scale)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("total", Round(split.Total * scale));
+        json.WriteNumber("compute", Round(split.Compute * scale));
+        json.WriteNumber("stream", Round(split.Stream * scale));
+        json.WriteNumber("transfer", Round(split.Transfer * scale));
+        json.WriteNumber("sync", Round(split.Sync * scale));
+        json.WriteEndObject();
+    }
+
+    private static double Round(double value) => Math.Round(value, 4);
+
+    public static string SimulationText(LpuProgram program, LpuSimulation simulation)
+    {
+        var text = new StringBuilder();
+        AppendHeader(text, program);
+        text.AppendLine(Inv, $"decode        {simulation.TokensPerSecond:F1} tok/s per user, {simulation.SecondsPerToken * 1e3:F3} ms/token at position {simulation.PromptTokens}");
+        text.AppendLine(Inv, $"first token   {simulation.TimeToFirstTokenSeconds * 1e3:F2} ms for a {simulation.PromptTokens}-token prompt (device time, no network)");
+        text.AppendLine(Inv, $"split         {Percentages(simulation.Total)}");
+        text.AppendLine();
+        text.AppendLine("unit          chip      total us   compute    stream  transfer      sync");
+        foreach (var unit in simulation.Units)
+        {
+            var s = unit.Split;
+            text.AppendLine(Inv, $"{unit.Name,-12} {unit.CriticalChip,5} {s.Total * 1e6,12:F2} {s.Compute * 1e6,9:F2} {s.Stream * 1e6,9:F2} {s.Transfer * 1e6,9:F2} {s.Sync * 1e6,9:F2}");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Placement (SRAM used per chip, stage by stage) and a summary of the schedules.</summary>
+    public static string PlanText(LpuProgram program)
+    {
+        var text = new StringBuilder();
+        AppendHeader(text, program);
+        if (!program.Fits)
+            return text.ToString();
+        double mb = 1e6;
+        text.AppendLine(Inv, $"SRAM per chip {program.Spec.SramBytesPerChip / mb:F1} MB, {program.UsableSramPerChip / mb:F1} MB usable for tiles");
+        text.AppendLine();
+        text.AppendLine("stage  chips        units              tiles   SRAM used per chip (MB)");
+        foreach (var stage in program.Stages)
+        {
+            var chips = Enumerable.Range(stage.FirstChip, stage.Width).ToArray();
+            int tiles = program.Tiles.Count(t => t.Chip >= stage.FirstChip && t.Chip < stage.FirstChip + stage.Width);
+            string units = $"{Unit(program, stage.FirstUnit)}..{Unit(program, stage.LastUnit)}";
+            string used = string.Join(' ', chips.Select(c => (program.SramUsed[c] / mb).ToString("F1", Inv)));
+            text.AppendLine(Inv, $"{stage.Index,5}  {stage.FirstChip,4}-{stage.FirstChip + stage.Width - 1,-6} {units,-18} {tiles,5}   {used}");
+        }
+        text.AppendLine();
+        var steps = program.Schedules.SelectMany(s => s).ToArray();
+        text.AppendLine(Inv, $"schedule      {steps.Length} steps on {program.ChipsUsed} chips; longest chip list {program.Schedules.Max(s => s.Count)}");
+        foreach (var kind in Enum.GetValues<LpuStepKind>())
+            text.AppendLine(Inv, $"  {kind,-10} {steps.Count(s => s.Kind == kind),8}");
+        text.AppendLine(Inv, $"  messages   {steps.Where(s => s.Kind == LpuStepKind.Send).Sum(s => s.Peers.Count),8}");
+        text.AppendLine(Inv, $"decode token  {LpuSimulator.SecondsPerToken(program, program.ReferencePosition) * 1e3:F3} ms at position {program.ReferencePosition}");
+        return text.ToString();
+    }
+
+    private static string Unit(LpuProgram program, int unit) => LpuUnits.Name(program.Shape, unit).Replace("layer ", "L", StringComparison.Ordinal);
+
+    private static void AppendHeader(StringBuilder text, LpuProgram program)
+    {
+        var shape = program.Shape;
+        text.AppendLine(Inv, $"model         {shape.Name}: {shape.Layers} layers, {shape.TotalWeights / 1e9:F2} B weights{(shape.IsMixtureOfExperts ? $" ({shape.Experts} experts, {shape.ExpertsUsed} used)" : "")}, {shape.Precision.Name()}, context {shape.Context}");
+        text.AppendLine(Inv, $"system        {program.Spec.Chips} x {program.Spec.Name}");
+        if (!program.Fits)
+        {
+            text.AppendLine(program.ChipsNeeded > 0
+                ? $"does not fit  needs {program.ChipsNeeded} chips"
+                : "does not fit  on any chip count the compiler considers");
+            return;
+        }
+        text.AppendLine(Inv, $"layout        {program.Stages.Count} pipeline stages x {program.StageWidth} chips (tensor parallel) = {program.ChipsUsed} chips used; {program.ChipsNeeded} needed at least");
+    }
+
+    private static string Percentages(LpuTimeSplit split)
+    {
+        double total = split.Total;
+        return string.Create(Inv, $"compute {split.Compute / total:P0}, SRAM stream {split.Stream / total:P0}, transfer {split.Transfer / total:P0}, sync {split.Sync / total:P0}");
+    }
+}
