@@ -11,7 +11,7 @@ public static unsafe class Quantizer
     /// <summary>Types <see cref="Quantize"/> can produce.</summary>
     public static bool CanQuantizeTo(GgmlType type) =>
         type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0
-            or GgmlType.Q4_K or GgmlType.Q8_K;
+            or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
 
     /// <summary>Types <see cref="Dequantize"/> can read.</summary>
     public static bool CanDequantize(GgmlType type) =>
@@ -35,6 +35,8 @@ public static unsafe class Quantizer
                 case GgmlType.Q8_0: Encode<BlockQ8_0>(s, d, source.Length); break;
                 case GgmlType.Q4_0: Encode<BlockQ4_0>(s, d, source.Length); break;
                 case GgmlType.Q4_K: Encode<BlockQ4_K>(s, d, source.Length); break;
+                case GgmlType.Q5_K: Encode<BlockQ5_K>(s, d, source.Length); break;
+                case GgmlType.Q6_K: Encode<BlockQ6_K>(s, d, source.Length); break;
                 case GgmlType.Q8_K: Encode<BlockQ8_K>(s, d, source.Length); break;
                 default: throw new NotSupportedException($"quantizing to {type} is not supported");
             }

@@ -15,6 +15,9 @@ public class QuantizeRoundTripTests
         { GgmlType.Q4_0, 1.0 / 8 + 2e-3 },
         // Range/15 per 32-element group, plus the 6-bit rounding of scale and min: under one step of the widest group.
         { GgmlType.Q4_K, 2.0 / 15 },
+        { GgmlType.Q5_K, 2.0 / 31 },
+        // Step = max/32 per 16 elements, plus the int8 rounding of the step against the block's largest.
+        { GgmlType.Q6_K, 1.0 / 32 },
         { GgmlType.Q8_K, 1.0 / 127 * 0.5 + 1e-4 },
     };
 
@@ -41,7 +44,7 @@ public class QuantizeRoundTripTests
     [Fact]
     public void AllZeroBlocksStayZero()
     {
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q8_K })
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K })
         {
             var bytes = new byte[GgmlTypeTraits.RowBytes(type, 256)];
             Quantizer.Quantize(type, new float[256], bytes);
