@@ -54,7 +54,7 @@ public static unsafe class MatVec
         where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
     {
         int blocks = w.Columns / TA.Elements;
-        byte* activation = ActivationScratch.Get(blocks * TA.Bytes);
+        byte* activation = MatMulScratch.Get(2, blocks * TA.Bytes);
         Quantizer.Encode<TA>(x, activation, blocks * TA.Elements);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
         pool.For(w.Rows, ref job, RowGrain);
