@@ -25,15 +25,7 @@ public readonly unsafe struct BlockQ4_0 : IQuantizableBlock, IIntegerDotBlock<Bl
     /// <summary>ggml's reference: the signed value of largest magnitude maps to −8, the full 4-bit range on that side.</summary>
     public static void Quantize(float* source, byte* block)
     {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 32; j++)
-        {
-            if (MathF.Abs(source[j]) > amax)
-            {
-                amax = MathF.Abs(source[j]);
-                max = source[j];
-            }
-        }
+        float max = QuantizingSteps.SignedExtreme(source, 32);
         float d = max / -8f;
         float id = d != 0 ? 1f / d : 0f;
         Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));

@@ -49,10 +49,7 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
         float maxStep = 0;
         for (int g = 0; g < 16; g++)
         {
-            float extreme = 0;
-            for (int i = g * 16; i < g * 16 + 16; i++)
-                extreme = MathF.Abs(source[i]) > MathF.Abs(extreme) ? source[i] : extreme;
-            step[g] = extreme / -32f;
+            step[g] = QuantizingSteps.SignedExtreme(source + g * 16, 16) / -32f;
             maxStep = MathF.Max(maxStep, MathF.Abs(step[g]));
         }
         ushort dHalf = Fp16.FloatToHalf(maxStep / 127f);

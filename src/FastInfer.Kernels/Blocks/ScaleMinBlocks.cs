@@ -36,14 +36,14 @@ internal static unsafe class ScaleMinBlocks
     {
         Span<float> scale = stackalloc float[8], offset = stackalloc float[8];
         Span<byte> sc = stackalloc byte[8], mn = stackalloc byte[8];
-        KQuantizing.GroupRanges(source, 32, maxLevel, scale, offset);
-        float d = KQuantizing.SixBitScales(scale, sc, out ushort dHalf);
-        float dmin = KQuantizing.SixBitScales(offset, mn, out ushort dminHalf);
+        QuantizingSteps.GroupRanges(source, 32, maxLevel, scale, offset);
+        float d = QuantizingSteps.SixBitScales(scale, sc, out ushort dHalf);
+        float dmin = QuantizingSteps.SixBitScales(offset, mn, out ushort dminHalf);
         Unsafe.WriteUnaligned(block, dHalf);
         Unsafe.WriteUnaligned(block + 2, dminHalf);
         KScales.Pack(sc, mn, block + ScalesOffset);
         for (int i = 0; i < 256; i++)
-            store(i, KQuantizing.Level(source[i] + dmin * mn[i >> 5], d * sc[i >> 5], maxLevel));
+            store(i, QuantizingSteps.Level(source[i] + dmin * mn[i >> 5], d * sc[i >> 5], maxLevel));
     }
 
     public static void Dequantize<T>(byte* block, float* destination) where T : IScaleMinQuants

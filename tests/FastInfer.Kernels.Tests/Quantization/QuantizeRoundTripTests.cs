@@ -14,6 +14,9 @@ public class QuantizeRoundTripTests
         // The largest magnitude maps to -8, so the opposite sign clips at +7: up to a whole step there.
         { GgmlType.Q4_0, 1.0 / 8 + 2e-3 },
         // Range/15 per 32-element group, plus the 6-bit rounding of scale and min: under one step of the widest group.
+        { GgmlType.Q4_1, 1.0 / 15 + 2e-3 },
+        // As Q4_0: the side opposite the largest magnitude clips at +15 of 32 levels.
+        { GgmlType.Q5_0, 1.0 / 16 + 2e-3 },
         { GgmlType.Q4_K, 2.0 / 15 },
         { GgmlType.Q5_K, 2.0 / 31 },
         // Step = max/32 per 16 elements, plus the int8 rounding of the step against the block's largest.
