@@ -109,4 +109,33 @@ public class KQuantLayoutTests
             Assert.Equal(sum, BitConverter.ToInt16(block, 260 + 2 * g));
         }
     }
+
+    [Fact]
+    public void Q2_KTwoBitQuantsWithNibbleScalesAndMins()
+    {
+        var block = new byte[84];
+        for (int g = 0; g < 16; g++)
+            block[g] = (byte)((g % 16) | ((15 - g) << 4));
+        for (int i = 0; i < 64; i++)
+            block[16 + i] = (byte)(i * 53 + 7);
+        WriteHalf(block, 80, 0.5f);
+        WriteHalf(block, 82, 0.25f);
+        var values = Decode(GgmlType.Q2_K, block);
+        // ggml's loop: per 128-element half n, shift 0,2,4,6 over qs[32n..32n+32), 16 elements per scale byte.
+        int index = 0, scale = 0;
+        for (int n = 0; n < 2; n++)
+        {
+            for (int shift = 0; shift < 8; shift += 2)
+            {
+                for (int s = 0; s < 2; s++, scale++)
+                {
+                    for (int l = 0; l < 16; l++, index++)
+                    {
+                        int q = (block[16 + 32 * n + 16 * s + l] >> shift) & 3;
+                        Assert.Equal(0.5f * (block[scale] & 15) * q - 0.25f * (block[scale] >> 4), values[index]);
+                    }
+                }
+            }
+        }
+    }
 }
