@@ -34,8 +34,8 @@ public static class MatMul
             case GgmlType.F32: MatMulFloat.Run<BlockF32>(w, x, y, tokens, pool, path); break;
             case GgmlType.F16: MatMulFloat.Run<BlockF16>(w, x, y, tokens, pool, path); break;
             case GgmlType.BF16: MatMulFloat.Run<BlockBF16>(w, x, y, tokens, pool, path); break;
-            case GgmlType.Q8_0: MatMulInteger.Run<BlockQ8_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
-            case GgmlType.Q4_0: MatMulInteger.Run<BlockQ4_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
+            case GgmlType.Q8_0: MatMulInteger.RunShared<BlockQ8_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
+            case GgmlType.Q4_0: MatMulInteger.RunShared<BlockQ4_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q4_1: MatMulInteger.Run<BlockQ4_1, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q5_0: MatMulInteger.Run<BlockQ5_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q2_K: MatMulInteger.Run<BlockQ2_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;

@@ -19,6 +19,15 @@ internal static unsafe class MatMulInteger
 
     public static void Run<TW, TA>(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
         where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
+        => Run<TW, TA, SeparateTokens<TW, TA>>(w, x, y, tokens, pool, path);
+
+    /// <summary>For block types that unpack a weight block once for four tokens.</summary>
+    public static void RunShared<TW, TA>(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
+        where TW : struct, ITokenTileBlock<TA> where TA : struct, IQuantizableBlock
+        => Run<TW, TA, SharedUnpack<TW, TA>>(w, x, y, tokens, pool, path);
+
+    private static void Run<TW, TA, TTile>(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
+        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock where TTile : struct, ITokenTile
     {
         int blocks = w.Columns / TA.Elements;
         long activationRow = (long)blocks * TA.Bytes;
@@ -29,21 +38,21 @@ internal static unsafe class MatMulInteger
             for (int t = 0; t < tokens; t++)
                 Quantizer.Encode<TA>(px + (long)t * w.Columns, activations + t * activationRow, w.Columns);
             if (RowDot.UsesVnni(path))
-                Go<TW, TA, VnniDot256>(w, activations, activationRow, blocks, py, tokens, pool, path);
+                Go<TW, TA, VnniDot256, TTile>(w, activations, activationRow, blocks, py, tokens, pool, path);
             else
-                Go<TW, TA, Avx2Dot256>(w, activations, activationRow, blocks, py, tokens, pool, path);
+                Go<TW, TA, Avx2Dot256, TTile>(w, activations, activationRow, blocks, py, tokens, pool, path);
         }
     }
 
-    private static void Go<TW, TA, TDot>(in WeightMatrix w, byte* a, long activationRow, int blocks, float* y, int tokens, ComputePool pool, IsaPath path)
-        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock where TDot : struct, IInt8Dot256
+    private static void Go<TW, TA, TDot, TTile>(in WeightMatrix w, byte* a, long activationRow, int blocks, float* y, int tokens, ComputePool pool, IsaPath path)
+        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock where TDot : struct, IInt8Dot256 where TTile : struct, ITokenTile
     {
-        var job = new Job<TW, TA, TDot> { W = w, A = a, ActivationRow = activationRow, Blocks = blocks, Y = y, Tokens = tokens, Path = path };
+        var job = new Job<TW, TA, TDot, TTile> { W = w, A = a, ActivationRow = activationRow, Blocks = blocks, Y = y, Tokens = tokens, Path = path };
         pool.For(w.Rows, ref job, 16);
     }
 
-    private struct Job<TW, TA, TDot> : IRowJob
-        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock where TDot : struct, IInt8Dot256
+    private struct Job<TW, TA, TDot, TTile> : IRowJob
+        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock where TDot : struct, IInt8Dot256 where TTile : struct, ITokenTile
     {
         public WeightMatrix W;
         public byte* A;
@@ -107,14 +116,10 @@ internal static unsafe class MatMulInteger
             Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
             for (int b = 0; b < Blocks; b++)
             {
-                c00 = TW.Dot256<TDot>(w0, a0, c00); c01 = TW.Dot256<TDot>(w0, a1, c01);
-                c02 = TW.Dot256<TDot>(w0, a2, c02); c03 = TW.Dot256<TDot>(w0, a3, c03);
-                c10 = TW.Dot256<TDot>(w1, a0, c10); c11 = TW.Dot256<TDot>(w1, a1, c11);
-                c12 = TW.Dot256<TDot>(w1, a2, c12); c13 = TW.Dot256<TDot>(w1, a3, c13);
-                c20 = TW.Dot256<TDot>(w2, a0, c20); c21 = TW.Dot256<TDot>(w2, a1, c21);
-                c22 = TW.Dot256<TDot>(w2, a2, c22); c23 = TW.Dot256<TDot>(w2, a3, c23);
-                c30 = TW.Dot256<TDot>(w3, a0, c30); c31 = TW.Dot256<TDot>(w3, a1, c31);
-                c32 = TW.Dot256<TDot>(w3, a2, c32); c33 = TW.Dot256<TDot>(w3, a3, c33);
+                TTile.Dot4<TDot>(w0, a0, a1, a2, a3, ref c00, ref c01, ref c02, ref c03);
+                TTile.Dot4<TDot>(w1, a0, a1, a2, a3, ref c10, ref c11, ref c12, ref c13);
+                TTile.Dot4<TDot>(w2, a0, a1, a2, a3, ref c20, ref c21, ref c22, ref c23);
+                TTile.Dot4<TDot>(w3, a0, a1, a2, a3, ref c30, ref c31, ref c32, ref c33);
                 w0 += TW.Bytes; w1 += TW.Bytes; w2 += TW.Bytes; w3 += TW.Bytes;
                 a0 += TA.Bytes; a1 += TA.Bytes; a2 += TA.Bytes; a3 += TA.Bytes;
             }

@@ -19,6 +19,13 @@ public class MatMulThroughputTests
     }
 
     [Fact]
+    public void ReadBandwidthIsAPositiveRate()
+    {
+        double gbps = MatMulThroughput.ReadBandwidth(threads: 2, seconds: 0.01, megabytes: 16);
+        Assert.True(gbps > 0.1 && double.IsFinite(gbps), $"{gbps} GB/s");
+    }
+
+    [Fact]
     public void RejectsTypesItCannotGenerate()
         => Assert.Throws<NotSupportedException>(() => MatMulThroughput.MatVec(GgmlType.IQ2_XS, 8, 256, 1, 0.01));
 }
