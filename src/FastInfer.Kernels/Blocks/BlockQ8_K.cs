@@ -8,10 +8,10 @@ namespace FastInfer.Kernels.Blocks;
 /// </summary>
 public readonly unsafe struct BlockQ8_K : IQuantizableBlock
 {
-    public const int ScaleOffset = 0, QuantOffset = 4, SumOffset = 260;
+    public const int ScaleOffset = 0, QuantOffset = 4, SumOffset = 260, ByteCount = 4 + 256 + 32;
     public static GgmlType Type => GgmlType.Q8_K;
     public static int Elements => 256;
-    public static int Bytes => 4 + 256 + 32;
+    public static int Bytes => ByteCount;
 
     public static void Dequantize(byte* block, float* destination)
     {

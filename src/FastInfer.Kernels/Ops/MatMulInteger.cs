@@ -36,7 +36,7 @@ internal static unsafe class MatMulInteger
         fixed (float* py = y)
         {
             for (int t = 0; t < tokens; t++)
-                Quantizer.Encode<TA>(px + (long)t * w.Columns, activations + t * activationRow, w.Columns);
+                ActivationQuantizer.Quantize<TA>(px + (long)t * w.Columns, activations + t * activationRow, blocks);
             if (RowDot.UsesVnni(path))
                 Go<TW, TA, VnniDot256, TTile>(w, activations, activationRow, blocks, py, tokens, pool, path);
             else

@@ -58,7 +58,7 @@ public static unsafe class MatVec
     {
         int blocks = w.Columns / TA.Elements;
         byte* activation = MatMulScratch.Get(2, blocks * TA.Bytes);
-        Quantizer.Encode<TA>(x, activation, blocks * TA.Elements);
+        ActivationQuantizer.Quantize<TA>(x, activation, blocks);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
         pool.For(w.Rows, ref job, RowGrain);
     }
