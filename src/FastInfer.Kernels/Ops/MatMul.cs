@@ -39,6 +39,7 @@ public static class MatMul
             case GgmlType.Q4_1: MatMulInteger.Run<BlockQ4_1, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q5_0: MatMulInteger.Run<BlockQ5_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q2_K: MatMulInteger.Run<BlockQ2_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;
+            case GgmlType.Q3_K: MatMulInteger.Run<BlockQ3_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q4_K: MatMulInteger.Run<BlockQ4_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q5_K: MatMulInteger.Run<BlockQ5_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q6_K: MatMulInteger.Run<BlockQ6_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;

@@ -38,6 +38,7 @@ public static unsafe class MatVec
                 case GgmlType.Q4_1: RunInteger<BlockQ4_1, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q5_0: RunInteger<BlockQ5_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q2_K: RunInteger<BlockQ2_K, BlockQ8_K>(w, px, py, pool, path); break;
+                case GgmlType.Q3_K: RunInteger<BlockQ3_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q4_K: RunInteger<BlockQ4_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q5_K: RunInteger<BlockQ5_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q6_K: RunInteger<BlockQ6_K, BlockQ8_K>(w, px, py, pool, path); break;

@@ -138,4 +138,34 @@ public class KQuantLayoutTests
             }
         }
     }
+
+    [Fact]
+    public void Q3_KSignedSixBitScalesAndHighBitMask()
+    {
+        var block = new byte[110];
+        for (int i = 0; i < 32; i++)
+            block[i] = (byte)(i * 73 + 11);
+        for (int i = 0; i < 64; i++)
+            block[32 + i] = (byte)(i * 41 + 3);
+        byte[] scales = [0x1F, 0xE2, 0x3C, 0x47, 0x8A, 0x95, 0x06, 0xD1, 0xB4, 0x2E, 0x73, 0xC8];
+        scales.CopyTo(block, 96);
+        WriteHalf(block, 108, 0.125f);
+        var values = Decode(GgmlType.Q3_K, block);
+        // ggml's per-scale formula, restated with the four byte-range cases.
+        int Scale(int k) => k switch
+        {
+            < 4 => (scales[k] & 0xF) | ((scales[k + 8] & 3) << 4),
+            < 8 => (scales[k] & 0xF) | (((scales[k + 4] >> 2) & 3) << 4),
+            < 12 => (scales[k - 8] >> 4) | (((scales[k] >> 4) & 3) << 4),
+            _ => (scales[k - 8] >> 4) | (((scales[k - 4] >> 6) & 3) << 4),
+        } - 32;
+        for (int n = 0; n < 2; n++)
+            for (int j = 0; j < 4; j++)
+                for (int l = 0; l < 32; l++)
+                {
+                    int q = ((block[32 + 32 * n + l] >> (2 * j)) & 3) - ((block[l] >> (4 * n + j) & 1) != 0 ? 0 : 4);
+                    int index = 128 * n + 32 * j + l;
+                    Assert.Equal(0.125f * Scale(index / 16) * q, values[index]);
+                }
+    }
 }

@@ -19,6 +19,8 @@ public class QuantizeRoundTripTests
         { GgmlType.Q5_0, 1.0 / 16 + 2e-3 },
         // 4 levels per 16 elements with 4-bit scales and mins: coarse, but bounded by the group range.
         { GgmlType.Q2_K, 0.45 },
+        // Step = max/4 per 16 elements (one step each side of zero is clipped at +3), plus 6-bit scale rounding.
+        { GgmlType.Q3_K, 0.3 },
         { GgmlType.Q4_K, 2.0 / 15 },
         { GgmlType.Q5_K, 2.0 / 31 },
         // Step = max/32 per 16 elements, plus the int8 rounding of the step against the block's largest.
@@ -49,7 +51,7 @@ public class QuantizeRoundTripTests
     [Fact]
     public void AllZeroBlocksStayZero()
     {
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q2_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K })
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K })
         {
             var bytes = new byte[GgmlTypeTraits.RowBytes(type, 256)];
             Quantizer.Quantize(type, new float[256], bytes);
