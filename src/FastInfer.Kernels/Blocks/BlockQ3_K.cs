@@ -59,12 +59,7 @@ public readonly unsafe struct BlockQ3_K : IQuantizableBlock, IIntegerDotBlock<Bl
     public static void Quantize(float* source, byte* block)
     {
         Span<float> step = stackalloc float[16];
-        float maxStep = 0;
-        for (int g = 0; g < 16; g++)
-        {
-            step[g] = QuantizingSteps.SignedExtreme(source + g * 16, 16) / -4f;
-            maxStep = MathF.Max(maxStep, MathF.Abs(step[g]));
-        }
+        float maxStep = QuantizingSteps.SignedGroupSteps(source, 4, step);
         ushort dHalf = Fp16.FloatToHalf(maxStep / 32f);
         float d = Fp16.HalfToFloat(dHalf);
         Unsafe.WriteUnaligned(block + DOffset, dHalf);
@@ -102,16 +97,6 @@ public readonly unsafe struct BlockQ3_K : IQuantizableBlock, IIntegerDotBlock<Bl
         return BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset) * sum;
     }
 
-    /// <summary>4·Σ scale_g·(activation sum of g): the −4 offset taken out once per block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int OffsetCorrection(Vector128<sbyte> scales, byte* activation)
-    {
-        int sum = 0;
-        for (int g = 0; g < 16; g++)
-            sum += scales[g] * BlockQ8_K.GroupSum(activation, g);
-        return 4 * sum;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot128(byte* weight, byte* activation, Vector128<float> acc)
     {
@@ -134,7 +119,7 @@ public readonly unsafe struct BlockQ3_K : IQuantizableBlock, IIntegerDotBlock<Bl
                 sum += Int8Dot.DotUS(default, q1, Vector128.Load(ap + 16)) * scales[g + 1];
             }
         }
-        sum -= Vector128.CreateScalar(OffsetCorrection(scales, activation));
+        sum -= Vector128.CreateScalar(4 * BlockQ8_K.ScaledGroupSums((sbyte*)&scales, activation)); // the −4 offset, once per block
         float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
         return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(d), acc);
     }

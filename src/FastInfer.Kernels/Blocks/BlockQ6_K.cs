@@ -46,12 +46,7 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
     public static void Quantize(float* source, byte* block)
     {
         Span<float> step = stackalloc float[16];
-        float maxStep = 0;
-        for (int g = 0; g < 16; g++)
-        {
-            step[g] = QuantizingSteps.SignedExtreme(source + g * 16, 16) / -32f;
-            maxStep = MathF.Max(maxStep, MathF.Abs(step[g]));
-        }
+        float maxStep = QuantizingSteps.SignedGroupSteps(source, 32, step);
         ushort dHalf = Fp16.FloatToHalf(maxStep / 127f);
         float d = Fp16.HalfToFloat(dHalf);
         Unsafe.WriteUnaligned(block + DOffset, dHalf);
@@ -84,17 +79,6 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
         return BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset) * sum;
     }
 
-    /// <summary>Σ scale_g·(activation sum of g): the −32 offset is taken out once per block in integers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int OffsetCorrection(byte* weight, byte* activation)
-    {
-        sbyte* sc = Scales(weight);
-        int sum = 0;
-        for (int g = 0; g < 16; g++)
-            sum += sc[g] * BlockQ8_K.GroupSum(activation, g);
-        return 32 * sum;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot128(byte* weight, byte* activation, Vector128<float> acc)
     {
@@ -118,7 +102,7 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
                 sum += Int8Dot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector128.Load(ap + 96)) * sc[g + 6];
             }
         }
-        sum -= Vector128.CreateScalar(OffsetCorrection(weight, activation));
+        sum -= Vector128.CreateScalar(32 * BlockQ8_K.ScaledGroupSums(sc, activation)); // the −32 offset, once per block
         float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
         return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(d), acc);
     }

@@ -44,6 +44,15 @@ public readonly unsafe struct BlockQ8_K : IQuantizableBlock
         }
     }
 
+    /// <summary>Σ scale_g · (sum of quants in group g) over the sixteen groups of 16: the integer a per-group offset removes.</summary>
+    public static int ScaledGroupSums(sbyte* scales, byte* block)
+    {
+        int sum = 0;
+        for (int g = 0; g < 16; g++)
+            sum += scales[g] * GroupSum(block, g);
+        return sum;
+    }
+
     public static float Scale(byte* block) => Unsafe.ReadUnaligned<float>(block);
     public static sbyte* Quants(byte* block) => (sbyte*)(block + QuantOffset);
     public static short GroupSum(byte* block, int group16) => Unsafe.ReadUnaligned<short>(block + SumOffset + 2 * group16);

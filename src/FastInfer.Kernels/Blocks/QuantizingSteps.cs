@@ -21,6 +21,21 @@ internal static unsafe class QuantizingSteps
     }
 
     /// <summary>
+    /// For each group of 16: a signed step = (value of largest magnitude)/−<paramref name="negativeLevels"/>, so the
+    /// extreme lands on the most negative level; returns the largest |step| (the symmetric K-quants' super-scale input).
+    /// </summary>
+    public static float SignedGroupSteps(float* x, int negativeLevels, Span<float> step)
+    {
+        float maxStep = 0;
+        for (int g = 0; g < step.Length; g++)
+        {
+            step[g] = SignedExtreme(x + g * 16, 16) / -negativeLevels;
+            maxStep = MathF.Max(maxStep, MathF.Abs(step[g]));
+        }
+        return maxStep;
+    }
+
+    /// <summary>
     /// For each group of <paramref name="groupSize"/>: the step that spans [min(0, lo), hi] in <paramref name="maxLevel"/>
     /// levels, and the offset −min(0, lo) ≥ 0 that the format subtracts.
     /// </summary>
