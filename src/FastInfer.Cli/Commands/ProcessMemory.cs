@@ -17,7 +17,7 @@ internal static class ProcessMemory
             // "VmHWM:     123456 kB"
             if (!line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 continue;
-            var parts = line["VmHWM:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var parts = line["VmHWM:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 2 && parts[1] == "kB" && long.TryParse(parts[0], out long kib))
                 return $"{kib / 1024} MiB";
         }
