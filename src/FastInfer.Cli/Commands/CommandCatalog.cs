@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return SynthCommand.Create();
         yield return BenchKernelsCommand.Create();
         yield return LpuCommand.Create();
+        yield return PerplexityCommand.Create();
     }
 }
