@@ -14,7 +14,8 @@ public enum QuantizedFileType
 /// <summary>llama.cpp's quantizer (llama_model_quantize), so the quantized weights are llama.cpp's, not ours.</summary>
 public static class LlamaCppQuantizer
 {
-    /// <summary>Writes <paramref name="destination"/> from an F32/F16 GGUF; throws when llama.cpp reports failure.</summary>
+    /// <summary>Writes <paramref name="destination"/>; throws <see cref="LlamaCppQuantizeException"/> when llama.cpp refuses.</summary>
+    /// <remarks>The source is an F32 or F16 GGUF; the output tensor is quantized too, as llama-quantize does by default.</remarks>
     public static void Quantize(string source, string destination, QuantizedFileType type, int threads = 1)
     {
         LlamaCppRuntime.EnsureConfigured();
@@ -26,6 +27,6 @@ public static class LlamaCppQuantizer
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown file type"),
         };
         if (!LLamaQuantizer.Quantize(source, destination, ftype, threads, allowRequantize: false, quantizeOutputTensor: true))
-            throw new InvalidOperationException($"llama.cpp could not quantize '{source}' to {type}");
+            throw new LlamaCppQuantizeException($"llama.cpp could not quantize '{Path.GetFileName(source)}' to {type}: {LlamaCppRuntime.LastError ?? "no reason logged"}");
     }
 }
