@@ -18,6 +18,9 @@ internal static class AccuracyData
     /// <summary>The dense synthetic model in F32, with stories260K's vocabulary.</summary>
     public static string DenseF32 => Once("dense", () => AccuracyModels.WriteF32(AccuracyModels.Dense, Stories260K, Directory.Value, "dense"));
 
+    /// <summary>The dense synthetic model cut to one decoder layer.</summary>
+    public static string OneLayerF32 => Once("one-layer", () => AccuracyModels.WriteF32(AccuracyModels.OneLayer, Stories260K, Directory.Value, "one-layer"));
+
     /// <summary>The mixture-of-experts synthetic model in F32.</summary>
     public static string MoeF32 => Once("moe", () => AccuracyModels.WriteF32(AccuracyModels.Moe, Stories260K, Directory.Value, "moe"));
 

@@ -11,6 +11,9 @@ public static class AccuracyModels
     public static SyntheticModelShape Dense { get; } =
         SyntheticModelShape.Parse("custom:dim=256,ffn=512,layers=2,heads=4,kv=2,vocab=512,ctx=256");
 
+    /// <summary>The dense shape with a single decoder layer: one layer's math between embedding and head.</summary>
+    public static SyntheticModelShape OneLayer { get; } = Dense with { Config = Dense.Config with { BlockCount = 1 } };
+
     /// <summary>A mixtral-mini-shaped mixture of experts, small enough for every oracle.</summary>
     public static SyntheticModelShape Moe { get; } =
         SyntheticModelShape.Parse("custom:dim=256,ffn=256,layers=2,heads=8,kv=4,vocab=512,ctx=256,experts=8,top=2,theta=1000000");
