@@ -6,7 +6,7 @@ namespace FastInfer.Accuracy.Tests;
 /// <summary>The committed text and the synthetic model files the tests share (written once per run).</summary>
 internal static class AccuracyData
 {
-    public static string Text { get; } = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "tinystories-like.txt"));
+    public static string Text { get; } = AccuracyText.Read();
 
     private static readonly Lazy<string> Directory = new(() => TestModels.TempDirectory("accuracy"));
     private static readonly Dictionary<string, string> Written = [];
