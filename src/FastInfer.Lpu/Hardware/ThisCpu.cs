@@ -1,3 +1,6 @@
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Models;
+
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
@@ -12,6 +15,28 @@ public static class ThisCpu
     public const double FallbackClockHz = 3.0e9;
 
     public static LpuSpec Spec(int? chips = null) => Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), chips ?? Environment.ProcessorCount);
+
+    /// <summary>
+    /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
+    /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM and
+    /// stream from there, so each chip's memory is its share of RAM and its stream rate the measured DRAM rate.
+    /// </summary>
+    public static LpuSpec DeviceSpec(LpuModelShape shape, int chips)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var spec = Spec(chips);
+        double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
+        if (perChip <= LpuCompiler.UsableSram(shape, spec))
+            return spec;
+        long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var dram = HostProbe.Current.DramReadBytesPerSecond;
+        return spec with
+        {
+            SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips),
+            SramReadBytesPerSecond = dram,
+            StreamBytesPerSecond = dram,
+        };
+    }
 
     internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()
     {
