@@ -147,13 +147,13 @@ internal static class LpuCommand
         command.SetAction(result => Run(() =>
         {
             var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine("model                 layout     predicted tok/s   measured tok/s (median; all runs)               predicted/measured");
+            Console.WriteLine("model                 layout  predicted tok/s  measured tok/s: fastest tenth (median of runs)  wall (median)  predicted/fastest  all runs (wall)");
             foreach (var path in result.GetValue(models) ?? [])
             {
                 var run = DeviceBenchmark.Run(path, result.GetValue(chips), result.GetValue(tokens), result.GetValue(repeats));
                 string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
                 string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", inv)));
-                Console.WriteLine(string.Create(inv, $"{run.Model,-21} {layout,-10} {run.PredictedTokensPerSecond,15:F1}   {run.MedianMeasured,14:F1}   ({all}){"",-2} {run.Ratio,8:F2}"));
+                Console.WriteLine(string.Create(inv, $"{run.Model,-21} {layout,-7} {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,44:F1}  {run.MedianMeasured,13:F1}  {run.Ratio,17:F2}  {all}"));
             }
             return 0;
         }));

@@ -1,3 +1,4 @@
+using FastInfer.Kernels;
 using FastInfer.Lpu.Compiler;
 using FastInfer.Lpu.Models;
 
@@ -18,24 +19,23 @@ public static class ThisCpu
 
     /// <summary>
     /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
-    /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM and
-    /// stream from there, so each chip's memory is its share of RAM and its stream rate the measured DRAM rate.
+    /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM, so each
+    /// chip's memory is its share of RAM. Either way a chip consumes its tiles at the rate its matrix-vector kernel
+    /// reaches for the model's weight type on a working set of its size, in rows as long as the model's
+    /// (<see cref="KernelProbe"/>), which includes where those bytes come from: L2, L3 or DRAM.
     /// </summary>
     public static LpuSpec DeviceSpec(LpuModelShape shape, int chips)
     {
         ArgumentNullException.ThrowIfNull(shape);
         var spec = Spec(chips);
         double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
+        var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
+        double rate = KernelProbe.WeightBytesPerSecond(type, (long)perChip, shape.Embedding);
+        spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate };
         if (perChip <= LpuCompiler.UsableSram(shape, spec))
             return spec;
         long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var dram = HostProbe.Current.DramReadBytesPerSecond;
-        return spec with
-        {
-            SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips),
-            SramReadBytesPerSecond = dram,
-            StreamBytesPerSecond = dram,
-        };
+        return spec with { SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips) };
     }
 
     internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()

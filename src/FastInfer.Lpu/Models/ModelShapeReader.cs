@@ -24,8 +24,10 @@ public static class ModelShapeReader
         var config = weights.Config;
         long bytes = 0, elements = 0;
         bool allFloat = true;
+        var bytesByType = new Dictionary<GgmlType, long>();
         foreach (var matrix in Matrices(weights))
         {
+            bytesByType[matrix.Type] = bytesByType.GetValueOrDefault(matrix.Type) + matrix.ByteLength;
             bytes += matrix.ByteLength;
             elements += (long)matrix.Rows * matrix.Columns;
             allFloat &= matrix.Type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -35,6 +37,7 @@ public static class ModelShapeReader
             WeightBytes = (double)bytes / elements,
             KvBytes = EngineKvBytes,
             Precision = allFloat ? LpuPrecision.Fp16 : LpuPrecision.Int8,
+            WeightType = bytesByType.OrderByDescending(p => p.Value).ThenBy(p => p.Key).First().Key,
         };
         shape.Validate();
         return shape;
