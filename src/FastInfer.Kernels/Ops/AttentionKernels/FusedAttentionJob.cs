@@ -36,7 +36,10 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
             ChunkHeads = chunk, ChunksPerQuery = (shape.HeadCount + chunk - 1) / chunk,
             Scale = 1f / MathF.Sqrt(shape.HeadDim),
         };
-        pool.For(job.ChunksPerQuery * shape.QueryCount, ref job);
+        // Cost: every query reads the K and V rows of the positions it sees (at most those of the last query).
+        long positions = shape.EndOfFirstQuery + shape.QueryCount - 1 - shape.First;
+        long workBytes = shape.QueryCount * positions * 2L * shape.KvRow * TKv.ElementBytes;
+        pool.For(job.ChunksPerQuery * shape.QueryCount, ref job, 1, workBytes);
     }
 
     public void Execute(int start, int end)
