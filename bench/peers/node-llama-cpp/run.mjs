@@ -18,7 +18,9 @@ const model = await llama.loadModel({ modelPath: args.model, gpuLayers: 0 });
 const context = await model.createContext({ contextSize, batchSize: Math.min(512, contextSize), threads, sequences: 1 });
 const sequence = context.getSequence();
 const loadSeconds = (performance.now() - loadStart) / 1000;
-const settings = `node-llama-cpp ${llama.buildType} build, llama.cpp ${llama.llamaCppRelease?.release ?? "?"}, ` +
+const cpuFeatures = (llama.systemInfo.match(/CPU : ([^\n]*)/)?.[1] ?? "").split("|")
+    .map(f => f.trim()).filter(f => f.endsWith("= 1")).map(f => f.replace(/ = 1$/, "")).join(" ");
+const settings = `node-llama-cpp ${llama.buildType} build (release ${llama.llamaCppRelease?.release ?? "?"}; ${cpuFeatures}), ` +
     `KV cache F16, flash attention ${context.flashAttention ? "on" : "off"}`;
 
 // The last prompt token asks for the next token, so the output head runs once, as it does for every generated token.
