@@ -126,15 +126,47 @@ public sealed class OnnxKernelTests : IDisposable
             Assert.True(Math.Abs(ours[i] - reference[i]) <= bound[i], $"output {i}: ours {ours[i]}, ORT {reference[i]}, allowed ±{bound[i]}");
 
         // Given the activations already rounded to Q8_0, ORT computes what our integer dot products compute.
-        var rounded = new float[x.Length];
-        var block = new byte[GgmlTypeTraits.RowBytes(GgmlType.Q8_0, inputs)];
-        for (int t = 0; t < tokens; t++)
-        {
-            Kernels.Quantization.Quantizer.Quantize(GgmlType.Q8_0, x.AsSpan(t * inputs, inputs), block);
-            Kernels.Quantization.Quantizer.Dequantize(GgmlType.Q8_0, block, rounded.AsSpan(t * inputs, inputs));
-        }
-        AssertClose(MatMulNBitsQ4.Multiply(weights.Matrix, rounded, tokens), ours, outputs);
+        AssertClose(MatMulNBitsQ4.Multiply(weights.Matrix, RoundToQ8_0(x, inputs), tokens), ours, outputs);
         GC.KeepAlive(weights);
+    }
+
+    /// <summary>
+    /// Legacy 32-value quant types multiply Q8_0-rounded activations by the stored integers: given those rounded
+    /// activations, ORT's F32 MatMul on the dequantized weights computes the same numbers.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void LegacyQuantTypesMatchExactMathOnQ8Activations(GgmlType type)
+    {
+        const int outputs = 40, inputs = 256;
+        var weights = new PinnedWeights(type, PinnedWeights.Random(outputs * inputs, 14), outputs, inputs);
+        var x = PinnedWeights.Random(Tokens * inputs, 15);
+        var ours = new float[Tokens * outputs];
+        Kernels.Ops.MatMul.Multiply(weights.Matrix, x, ours, Tokens, _pool);
+        var single = new float[outputs];
+        MatVec.Multiply(weights.Matrix, x.AsSpan(0, inputs), single, _pool);
+
+        var rounded = RoundToQ8_0(x, inputs);
+        var g = new OnnxGraph();
+        g.Output(OnnxLlamaOps.Linear(g, g.Input("x", OnnxGraph.FloatType, Tokens, inputs), OnnxLlamaModel.Floats(weights.Matrix), outputs, inputs));
+        var reference = Run(g, rounded);
+        AssertClose(reference, ours, outputs);
+        AssertClose(reference.AsSpan(0, outputs).ToArray(), single, outputs);
+        GC.KeepAlive(weights);
+    }
+
+    private static float[] RoundToQ8_0(float[] x, int rowLength)
+    {
+        var rounded = new float[x.Length];
+        var block = new byte[GgmlTypeTraits.RowBytes(GgmlType.Q8_0, rowLength)];
+        for (int t = 0; t < x.Length / rowLength; t++)
+        {
+            Kernels.Quantization.Quantizer.Quantize(GgmlType.Q8_0, x.AsSpan(t * rowLength, rowLength), block);
+            Kernels.Quantization.Quantizer.Dequantize(GgmlType.Q8_0, block, rounded.AsSpan(t * rowLength, rowLength));
+        }
+        return rounded;
     }
 
     private static float[] Run(OnnxGraph g, float[] x) => OnnxRunner.Run(g.ToModel(), OnnxRunner.Floats("x", x, Tokens, x.Length / Tokens));

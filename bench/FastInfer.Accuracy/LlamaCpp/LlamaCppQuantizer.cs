@@ -6,6 +6,7 @@ namespace FastInfer.Accuracy.LlamaCpp;
 /// <summary>The quantized file types the suite compares, each made by llama.cpp's own quantizer.</summary>
 public enum QuantizedFileType
 {
+    F16,
     Q8_0,
     Q4_0,
     Q4_K_M,
@@ -21,6 +22,7 @@ public static class LlamaCppQuantizer
         LlamaCppRuntime.EnsureConfigured();
         var ftype = type switch
         {
+            QuantizedFileType.F16 => LLamaFtype.MOSTLY_F16,
             QuantizedFileType.Q8_0 => LLamaFtype.MOSTLY_Q8_0,
             QuantizedFileType.Q4_0 => LLamaFtype.MOSTLY_Q4_0,
             QuantizedFileType.Q4_K_M => LLamaFtype.MOSTLY_Q4_K_M,
