@@ -13,9 +13,11 @@ namespace FastInfer.Accuracy.Report;
 /// </summary>
 /// <remarks>
 /// Oracles: ONNX Runtime (the whole model as an ONNX graph, F32 weights or the file's weights dequantized) and
-/// llama.cpp (the same GGUF files, quantized by llama.cpp itself). A TorchSharp reference model
-/// (tests/FastInfer.TorchOracle.Tests) is not referenced yet: add it as another oracle in <see cref="CompareModel"/>
-/// producing a <see cref="ReportRow"/> from its logits over the same tokens.
+/// llama.cpp (the same GGUF files, quantized by llama.cpp itself). Hook for TorchSharp: the reference model
+/// tests/FastInfer.TorchOracle.Tests/Models/TorchLlama.cs (internal, reads Hugging Face safetensors in the
+/// half-split RoPE layout, needs that project's libtorch patch step) is not referenced here yet. To add it, move it
+/// to a library this program references, feed it the same weights (a safetensors export of the GGUF with Q/K
+/// un-permuted) and yield one more <see cref="ReportRow"/> ("TorchSharp") from its logits in <see cref="CompareModel"/>.
 /// </remarks>
 public static class AccuracyReport
 {
