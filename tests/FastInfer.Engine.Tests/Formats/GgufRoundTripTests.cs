@@ -180,7 +180,7 @@ public class GgufRoundTripTests
         Assert.Throws<ArgumentException>(() => writer.AddTensor("x", GgmlType.Q8_0, new float[33], 33));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("x", GgmlType.F32, new float[4], 5));
         Assert.Throws<ArgumentException>(() => writer.AddTensor("x", GgmlType.F32, new float[1], 1, 1, 1, 1, 1));
-        Assert.Throws<NotSupportedException>(() => writer.AddTensor("x", GgmlType.Q6_K, new float[256], 256));
+        Assert.Throws<NotSupportedException>(() => writer.AddTensor("x", GgmlType.IQ2_XXS, new float[256], 256));
         Assert.Throws<ArgumentException>(() => writer.AddTensorBytes("x", GgmlType.Q4_0, new byte[17], 32));
         writer.AddTensor("x", GgmlType.F32, new float[2], 2);
         Assert.Throws<ArgumentException>(() => writer.AddTensor("x", GgmlType.F32, new float[2], 2));
