@@ -82,7 +82,8 @@ internal static class GenerateCommand
             Console.Error.WriteLine(
                 $"load {loadTime.TotalMilliseconds:F0} ms | prompt {stats.PromptTokens} tokens at {stats.PromptTokensPerSecond:F1} tok/s | " +
                 $"generated {stats.GeneratedTokens} tokens at {stats.GenerationTokensPerSecond:F1} tok/s | stop: {stats.StopReason} | " +
-                $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")}");
+                $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")} | " +
+                $"working set {Environment.WorkingSet / (1024 * 1024)} MiB, peak {ProcessMemory.PeakWorkingSetText()}");
             return 0;
         })));
         return command;

@@ -111,7 +111,6 @@ public sealed class InferenceSession : IDisposable
 
         int generated = 0;
         var reason = StopReason.None;
-        var pieces = new List<string>(1);
         while (reason == StopReason.None)
         {
             if (generated == settings.MaxTokens)
