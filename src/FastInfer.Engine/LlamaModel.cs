@@ -51,6 +51,7 @@ public sealed class LlamaModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
         MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
         Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
+        Device = options.Device?.Invoke(this);
     }
 
     /// <summary>
@@ -142,6 +143,8 @@ public sealed class LlamaModel : IDisposable
     public int MaxContextLength { get; }
     public int Threads => _pool.ThreadCount;
     internal LlamaTransformer Transformer { get; }
+    /// <summary>The device that runs the forward pass (see <see cref="ModelLoadOptions.Device"/>); null on the default CPU path.</summary>
+    public IForwardDevice? Device { get; }
 
     /// <summary>A new conversation with its own KV cache of <paramref name="contextLength"/> tokens (default: the model's maximum).</summary>
     public InferenceSession CreateSession(int? contextLength = null)
@@ -182,6 +185,7 @@ public sealed class LlamaModel : IDisposable
         lock (_forwardLock)
         {
             _disposed = true;
+            Device?.Dispose();
             _pool.Dispose();
             _source.Dispose();
         }

@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return ConvertCommand.Create();
         yield return BenchKernelsCommand.Create();
         yield return LpuCommand.Create();
+        yield return PerplexityCommand.Create();
     }
 }

@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Blocks;
 
 /// <summary>ggml block_q4_0: fp16 d, qs[16] (element j in the low nibble of byte j, element j+16 in its high nibble); x = d·(q−8).</summary>
-public readonly unsafe struct BlockQ4_0 : IQuantizableBlock, IIntegerDotBlock<BlockQ8_0>
+public readonly unsafe struct BlockQ4_0 : IQuantizableBlock, ITokenTileBlock<BlockQ8_0>
 {
     public static GgmlType Type => GgmlType.Q4_0;
     public static int Elements => 32;
@@ -25,15 +26,7 @@ public readonly unsafe struct BlockQ4_0 : IQuantizableBlock, IIntegerDotBlock<Bl
     /// <summary>ggml's reference: the signed value of largest magnitude maps to −8, the full 4-bit range on that side.</summary>
     public static void Quantize(float* source, byte* block)
     {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 32; j++)
-        {
-            if (MathF.Abs(source[j]) > amax)
-            {
-                amax = MathF.Abs(source[j]);
-                max = source[j];
-            }
-        }
+        float max = QuantizingSteps.SignedExtreme(source, 32);
         float d = max / -8f;
         float id = d != 0 ? 1f / d : 0f;
         Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
@@ -71,5 +64,20 @@ public readonly unsafe struct BlockQ4_0 : IQuantizableBlock, IIntegerDotBlock<Bl
         var q = Vector256.Create(Nibbles.Low(raw), Nibbles.High(raw)).AsSByte() - Vector256.Create((sbyte)8);
         var sum = Int8Dot.DotSS<TDot>(Vector256<int>.Zero, q, Vector256.Load((sbyte*)(activation + 2)));
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Fp16.Load(weight) * Fp16.Load(activation)), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot256x4<TDot>(byte* weight, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2, ref Vector256<float> c3)
+        where TDot : struct, IInt8Dot256
+    {
+        var raw = Vector128.Load(weight + 2);
+        var w = Vector256.Create(Nibbles.Low(raw), Nibbles.High(raw)).AsSByte() - Vector256.Create((sbyte)8);
+        var magnitude = Avx2.Sign(w, w).AsByte();
+        float d = Fp16.Load(weight);
+        c0 = BlockQ8_0.SignedStep<TDot>(magnitude, w, a0, d, c0);
+        c1 = BlockQ8_0.SignedStep<TDot>(magnitude, w, a1, d, c1);
+        c2 = BlockQ8_0.SignedStep<TDot>(magnitude, w, a2, d, c2);
+        c3 = BlockQ8_0.SignedStep<TDot>(magnitude, w, a3, d, c3);
     }
 }

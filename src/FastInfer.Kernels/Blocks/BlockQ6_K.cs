@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
@@ -10,7 +11,7 @@ namespace FastInfer.Kernels.Blocks;
 /// Each half of 128 elements uses 64 ql bytes and 32 qh bytes; its quarter k (32 elements, l &lt; 32) takes a nibble
 /// of ql (see <see cref="Quant"/>) and bits 2k..2k+1 of qh[l]. x = d·scale·(q − 32).
 /// </summary>
-public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
+public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<BlockQ8_K>
 {
     private const int HighOffset = 128, ScaleOffset = 192, DOffset = 208;
     public static GgmlType Type => GgmlType.Q6_K;
@@ -38,6 +39,31 @@ public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
             destination[i] = d * sc[i >> 4] * (Quant(block, i) - 32);
     }
 
+    /// <summary>
+    /// Per 16-element group a signed step = (value of largest magnitude)/−32, so q − 32 spans [−32, 31] with the extreme
+    /// on the −32 side; the sixteen steps are quantized to int8 against d = max|step|/127, then quants recomputed.
+    /// </summary>
+    public static void Quantize(float* source, byte* block)
+    {
+        Span<float> step = stackalloc float[16];
+        float maxStep = QuantizingSteps.SignedGroupSteps(source, 32, step);
+        ushort dHalf = Fp16.FloatToHalf(maxStep / 127f);
+        float d = Fp16.HalfToFloat(dHalf);
+        Unsafe.WriteUnaligned(block + DOffset, dHalf);
+        new Span<byte>(block, 192).Clear();
+        for (int g = 0; g < 16; g++)
+            block[ScaleOffset + g] = (byte)(sbyte)(d > 0 ? Math.Clamp((int)MathF.Round(step[g] / d), -127, 127) : 0);
+        sbyte* sc = Scales(block);
+        for (int i = 0; i < 256; i++)
+        {
+            float groupStep = d * sc[i >> 4];
+            int q = groupStep != 0 ? Math.Clamp((int)MathF.Round(source[i] / groupStep) + 32, 0, 63) : 32;
+            int half = i >> 7, k = (i >> 5) & 3, l = i & 31;
+            block[half * 64 + (k & 1) * 32 + l] |= (byte)(k < 2 ? q & 0x0F : (q & 0x0F) << 4);
+            block[HighOffset + half * 32 + l] |= (byte)((q >> 4) << (2 * k));
+        }
+    }
+
     public static float Dot(byte* weight, byte* activation)
     {
         sbyte* sc = Scales(weight);
@@ -51,17 +77,6 @@ public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
             sum += sc[g] * group;
         }
         return BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset) * sum;
-    }
-
-    /// <summary>Σ scale_g·(activation sum of g): the −32 offset is taken out once per block in integers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int OffsetCorrection(byte* weight, byte* activation)
-    {
-        sbyte* sc = Scales(weight);
-        int sum = 0;
-        for (int g = 0; g < 16; g++)
-            sum += sc[g] * BlockQ8_K.GroupSum(activation, g);
-        return 32 * sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -87,7 +102,7 @@ public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
                 sum += Int8Dot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector128.Load(ap + 96)) * sc[g + 6];
             }
         }
-        sum -= Vector128.CreateScalar(OffsetCorrection(weight, activation));
+        sum -= Vector128.CreateScalar(32 * BlockQ8_K.ScaledGroupSums(sc, activation)); // the −32 offset, once per block
         float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
         return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(d), acc);
     }
@@ -111,7 +126,9 @@ public readonly unsafe struct BlockQ6_K : IIntegerDotBlock<BlockQ8_K>
             sum += TDot.DotUS(default, Nibbles.High(l0) | Nibbles.Field(h, 4, 3, 4), Vector256.Load(ap + 64)) * Pair(s[4], s[5]);
             sum += TDot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector256.Load(ap + 96)) * Pair(s[6], s[7]);
         }
-        sum -= Vector256.CreateScalar(OffsetCorrection(weight, activation));
+        // The −32 offset: 32·Σ scale_g·(activation sum of g), as lanes (vpmaddwd of scales and group sums).
+        var scales16 = Avx2.ConvertToVector256Int16(Vector128.Load(sc));
+        sum -= Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load((short*)(activation + BlockQ8_K.SumOffset))), 5);
         float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), acc);
     }

@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Blocks;
 
 /// <summary>ggml block_q8_0: fp16 d, int8 qs[32]; x = d·q. Also the activation block of the 32-element types.</summary>
-public readonly unsafe struct BlockQ8_0 : IQuantizableBlock, IIntegerDotBlock<BlockQ8_0>
+public readonly unsafe struct BlockQ8_0 : IQuantizableBlock, ITokenTileBlock<BlockQ8_0>
 {
     public const int ElementCount = 32, ByteCount = 2 + 32;
     public static GgmlType Type => GgmlType.Q8_0;
@@ -56,5 +57,28 @@ public readonly unsafe struct BlockQ8_0 : IQuantizableBlock, IIntegerDotBlock<Bl
     {
         var sum = Int8Dot.DotSS<TDot>(Vector256<int>.Zero, Vector256.Load((sbyte*)(weight + 2)), Vector256.Load((sbyte*)(activation + 2)));
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Fp16.Load(weight) * Fp16.Load(activation)), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot256x4<TDot>(byte* weight, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2, ref Vector256<float> c3)
+        where TDot : struct, IInt8Dot256
+    {
+        var w = Vector256.Load((sbyte*)(weight + 2));
+        var magnitude = Avx2.Sign(w, w).AsByte();
+        float d = Fp16.Load(weight);
+        c0 = SignedStep<TDot>(magnitude, w, a0, d, c0);
+        c1 = SignedStep<TDot>(magnitude, w, a1, d, c1);
+        c2 = SignedStep<TDot>(magnitude, w, a2, d, c2);
+        c3 = SignedStep<TDot>(magnitude, w, a3, d, c3);
+    }
+
+    /// <summary>One token of a shared-weight tile: |w|·(a with w's sign), scaled by d·da. Used by the 32-element types.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> SignedStep<TDot>(Vector256<byte> magnitude, Vector256<sbyte> w, byte* activation, float d, Vector256<float> acc)
+        where TDot : struct, IInt8Dot256
+    {
+        var sum = TDot.DotUS(default, magnitude, Avx2.Sign(Vector256.Load((sbyte*)(activation + 2)), w));
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d * Fp16.Load(activation)), acc);
     }
 }

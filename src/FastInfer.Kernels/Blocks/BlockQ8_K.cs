@@ -8,10 +8,10 @@ namespace FastInfer.Kernels.Blocks;
 /// </summary>
 public readonly unsafe struct BlockQ8_K : IQuantizableBlock
 {
-    public const int ScaleOffset = 0, QuantOffset = 4, SumOffset = 260;
+    public const int ScaleOffset = 0, QuantOffset = 4, SumOffset = 260, ByteCount = 4 + 256 + 32;
     public static GgmlType Type => GgmlType.Q8_K;
     public static int Elements => 256;
-    public static int Bytes => 4 + 256 + 32;
+    public static int Bytes => ByteCount;
 
     public static void Dequantize(byte* block, float* destination)
     {
@@ -42,6 +42,15 @@ public readonly unsafe struct BlockQ8_K : IQuantizableBlock
             }
             sums[g] = (short)sum;
         }
+    }
+
+    /// <summary>Σ scale_g · (sum of quants in group g) over the sixteen groups of 16: the integer a per-group offset removes.</summary>
+    public static int ScaledGroupSums(sbyte* scales, byte* block)
+    {
+        int sum = 0;
+        for (int g = 0; g < 16; g++)
+            sum += scales[g] * GroupSum(block, g);
+        return sum;
     }
 
     public static float Scale(byte* block) => Unsafe.ReadUnaligned<float>(block);

@@ -35,6 +35,10 @@ public static unsafe class MatVec
                 case GgmlType.BF16: RunFloat<BlockBF16>(w, px, py, pool, path); break;
                 case GgmlType.Q8_0: RunInteger<BlockQ8_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q4_0: RunInteger<BlockQ4_0, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q4_1: RunInteger<BlockQ4_1, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q5_0: RunInteger<BlockQ5_0, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q2_K: RunInteger<BlockQ2_K, BlockQ8_K>(w, px, py, pool, path); break;
+                case GgmlType.Q3_K: RunInteger<BlockQ3_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q4_K: RunInteger<BlockQ4_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q5_K: RunInteger<BlockQ5_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q6_K: RunInteger<BlockQ6_K, BlockQ8_K>(w, px, py, pool, path); break;
@@ -54,8 +58,8 @@ public static unsafe class MatVec
         where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
     {
         int blocks = w.Columns / TA.Elements;
-        byte* activation = ActivationScratch.Get(blocks * TA.Bytes);
-        Quantizer.Encode<TA>(x, activation, blocks * TA.Elements);
+        byte* activation = MatMulScratch.Get(2, blocks * TA.Bytes);
+        ActivationQuantizer.Quantize<TA>(x, activation, blocks);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
         pool.For(w.Rows, ref job, RowGrain);
     }

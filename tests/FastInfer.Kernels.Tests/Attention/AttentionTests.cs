@@ -14,7 +14,7 @@ public class AttentionTests
             // (path, heads/kvHeads group, head size, cached positions): sizes cross the 64-position tile and vector tails.
             var data = new TheoryData<IsaPath, int, int, int>();
             foreach (var path in KernelIsa.Available)
-                foreach (var (group, headDim, positions) in new[] { (1, 16, 1), (2, 17, 65), (4, 64, 130), (1, 128, 64), (2, 8, 3) })
+                foreach (var (group, headDim, positions) in new[] { (1, 16, 1), (2, 17, 65), (4, 64, 130), (1, 128, 64), (2, 8, 3), (1, 48, 70) })
                     data.Add(path, group, headDim, positions);
             return data;
         }
@@ -53,23 +53,25 @@ public class AttentionTests
         Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, "decode f16");
     }
 
-    public static TheoryData<IsaPath, int, int> PrefillCases
+    public static TheoryData<IsaPath, int, int, int> PrefillCases
     {
         get
         {
-            var data = new TheoryData<IsaPath, int, int>();
+            // Head size 24 takes the general path, 32 (whole AVX-512 vectors) the tiled one.
+            var data = new TheoryData<IsaPath, int, int, int>();
             foreach (var path in KernelIsa.Available)
                 foreach (int group in new[] { 1, 2, 4 })
                     foreach (int window in new[] { 0, 7 })
-                        data.Add(path, group, window);
+                        foreach (int headDim in new[] { 24, 32 })
+                            data.Add(path, group, window, headDim);
             return data;
         }
     }
 
     [Theory, MemberData(nameof(PrefillCases))]
-    public void Prefill_is_causal_and_windowed_like_the_reference(IsaPath path, int group, int window)
+    public void Prefill_is_causal_and_windowed_like_the_reference(IsaPath path, int group, int window, int headDim)
     {
-        const int kvHeads = 2, headDim = 24, firstPosition = 70, queryCount = 9;
+        const int kvHeads = 2, firstPosition = 70, queryCount = 9;
         int heads = kvHeads * group, positions = firstPosition + queryCount;
         var q = RandomData.Uniform(queryCount * heads * headDim, 7, -2f, 2f);
         var k = RandomData.Uniform(positions * kvHeads * headDim, 8, -2f, 2f);

@@ -53,4 +53,38 @@ public class BlockLayoutTests
             Assert.Equal(2f * (15 - j - 8), values[j + 16]);
         }
     }
+
+    [Fact]
+    public void Q4_1AddsTheMinimum()
+    {
+        var block = new byte[20];
+        WriteHalf(block, 0, 0.5f);
+        WriteHalf(block, 2, -3f);
+        for (int j = 0; j < 16; j++)
+            block[4 + j] = (byte)((15 - j) | (j << 4));
+        var values = Decode(GgmlType.Q4_1, block);
+        for (int j = 0; j < 16; j++)
+        {
+            Assert.Equal(0.5f * (15 - j) - 3f, values[j]);
+            Assert.Equal(0.5f * j - 3f, values[j + 16]);
+        }
+    }
+
+    [Fact]
+    public void Q5_0TakesTheFifthBitFromQhBitJ()
+    {
+        var block = new byte[22];
+        WriteHalf(block, 0, 0.25f);
+        uint qh = 0xA5C3_0F81;
+        BitConverter.TryWriteBytes(block.AsSpan(2, 4), qh);
+        for (int j = 0; j < 16; j++)
+            block[6 + j] = (byte)(j | ((j * 5 % 16) << 4));
+        var values = Decode(GgmlType.Q5_0, block);
+        for (int j = 0; j < 32; j++)
+        {
+            int nibble = j < 16 ? j : (j - 16) * 5 % 16;
+            int q = nibble | (int)((qh >> j) & 1) << 4;
+            Assert.Equal(0.25f * (q - 16), values[j]);
+        }
+    }
 }

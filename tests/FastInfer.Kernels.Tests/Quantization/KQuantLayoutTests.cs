@@ -109,4 +109,63 @@ public class KQuantLayoutTests
             Assert.Equal(sum, BitConverter.ToInt16(block, 260 + 2 * g));
         }
     }
+
+    [Fact]
+    public void Q2_KTwoBitQuantsWithNibbleScalesAndMins()
+    {
+        var block = new byte[84];
+        for (int g = 0; g < 16; g++)
+            block[g] = (byte)((g % 16) | ((15 - g) << 4));
+        for (int i = 0; i < 64; i++)
+            block[16 + i] = (byte)(i * 53 + 7);
+        WriteHalf(block, 80, 0.5f);
+        WriteHalf(block, 82, 0.25f);
+        var values = Decode(GgmlType.Q2_K, block);
+        // ggml's loop: per 128-element half n, shift 0,2,4,6 over qs[32n..32n+32), 16 elements per scale byte.
+        int index = 0, scale = 0;
+        for (int n = 0; n < 2; n++)
+        {
+            for (int shift = 0; shift < 8; shift += 2)
+            {
+                for (int s = 0; s < 2; s++, scale++)
+                {
+                    for (int l = 0; l < 16; l++, index++)
+                    {
+                        int q = (block[16 + 32 * n + 16 * s + l] >> shift) & 3;
+                        Assert.Equal(0.5f * (block[scale] & 15) * q - 0.25f * (block[scale] >> 4), values[index]);
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Q3_KSignedSixBitScalesAndHighBitMask()
+    {
+        var block = new byte[110];
+        for (int i = 0; i < 32; i++)
+            block[i] = (byte)(i * 73 + 11);
+        for (int i = 0; i < 64; i++)
+            block[32 + i] = (byte)(i * 41 + 3);
+        byte[] scales = [0x1F, 0xE2, 0x3C, 0x47, 0x8A, 0x95, 0x06, 0xD1, 0xB4, 0x2E, 0x73, 0xC8];
+        scales.CopyTo(block, 96);
+        WriteHalf(block, 108, 0.125f);
+        var values = Decode(GgmlType.Q3_K, block);
+        // ggml's per-scale formula, restated with the four byte-range cases.
+        int Scale(int k) => k switch
+        {
+            < 4 => (scales[k] & 0xF) | ((scales[k + 8] & 3) << 4),
+            < 8 => (scales[k] & 0xF) | (((scales[k + 4] >> 2) & 3) << 4),
+            < 12 => (scales[k - 8] >> 4) | (((scales[k] >> 4) & 3) << 4),
+            _ => (scales[k - 8] >> 4) | (((scales[k - 4] >> 6) & 3) << 4),
+        } - 32;
+        for (int n = 0; n < 2; n++)
+            for (int j = 0; j < 4; j++)
+                for (int l = 0; l < 32; l++)
+                {
+                    int q = ((block[32 + 32 * n + l] >> (2 * j)) & 3) - ((block[l] >> (4 * n + j) & 1) != 0 ? 0 : 4);
+                    int index = 128 * n + 32 * j + l;
+                    Assert.Equal(0.125f * Scale(index / 16) * q, values[index]);
+                }
+    }
 }

@@ -2,9 +2,39 @@ using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Blocks;
 
-/// <summary>Shared steps of the K-quant encoders: group ranges, 6-bit scale quantization, level rounding.</summary>
-internal static unsafe class KQuantizing
+/// <summary>Shared steps of the block encoders: signed extremes, group ranges, 6-bit scale quantization, level rounding.</summary>
+internal static unsafe class QuantizingSteps
 {
+    /// <summary>The value of largest magnitude (first one on ties), sign kept: ggml's symmetric types map it to their most negative level.</summary>
+    public static float SignedExtreme(float* x, int n)
+    {
+        float amax = 0, extreme = 0;
+        for (int j = 0; j < n; j++)
+        {
+            if (MathF.Abs(x[j]) > amax)
+            {
+                amax = MathF.Abs(x[j]);
+                extreme = x[j];
+            }
+        }
+        return extreme;
+    }
+
+    /// <summary>
+    /// For each group of 16: a signed step = (value of largest magnitude)/−<paramref name="negativeLevels"/>, so the
+    /// extreme lands on the most negative level; returns the largest |step| (the symmetric K-quants' super-scale input).
+    /// </summary>
+    public static float SignedGroupSteps(float* x, int negativeLevels, Span<float> step)
+    {
+        float maxStep = 0;
+        for (int g = 0; g < step.Length; g++)
+        {
+            step[g] = SignedExtreme(x + g * 16, 16) / -negativeLevels;
+            maxStep = MathF.Max(maxStep, MathF.Abs(step[g]));
+        }
+        return maxStep;
+    }
+
     /// <summary>
     /// For each group of <paramref name="groupSize"/>: the step that spans [min(0, lo), hi] in <paramref name="maxLevel"/>
     /// levels, and the offset −min(0, lo) ≥ 0 that the format subtracts.

@@ -1,0 +1,78 @@
+using FastInfer.Engine.Synthesis;
+using FastInfer.Kernels;
+using LLama.Native;
+
+namespace FastInfer.Bench.Compare;
+
+/// <summary>
+/// The models the comparison runs: synthetic Llama shapes written by <see cref="SyntheticModelWriter"/> in F32, Q8_0 and
+/// Q4_0, Q4_K_M made by llama.cpp's quantizer from our F32 file, mixtral-mini, and the real stories260K. Files are
+/// written once into the cache directory and reused.
+/// </summary>
+public static class ModelSet
+{
+    private const int Seed = 7;
+
+    /// <summary>Labels in the order they run; the quick set is the first.</summary>
+    public static IReadOnlyList<string> Labels { get; } = BuildLabels();
+
+    private static string[] BuildLabels()
+    {
+        var labels = new List<string> { "stories15M-Q4_0", "stories260K-F32" };
+        foreach (var shape in new[] { "stories15M", "stories110M", "tinyllama-1.1b" })
+        {
+            foreach (var type in new[] { "F32", "Q8_0", "Q4_0", "Q4_K_M" })
+            {
+                if ($"{shape}-{type}" != "stories15M-Q4_0")
+                    labels.Add($"{shape}-{type}");
+            }
+        }
+        labels.Add("mixtral-mini-Q4_0");
+        return labels.ToArray();
+    }
+
+    public static IEnumerable<string> Select(CompareOptions options)
+    {
+        if (options.Quick && options.Only.Count == 0)
+            return Labels.Take(1);
+        return options.Only.Count == 0 ? Labels : Labels.Where(l => options.Only.Any(o => l.Contains(o, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>The file for <paramref name="label"/>, creating it in <paramref name="directory"/> if needed.</summary>
+    public static BenchModel Prepare(string label, string directory, Action<string> log)
+    {
+        int dash = label.LastIndexOf('-');
+        string shapeName = label[..dash], typeName = label[(dash + 1)..];
+        if (shapeName == "stories260K")
+            return new BenchModel(label, Stories260K());
+
+        Directory.CreateDirectory(directory);
+        var shape = SyntheticModelShape.Parse(shapeName);
+        string path = System.IO.Path.Combine(directory, $"{label}.gguf");
+        if (File.Exists(path))
+            return new BenchModel(label, path);
+        if (typeName == "Q4_K_M")
+        {
+            var f32 = Prepare($"{shapeName}-F32", directory, log);
+            log($"quantizing {f32.Path} to Q4_K_M with llama.cpp");
+            LlamaSharpPeer.Quantize(f32.Path, path + ".partial", LLamaFtype.MOSTLY_Q4_K_M);
+        }
+        else
+        {
+            log($"writing synthetic {shapeName} {typeName} to {path}");
+            SyntheticModelWriter.Write(shape, Enum.Parse<GgmlType>(typeName), Seed, path + ".partial");
+        }
+        File.Move(path + ".partial", path, overwrite: true);
+        return new BenchModel(label, path);
+    }
+
+    private static string Stories260K()
+    {
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable("FASTINFER_TEST_MODELS") is { Length: > 0 } shared)
+            candidates.Add(System.IO.Path.Combine(shared, "stories260K.gguf"));
+        candidates.Add("/work/shared/models/stories260K.gguf");
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException("stories260K.gguf not found: set FASTINFER_TEST_MODELS to the folder that holds it, or pass -m FILE");
+    }
+}

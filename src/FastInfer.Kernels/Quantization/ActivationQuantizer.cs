@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using FastInfer.Kernels.Blocks;
+
+namespace FastInfer.Kernels.Quantization;
+
+/// <summary>
+/// Quantizes a row of F32 activations to the 8-bit activation blocks of the integer kernels, once per token per call.
+/// Vectorized for Q8_0 and Q8_K with results bit-identical to the blocks' scalar <c>Quantize</c> (same max, same
+/// reciprocal, same rounding), so every kernel path sees the same activations.
+/// </summary>
+internal static unsafe class ActivationQuantizer
+{
+    public static void Quantize<TA>(float* x, byte* destination, int blocks) where TA : struct, IQuantizableBlock
+    {
+        if (Vector256.IsHardwareAccelerated && typeof(TA) == typeof(BlockQ8_0))
+        {
+            for (int b = 0; b < blocks; b++)
+                Q8_0(x + b * 32, destination + b * BlockQ8_0.ByteCount);
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated && typeof(TA) == typeof(BlockQ8_K))
+        {
+            for (int b = 0; b < blocks; b++)
+                Q8_K(x + b * 256, destination + b * BlockQ8_K.ByteCount);
+            return;
+        }
+        Quantizer.Encode<TA>(x, destination, blocks * TA.Elements);
+    }
+
+    private static void Q8_0(float* x, byte* block)
+    {
+        float d = MaxAbs(x, 32) / 127f;
+        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
+        for (int i = 0; i < 32; i += 8)
+            StoreBytes(RoundHalfAwayFromZero(Vector256.Load(x + i) * id), block + 2 + i);
+    }
+
+    private static void Q8_K(float* x, byte* block)
+    {
+        float d = MaxAbs(x, 256) / 127f;
+        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        Unsafe.WriteUnaligned(block, d);
+        sbyte* q = (sbyte*)(block + BlockQ8_K.QuantOffset);
+        short* sums = (short*)(block + BlockQ8_K.SumOffset);
+        for (int g = 0; g < 16; g++)
+        {
+            var lo = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g) * id));
+            var hi = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g + 8) * id));
+            sums[g] = (short)Vector256.Sum(lo + hi);
+            StoreBytes(lo, (byte*)(q + 16 * g));
+            StoreBytes(hi, (byte*)(q + 16 * g + 8));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAbs(float* x, int n)
+    {
+        var max = Vector256<float>.Zero;
+        for (int i = 0; i < n; i += 8)
+            max = Vector256.Max(max, Vector256.Abs(Vector256.Load(x + i)));
+        float m = 0;
+        for (int i = 0; i < 8; i++)
+            m = MathF.Max(m, max[i]);
+        return m;
+    }
+
+    /// <summary>MathF.Round(v, AwayFromZero) per lane: the truncation, plus one step away from zero when |fraction| ≥ ½.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
+    {
+        var truncated = Vector256.Truncate(v);
+        var up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - truncated), Vector256.Create(0.5f));
+        var step = Vector256.CopySign(Vector256.Create(1f), v) & up;
+        return Vector256.ConvertToInt32(truncated + step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBytes(Vector256<int> values, byte* destination)
+    {
+        var shorts = Vector128.Narrow(values.GetLower(), values.GetUpper());
+        Unsafe.WriteUnaligned(destination, Vector128.Narrow(shorts, shorts).AsByte().AsUInt64().ToScalar());
+    }
+}

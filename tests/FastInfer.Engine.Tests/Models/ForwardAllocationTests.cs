@@ -1,0 +1,40 @@
+using FastInfer.Engine.Models;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Engine.Tests.Models;
+
+/// <summary>Decoding allocates nothing per token: buffers live in the state, scratch in the kernels, jobs on the stack.</summary>
+public class ForwardAllocationTests
+{
+    private static LlamaConfig Dense() => new()
+    {
+        EmbeddingLength = 64, FeedForwardLength = 96, BlockCount = 2, HeadCount = 8, KvHeadCount = 2,
+        VocabularySize = 50, ContextLength = 128, RopeTheta = 10000,
+    };
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 2)]
+    [InlineData(true, 2)]
+    public void HundredDecodedTokensAllocateNothing(bool mixtureOfExperts, int threads)
+    {
+        var config = mixtureOfExperts ? Dense() with { ExpertCount = 4, ExpertUsedCount = 2, FeedForwardLength = 48 } : Dense();
+        var (source, _) = RandomModel.Create(config, seed: 5);
+        using (source)
+        using (var pool = new ComputePool(threads))
+        {
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool);
+            var state = transformer.CreateState(config.ContextLength);
+            // The first calls may grow per-thread scratch and run static constructors; the steady state may not allocate.
+            transformer.Prefill(state, [1, 2, 3, 4], 0);
+            transformer.Forward(state, 5, 4);
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int position = 5; position < 105; position++)
+                transformer.Forward(state, position % config.VocabularySize, position);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+            Assert.Equal(0, allocated);
+        }
+    }
+}
