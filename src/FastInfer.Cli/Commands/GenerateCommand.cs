@@ -80,12 +80,16 @@ internal static class GenerateCommand
 
             var stats = session.LastStats!;
             Console.Error.WriteLine(
-                $"load {loadTime.TotalMilliseconds:F0} ms | prompt {stats.PromptTokens} tokens at {stats.PromptTokensPerSecond:F1} tok/s | " +
-                $"generated {stats.GeneratedTokens} tokens at {stats.GenerationTokensPerSecond:F1} tok/s | stop: {stats.StopReason} | " +
+                $"load {loadTime.TotalMilliseconds:F0} ms | prompt {stats.PromptTokens} tokens in {stats.PromptTime.TotalSeconds:F2} s ({Rate(stats.PromptTokensPerSecond)} tok/s) | " +
+                $"generated {stats.GeneratedTokens} tokens in {stats.GenerationTime.TotalSeconds:F2} s ({Rate(stats.GenerationTokensPerSecond)} tok/s) | stop: {stats.StopReason} | " +
                 $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")} | " +
                 $"working set {Environment.WorkingSet / (1024 * 1024)} MiB, peak {ProcessMemory.PeakWorkingSetText()}");
             return 0;
         })));
         return command;
     }
+
+    /// <summary>One decimal for ordinary speeds; three significant digits for the slow ones a model larger than RAM gives.</summary>
+    private static string Rate(double tokensPerSecond) =>
+        tokensPerSecond >= 10 || tokensPerSecond == 0 ? tokensPerSecond.ToString("F1") : tokensPerSecond.ToString("G3");
 }
