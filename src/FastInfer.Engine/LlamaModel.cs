@@ -1,10 +1,12 @@
 using FastInfer.Engine.Chat;
 using FastInfer.Engine.Formats;
 using FastInfer.Engine.Formats.Gguf;
+using FastInfer.Engine.Formats.HuggingFace;
 using FastInfer.Engine.Formats.Llama2c;
 using FastInfer.Engine.Generation;
 using FastInfer.Engine.Models;
 using FastInfer.Engine.Tokenizers;
+using FastInfer.Engine.Tokenizers.HuggingFace;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Engine;
@@ -49,12 +51,18 @@ public sealed class LlamaModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
         MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
         Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
+        Device = options.Device?.Invoke(this);
     }
 
-    /// <summary>Opens a GGUF file or a llama2.c checkpoint (which needs <see cref="ModelLoadOptions.TokenizerPath"/>).</summary>
+    /// <summary>
+    /// Opens a GGUF file, a Hugging Face model folder, or a llama2.c checkpoint (which needs
+    /// <see cref="ModelLoadOptions.TokenizerPath"/>).
+    /// </summary>
     public static LlamaModel Load(string path, ModelLoadOptions? options = null)
     {
         options ??= new ModelLoadOptions();
+        if (Directory.Exists(path))
+            return LoadFolder(path, options);
         if (!File.Exists(path))
             throw new FileNotFoundException($"model file '{path}' does not exist", path);
         var format = DetectFormat(path);
@@ -91,9 +99,31 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
-    /// <summary>GGUF by its magic; anything else is tried as a llama2.c checkpoint, whose reader validates the header.</summary>
+    private static LlamaModel LoadFolder(string folder, ModelLoadOptions options)
+    {
+        if (!HuggingFaceCheckpoint.IsModelFolder(folder))
+            throw new FileNotFoundException(
+                $"'{folder}' is a folder but not a Hugging Face model: it needs {HuggingFaceConfig.FileName} and {HuggingFaceCheckpoint.SingleFileName} or model.safetensors.index.json",
+                System.IO.Path.Combine(folder, HuggingFaceConfig.FileName));
+        var checkpoint = HuggingFaceCheckpoint.Open(folder);
+        try
+        {
+            var tokenizer = options.TokenizerPath is { } external ? TokenizerFiles.Load(external) : HuggingFaceTokenizer.Load(folder);
+            var template = ChatTemplate.Detect(HuggingFaceTokenizer.ReadChatTemplate(folder));
+            return new LlamaModel(folder, ModelFileFormat.HuggingFace, checkpoint, checkpoint.Config, tokenizer, template, options);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A folder is a Hugging Face model; a file is GGUF by its magic; anything else is tried as a llama2.c checkpoint, whose reader validates the header.</summary>
     public static ModelFileFormat DetectFormat(string path)
     {
+        if (Directory.Exists(path))
+            return ModelFileFormat.HuggingFace;
         Span<byte> magic = stackalloc byte[4];
         using var stream = File.OpenRead(path);
         int read = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -113,6 +143,8 @@ public sealed class LlamaModel : IDisposable
     public int MaxContextLength { get; }
     public int Threads => _pool.ThreadCount;
     internal LlamaTransformer Transformer { get; }
+    /// <summary>The device that runs the forward pass (see <see cref="ModelLoadOptions.Device"/>); null on the default CPU path.</summary>
+    public IForwardDevice? Device { get; }
 
     /// <summary>A new conversation with its own KV cache of <paramref name="contextLength"/> tokens (default: the model's maximum).</summary>
     public InferenceSession CreateSession(int? contextLength = null)
@@ -153,6 +185,7 @@ public sealed class LlamaModel : IDisposable
         lock (_forwardLock)
         {
             _disposed = true;
+            Device?.Dispose();
             _pool.Dispose();
             _source.Dispose();
         }

@@ -7,4 +7,6 @@ public enum ModelFileFormat
     Gguf,
     /// <summary>llama2.c's checkpoint: a 7-int32 header and F32 weights, with a separate tokenizer.bin.</summary>
     Llama2c,
+    /// <summary>A Hugging Face model folder: config.json and safetensors (one file or an index of shards), tokenizer.json or tokenizer.model.</summary>
+    HuggingFace,
 }

@@ -15,5 +15,11 @@ public sealed record ModelLoadOptions
     /// <summary>Tokenizer file for formats that do not embed one (llama2.c checkpoints): tokenizer.bin, tokenizer.model.</summary>
     public string? TokenizerPath { get; init; }
 
+    /// <summary>
+    /// Runs the forward pass on another device instead of the CPU transformer: a factory that gets the loaded model
+    /// (for example <c>LpuDevice.Factory(chips)</c> from FastInfer.Lpu). Null: the default CPU path.
+    /// </summary>
+    public Func<LlamaModel, Models.IForwardDevice>? Device { get; init; }
+
     public const int DefaultContextCap = 4096;
 }

@@ -97,19 +97,23 @@ public class PlacementTests
             extents[(LpuTensor.Query, layer, -1)] = shape.QueryDimension;
             extents[(LpuTensor.Key, layer, -1)] = shape.KvDimension;
             extents[(LpuTensor.Value, layer, -1)] = shape.KvDimension;
-            extents[(LpuTensor.AttentionOutput, layer, -1)] = shape.QueryDimension;
+            extents[(LpuTensor.AttentionOutput, layer, -1)] = shape.Embedding;
             extents[(LpuTensor.KvCache, layer, -1)] = shape.KvHeads;
             if (shape.IsMixtureOfExperts)
             {
                 extents[(LpuTensor.Router, layer, -1)] = shape.Experts;
                 for (int e = 0; e < shape.Experts; e++)
-                    foreach (var t in new[] { LpuTensor.ExpertGate, LpuTensor.ExpertUp, LpuTensor.ExpertDown })
-                        extents[(t, layer, e)] = shape.FeedForward;
+                {
+                    extents[(LpuTensor.ExpertGate, layer, e)] = shape.FeedForward;
+                    extents[(LpuTensor.ExpertUp, layer, e)] = shape.FeedForward;
+                    extents[(LpuTensor.ExpertDown, layer, e)] = shape.Embedding;
+                }
             }
             else
             {
-                foreach (var t in new[] { LpuTensor.FeedForwardGate, LpuTensor.FeedForwardUp, LpuTensor.FeedForwardDown })
-                    extents[(t, layer, -1)] = shape.FeedForward;
+                extents[(LpuTensor.FeedForwardGate, layer, -1)] = shape.FeedForward;
+                extents[(LpuTensor.FeedForwardUp, layer, -1)] = shape.FeedForward;
+                extents[(LpuTensor.FeedForwardDown, layer, -1)] = shape.Embedding;
             }
         }
         return extents;

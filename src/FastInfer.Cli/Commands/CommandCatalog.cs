@@ -11,7 +11,9 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return InfoCommand.Create();
         yield return SynthCommand.Create();
+        yield return ConvertCommand.Create();
         yield return BenchKernelsCommand.Create();
         yield return LpuCommand.Create();
+        yield return PerplexityCommand.Create();
     }
 }

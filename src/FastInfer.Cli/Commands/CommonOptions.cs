@@ -6,7 +6,7 @@ namespace FastInfer.Cli.Commands;
 /// <summary>Options several commands share, spelled the same everywhere.</summary>
 internal static class CommonOptions
 {
-    public static Option<string> Model(string description = "model file: GGUF or llama2.c checkpoint") =>
+    public static Option<string> Model(string description = "model: GGUF file, Hugging Face folder (config.json + safetensors) or llama2.c checkpoint") =>
         new("--model", "-m") { Description = description, Required = true };
 
     public static Option<int> Threads() =>

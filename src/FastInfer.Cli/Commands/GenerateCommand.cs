@@ -28,11 +28,15 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
         var threads = CommonOptions.Threads();
         var isa = CommonOptions.Isa();
+        var device = new Option<string>("--device") { Description = "cpu (the Engine's forward pass) or lpu (the static-schedule Lpu device, one thread per chip)", DefaultValueFactory = _ => "cpu" };
+        var chips = new Option<int?>("--chips") { Description = "with --device lpu: chips (cores) to compile for (default: all cores)" };
 
         var command = new Command("generate", "Generate text from a prompt.")
         {
             model, tokenizer, prompt, steps, temperature, topK, topP, minP, repeatPenalty, seed, context, stop, threads, isa,
         };
+        command.Options.Add(device);
+        command.Options.Add(chips);
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(() =>
         {
             CommonOptions.ApplyIsa(parse.GetValue(isa));
@@ -42,8 +46,10 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 ContextLength = parse.GetValue(context),
                 TokenizerPath = parse.GetValue(tokenizer),
+                Device = LpuCommand.DeviceFactory(parse.GetValue(device), parse.GetValue(chips)),
             });
             var loadTime = loadClock.Elapsed;
+            LpuCommand.DescribeDevice(llm);
             var sampling = new SamplingSettings
             {
                 Temperature = parse.GetValue(temperature),
@@ -76,7 +82,8 @@ internal static class GenerateCommand
             Console.Error.WriteLine(
                 $"load {loadTime.TotalMilliseconds:F0} ms | prompt {stats.PromptTokens} tokens at {stats.PromptTokensPerSecond:F1} tok/s | " +
                 $"generated {stats.GeneratedTokens} tokens at {stats.GenerationTokensPerSecond:F1} tok/s | stop: {stats.StopReason} | " +
-                $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")}");
+                $"threads {llm.Threads} | {(sampling.Temperature > 0 ? $"seed {stats.Seed}" : "greedy")} | " +
+                $"working set {Environment.WorkingSet / (1024 * 1024)} MiB, peak {ProcessMemory.PeakWorkingSetText()}");
             return 0;
         })));
         return command;

@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
+using FastInfer.Engine;
+using FastInfer.Engine.Models;
+using FastInfer.Lpu.Execution;
 using FastInfer.Lpu.Compiler;
 using FastInfer.Lpu.Hardware;
 using FastInfer.Lpu.Models;
@@ -18,13 +22,35 @@ internal static class LpuCommand
         var lpu = new Command("lpu", "Groq-LPU-style static-schedule device: place a model in on-chip SRAM and simulate it.");
         lpu.Subcommands.Add(Simulate());
         lpu.Subcommands.Add(Plan());
+        lpu.Subcommands.Add(Calibrate());
         return lpu;
     }
 
-    /// <summary>Options both subcommands share; a shape comes from --config (a model file option joins here).</summary>
+    /// <summary>The <see cref="ModelLoadOptions.Device"/> for <c>generate --device</c>: null for cpu.</summary>
+    public static Func<LlamaModel, IForwardDevice>? DeviceFactory(string? device, int? chips)
+    {
+        if (chips is < 1)
+            throw new ArgumentException($"--chips must be at least 1, got {chips}");
+        return (device ?? "cpu").Trim().ToLowerInvariant() switch
+        {
+            "cpu" => chips is null ? null : throw new ArgumentException("--chips needs --device lpu"),
+            "lpu" => LpuDevice.Factory(chips),
+            _ => throw new ArgumentException($"unknown device '{device}': expected cpu or lpu"),
+        };
+    }
+
+    /// <summary>One stderr line saying how the model was laid out on the Lpu device (nothing for the CPU path).</summary>
+    public static void DescribeDevice(LlamaModel model)
+    {
+        if (model.Device is LpuDevice lpu)
+            Console.Error.WriteLine($"lpu: {lpu.Program.Stages.Count} pipeline stages x {lpu.Program.StageWidth} chips = {lpu.Chips} chips of {lpu.Program.Spec.Name}");
+    }
+
+    /// <summary>Options both subcommands share; a shape comes from --config or from a model file (--model).</summary>
     private sealed class Common
     {
         public Option<string?> Config { get; } = new("--config") { Description = $"Named model: {string.Join(", ", LpuModelShapes.Names)}" };
+        public Option<string?> Model { get; } = new("--model", "-m") { Description = "Model file (GGUF or llama2.c): shapes from its hyperparameters, bytes per weight from its tensors" };
         public Option<string> Spec { get; } = new("--spec") { Description = $"System: {string.Join(" or ", LpuSpecs.Names)}", DefaultValueFactory = _ => GroqChip1.Name };
         public Option<int?> Chips { get; } = new("--chips") { Description = "Chip count (default: 576 for groqchip1, the core count for this-cpu)" };
         public Option<string> Precision { get; } = new("--precision") { Description = "Weight precision of a named config: int8 or fp16", DefaultValueFactory = _ => "int8" };
@@ -32,6 +58,7 @@ internal static class LpuCommand
         public void AddTo(Command command)
         {
             command.Options.Add(Config);
+            command.Options.Add(Model);
             command.Options.Add(Spec);
             command.Options.Add(Chips);
             command.Options.Add(Precision);
@@ -40,13 +67,28 @@ internal static class LpuCommand
         public LpuModelShape Shape(ParseResult result)
         {
             var config = result.GetValue(Config);
+            var file = result.GetValue(Model);
+            if (!string.IsNullOrWhiteSpace(file))
+            {
+                if (!string.IsNullOrWhiteSpace(config))
+                    throw new ArgumentException("give either --config or --model, not both");
+                return ModelShapeReader.FromFile(file);
+            }
             if (string.IsNullOrWhiteSpace(config))
-                throw new ArgumentException("name a model shape with --config");
+                throw new ArgumentException("name a model shape with --config or a model file with --model");
             return LpuModelShapes.ByName(config, LpuPrecisions.Parse(result.GetValue(Precision) ?? "int8"));
         }
 
-        public LpuProgram Compile(ParseResult result) =>
-            LpuCompiler.Compile(Shape(result), LpuSpecs.ByName(result.GetValue(Spec) ?? GroqChip1.Name, result.GetValue(Chips)));
+        public LpuProgram Compile(ParseResult result)
+        {
+            var shape = Shape(result);
+            string spec = result.GetValue(Spec) ?? GroqChip1.Name;
+            int? chips = result.GetValue(Chips);
+            // On this machine a model larger than the caches streams from DRAM, exactly as the CPU device runs it.
+            return LpuCompiler.Compile(shape, string.Equals(spec.Trim(), ThisCpu.Name, StringComparison.OrdinalIgnoreCase)
+                ? ThisCpu.DeviceSpec(shape, chips ?? Environment.ProcessorCount)
+                : LpuSpecs.ByName(spec, chips));
+        }
     }
 
     private static Command Simulate()
@@ -91,16 +133,32 @@ internal static class LpuCommand
         return command;
     }
 
-    private static int Run(Func<int> action)
+    private static Command Calibrate()
     {
-        try
+        var command = new Command("calibrate", "Simulator prediction vs measured tok/s of the CPU Lpu device (--device lpu) for each model.");
+        var models = new Option<string[]>("--model", "-m") { Description = "Model files (GGUF); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
+        var chips = new Option<int?>("--chips") { Description = "Chips (cores) to compile for (default: all cores)" };
+        var tokens = new Option<int>("--tokens", "-n") { Description = "Greedy decode tokens per measurement", DefaultValueFactory = _ => 64 };
+        var repeats = new Option<int>("--repeat") { Description = "Measurements per model (the median is compared)", DefaultValueFactory = _ => 5 };
+        command.Options.Add(models);
+        command.Options.Add(chips);
+        command.Options.Add(tokens);
+        command.Options.Add(repeats);
+        command.SetAction(result => Run(() =>
         {
-            return action();
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine("error: " + e.Message);
-            return 1;
-        }
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine("model                 layout  predicted tok/s  measured tok/s: fastest tenth (median of runs)  wall (median)  predicted/fastest  all runs (wall)");
+            foreach (var path in result.GetValue(models) ?? [])
+            {
+                var run = DeviceBenchmark.Run(path, result.GetValue(chips), result.GetValue(tokens), result.GetValue(repeats));
+                string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
+                string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", inv)));
+                Console.WriteLine(string.Create(inv, $"{run.Model,-21} {layout,-7} {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,44:F1}  {run.MedianMeasured,13:F1}  {run.Ratio,17:F2}  {all}"));
+            }
+            return 0;
+        }));
+        return command;
     }
+
+    private static int Run(Func<int> action) => CliErrors.Run(action);
 }

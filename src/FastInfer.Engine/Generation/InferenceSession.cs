@@ -20,6 +20,8 @@ public sealed class InferenceSession : IDisposable
 {
     private readonly LlamaModel _model;
     private readonly InferenceState _state;
+    // Set when the model runs on another device: its session replaces the CPU state's forward pass.
+    private readonly IForwardDeviceSession? _device;
     private readonly List<int> _tokens;
     private ITokenStreamDecoder _decoder;
     // A token chosen at the end of the last call but not yet run through the model.
@@ -29,7 +31,10 @@ public sealed class InferenceSession : IDisposable
     internal InferenceSession(LlamaModel model, int contextLength)
     {
         _model = model;
-        _state = model.Transformer.CreateState(contextLength);
+        _device = model.Device?.CreateSession(contextLength);
+        // A device keeps its own KV cache, so the CPU state only needs room for its scratch buffers.
+        _state = model.Transformer.CreateState(_device is null ? contextLength : 1);
+        ContextLength = contextLength;
         _tokens = new List<int>(contextLength);
         _decoder = model.Tokenizer.CreateStreamDecoder();
     }
@@ -40,7 +45,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Positions already filled in the KV cache.</summary>
     public int Position { get; private set; }
 
-    public int ContextLength => _state.ContextLength;
+    public int ContextLength { get; }
 
     /// <summary>Counts and timings of the last generation call.</summary>
     public GenerationStats? LastStats { get; private set; }
@@ -156,6 +161,17 @@ public sealed class InferenceSession : IDisposable
 
     private float[] Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
     {
+        if (_device is not null)
+        {
+            // A device runs one token at a time: its logits match Forward's exactly.
+            float[] last = [];
+            foreach (int token in tokens)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                last = Forward(token);
+            }
+            return last;
+        }
         var logits = _model.RunPrefill(_state, tokens, Position, cancellationToken);
         Position += tokens.Length;
         return logits;
@@ -163,7 +179,7 @@ public sealed class InferenceSession : IDisposable
 
     private float[] Forward(int token)
     {
-        var logits = _model.RunForward(_state, token, Position);
+        var logits = _device?.Forward(token, Position) ?? _model.RunForward(_state, token, Position);
         Position++;
         return logits;
     }

@@ -1,3 +1,4 @@
+using FastInfer.Engine.Conversion;
 using FastInfer.Engine.Formats.Gguf;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Quantization;
@@ -36,27 +37,8 @@ public static class SyntheticModelWriter
             throw new ArgumentException($"the vocabulary has {vocabulary.Count} tokens but the shape needs {config.VocabularySize}");
 
         var writer = new GgufWriter();
-        const string arch = "llama";
-        writer.SetMetadata("general.architecture", GgufValue.Of(arch))
-            .SetMetadata("general.name", GgufValue.Of($"synthetic {shape.Name} (seed {seed})"))
-            .SetMetadata("general.file_type", GgufValue.Of(FileType(type)))
-            .SetMetadata($"{arch}.vocab_size", GgufValue.Of((uint)config.VocabularySize))
-            .SetMetadata($"{arch}.context_length", GgufValue.Of((uint)config.ContextLength))
-            .SetMetadata($"{arch}.embedding_length", GgufValue.Of((uint)config.EmbeddingLength))
-            .SetMetadata($"{arch}.block_count", GgufValue.Of((uint)config.BlockCount))
-            .SetMetadata($"{arch}.feed_forward_length", GgufValue.Of((uint)config.FeedForwardLength))
-            .SetMetadata($"{arch}.rope.dimension_count", GgufValue.Of((uint)config.RotaryDimensions))
-            .SetMetadata($"{arch}.attention.head_count", GgufValue.Of((uint)config.HeadCount))
-            .SetMetadata($"{arch}.attention.head_count_kv", GgufValue.Of((uint)config.KvHeadCount))
-            .SetMetadata($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(config.RmsEpsilon))
-            .SetMetadata($"{arch}.rope.freq_base", GgufValue.Of(config.RopeTheta));
-        if (config.IsMixtureOfExperts)
-        {
-            writer.SetMetadata($"{arch}.expert_count", GgufValue.Of((uint)config.ExpertCount))
-                .SetMetadata($"{arch}.expert_used_count", GgufValue.Of((uint)config.ExpertUsedCount));
-        }
-        if (config.SlidingWindow > 0)
-            writer.SetMetadata($"{arch}.attention.sliding_window", GgufValue.Of((uint)config.SlidingWindow));
+        LlamaHyperparameters.Write(writer, config, type);
+        writer.SetMetadata("general.name", GgufValue.Of($"synthetic {shape.Name} (seed {seed})"));
         vocabulary.WriteTo(writer);
 
         long dim = config.EmbeddingLength, ffn = config.FeedForwardLength, vocab = config.VocabularySize;
@@ -104,16 +86,4 @@ public static class SyntheticModelWriter
         var normal = SeededNormal.For(seed, name);
         return (_, rows) => normal.Fill(rows, mean, std);
     }
-
-    // llama.cpp's llama_ftype for a model whose weights are mostly this type.
-    private static uint FileType(GgmlType type) => type switch
-    {
-        GgmlType.F32 => 0,
-        GgmlType.F16 => 1,
-        GgmlType.Q4_0 => 2,
-        GgmlType.Q8_0 => 7,
-        GgmlType.BF16 => 32,
-        GgmlType.Q4_K => 15, // Q4_K_M
-        _ => 0,
-    };
 }

@@ -15,7 +15,8 @@ public static class LpuCompiler
     /// <summary>Decode position the program's step times are computed for.</summary>
     public const int DefaultReferencePosition = 512;
 
-    public static LpuProgram Compile(LpuModelShape shape, LpuSpec spec, int referencePosition = DefaultReferencePosition)
+    /// <param name="stageWidth">Only consider stages of this many chips (null: every width the links allow).</param>
+    public static LpuProgram Compile(LpuModelShape shape, LpuSpec spec, int referencePosition = DefaultReferencePosition, int? stageWidth = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(spec);
@@ -27,7 +28,9 @@ public static class LpuCompiler
 
         LpuProgram? best = null;
         double bestSeconds = double.MaxValue;
-        for (int width = 1; width <= spec.MaxStageWidth(spec.Chips); width++)
+        if (stageWidth is { } forced && (forced < 1 || forced > spec.MaxStageWidth(spec.Chips)))
+            throw new ArgumentOutOfRangeException(nameof(stageWidth), $"a stage of {forced} chips is not possible on {spec.Chips} {spec.Name} chips (1 to {spec.MaxStageWidth(spec.Chips)})");
+        for (int width = stageWidth ?? 1; width <= (stageWidth ?? spec.MaxStageWidth(spec.Chips)); width++)
         {
             var layout = StageLayout.Pack(shape, width, usable);
             if (layout is null || layout.Chips > spec.Chips)

@@ -112,12 +112,11 @@ internal sealed class ScheduleBuilder
     {
         int layer = LpuUnits.LayerOf(unit);
         string p = $"L{layer} ";
-        long d = _shape.Embedding;
         for (int m = 0; m < chips.Length; m++)
         {
             var qkv = TilesOf(slices, tileIds, m, t => t is LpuTensor.Query or LpuTensor.Key or LpuTensor.Value);
             if (qkv.Count == 0)
-                continue; // more chips than KV-head groups: this chip waits for the attention all-reduce
+                continue; // more chips than KV-head groups: this chip waits for the heads' all-gather
             var (g0, g1) = UnitPartition.Part(_shape.KvHeads, chips.Length, m);
             long heads = (long)(g1 - g0) * _shape.QueriesPerKvHead;
             // attention norm (sum of squares, scale), QKV product, RoPE
@@ -130,29 +129,33 @@ internal sealed class ScheduleBuilder
                 KvBytesPerPosition = 2.0 * (g1 - g0) * _shape.HeadDimension * _shape.KvBytes,
                 OpsPerPosition = 4.0 * heads * _shape.HeadDimension,
             });
-            Add(chips[m], MatrixStep(p + "attn.out", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.AttentionOutput), fixedOps: 1));
         }
-        AllReduce(chips, unit, p + "attn", d * _spec.ActivationBytes);
-        ForEach(chips, c => Add(c, new LpuStep { Kind = LpuStepKind.Compute, Label = p + "attn.residual", Unit = unit, FixedOps = 1 }));
+        // Every chip needs every head for its rows of the output projection.
+        AllGather(chips, unit, p + "attn.heads", Share(_shape.QueryDimension, Math.Min(chips.Length, _shape.KvHeads)));
+        ForEach(chips, (c, m) => Add(c, MatrixStep(p + "attn.out", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.AttentionOutput), fixedOps: 1)));
+        AllGather(chips, unit, p + "attn.rows", Share(_shape.Embedding, chips.Length));
+        ForEach(chips, (c, _) => Add(c, new LpuStep { Kind = LpuStepKind.Compute, Label = p + "attn.residual", Unit = unit, FixedOps = 1 }));
         if (_shape.IsMixtureOfExperts)
             EmitExperts(unit, p, chips, slices, tileIds);
         else
         {
-            for (int m = 0; m < chips.Length; m++)
-            {
-                // FFN norm, gate and up products, SiLU(gate) * up; then the down product
-                Add(chips[m], MatrixStep(p + "ffn.gate_up", unit, TilesOf(slices, tileIds, m, t => t is LpuTensor.FeedForwardGate or LpuTensor.FeedForwardUp), fixedOps: 4));
-                Add(chips[m], MatrixStep(p + "ffn.down", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.FeedForwardDown), fixedOps: 1));
-            }
+            // FFN norm, gate and up products, SiLU(gate) * up on this chip's hidden rows; then its rows of down
+            ForEach(chips, (c, m) => Add(c, MatrixStep(p + "ffn.gate_up", unit, TilesOf(slices, tileIds, m, t => t is LpuTensor.FeedForwardGate or LpuTensor.FeedForwardUp), fixedOps: 4)));
+            AllGather(chips, unit, p + "ffn.hidden", Share(_shape.FeedForward, chips.Length));
+            ForEach(chips, (c, m) => Add(c, MatrixStep(p + "ffn.down", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.FeedForwardDown), fixedOps: 1)));
+            AllGather(chips, unit, p + "ffn.rows", Share(_shape.Embedding, chips.Length));
         }
-        AllReduce(chips, unit, p + "ffn", d * _spec.ActivationBytes);
-        ForEach(chips, c => Add(c, new LpuStep { Kind = LpuStepKind.Compute, Label = p + "ffn.residual", Unit = unit, FixedOps = 1 }));
+        ForEach(chips, (c, _) => Add(c, new LpuStep { Kind = LpuStepKind.Compute, Label = p + "ffn.residual", Unit = unit, FixedOps = 1 }));
     }
+
+    /// <summary>Bytes one chip contributes to an all-gather of <paramref name="elements"/> spread over <paramref name="holders"/> chips.</summary>
+    private long Share(long elements, int holders) => (elements + holders - 1) / holders * _spec.ActivationBytes;
 
     /// <summary>
     /// Router logits are computed where the router rows live and shared with the group; every chip then picks the
     /// same top-k. The routing is only known at run time, so each chip reserves time for the worst case: the router
-    /// choosing the k experts of which it holds the most bytes. The final all-reduce sums the weighted expert outputs.
+    /// choosing the k experts of which it holds the most bytes. The experts' hidden rows and then their output rows
+    /// are all-gathered, and every chip sums the k weighted outputs itself.
     /// </summary>
     private void EmitExperts(int unit, string p, int[] chips, List<TileSlice> slices, int[] tileIds)
     {
@@ -163,18 +166,24 @@ internal sealed class ScheduleBuilder
             if (router.Count > 0)
                 Add(chips[m], MatrixStep(p + "moe.router", unit, router, fixedOps: 3)); // norm, logits
         }
-        if (chips.Length > 1)
-            AllGather(chips, unit, p + "moe.logits", (_shape.Experts + chips.Length - 1) / chips.Length * sizeof(float));
+        AllGather(chips, unit, p + "moe.logits", Share(_shape.Experts, chips.Length) / _spec.ActivationBytes * sizeof(float));
+        var worst = new HashSet<int>[chips.Length];
         for (int m = 0; m < chips.Length; m++)
         {
             // softmax (max, exp-sum, normalize), k rounds of argmax and mask, renormalize the k weights
             Add(chips[m], new LpuStep { Kind = LpuStepKind.Compute, Label = p + "moe.route", Unit = unit, FixedOps = 3 + 2 * k + 1 });
-            var worst = WorstExperts(slices, m, k);
-            if (worst.Count == 0)
-                continue;
-            Add(chips[m], MatrixStep(p + "moe.gate_up", unit, TilesOf(slices, tileIds, m, t => t is LpuTensor.ExpertGate or LpuTensor.ExpertUp, worst), fixedOps: 2));
-            Add(chips[m], MatrixStep(p + "moe.down", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.ExpertDown, worst), fixedOps: 2));
+            worst[m] = WorstExperts(slices, m, k);
+            if (worst[m].Count > 0)
+                Add(chips[m], MatrixStep(p + "moe.gate_up", unit, TilesOf(slices, tileIds, m, t => t is LpuTensor.ExpertGate or LpuTensor.ExpertUp, worst[m]), fixedOps: 2));
         }
+        AllGather(chips, unit, p + "moe.hidden", Share((long)k * _shape.FeedForward, chips.Length));
+        for (int m = 0; m < chips.Length; m++)
+        {
+            if (worst[m].Count > 0)
+                Add(chips[m], MatrixStep(p + "moe.down", unit, TilesOf(slices, tileIds, m, t => t == LpuTensor.ExpertDown, worst[m]), fixedOps: 1));
+        }
+        AllGather(chips, unit, p + "moe.rows", Share((long)k * _shape.Embedding, chips.Length));
+        ForEach(chips, (c, _) => Add(c, new LpuStep { Kind = LpuStepKind.Compute, Label = p + "moe.combine", Unit = unit, FixedOps = k }));
     }
 
     /// <summary>The k experts holding the most bytes on member m (ties: lower expert index).</summary>
@@ -214,17 +223,6 @@ internal sealed class ScheduleBuilder
         // Stage 0 receiving the token is where the next token's embedding begins, so the wait is counted there.
         foreach (var c in targets)
             Add(c, Receive("embed.next_token", 0, [root], next));
-    }
-
-    /// <summary>Reduce-scatter then all-gather: each phase is one message from every chip to every other.</summary>
-    private void AllReduce(int[] chips, int unit, string label, long bytes)
-    {
-        if (chips.Length == 1)
-            return;
-        long chunk = (bytes + chips.Length - 1) / chips.Length;
-        Exchange(chips, unit, label + ".reduce_scatter", chunk);
-        ForEach(chips, c => Add(c, new LpuStep { Kind = LpuStepKind.Reduce, Label = label + ".reduce", Unit = unit, FixedOps = 1 }));
-        Exchange(chips, unit, label + ".all_gather", chunk);
     }
 
     private void AllGather(int[] chips, int unit, string label, long bytesPerPeer)
@@ -273,10 +271,11 @@ internal sealed class ScheduleBuilder
         return ids;
     }
 
-    private static void ForEach(int[] chips, Action<int> action)
+    /// <summary>Runs <paramref name="action"/> for every chip of a group with its member index.</summary>
+    private static void ForEach(int[] chips, Action<int, int> action)
     {
-        foreach (var c in chips)
-            action(c);
+        for (int m = 0; m < chips.Length; m++)
+            action(chips[m], m);
     }
 
     /// <summary>Appends a step with the cost model's decode-time at the reference position.</summary>

@@ -3,10 +3,13 @@ using FastInfer.Lpu.Models;
 namespace FastInfer.Lpu.Compiler;
 
 /// <summary>
-/// How one unit's tensors are cut over the <c>width</c> chips of its stage (tensor parallelism inside a layer):
-/// attention by KV-head groups (a group's query heads, K/V rows, output-projection columns and KV cache stay on one
-/// chip, so attention needs no traffic), dense FFN by hidden rows, MoE experts each on their own chips (or several
-/// experts per chip when there are more experts than chips), embedding and output head by vocabulary rows.
+/// How one unit's tensors are cut over the <c>width</c> chips of its stage (tensor parallelism inside a layer).
+/// Every matrix is cut by output rows, never along a reduction, so each output element is one whole dot product on
+/// one chip: the results do not depend on the chip count, and a tile is a zero-copy row slice of the weights.
+/// Attention goes by KV-head groups (a group's query heads, K/V rows and KV cache stay on one chip, so attention
+/// itself needs no traffic); the output projection, FFN and MoE experts by rows (FFN hidden rows in whole vector
+/// widths, so element-wise work on a slice runs exactly as on the whole vector); MoE experts each on their own chips
+/// (or several experts per chip when there are more experts than chips); embedding and output head by vocabulary rows.
 /// </summary>
 internal static class UnitPartition
 {
@@ -14,6 +17,17 @@ internal static class UnitPartition
     /// <paramref name="parts"/> nearly equal parts; empty parts happen when parts exceed items.</summary>
     public static (int Start, int End) Part(int count, int parts, int index) =>
         ((int)((long)count * index / parts), (int)((long)count * (index + 1) / parts));
+
+    /// <summary>Hidden rows per chip come in multiples of this (one 512-bit vector of floats).</summary>
+    public const int RowAlignment = 16;
+
+    /// <summary>Like <see cref="Part"/>, with every boundary but the last a multiple of <paramref name="align"/>.</summary>
+    public static (int Start, int End) PartAligned(int count, int parts, int index, int align)
+    {
+        int units = (count + align - 1) / align;
+        var (s, e) = Part(units, parts, index);
+        return ((int)Math.Min(count, (long)s * align), (int)Math.Min(count, (long)e * align));
+    }
 
     public static List<TileSlice> Slices(LpuModelShape shape, int unit, int width)
     {
@@ -72,10 +86,10 @@ internal static class UnitPartition
             slices.Add(Matrix(shape, LpuTensor.Query, layer, -1, m, q0, q1, d));
             slices.Add(Matrix(shape, LpuTensor.Key, layer, -1, m, k0, k1, d));
             slices.Add(Matrix(shape, LpuTensor.Value, layer, -1, m, k0, k1, d));
-            slices.Add(Matrix(shape, LpuTensor.AttentionOutput, layer, -1, m, q0, q1, d));
             long cache = (long)Math.Ceiling(2.0 * (g1 - g0) * hd * shape.Context * shape.KvBytes);
             slices.Add(new TileSlice(LpuTensor.KvCache, layer, -1, m, g0, g1, cache));
         }
+        AddRows(slices, shape, LpuTensor.AttentionOutput, layer, -1, d, shape.QueryDimension, 0, width);
     }
 
     private static void AddFeedForward(List<TileSlice> slices, LpuModelShape shape, int layer, int expert, int firstMember, int members)
@@ -85,13 +99,16 @@ internal static class UnitPartition
             : (LpuTensor.ExpertGate, LpuTensor.ExpertUp, LpuTensor.ExpertDown);
         for (int i = 0; i < members; i++)
         {
-            var (r0, r1) = Part(shape.FeedForward, members, i);
-            if (r0 == r1)
-                continue;
             int m = firstMember + i;
-            slices.Add(Matrix(shape, gate, layer, expert, m, r0, r1, shape.Embedding));
-            slices.Add(Matrix(shape, up, layer, expert, m, r0, r1, shape.Embedding));
-            slices.Add(Matrix(shape, down, layer, expert, m, r0, r1, shape.Embedding));
+            var (r0, r1) = PartAligned(shape.FeedForward, members, i, RowAlignment);
+            if (r0 != r1)
+            {
+                slices.Add(Matrix(shape, gate, layer, expert, m, r0, r1, shape.Embedding));
+                slices.Add(Matrix(shape, up, layer, expert, m, r0, r1, shape.Embedding));
+            }
+            var (d0, d1) = Part(shape.Embedding, members, i);
+            if (d0 != d1)
+                slices.Add(Matrix(shape, down, layer, expert, m, d0, d1, shape.FeedForward));
         }
     }
 

@@ -43,15 +43,13 @@ public static class HostProbe
         var buffer = GC.AllocateUninitializedArray<float>(floats);
         buffer.AsSpan().Fill(1f); // touch every page so the probe measures reads, not page faults
         float sink = Sum(buffer); // warm-up pass loads the cache and JIT-compiles the loop
-        long bytes = 0;
-        var clock = Stopwatch.StartNew();
-        do
+        double rate = ProbeTimer.BestRate(() =>
         {
             sink += Sum(buffer);
-            bytes += (long)floats * sizeof(float);
-        } while (clock.Elapsed < ProbeBudget);
+            return (double)floats * sizeof(float);
+        }, ProbeBudget);
         GC.KeepAlive(sink);
-        return bytes / clock.Elapsed.TotalSeconds;
+        return rate;
     }
 
     private static float Sum(float[] data) =>
@@ -87,16 +85,14 @@ public static class HostProbe
     private static double FmaRate<TVector>() where TVector : struct, IProbeVector<TVector>
     {
         const int Iterations = 1 << 16;
-        long flops = 0;
         float sink = FmaChains<TVector>(16);
-        var clock = Stopwatch.StartNew();
-        do
+        double rate = ProbeTimer.BestRate(() =>
         {
             sink += FmaChains<TVector>(Iterations);
-            flops += (long)Iterations * 8 * 2 * TVector.Lanes;
-        } while (clock.Elapsed < ProbeBudget);
+            return (double)Iterations * 8 * 2 * TVector.Lanes;
+        }, ProbeBudget);
         GC.KeepAlive(sink);
-        return flops / clock.Elapsed.TotalSeconds;
+        return rate;
     }
 
     /// <summary>Eight independent FMA chains hide the FMA latency, so the loop runs at the issue rate.</summary>

@@ -1,3 +1,7 @@
+using FastInfer.Kernels;
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Models;
+
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
@@ -12,6 +16,28 @@ public static class ThisCpu
     public const double FallbackClockHz = 3.0e9;
 
     public static LpuSpec Spec(int? chips = null) => Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), chips ?? Environment.ProcessorCount);
+
+    /// <summary>
+    /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
+    /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM, so each
+    /// chip's memory is its share of RAM. Either way a chip consumes its tiles at the rate its matrix-vector kernel
+    /// reaches for the model's weight type on a working set of its size, in rows as long as the model's,
+    /// with every chip streaming at once (<see cref="KernelProbe"/>). That rate includes where those bytes come from
+    /// (L2, L3 or DRAM) and what the cores share.
+    /// </summary>
+    public static LpuSpec DeviceSpec(LpuModelShape shape, int chips)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var spec = Spec(chips);
+        double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
+        var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
+        double rate = KernelProbe.WeightBytesPerSecond(type, (long)perChip, shape.Embedding, chips);
+        spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate };
+        if (perChip <= LpuCompiler.UsableSram(shape, spec))
+            return spec;
+        long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return spec with { SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips) };
+    }
 
     internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()
     {

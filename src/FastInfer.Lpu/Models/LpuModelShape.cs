@@ -29,6 +29,8 @@ public sealed record LpuModelShape
     public required double WeightBytes { get; init; }
     /// <summary>Bytes per KV-cache element.</summary>
     public double KvBytes { get; init; } = 2;
+    /// <summary>The weight type holding most of the bytes, for a shape read from a real model; null for named configs.</summary>
+    public GgmlType? WeightType { get; init; }
     /// <summary>The number format of the matrix units.</summary>
     public required LpuPrecision Precision { get; init; }
 

@@ -1,0 +1,3 @@
+using FastInfer.Accuracy.Report;
+
+return AccuracyReport.Run(args);

@@ -1,0 +1,53 @@
+namespace FastInfer.Lpu.Execution;
+
+/// <summary>
+/// What one chip holds besides its weight tiles: its own copy of the residual stream and the vectors every chip
+/// computes for itself (norm output, routing), and, for the session being run, its KV-cache slices.
+/// </summary>
+internal sealed class ChipMemory(int embedding, int queryDimension, int experts, int expertsUsed)
+{
+    public float[] Residual { get; } = new float[embedding];
+    public float[] Normed { get; } = new float[embedding];
+    public float[] Query { get; } = new float[queryDimension];
+    public float[] Probabilities { get; } = new float[Math.Max(1, experts)];
+    public int[] Selected { get; } = new int[Math.Max(1, expertsUsed)];
+    public float[] SelectedWeights { get; } = new float[Math.Max(1, expertsUsed)];
+    public float[] Combined { get; } = new float[embedding];
+
+    /// <summary>The running session's cache of this chip: per layer the keys and values of its KV heads (null where it holds none).</summary>
+    public ChipKvCache? Cache { get; set; }
+}
+
+/// <summary>Per layer, the keys and values of the KV heads one chip holds, one row of those heads per position.</summary>
+internal sealed class ChipKvCache(float[]?[] keys, float[]?[] values)
+{
+    public float[]?[] Keys { get; } = keys;
+    public float[]?[] Values { get; } = values;
+}
+
+/// <summary>The token and position of the step being run, written by the host before the chips start.</summary>
+internal sealed class TokenInput
+{
+    public int Token;
+    public int Position;
+}
+
+/// <summary>
+/// The activation vectors chips exchange. A chip writes only its own rows of a vector and reads the whole vector
+/// only after the barrier that ends the transfer, so no two chips ever write the same element.
+/// </summary>
+internal sealed class ChipLinks(int embedding, int queryDimension, int feedForward, int experts, int expertsUsed, int vocabulary, int stageBoundaries)
+{
+    public float[] Embedding { get; } = new float[embedding];
+    public float[] Heads { get; } = new float[queryDimension];
+    public float[] Rows { get; } = new float[embedding];
+    public float[] Gate { get; } = new float[feedForward];
+    public float[] Up { get; } = new float[feedForward];
+    public float[] RouterLogits { get; } = new float[Math.Max(1, experts)];
+    public float[] ExpertGate { get; } = new float[(long)Math.Max(1, expertsUsed) * feedForward];
+    public float[] ExpertUp { get; } = new float[(long)Math.Max(1, expertsUsed) * feedForward];
+    public float[] ExpertRows { get; } = new float[(long)Math.Max(1, expertsUsed) * embedding];
+    public float[] Logits { get; } = new float[vocabulary];
+    /// <summary>The residual stream handed from stage s to stage s + 1.</summary>
+    public float[][] Handoff { get; } = Enumerable.Range(0, stageBoundaries).Select(_ => new float[embedding]).ToArray();
+}

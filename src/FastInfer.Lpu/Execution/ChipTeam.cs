@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace FastInfer.Lpu.Execution;
+
+/// <summary>
+/// One thread per chip. The caller runs chip 0 itself; the others wait for a token (spinning for a millisecond, then
+/// blocking, so an idle device costs no CPU), run their fixed list of operations and report back. A failing chip
+/// raises the shared fault, so peers stop at their next barrier; the first failure is rethrown to the caller and the
+/// team refuses further tokens, since its barriers are no longer in step.
+/// </summary>
+internal sealed class ChipTeam : IDisposable
+{
+    private static readonly long SpinTicks = Stopwatch.Frequency / 1000;
+
+    private readonly Action<int> _runChip;
+    private readonly Thread[] _workers;
+    private readonly Exception?[] _failures;
+    private readonly object _gate = new();
+    private readonly ChipFault _fault;
+    private int _generation;
+    private int _remaining;
+    private volatile bool _disposed;
+
+    public ChipTeam(int chips, Action<int> runChip, ChipFault fault)
+    {
+        _runChip = runChip;
+        _fault = fault;
+        _failures = new Exception?[chips];
+        _workers = new Thread[chips - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            int chip = i + 1;
+            _workers[i] = new Thread(() => WorkerLoop(chip)) { IsBackground = true, Name = $"fastinfer-lpu-chip-{chip}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>Runs every chip's list once and returns when all have finished.</summary>
+    public void RunToken()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_fault.Failed)
+            throw new InvalidOperationException("the Lpu device stopped after a chip failed; load the model again");
+        Volatile.Write(ref _remaining, _workers.Length);
+        Interlocked.Increment(ref _generation);
+        lock (_gate)
+            Monitor.PulseAll(_gate);
+        Run(0);
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _remaining) != 0)
+            spinner.SpinOnce(sleep1Threshold: -1);
+        foreach (var failure in _failures)
+        {
+            if (failure is not null and not OperationCanceledException)
+                ExceptionDispatchInfo.Throw(failure);
+        }
+        _fault.ThrowIfFailed();
+    }
+
+    private void Run(int chip)
+    {
+        try
+        {
+            _runChip(chip);
+        }
+        catch (Exception e)
+        {
+            _failures[chip] = e;
+            _fault.Raise();
+        }
+    }
+
+    private void WorkerLoop(int chip)
+    {
+        int seen = 0;
+        while (true)
+        {
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            {
+                if (Stopwatch.GetTimestamp() < deadline)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                    continue;
+                }
+                lock (_gate)
+                {
+                    while (Volatile.Read(ref _generation) == seen && !_disposed)
+                        Monitor.Wait(_gate);
+                }
+            }
+            if (_disposed)
+                return;
+            seen = Volatile.Read(ref _generation);
+            Run(chip);
+            Interlocked.Decrement(ref _remaining);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        lock (_gate)
+            Monitor.PulseAll(_gate);
+        foreach (var worker in _workers)
+            worker.Join();
+    }
+}

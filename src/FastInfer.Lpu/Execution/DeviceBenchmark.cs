@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using FastInfer.Engine;
+using FastInfer.Kernels.Ops;
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Simulation;
+
+namespace FastInfer.Lpu.Execution;
+
+/// <summary>
+/// What the simulator predicts for a CPU Lpu run and what the run measured: per repeat the plain rate (tokens over
+/// wall time) and the rate of its fastest tenth of tokens, which, like the host probes, discounts the tokens that
+/// other processes preempted.
+/// </summary>
+public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int Tokens, double PredictedTokensPerSecond,
+    IReadOnlyList<double> MeasuredTokensPerSecond, IReadOnlyList<double> FastestDecileTokensPerSecond)
+{
+    public double MedianMeasured => Median(MeasuredTokensPerSecond);
+    public double MedianFastestDecile => Median(FastestDecileTokensPerSecond);
+    /// <summary>Predicted over the fastest-decile rate (1 is a perfect prediction).</summary>
+    public double Ratio => PredictedTokensPerSecond / MedianFastestDecile;
+
+    private static double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
+}
+
+/// <summary>
+/// Calibration of the <c>this-cpu</c> cost model: compiles a model for the CPU device, asks the simulator for the
+/// decode rate at the middle of the measured span, then times greedy decoding on the device.
+/// </summary>
+public static class DeviceBenchmark
+{
+    public static DeviceBenchmarkResult Run(string modelPath, int? chips, int tokens, int repeats, string? tokenizerPath = null)
+    {
+        if (tokens < 2)
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"measure at least 2 tokens, got {tokens}");
+        if (repeats < 1)
+            throw new ArgumentOutOfRangeException(nameof(repeats), $"repeat at least once, got {repeats}");
+        using var model = LlamaModel.Load(modelPath, new ModelLoadOptions { Threads = 1, TokenizerPath = tokenizerPath, Device = LpuDevice.Factory(chips) });
+        var device = (LpuDevice)model.Device!;
+        int context = Math.Min(model.MaxContextLength, tokens + 1);
+        if (context <= tokens)
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"{tokens} tokens do not fit the model's context of {model.MaxContextLength}");
+        var program = device.Program;
+        double predicted = LpuSimulator.Run(program, Math.Max(1, tokens / 2)).TokensPerSecond;
+
+        var times = new double[tokens];
+        Decode(device, context, times.AsSpan(0, Math.Min(tokens, 8))); // warm-up: JIT, caches, page faults
+        var measured = new List<double>();
+        var fastest = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            Decode(device, context, times);
+            measured.Add(tokens / times.Sum());
+            var sorted = times.Order().ToArray();
+            fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
+        }
+        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest);
+    }
+
+    /// <summary>Greedy decoding from token 1 at position 0 in a fresh session; the seconds of each token.</summary>
+    private static void Decode(LpuDevice device, int context, Span<double> seconds)
+    {
+        var session = device.CreateSession(context);
+        int token = 1;
+        for (int p = 0; p < seconds.Length; p++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            token = VectorOps.ArgMax(session.Forward(token, p));
+            seconds[p] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+    }
+}

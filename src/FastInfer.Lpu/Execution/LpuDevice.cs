@@ -1,0 +1,129 @@
+using FastInfer.Engine;
+using FastInfer.Engine.Models;
+using FastInfer.Kernels.Ops;
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Hardware;
+using FastInfer.Lpu.Models;
+
+namespace FastInfer.Lpu.Execution;
+
+/// <summary>
+/// The Lpu device on this CPU: a compiled <see cref="LpuProgram"/> run by one thread per chip, each touching only
+/// its own weight tiles and KV-cache slices, in the program's order, meeting its peers only where the schedule has a
+/// transfer. Its logits are bit-identical to the Engine's CPU path for every chip count and layout.
+/// <code>
+/// using var model = LlamaModel.Load(path, new ModelLoadOptions { Device = LpuDevice.Factory(chips: 2) });
+/// </code>
+/// </summary>
+/// <remarks>Sessions of one device take turns: a token runs on all chips at once.</remarks>
+public sealed class LpuDevice : IForwardDevice
+{
+    private readonly LlamaConfig _config;
+    private readonly ChipOp[][] _plans;
+    private readonly ChipMemory[] _memory;
+    private readonly ChipLinks _links;
+    private readonly TokenInput _input = new();
+    private readonly ChipTeam _team;
+    private readonly Lock _lock = new();
+    private readonly int _maxContext;
+    private bool _disposed;
+
+    private LpuDevice(LlamaWeights weights, int maxContextLength, LpuProgram program)
+    {
+        program.EnsureFits();
+        _config = weights.Config;
+        _maxContext = maxContextLength;
+        Program = program;
+        var c = _config;
+        var rope = new RopeTable(c.HeadDimension, c.RotaryDimensions, maxContextLength, c.RopeTheta, c.RopeLayout);
+        var fault = new ChipFault();
+        _links = new ChipLinks(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.FeedForwardLength, c.ExpertCount, c.ExpertUsedCount,
+            c.VocabularySize, program.Stages.Count - 1);
+        _plans = ChipPlanBuilder.Build(program, weights, rope, _links, fault);
+        _memory = _plans.Select(_ => new ChipMemory(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.ExpertCount, c.ExpertUsedCount)).ToArray();
+        _team = new ChipTeam(_plans.Length, RunChip, fault);
+    }
+
+    /// <summary>The program the chips run.</summary>
+    public LpuProgram Program { get; }
+
+    public string Name => "lpu";
+
+    public int Chips => _plans.Length;
+
+    /// <summary>
+    /// For <see cref="ModelLoadOptions.Device"/>: compiles the loaded model for <paramref name="chips"/> cores of this
+    /// machine (default: all) and runs it there.
+    /// </summary>
+    /// <param name="stageWidth">Chips per pipeline stage (default: the compiler's fastest layout).</param>
+    public static Func<LlamaModel, IForwardDevice> Factory(int? chips = null, int? stageWidth = null) =>
+        model => Create(model, chips, stageWidth);
+
+    public static LpuDevice Create(LlamaModel model, int? chips = null, int? stageWidth = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var shape = ModelShapeReader.FromWeights(model.Weights, model.MaxContextLength, System.IO.Path.GetFileNameWithoutExtension(model.Path));
+        var spec = ThisCpu.DeviceSpec(shape, chips ?? Environment.ProcessorCount);
+        return Create(model.Weights, model.MaxContextLength, LpuCompiler.Compile(shape, spec, stageWidth: stageWidth));
+    }
+
+    /// <summary>Runs <paramref name="program"/>, which must have been compiled from the shape of <paramref name="weights"/>.</summary>
+    public static LpuDevice Create(LlamaWeights weights, int maxContextLength, LpuProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(program);
+        var c = weights.Config;
+        var s = program.Shape;
+        if (s.Layers != c.BlockCount || s.Embedding != c.EmbeddingLength || s.FeedForward != c.FeedForwardLength || s.Heads != c.HeadCount
+            || s.KvHeads != c.KvHeadCount || s.Vocabulary != c.VocabularySize || s.Experts != c.ExpertCount || s.TiedEmbeddings != weights.TiedOutput)
+            throw new ArgumentException($"the program was compiled for {s.Name}, whose shape differs from the model's weights", nameof(program));
+        if (maxContextLength < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxContextLength), $"context length must be positive, got {maxContextLength}");
+        return new LpuDevice(weights, maxContextLength, program);
+    }
+
+    public IForwardDeviceSession CreateSession(int contextLength)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (contextLength < 1 || contextLength > _maxContext)
+            throw new ArgumentOutOfRangeException(nameof(contextLength), $"a session's context must be between 1 and {_maxContext} tokens, got {contextLength}");
+        return new LpuDeviceSession(this, Program, contextLength);
+    }
+
+    internal float[] Forward(LpuDeviceSession session, int token, int position)
+    {
+        if ((uint)token >= (uint)_config.VocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(token), $"token id {token} is outside the vocabulary of {_config.VocabularySize}");
+        if ((uint)position >= (uint)session.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(position), $"position {position} is past the context of {session.ContextLength} tokens");
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _input.Token = token;
+            _input.Position = position;
+            for (int chip = 0; chip < _memory.Length; chip++)
+                _memory[chip].Cache = session.Caches[chip];
+            _team.RunToken();
+            _links.Logits.CopyTo(session.Logits, 0);
+            return session.Logits;
+        }
+    }
+
+    private void RunChip(int chip)
+    {
+        var memory = _memory[chip];
+        foreach (var op in _plans[chip])
+            op.Run(memory, _input);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _team.Dispose();
+        }
+    }
+}

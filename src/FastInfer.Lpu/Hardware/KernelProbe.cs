@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using FastInfer.Kernels;
+using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Lpu.Hardware;
+
+/// <summary>
+/// The rate one core's matrix-vector kernel consumes weights of a given type when they sit where a chip's tiles
+/// sit: in L2, in the L3 share, or in DRAM. This is this machine's "matrix unit": a quantized dot product costs
+/// unpacking and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache.
+/// Measured once per (type, residency) and process as the best of short windows (<see cref="ProbeTimer"/>); each probe takes about 40 ms.
+/// </summary>
+public static class KernelProbe
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(40);
+    private static readonly ConcurrentDictionary<(GgmlType, long, int, int), double> Cache = new();
+
+    /// <summary>
+    /// Weight bytes per second for a working set of <paramref name="workingSetBytes"/> (clamped to 64 KiB..128 MiB;
+    /// beyond the caches every size behaves alike) in rows of <paramref name="columns"/> weights (rounded up to whole
+    /// blocks): every row pays a fixed cost (its horizontal sum and store), so short rows stream slower. With
+    /// <paramref name="chips"/> &gt; 1, that many cores run the probe at once, each on its own working set, and a window
+    /// ends when the slowest finishes, as a step of the device does: cores that share caches, memory bandwidth or a
+    /// physical core (SMT) slow each other down, and the rate per chip says so.
+    /// </summary>
+    public static double WeightBytesPerSecond(GgmlType type, long workingSetBytes, int columns, int chips = 1)
+    {
+        if (chips < 1 || chips > Environment.ProcessorCount * 4)
+            throw new ArgumentOutOfRangeException(nameof(chips), $"probe on 1 to {Environment.ProcessorCount * 4} cores, got {chips}");
+        int block = GgmlTypeTraits.BlockSize(type);
+        columns = Math.Clamp((columns + block - 1) / block * block, block, 1 << 16);
+        if (!GgmlTypeTraits.IsSupportedWeight(type))
+            throw new ArgumentException($"no matrix-vector kernel for {type} weights");
+        // Round to a power of two so that nearby sizes share a probe.
+        long size = Math.Clamp(workingSetBytes, 64L << 10, 128L << 20);
+        size = 1L << (int)Math.Round(Math.Log2(size));
+        return Cache.GetOrAdd((type, size, columns, chips), key => Measure(key.Item1, key.Item2, key.Item3, key.Item4));
+    }
+
+    private static double Measure(GgmlType type, long bytes, int columns, int chips)
+    {
+        if (chips == 1)
+            return MeasureOne(type, bytes, columns);
+        var probes = Enumerable.Range(0, chips).Select(_ => new Probe(type, bytes, columns)).ToArray();
+        using var barrier = new Barrier(chips);
+        bool stop = false;
+        var workers = probes.Skip(1).Select(probe => new Thread(() =>
+        {
+            while (true)
+            {
+                barrier.SignalAndWait();
+                if (Volatile.Read(ref stop))
+                    return;
+                probe.Run();
+                barrier.SignalAndWait();
+            }
+        }) { IsBackground = true }).ToArray();
+        foreach (var worker in workers)
+            worker.Start();
+        probes[0].Run(); // warm-up of this thread's kernel
+        double rate = ProbeTimer.BestRate(() =>
+        {
+            barrier.SignalAndWait();
+            probes[0].Run();
+            barrier.SignalAndWait();
+            return probes[0].Length;
+        }, Budget);
+        Volatile.Write(ref stop, true);
+        barrier.SignalAndWait();
+        foreach (var worker in workers)
+            worker.Join();
+        return rate;
+    }
+
+    /// <summary>One core's matrix, filled and ready to multiply.</summary>
+    private sealed class Probe
+    {
+        private readonly byte[] _buffer;
+        private readonly WeightMatrix _w;
+        private readonly float[] _x, _y;
+
+        public Probe(GgmlType type, long bytes, int columns)
+        {
+            long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
+            int rows = (int)Math.Max(16, bytes / rowBytes);
+            Length = rows * rowBytes;
+            _buffer = GC.AllocateUninitializedArray<byte>(checked((int)Length), pinned: true);
+            // 0x11 in every byte is a small finite value for every block type (scales, halves, floats alike), and
+            // writing it touches every page, so the probe reads real memory rather than the shared zero page.
+            _buffer.AsSpan().Fill(0x11);
+            _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, rows, columns);
+            _x = new float[columns];
+            _x.AsSpan().Fill(1f);
+            _y = new float[rows];
+        }
+
+        public long Length { get; }
+
+        public void Run() => MatVec.Multiply(_w, _x, _y, ComputePool.SingleThreaded);
+    }
+
+    private static double MeasureOne(GgmlType type, long bytes, int columns)
+    {
+        var probe = new Probe(type, bytes, columns);
+        probe.Run(); // warm-up: JIT and caches
+        return ProbeTimer.BestRate(() =>
+        {
+            probe.Run();
+            return probe.Length;
+        }, Budget);
+    }
+}

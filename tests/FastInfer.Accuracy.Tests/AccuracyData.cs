@@ -1,0 +1,45 @@
+using FastInfer.Accuracy.Models;
+using FastInfer.Tests;
+
+namespace FastInfer.Accuracy.Tests;
+
+/// <summary>The committed text and the synthetic model files the tests share (written once per run).</summary>
+internal static class AccuracyData
+{
+    public static string Text { get; } = AccuracyText.Read();
+
+    private static readonly Lazy<string> Directory = new(() => TestModels.TempDirectory("accuracy"));
+    private static readonly Dictionary<string, string> Written = [];
+    private static readonly Lock Gate = new();
+
+    /// <summary>stories260K's path; skips the test when the shared model is absent.</summary>
+    public static string Stories260K => TestModels.Require("stories260K.gguf");
+
+    /// <summary>The dense synthetic model in F32, with stories260K's vocabulary.</summary>
+    public static string DenseF32 => Once("dense", () => AccuracyModels.WriteF32(AccuracyModels.Dense, Stories260K, Directory.Value, "dense"));
+
+    /// <summary>The dense synthetic model cut to one decoder layer.</summary>
+    public static string OneLayerF32 => Once("one-layer", () => AccuracyModels.WriteF32(AccuracyModels.OneLayer, Stories260K, Directory.Value, "one-layer"));
+
+    /// <summary>The mixture-of-experts synthetic model in F32.</summary>
+    public static string MoeF32 => Once("moe", () => AccuracyModels.WriteF32(AccuracyModels.Moe, Stories260K, Directory.Value, "moe"));
+
+    /// <summary><paramref name="source"/> quantized by llama.cpp, written once.</summary>
+    public static string Quantized(string source, LlamaCpp.QuantizedFileType type) =>
+        Once(source + type, () =>
+        {
+            string path = Path.Combine(Directory.Value, Path.GetFileNameWithoutExtension(source) + "-" + type + ".gguf");
+            LlamaCpp.LlamaCppQuantizer.Quantize(source, path, type);
+            return path;
+        });
+
+    private static string Once(string key, Func<string> write)
+    {
+        lock (Gate)
+        {
+            if (!Written.TryGetValue(key, out var path))
+                Written[key] = path = write();
+            return path;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using FastInfer.Kernels;
+using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Hardware;
+using FastInfer.Lpu.Models;
+using FastInfer.Tests;
+
+namespace FastInfer.Lpu.Tests;
+
+public class ModelShapeReaderTests
+{
+    [SkippableFact]
+    public void Stories260K_shape_comes_from_its_file()
+    {
+        var shape = ModelShapeReader.FromFile(TestModels.Require("stories260K.gguf"));
+        Assert.Equal(5, shape.Layers);
+        Assert.Equal(64, shape.Embedding);
+        Assert.Equal(8, shape.Heads);
+        Assert.Equal(4, shape.KvHeads);
+        Assert.Equal(512, shape.Vocabulary);
+        Assert.Equal(4.0, shape.WeightBytes);
+        Assert.Equal(GgmlType.F32, shape.WeightType);
+        Assert.Equal(LpuPrecision.Fp16, shape.Precision);
+        Assert.Equal(ModelShapeReader.EngineKvBytes, shape.KvBytes);
+    }
+
+    [Fact]
+    public void Quantized_files_count_the_bytes_their_blocks_take()
+    {
+        using var model = DeviceTestModels.Load("custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=32", GgmlType.Q4_0);
+        var shape = ModelShapeReader.FromFile(model.Path);
+        Assert.Equal(GgmlType.Q4_0, shape.WeightType);
+        Assert.Equal(LpuPrecision.Int8, shape.Precision);
+        Assert.InRange(shape.WeightBytes, 18.0 / 32 - 1e-9, 4.0); // Q4_0 blocks, plus any tensor the writer kept wider
+        var program = LpuCompiler.Compile(shape, ThisCpu.DeviceSpec(shape, 2));
+        Assert.True(program.Fits);
+    }
+
+    [Fact]
+    public void A_missing_file_is_named()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => ModelShapeReader.FromFile("/nonexistent/model.gguf"));
+        Assert.Contains("/nonexistent/model.gguf", e.Message);
+    }
+
+    [Fact]
+    public void Kernel_probe_gives_a_finite_rate_and_refuses_types_without_a_kernel()
+    {
+        double rate = KernelProbe.WeightBytesPerSecond(GgmlType.Q4_0, 256 << 10, 288);
+        Assert.True(rate > 1e6 && double.IsFinite(rate), $"{rate} B/s");
+        Assert.Throws<ArgumentException>(() => KernelProbe.WeightBytesPerSecond((GgmlType)999, 1 << 20, 256));
+    }
+}
