@@ -51,7 +51,7 @@ public static unsafe class MatVec
         where T : struct, IFloatBlock
     {
         var job = new FloatJob<T> { W = w, X = x, Y = y, Path = path };
-        pool.For(w.Rows, ref job, RowGrain);
+        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
     private static void RunInteger<TW, TA>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
@@ -61,7 +61,7 @@ public static unsafe class MatVec
         byte* activation = MatMulScratch.Get(2, blocks * TA.Bytes);
         ActivationQuantizer.Quantize<TA>(x, activation, blocks);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
-        pool.For(w.Rows, ref job, RowGrain);
+        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
     private struct FloatJob<T> : IRowJob where T : struct, IFloatBlock
