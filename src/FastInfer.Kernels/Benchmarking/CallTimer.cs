@@ -11,10 +11,23 @@ public static class CallTimer
     public static double SecondsPerCall(Action call, double budgetSeconds)
     {
         call();
-        long start = Stopwatch.GetTimestamp();
-        call();
-        double once = Math.Max(Stopwatch.GetElapsedTime(start).TotalSeconds, 1e-9);
-        int batch = (int)Math.Clamp(budgetSeconds / 10 / once, 1, 1_000_000);
+        // Grow the batch until one batch spans many timer ticks: a single fast call can measure as zero.
+        int batch = 1;
+        double once;
+        while (true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < batch; i++)
+                call();
+            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (elapsed >= 20e-6 || batch >= 1 << 24)
+            {
+                once = Math.Max(elapsed / batch, 1e-12);
+                break;
+            }
+            batch *= 4;
+        }
+        batch = (int)Math.Clamp(budgetSeconds / 10 / once, batch, 1 << 24);
         double best = double.MaxValue;
         long deadline = Stopwatch.GetTimestamp() + (long)(budgetSeconds * Stopwatch.Frequency);
         int batches = 0;
