@@ -41,16 +41,16 @@ public sealed record MachineLimits(
             if (Vector512.IsHardwareAccelerated)
             {
                 const int iterations = 1 << 20;
-                fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => FmaChains(iterations, 1f), secondsPerMeasurement);
+                fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += FmaChains(iterations, 1f), secondsPerMeasurement);
                 var fmaJob = new FmaJob { Iterations = iterations };
                 fmaAll = FmaChainFlops(iterations) * pool.ThreadCount / 1e9
                     / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref fmaJob), secondsPerMeasurement);
             }
             double vnni = AvxVnni.IsSupported
-                ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
+                ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
                 : 0;
             double bw = Avx512BW.IsSupported
-                ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
+                ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
                 : 0;
             return new MachineLimits(pool.ThreadCount, one, all, fma, fmaAll, vnni, bw);
         }
@@ -96,14 +96,19 @@ public sealed record MachineLimits(
         }
     }
 
+    // The probes' results are summed here so the JIT cannot prove them unused and remove the work being timed.
+    private static float s_sink;
+
     private struct FmaJob : IRowJob
     {
         public int Iterations;
 
         public readonly void Execute(int start, int end)
         {
+            float sum = 0;
             for (int i = start; i < end; i++)
-                FmaChains(Iterations, 1f);
+                sum += FmaChains(Iterations, 1f);
+            s_sink += sum; // a benign race between threads: only the dependency matters
         }
     }
 
