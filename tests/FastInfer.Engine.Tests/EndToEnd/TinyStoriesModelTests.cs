@@ -8,7 +8,7 @@ namespace FastInfer.Engine.Tests.EndToEnd;
 /// The real trained stories260K model, as GGUF and as a llama2.c checkpoint, against llama2.c's own greedy
 /// output (expected/*.txt, made with llama2.c's run.c).
 /// </summary>
-public class Stories260KTests
+public class TinyStoriesModelTests
 {
     private static LlamaModel LoadGguf(int threads = 2) =>
         LlamaModel.Load(TestModels.Require("stories260K.gguf"), new ModelLoadOptions { Threads = threads });

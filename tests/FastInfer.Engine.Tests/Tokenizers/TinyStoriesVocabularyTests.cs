@@ -5,7 +5,7 @@ using FastInfer.Tests;
 namespace FastInfer.Engine.Tests.Tokenizers;
 
 /// <summary>stories260K's 512-token llama2.c vocabulary (3 specials, 256 bytes, 253 merged pieces).</summary>
-public class Tok512Tests
+public class TinyStoriesVocabularyTests
 {
     [SkippableFact]
     public void OnceUponATime_EncodesIntoWholePieces_AndRoundTrips()

@@ -7,7 +7,7 @@ using FastInfer.Tests;
 namespace FastInfer.Engine.Tests.Formats;
 
 /// <summary>The real stories260K model in both formats: same hyperparameters, bit-identical tensors.</summary>
-public class Stories260KTests
+public class TinyStoriesFormatTests
 {
     [SkippableFact]
     public void GgufConfigMatchesTheModelCard()
