@@ -113,16 +113,7 @@ public sealed partial class LlamaTransformer
         MatMul.Multiply(moe.Router, input, router, n, _pool);
         for (int t = 0; t < n; t++)
         {
-            var probabilities = router.Slice(t * experts, experts);
-            VectorOps.Softmax(probabilities);
-            var selected = p.Assignments.AsSpan(t * k, k);
-            var weights = p.AssignmentWeights.AsSpan(t * k, k);
-            SelectTopExperts(probabilities, selected, weights);
-            float total = 0;
-            foreach (var weight in weights)
-                total += weight;
-            for (int i = 0; i < k; i++)
-                weights[i] /= total;
+            Route(router.Slice(t * experts, experts), p.Assignments.AsSpan(t * k, k), p.AssignmentWeights.AsSpan(t * k, k));
         }
 
         output.Clear();

@@ -107,23 +107,33 @@ public sealed partial class LlamaTransformer
     {
         var router = b.RouterLogits.AsSpan(0, moe.Experts.Length);
         MatVec.Multiply(moe.Router, b.Normed, router, _pool);
-        VectorOps.Softmax(router);
-
         int k = moe.ExpertsPerToken;
         var selected = b.SelectedExperts.AsSpan(0, k);
         var weights = b.SelectedWeights.AsSpan(0, k);
-        SelectTopExperts(router, selected, weights);
-        float total = 0;
-        foreach (var weight in weights)
-            total += weight;
+        Route(router, selected, weights);
 
         Span<float> output = b.Projected;
         output.Clear();
         for (int i = 0; i < k; i++)
         {
             FeedForward(b, moe.Experts[selected[i]], b.ExpertOut);
-            VectorOps.AddScaled(output, b.ExpertOut, weights[i] / total);
+            VectorOps.AddScaled(output, b.ExpertOut, weights[i]);
         }
+    }
+
+    /// <summary>
+    /// Mixtral's routing of one token: softmax over the router logits (in place), the top k experts, and their
+    /// probabilities renormalised to sum to one.
+    /// </summary>
+    internal static void Route(Span<float> routerLogits, Span<int> selected, Span<float> weights)
+    {
+        VectorOps.Softmax(routerLogits);
+        SelectTopExperts(routerLogits, selected, weights);
+        float total = 0;
+        foreach (var weight in weights)
+            total += weight;
+        for (int i = 0; i < weights.Length; i++)
+            weights[i] /= total;
     }
 
     /// <summary>The k largest probabilities, highest first; the lower expert index wins a tie.</summary>

@@ -103,14 +103,13 @@ internal sealed class AttendOp(
     }
 }
 
-/// <summary>Every chip routes for itself from the shared router logits: softmax, then the same top-k as the Engine.</summary>
+/// <summary>Every chip routes for itself from the shared router logits, with the Engine's own routing.</summary>
 internal sealed class RouteOp(float[] routerLogits) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
         routerLogits.CopyTo(chip.Probabilities, 0);
-        VectorOps.Softmax(chip.Probabilities);
-        LlamaTransformer.SelectTopExperts(chip.Probabilities, chip.Selected, chip.SelectedWeights);
+        LlamaTransformer.Route(chip.Probabilities, chip.Selected, chip.SelectedWeights);
     }
 }
 
@@ -159,13 +158,10 @@ internal sealed class CombineExpertsOp(float[] sharedRows, int embedding) : Chip
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
-        float total = 0;
-        foreach (var weight in chip.SelectedWeights)
-            total += weight;
         var output = chip.Combined.AsSpan();
         output.Clear();
         for (int slot = 0; slot < chip.Selected.Length; slot++)
-            VectorOps.AddScaled(output, sharedRows.AsSpan(slot * embedding, embedding), chip.SelectedWeights[slot] / total);
+            VectorOps.AddScaled(output, sharedRows.AsSpan(slot * embedding, embedding), chip.SelectedWeights[slot]);
         VectorOps.Add(chip.Residual, output);
     }
 }
