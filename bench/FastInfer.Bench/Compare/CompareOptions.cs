@@ -43,8 +43,15 @@ public sealed record CompareOptions
                 _ => throw new ArgumentException($"unknown argument '{arg}'; usage: {Usage}"),
             };
         }
-        if (options.Quick && !args.Contains("--repeats") && !args.Contains("-r"))
-            options = options with { Repeats = 2 };
+        if (options.Quick)
+        {
+            // A check after a change, not a report: one model, all cores, two repeats, and no 512-token prompt.
+            if (!args.Contains("--repeats") && !args.Contains("-r"))
+                options = options with { Repeats = 2 };
+            if (!args.Contains("--threads") && !args.Contains("-t"))
+                options = options with { Threads = [Environment.ProcessorCount] };
+            options = options with { PromptLengths = [128] };
+        }
         return options;
     }
 
