@@ -33,18 +33,21 @@ internal static unsafe class PackedDot
 
     /// <summary>One group's eight rows against one token: every block in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Group<TFormat, TStep>(byte* group, long scaleSection, int blocks,
-        byte* quants, float* scales, int* corrections)
+    public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
-        byte* weights = group + scaleSection;
         var acc = Vector256<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        byte* chunk = group;
+        for (int b = 0; b < blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
         {
-            TFormat.Unpack(weights + b * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
-                out var w4, out var w5, out var w6, out var w7);
-            acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(group + b * PackedLayout.ScaleBytesPerBlock),
-                quants + b * 32, scales[b], corrections[b], acc);
+            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
+            for (int j = 0, end = Math.Min(blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
+            {
+                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
+                    out var w4, out var w5, out var w6, out var w7);
+                acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock),
+                    quants + b * 32, scales[b], corrections[b], acc);
+            }
         }
         return acc;
     }

@@ -38,12 +38,11 @@ internal static unsafe class PackedKernels
         int blocks = w.Columns / PackedLayout.BlockColumns;
         var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0);
         int groups = w.Packed.GroupCount(w.Rows);
-        long scaleSection = PackedLayout.ScaleSectionBytes(blocks);
         if (tokens == 1)
         {
             var job = new PackedMatVec<TFormat, TStep>
             {
-                View = w.Packed, Rows = w.Rows, Blocks = blocks, ScaleSection = scaleSection, A = activations, Y = y,
+                View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Y = y,
             };
             pool.For(groups, ref job, 1, groups * w.Packed.GroupBytes);
         }
@@ -51,7 +50,7 @@ internal static unsafe class PackedKernels
         {
             var job = new PackedMatMul<TFormat, TStep>
             {
-                View = w.Packed, Rows = w.Rows, Blocks = blocks, ScaleSection = scaleSection, A = activations, Tokens = tokens, Y = y,
+                View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Tokens = tokens, Y = y,
             };
             pool.For(groups, ref job, 1);
         }

@@ -16,7 +16,6 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     public PackedView View;
     public int Rows;
     public int Blocks;
-    public long ScaleSection;
     public PackedActivations A;
     public int Tokens;
     public float* Y;
@@ -35,7 +34,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
                     Tile(group, firstRow, t);
                 for (; t < c1; t++)
                 {
-                    var lanes = PackedDot.Group<TFormat, TStep>(group, ScaleSection, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t));
+                    var lanes = PackedDot.Group<TFormat, TStep>(group, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t));
                     PackedDot.Store(lanes, Y + (long)t * Rows, firstRow, Rows);
                 }
             }
@@ -44,21 +43,25 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
 
     private readonly void Tile(byte* group, int firstRow, int t)
     {
-        byte* weights = group + ScaleSection;
         byte* q0 = A.Quants(t), q1 = A.Quants(t + 1), q2 = A.Quants(t + 2), q3 = A.Quants(t + 3);
         float* s0 = A.Scales(t), s1 = A.Scales(t + 1), s2 = A.Scales(t + 2), s3 = A.Scales(t + 3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t + 1), k2 = A.Corrections(t + 2), k3 = A.Corrections(t + 3);
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int b = 0; b < Blocks; b++)
+        byte* chunk = group;
+        for (int b = 0; b < Blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
         {
-            TFormat.Unpack(weights + b * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
-                out var w4, out var w5, out var w6, out var w7);
-            var rowScales = PackedScales.Load(group + b * PackedLayout.ScaleBytesPerBlock);
-            int at = b * 32;
-            c0 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0[b], k0[b], c0);
-            c1 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1[b], k1[b], c1);
-            c2 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2[b], k2[b], c2);
-            c3 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3[b], k3[b], c3);
+            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
+            for (int j = 0, end = Math.Min(Blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
+            {
+                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
+                    out var w4, out var w5, out var w6, out var w7);
+                var rowScales = PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock);
+                int at = b * 32;
+                c0 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0[b], k0[b], c0);
+                c1 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1[b], k1[b], c1);
+                c2 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2[b], k2[b], c2);
+                c3 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3[b], k3[b], c3);
+            }
         }
         float* y = Y + (long)t * Rows;
         PackedDot.Store(c0, y, firstRow, Rows);

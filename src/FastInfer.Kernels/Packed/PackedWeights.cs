@@ -60,7 +60,6 @@ public sealed unsafe class PackedWeights : IDisposable
     {
         int blocks = weights.Columns / PackedLayout.BlockColumns;
         int groups = (weights.Rows + PackedLayout.GroupRows - 1) / PackedLayout.GroupRows;
-        long scaleSection = PackedLayout.ScaleSectionBytes(blocks);
         long groupBytes = PackedLayout.GroupBytes(blocks, TFormat.QuantBytesPerBlock);
         long total = groups * groupBytes;
         long blockBytes = weights.RowBytes / blocks;
@@ -80,8 +79,8 @@ public sealed unsafe class PackedWeights : IDisposable
             for (int b = 0; b < blocks; b++)
             {
                 byte* block = ggmlRow + b * blockBytes;
-                Unsafe.WriteUnaligned(group + b * PackedLayout.ScaleBytesPerBlock + lane * sizeof(ushort), Unsafe.ReadUnaligned<ushort>(block));
-                TFormat.PackBlock(block, lane, group + scaleSection + b * TFormat.QuantBytesPerBlock);
+                Unsafe.WriteUnaligned(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock) + lane * sizeof(ushort), Unsafe.ReadUnaligned<ushort>(block));
+                TFormat.PackBlock(block, lane, PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock));
             }
         }
         var matrix = weights.WithPacked(new PackedView((nint)memory, groupBytes, 0));

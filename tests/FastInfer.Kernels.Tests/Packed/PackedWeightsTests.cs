@@ -52,7 +52,7 @@ public unsafe class PackedWeightsTests
         Assert.True(packed.Matrix.IsPacked);
         Assert.Equal(m.Matrix.Data, packed.Matrix.Data);
         Assert.Equal((m.Matrix.Rows, m.Matrix.Columns, m.Matrix.Type), (packed.Matrix.Rows, packed.Matrix.Columns, packed.Matrix.Type));
-        // Two groups of eight rows, each a 64-byte scale section plus 3 blocks × 128 quant bytes.
+        // Two groups of eight rows, each one chunk: 64 bytes of scales, then 3 blocks × 128 quant bytes.
         Assert.Equal(2 * (64 + 3 * 128), packed.ByteLength);
     }
 
