@@ -1,3 +1,5 @@
+using FastInfer.Kernels.Packed;
+
 namespace FastInfer.Kernels;
 
 /// <summary>
@@ -33,12 +35,24 @@ public readonly struct WeightMatrix
     public int Columns { get; }
     public long RowBytes { get; }
 
+    /// <summary>The row-interleaved copy the packed kernels read, when one was made (<see cref="PackedWeights"/>).</summary>
+    internal PackedView Packed { get; }
+
+    /// <summary>True when a <see cref="PackedWeights"/> copy is attached (it must outlive this view).</summary>
+    public bool IsPacked => Packed.IsPresent;
+
+    private WeightMatrix(in WeightMatrix matrix, PackedView packed) : this(matrix.Data, matrix.ByteLength, matrix.Type, matrix.Rows, matrix.Columns)
+        => Packed = packed;
+
+    internal WeightMatrix WithPacked(PackedView packed) => new(this, packed);
+
     /// <summary>The rows [first, first+count) as a matrix of their own (an expert slice, a tensor-parallel shard).</summary>
     public WeightMatrix SliceRows(int first, int count)
     {
         if ((uint)first > (uint)Rows || (uint)count > (uint)(Rows - first) || count == 0)
             throw new ArgumentOutOfRangeException(nameof(first), $"rows [{first}, {first + count}) outside 0..{Rows}");
-        return new WeightMatrix(Data + (nint)(first * RowBytes), count * RowBytes, Type, count, Columns);
+        var slice = new WeightMatrix(Data + (nint)(first * RowBytes), count * RowBytes, Type, count, Columns);
+        return Packed.IsPresent ? slice.WithPacked(Packed.Skip(first)) : slice;
     }
 
     /// <summary>The raw bytes of one row.</summary>

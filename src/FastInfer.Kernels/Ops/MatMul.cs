@@ -1,5 +1,6 @@
 using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Ops;
@@ -29,6 +30,8 @@ public static class MatMul
             MatVec.Multiply(w, x, y, pool, path);
             return;
         }
+        if (PackedKernels.TryMultiply(w, x, y, tokens, pool, path))
+            return;
         switch (w.Type)
         {
             case GgmlType.F32: MatMulFloat.Run<BlockF32>(w, x, y, tokens, pool, path); break;

@@ -1,5 +1,6 @@
 using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Quantization;
 using FastInfer.Kernels.Threading;
 
@@ -25,6 +26,8 @@ public static unsafe class MatVec
             throw new ArgumentException($"output has {y.Length} values, weight has {w.Rows} rows");
         if (path > KernelIsa.Hardware)
             throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
+        if (PackedKernels.TryMultiply(w, x, y, 1, pool, path))
+            return;
         fixed (float* px = x)
         fixed (float* py = y)
         {

@@ -1,0 +1,25 @@
+using System.Runtime.Intrinsics;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// A ggml type that packs into the <see cref="PackedLayout"/>: its quants become unsigned bytes with a zero point,
+/// so the exact signed dot product is vpdpbusd(w, a) − <see cref="ZeroPoint"/>·Σa.
+/// </summary>
+internal unsafe interface IPackedFormat
+{
+    static abstract GgmlType Type { get; }
+
+    /// <summary>Bytes one block of one group (eight rows) takes in the quant section.</summary>
+    static abstract int QuantBytesPerBlock { get; }
+
+    static abstract int ZeroPoint { get; }
+
+    /// <summary>Writes one ggml block of row <paramref name="lane"/> into its group's quant bytes for that block.</summary>
+    static abstract void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock);
+
+    /// <summary>The eight column vectors of one group block: w<sub>k</sub> lane r = row r's unsigned columns 4k..4k+3.</summary>
+    static abstract void Unpack(byte* groupBlock,
+        out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+        out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7);
+}

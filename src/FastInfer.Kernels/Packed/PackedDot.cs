@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// The one step every packed kernel is made of: a group's unpacked block against one token's activation block.
+/// The eight int lanes (rows) are exact; each row's float result is then one FMA per block in block order —
+/// the same chain in decode and prefill, for any grouping of rows or tokens, so those never change the bits.
+/// </summary>
+internal static unsafe class PackedDot
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Block<TStep>(
+        Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
+        Vector256<float> rowScales, byte* quants, float scale, int correction, Vector256<float> acc)
+        where TStep : struct, IPackedStep
+    {
+        // Two independent chains of four so the dot-product latency overlaps.
+        var even = TStep.UsesZeroPoint ? Vector256.Create(correction) : Vector256<int>.Zero;
+        var odd = Vector256<int>.Zero;
+        even = TStep.Step(even, w0, Broadcast(quants));
+        odd = TStep.Step(odd, w1, Broadcast(quants + 4));
+        even = TStep.Step(even, w2, Broadcast(quants + 8));
+        odd = TStep.Step(odd, w3, Broadcast(quants + 12));
+        even = TStep.Step(even, w4, Broadcast(quants + 16));
+        odd = TStep.Step(odd, w5, Broadcast(quants + 20));
+        even = TStep.Step(even, w6, Broadcast(quants + 24));
+        odd = TStep.Step(odd, w7, Broadcast(quants + 28));
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(scale), acc);
+    }
+
+    /// <summary>One group's eight rows against one token: every block in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections)
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+    {
+        var acc = Vector256<float>.Zero;
+        byte* chunk = group;
+        for (int b = 0; b < blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
+        {
+            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
+            for (int j = 0, end = Math.Min(blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
+            {
+                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
+                    out var w4, out var w5, out var w6, out var w7);
+                acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock),
+                    quants + b * 32, scales[b], corrections[b], acc);
+            }
+        }
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+
+    /// <summary>Stores a group's eight lanes to rows firstRow.. of y, skipping rows outside [0, rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> lanes, float* y, int firstRow, int rows)
+    {
+        if (firstRow >= 0 && firstRow + PackedLayout.GroupRows <= rows)
+        {
+            lanes.Store(y + firstRow);
+            return;
+        }
+        for (int lane = 0; lane < PackedLayout.GroupRows; lane++)
+        {
+            int row = firstRow + lane;
+            if ((uint)row < (uint)rows)
+                y[row] = lanes.GetElement(lane);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Entry of the packed kernels for MatVec and MatMul: runs when the matrix carries a packed copy and the path is
+/// 256-bit or wider. The V128 and scalar paths decline, and the caller's row-major kernels run on the original
+/// ggml data the matrix still points at. VNNI where <see cref="RowDot.UsesVnni"/> says so; plain AVX2 otherwise.
+/// </summary>
+internal static unsafe class PackedKernels
+{
+    /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ over the packed copy; false when this matrix or path has none to use.</summary>
+    public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
+    {
+        if (!w.Packed.IsPresent || path < IsaPath.Avx2)
+            return false;
+        bool vnni = RowDot.UsesVnni(path);
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            switch (w.Type)
+            {
+                case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
+                default: throw new InvalidOperationException($"a packed copy of a {w.Type} matrix cannot exist");
+            }
+        }
+        return true;
+    }
+
+    private static void Run<TFormat, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+    {
+        int blocks = w.Columns / PackedLayout.BlockColumns;
+        var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0);
+        int groups = w.Packed.GroupCount(w.Rows);
+        if (tokens == 1)
+        {
+            var job = new PackedMatVec<TFormat, TStep>
+            {
+                View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Y = y,
+            };
+            pool.For(groups, ref job, 1, groups * w.Packed.GroupBytes);
+        }
+        else
+        {
+            var job = new PackedMatMul<TFormat, TStep>
+            {
+                View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Tokens = tokens, Y = y,
+            };
+            pool.For(groups, ref job, 1);
+        }
+    }
+}

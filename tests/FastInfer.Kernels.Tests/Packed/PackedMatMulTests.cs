@@ -1,0 +1,94 @@
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Tests.MatMul;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Tests.Packed;
+
+public class PackedMatMulTests
+{
+    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.TypesAndPaths();
+
+    public static TheoryData<GgmlType> Types() => PackedCases.AllTypes();
+
+    // Below, at and past the token tile (4) and a token chunk (64).
+    private static readonly int[] TokenCounts = [2, 3, 4, 7, 9, 67];
+
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void EveryTokenMatchesTheScalarReference(GgmlType type, IsaPath path)
+    {
+        const int rows = 21, columns = 192;
+        using var m = new TestMatrix(type, rows, columns, seed: 11);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        foreach (int tokens in TokenCounts)
+        {
+            var x = TestMatrix.RandomVector(tokens * columns, seed: tokens);
+            var y = new float[tokens * rows];
+            Ops.MatMul.Multiply(packed.Matrix, x, y, tokens, ComputePool.SingleThreaded, path);
+            var expected = new float[rows];
+            for (int t = 0; t < tokens; t++)
+            {
+                var xt = x.AsSpan(t * columns, columns);
+                MatVec.Multiply(m.Matrix, xt, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+                PackedCases.AssertRowsClose(m.Floats, xt, expected, y.AsSpan(t * rows, rows), $"{type} {path} token {t}/{tokens}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void EveryTokenHasTheBitsOfPackedDecode(GgmlType type, IsaPath path)
+    {
+        const int rows = 19, columns = 96, tokens = 9;
+        using var m = new TestMatrix(type, rows, columns, seed: 21);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(tokens * columns, seed: 22);
+        var y = new float[tokens * rows];
+        Ops.MatMul.Multiply(packed.Matrix, x, y, tokens, ComputePool.SingleThreaded, path);
+        var single = new float[rows];
+        for (int t = 0; t < tokens; t++)
+        {
+            MatVec.Multiply(packed.Matrix, x.AsSpan(t * columns, columns), single, ComputePool.SingleThreaded, path);
+            Assert.Equal(single, y.AsSpan(t * rows, rows).ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void ResultsAreIdenticalForAnyThreadCount(GgmlType type)
+    {
+        const int rows = 70, tokens = 9, columns = 256;
+        using var m = new TestMatrix(type, rows, columns, seed: 12);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(tokens * columns, seed: 13);
+        var one = new float[tokens * rows];
+        Ops.MatMul.Multiply(packed.Matrix, x, one, tokens, ComputePool.SingleThreaded);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var many = new float[tokens * rows];
+            Ops.MatMul.Multiply(packed.Matrix, x, many, tokens, pool);
+            Assert.Equal(one, many);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void UnalignedSlicesGiveTheSameBits(GgmlType type, IsaPath path)
+    {
+        const int rows = 29, columns = 64, tokens = 6;
+        using var m = new TestMatrix(type, rows, columns, seed: 31);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(tokens * columns, seed: 32);
+        var full = new float[tokens * rows];
+        Ops.MatMul.Multiply(packed.Matrix, x, full, tokens, ComputePool.SingleThreaded, path);
+        const int first = 5, count = 13;
+        var part = new float[tokens * count];
+        Ops.MatMul.Multiply(packed.Matrix.SliceRows(first, count), x, part, tokens, ComputePool.SingleThreaded, path);
+        for (int t = 0; t < tokens; t++)
+            Assert.Equal(full.AsSpan(t * rows + first, count).ToArray(), part.AsSpan(t * count, count).ToArray());
+    }
+}

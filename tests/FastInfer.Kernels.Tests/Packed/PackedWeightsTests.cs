@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Quantization;
+using FastInfer.Kernels.Tests.MatMul;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Tests.Packed;
+
+public unsafe class PackedWeightsTests
+{
+    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.TypesAndPaths();
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q4_K)]
+    public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
+    {
+        using var m = new TestMatrix(type, 3, 256, seed: 1);
+        Assert.False(PackedWeights.CanPack(type));
+        Assert.False(PackedWeights.TryPack(m.Matrix, out var packed));
+        Assert.Null(packed);
+        var error = Assert.Throws<NotSupportedException>(() => PackedWeights.Pack(m.Matrix));
+        Assert.Contains(type.ToString(), error.Message);
+        Assert.False(m.Matrix.IsPacked);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0, (ushort)0x7C00)]
+    [InlineData(GgmlType.Q8_0, (ushort)0xFC00)]
+    [InlineData(GgmlType.Q8_0, (ushort)0x7E00)]
+    public void NonFiniteScalesAreRefused(GgmlType type, ushort scale)
+    {
+        using var m = new TestMatrix(type, 9, 64, seed: 2);
+        // The second block of the last row.
+        long blockBytes = m.Matrix.RowBytes / 2;
+        *(ushort*)(m.Data + (nint)(8 * m.Matrix.RowBytes + blockBytes)) = scale;
+        Assert.False(PackedWeights.TryPack(m.Matrix, out _));
+        var error = Assert.Throws<ArgumentException>(() => PackedWeights.Pack(m.Matrix));
+        Assert.Contains("Inf or NaN", error.Message);
+    }
+
+    [Fact]
+    public void PackedMatrixKeepsTheOriginalView()
+    {
+        using var m = new TestMatrix(GgmlType.Q4_0, 13, 96, seed: 3);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        Assert.True(packed.Matrix.IsPacked);
+        Assert.Equal(m.Matrix.Data, packed.Matrix.Data);
+        Assert.Equal((m.Matrix.Rows, m.Matrix.Columns, m.Matrix.Type), (packed.Matrix.Rows, packed.Matrix.Columns, packed.Matrix.Type));
+        // Two groups of eight rows, each one chunk: 64 bytes of scales, then 3 blocks × 128 quant bytes.
+        Assert.Equal(2 * (64 + 3 * 128), packed.ByteLength);
+    }
+
+    /// <summary>
+    /// Extreme quants against activations that quantize to ±127: Q8_0's q+128 reaches 255 (the plain AVX2 step
+    /// must not let vpmaddubsw saturate) and every Q4_0 nibble is 0 or 15.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void ExtremeQuantsStayExact(GgmlType type, IsaPath path)
+    {
+        const int rows = 11, columns = 128;
+        long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
+        long bytes = rowBytes * rows;
+        byte* data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        try
+        {
+            var random = new Random(4);
+            int blockBytes = type == GgmlType.Q8_0 ? 34 : 18;
+            for (long at = 0; at < bytes; at += blockBytes)
+            {
+                *(ushort*)(data + at) = Fp16.FloatToHalf(0.25f);
+                for (int j = 2; j < blockBytes; j++)
+                    data[at + j] = type == GgmlType.Q8_0
+                        ? (byte)(random.Next(2) == 0 ? 0x80 : 0x7F)
+                        : (byte)(random.Next(2) == 0 ? 0x00 : (random.Next(2) == 0 ? 0xFF : 0x0F));
+            }
+            var matrix = new WeightMatrix((nint)data, bytes, type, rows, columns);
+            using var packed = PackedWeights.Pack(matrix);
+            var x = Enumerable.Range(0, columns).Select(_ => random.Next(2) == 0 ? -1f : 1f).ToArray();
+            var expected = new float[rows];
+            var actual = new float[rows];
+            MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+            MatVec.Multiply(packed.Matrix, x, actual, ComputePool.SingleThreaded, path);
+            var floats = new float[rows * columns];
+            for (int r = 0; r < rows; r++)
+                Quantizer.Dequantize(type, matrix.RowSpan(r), floats.AsSpan(r * columns, columns));
+            PackedCases.AssertRowsClose(floats, x, expected, actual, $"{type} {path}");
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
+        }
+    }
+
+    [Fact]
+    public void DisposeIsIdempotent()
+    {
+        using var m = new TestMatrix(GgmlType.Q8_0, 2, 32, seed: 5);
+        var packed = PackedWeights.Pack(m.Matrix);
+        packed.Dispose();
+        packed.Dispose();
+    }
+}
