@@ -7,6 +7,7 @@ using FastInfer.Engine.Generation;
 using FastInfer.Engine.Models;
 using FastInfer.Engine.Tokenizers;
 using FastInfer.Engine.Tokenizers.HuggingFace;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Engine;
@@ -29,6 +30,7 @@ namespace FastInfer.Engine;
 public sealed class LlamaModel : IDisposable
 {
     private readonly ITensorSource _source;
+    private readonly PackedModelWeights? _packed;
     private readonly ComputePool _pool;
     private readonly Lock _forwardLock = new();
     private bool _disposed;
@@ -43,15 +45,26 @@ public sealed class LlamaModel : IDisposable
         Tokenizer = tokenizer;
         if (tokenizer.VocabularySize != config.VocabularySize)
             throw new FormatException($"the tokenizer has {tokenizer.VocabularySize} tokens but the model's vocabulary is {config.VocabularySize}");
-        Weights = LlamaWeights.Bind(source, config);
         if (options.Threads < 1)
             throw new ArgumentOutOfRangeException(nameof(options), $"threads must be at least 1, got {options.Threads}");
-        _pool = new ComputePool(options.Threads);
         if (options.ContextLength is < 1)
             throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
         MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
-        Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
-        Device = options.Device?.Invoke(this);
+        var bound = LlamaWeights.Bind(source, config);
+        _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active) : null;
+        Weights = _packed?.Weights ?? bound;
+        _pool = new ComputePool(options.Threads);
+        try
+        {
+            Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
+            Device = options.Device?.Invoke(this);
+        }
+        catch
+        {
+            _pool.Dispose();
+            _packed?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -187,6 +200,7 @@ public sealed class LlamaModel : IDisposable
             _disposed = true;
             Device?.Dispose();
             _pool.Dispose();
+            _packed?.Dispose();
             _source.Dispose();
         }
     }

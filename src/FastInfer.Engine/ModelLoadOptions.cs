@@ -21,5 +21,12 @@ public sealed record ModelLoadOptions
     /// </summary>
     public Func<LlamaModel, Models.IForwardDevice>? Device { get; init; }
 
+    /// <summary>
+    /// Copies Q4_0 and Q8_0 matrices at load into the row-interleaved layout the AVX2/AVX-512 kernels read fastest
+    /// (about as much memory again as those tensors take in the file; their file pages are then no longer read).
+    /// Off: the kernels read the file's ggml rows directly.
+    /// </summary>
+    public bool PackWeights { get; init; } = true;
+
     public const int DefaultContextCap = 4096;
 }

@@ -33,6 +33,8 @@ public sealed class LlamaSharpPeer : IPeer
     public static void Quantize(string source, string destination, LLamaFtype type)
     {
         _ = Quiet.Value;
+        // The quantizer's P/Invoke lives outside NativeApi, whose static constructor installs the library resolver.
+        NativeApi.llama_empty_call();
         if (!LLamaQuantizer.Quantize(source, destination, type, nthread: Environment.ProcessorCount))
             throw new InvalidOperationException($"llama.cpp could not quantize '{source}' to {type}");
     }

@@ -59,6 +59,34 @@ public sealed class LlamaWeights
         return new LlamaWeights(config, embedding, layers, outputNorm, output, outputView is null);
     }
 
+    /// <summary>
+    /// The same weights with every matrix the forward pass multiplies by passed through <paramref name="map"/> (for
+    /// example to attach a repacked copy). The token embedding stays as it is: it is only read row by row.
+    /// </summary>
+    internal LlamaWeights WithMatrices(Func<WeightMatrix, WeightMatrix> map)
+    {
+        static DenseFeedForward Dense(DenseFeedForward ffn, Func<WeightMatrix, WeightMatrix> map) => new(map(ffn.Gate), map(ffn.Up), map(ffn.Down));
+        var layers = new LayerWeights[Layers.Count];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var layer = Layers[i];
+            layers[i] = new LayerWeights
+            {
+                AttentionNorm = layer.AttentionNorm,
+                Query = map(layer.Query),
+                Key = map(layer.Key),
+                Value = map(layer.Value),
+                AttentionOutput = map(layer.AttentionOutput),
+                FeedForwardNorm = layer.FeedForwardNorm,
+                Dense = layer.Dense is { } dense ? Dense(dense, map) : null,
+                Experts = layer.Experts is { } moe
+                    ? new ExpertFeedForward(map(moe.Router), moe.Experts.Select(e => Dense(e, map)).ToArray(), moe.ExpertsPerToken)
+                    : null,
+            };
+        }
+        return new LlamaWeights(Config, TokenEmbedding, layers, OutputNorm, map(Output), TiedOutput);
+    }
+
     private static ExpertFeedForward BindExperts(ITensorSource source, LlamaConfig config, string prefix)
     {
         int dim = config.EmbeddingLength, ffn = config.FeedForwardLength, count = config.ExpertCount;

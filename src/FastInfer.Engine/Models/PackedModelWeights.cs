@@ -1,0 +1,49 @@
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
+
+namespace FastInfer.Engine.Models;
+
+/// <summary>
+/// The row-interleaved copies of a model's Q4_0/Q8_0 matrices (<see cref="PackedWeights"/>) made once at load, and the
+/// <see cref="LlamaWeights"/> that use them. The copies are only made when the active kernel path reads them (AVX2 and
+/// wider); the file's own rows stay mapped for the token-embedding lookup and the narrower paths.
+/// </summary>
+internal sealed class PackedModelWeights : IDisposable
+{
+    private readonly List<PackedWeights> _copies = [];
+
+    public PackedModelWeights(LlamaWeights weights, IsaPath path)
+    {
+        try
+        {
+            Weights = path >= IsaPath.Avx2 ? weights.WithMatrices(Pack) : weights;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model's weights with every packable matrix replaced by its packed form.</summary>
+    public LlamaWeights Weights { get; }
+
+    /// <summary>Native memory the packed copies take.</summary>
+    public long ByteLength => _copies.Sum(c => c.ByteLength);
+
+    private WeightMatrix Pack(WeightMatrix matrix)
+    {
+        if (!PackedWeights.TryPack(matrix, out var packed))
+            return matrix;
+        _copies.Add(packed);
+        return packed.Matrix;
+    }
+
+    public void Dispose()
+    {
+        foreach (var copy in _copies)
+            copy.Dispose();
+        _copies.Clear();
+    }
+}

@@ -1,0 +1,78 @@
+using FastInfer.Engine.Synthesis;
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Tests;
+
+namespace FastInfer.Engine.Tests.Models;
+
+/// <summary>
+/// Loading with <see cref="ModelLoadOptions.PackWeights"/> swaps the kernels behind every Q4_0/Q8_0 matrix (dense,
+/// expert slices, the output head) for the row-interleaved ones; the model must compute the same thing either way.
+/// </summary>
+public sealed class PackedModelWeightsTests : IDisposable
+{
+    private readonly string _folder = TestModels.TempDirectory("packed-model");
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.Q8_0, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.Q4_0, "custom:dim=96,ffn=160,layers=2,heads=4,kv=4,vocab=203,ctx=64,experts=4,top=2")]
+    public void PackedAndFileLayoutsGiveTheSameLogits(GgmlType type, string shape)
+    {
+        string path = Path.Combine(_folder, $"{type}-{shape.GetHashCode():x}.gguf");
+        SyntheticModelWriter.Write(SyntheticModelShape.Parse(shape), type, seed: 3, path);
+        using var packed = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2 });
+        using var plain = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, PackWeights = false });
+
+        bool packs = KernelIsa.Active >= IsaPath.Avx2;
+        var layer = packed.Weights.Layers[0];
+        Assert.Equal(packs, packed.Weights.Output.IsPacked);
+        Assert.Equal(packs, layer.Dense?.Down.IsPacked ?? layer.Experts!.Experts[^1].Down.IsPacked);
+        Assert.False(plain.Weights.Layers[0].Query.IsPacked);
+
+        int[] prompt = [1, 17, 42, 99, 5, 150, 3, 77, 128, 64, 31];
+        var a = packed.Transformer.CreateState(32);
+        var b = plain.Transformer.CreateState(32);
+        AssertClose(packed.Transformer.Prefill(a, prompt, 0), plain.Transformer.Prefill(b, prompt, 0));
+        int token = 9;
+        for (int position = prompt.Length; position < prompt.Length + 8; position++)
+        {
+            var fromPacked = packed.Transformer.Forward(a, token, position);
+            var fromPlain = plain.Transformer.Forward(b, token, position);
+            AssertClose(fromPacked, fromPlain);
+            token = ArgMax(fromPlain);
+            Assert.Equal(token, ArgMax(fromPacked));
+        }
+    }
+
+    [Fact]
+    public void FloatModelsAreLeftAsTheyAre()
+    {
+        string path = Path.Combine(_folder, "f32.gguf");
+        SyntheticModelWriter.Write(SyntheticModelShape.Parse("custom:dim=64,ffn=96,layers=1,heads=2,kv=2,vocab=100,ctx=16"), GgmlType.F32, seed: 3, path);
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Threads = 1 });
+        Assert.False(model.Weights.Layers[0].Query.IsPacked);
+        Assert.False(model.Weights.Output.IsPacked);
+    }
+
+    // Both layouts sum each block's exact integer dot product; only the float accumulation order differs.
+    private static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        float scale = 0;
+        foreach (float v in expected)
+            scale = Math.Max(scale, Math.Abs(v));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4f * scale + 1e-6f, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best])
+                best = i;
+        return best;
+    }
+}
