@@ -1,6 +1,7 @@
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops;
 using FastInfer.Tests;
 
 namespace FastInfer.Engine.Tests.Models;
@@ -42,8 +43,8 @@ public sealed class PackedModelWeightsTests : IDisposable
             var fromPacked = packed.Transformer.Forward(a, token, position);
             var fromPlain = plain.Transformer.Forward(b, token, position);
             AssertClose(fromPacked, fromPlain);
-            token = ArgMax(fromPlain);
-            Assert.Equal(token, ArgMax(fromPacked));
+            token = VectorOps.ArgMax(fromPlain);
+            Assert.Equal(token, VectorOps.ArgMax(fromPacked));
         }
     }
 
@@ -65,14 +66,5 @@ public sealed class PackedModelWeightsTests : IDisposable
             scale = Math.Max(scale, Math.Abs(v));
         for (int i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4f * scale + 1e-6f, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best])
-                best = i;
-        return best;
     }
 }
