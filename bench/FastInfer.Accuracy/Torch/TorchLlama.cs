@@ -1,48 +1,57 @@
-using System.Runtime.InteropServices;
-using FastInfer.Engine.Formats.Safetensors;
 using FastInfer.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FastInfer.TorchOracle.Tests.Models;
+namespace FastInfer.Accuracy.Torch;
 
 /// <summary>
 /// Llama / Mistral / Mixtral written with plain TorchSharp tensor ops, as transformers computes them: embedding,
 /// RMSNorm, RoPE in the half-split (rotate_half) layout, grouped-query attention under a causal (and, for Mistral,
 /// sliding-window) mask, SwiGLU, and for Mixtral a softmax router whose top-k weights are renormalised. The weights
-/// are the checkpoint's own safetensors, read with our <see cref="SafetensorsFile"/> only to get the bytes.
+/// come under transformers' names from <see cref="TorchWeights"/> (a safetensors checkpoint, or a GGUF file whose
+/// q/k rows are put back into the half-split layout).
 /// </summary>
 internal sealed class TorchLlama : IDisposable
 {
     private readonly LlamaConfig _c;
-    private readonly Dictionary<string, Tensor> _w = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, Tensor> _w;
 
-    public TorchLlama(string folder, LlamaConfig config)
+    /// <summary>A model over <paramref name="weights"/> (transformers' names, [out, in] matrices), which it owns from now on.</summary>
+    public TorchLlama(LlamaConfig config, IReadOnlyDictionary<string, Tensor> weights)
     {
+        if (config.RotaryDimensions != config.HeadDimension)
+            throw new NotSupportedException($"RoPE over {config.RotaryDimensions} of {config.HeadDimension} head dimensions is not modelled by the torch reference");
         // LibTorch's spinning worker threads crawl when the 2 cores are shared with FastInfer's pool and other builds;
         // these models are tiny, one thread is fastest.
         torch.set_num_threads(1);
         _c = config;
-        using var file = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
-        foreach (var info in file.Tensors)
-        {
-            Assert.Equal(SafetensorsDType.F32, info.DType);
-            _w[info.Name] = tensor(MemoryMarshal.Cast<byte, float>(file.Bytes(info)).ToArray(), info.Shape.ToArray());
-        }
+        _w = weights;
     }
+
+    /// <summary>The model of a Hugging Face folder's F32 model.safetensors.</summary>
+    public static TorchLlama FromSafetensors(string folder, LlamaConfig config) => new(config, TorchWeights.FromSafetensors(folder));
+
+    /// <summary>The model of an F32 GGUF file, with its own hyperparameters.</summary>
+    public static TorchLlama FromGguf(string path)
+    {
+        var (config, weights) = TorchWeights.FromGguf(path);
+        return new TorchLlama(config, weights);
+    }
+
+    public LlamaConfig Config => _c;
 
     /// <summary>Logits [tokens, vocab] for the whole sequence at positions 0..n−1.</summary>
     public float[][] Forward(int[] tokens)
     {
         using var scope = NewDisposeScope();
         int n = tokens.Length, dim = _c.EmbeddingLength, heads = _c.HeadCount, kvHeads = _c.KvHeadCount, hd = _c.HeadDimension;
-        var x = _w["model.embed_tokens.weight"].index_select(0, tensor(tokens.Select(t => (long)t).ToArray()));
+        var x = W("model.embed_tokens.weight").index_select(0, tensor(tokens.Select(t => (long)t).ToArray()));
         var (cos, sin) = Rotary(n, hd);
         var mask = Mask(n);
         for (int l = 0; l < _c.BlockCount; l++)
         {
             string p = $"model.layers.{l}.";
-            var h = RmsNorm(x, _w[p + "input_layernorm.weight"]);
+            var h = RmsNorm(x, W(p + "input_layernorm.weight"));
             var q = Linear(h, p + "self_attn.q_proj.weight").view(n, heads, hd).transpose(0, 1);
             var k = Linear(h, p + "self_attn.k_proj.weight").view(n, kvHeads, hd).transpose(0, 1);
             var v = Linear(h, p + "self_attn.v_proj.weight").view(n, kvHeads, hd).transpose(0, 1);
@@ -53,16 +62,31 @@ internal sealed class TorchLlama : IDisposable
             var scores = matmul(q, k.transpose(1, 2)) / Math.Sqrt(hd) + mask;
             var attention = matmul(scores.softmax(-1), v).transpose(0, 1).reshape(n, dim);
             x = x + Linear(attention, p + "self_attn.o_proj.weight");
-            h = RmsNorm(x, _w[p + "post_attention_layernorm.weight"]);
+            h = RmsNorm(x, W(p + "post_attention_layernorm.weight"));
             x = x + (_c.IsMixtureOfExperts ? Experts(h, p + "block_sparse_moe.") : SwiGlu(h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight"));
         }
-        var logits = Linear(RmsNorm(x, _w["model.norm.weight"]), "lm_head.weight").contiguous();
+        var logits = Linear(RmsNorm(x, W("model.norm.weight")), "lm_head.weight").contiguous();
         var flat = logits.data<float>().ToArray();
         int vocab = _c.VocabularySize;
         return Enumerable.Range(0, n).Select(i => flat.AsSpan(i * vocab, vocab).ToArray()).ToArray();
     }
 
-    private Tensor Linear(Tensor x, string weight) => matmul(x, _w[weight].t());
+    /// <summary>
+    /// Greedy continuation of <paramref name="prompt"/>: each step recomputes the whole sequence from scratch, so no
+    /// cache can carry a mistake forward, and takes the argmax of the last position.
+    /// </summary>
+    public int[] Greedy(int[] prompt, int steps)
+    {
+        var tokens = new List<int>(prompt);
+        for (int step = 0; step < steps; step++)
+            tokens.Add(Engine.Evaluation.Distributions.ArgMax(Forward([.. tokens])[^1]));
+        return [.. tokens.Skip(prompt.Length)];
+    }
+
+    private Tensor Linear(Tensor x, string weight) => matmul(x, W(weight).t());
+
+    private Tensor W(string name) => _w.TryGetValue(name, out var weight) ? weight
+        : throw new KeyNotFoundException($"the torch reference has no weight '{name}'");
 
     private Tensor RmsNorm(Tensor x, Tensor weight) => x * rsqrt(x.pow(2).mean([-1L], keepdim: true) + _c.RmsEpsilon) * weight;
 
