@@ -113,6 +113,13 @@ public static class AccuracyReport
                 continue;
             }
             yield return CompareWithLlamaCpp(model.Name, $"{quantType} ({AccuracyModels.TensorTypes(quantized)})", quantized, tokens, text, (oursF32, f32Row.TheirLogits)).Row;
+            if (!AccuracyModels.Holds(quantized, Kernels.GgmlType.F16))
+                continue;
+            // ggml rounds activations to F16 before F16 weights, FastInfer does not: the same file without F16 shows the rest.
+            string widened = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(quantized)}-f16-as-f32.gguf");
+            F16Widening.WidenToF32(quantized, widened);
+            yield return CompareWithLlamaCpp(model.Name, $"{quantType}, its F16 stored as F32 ({AccuracyModels.TensorTypes(widened)})", widened, tokens, text,
+                (oursF32, f32Row.TheirLogits)).Row;
         }
     }
 
