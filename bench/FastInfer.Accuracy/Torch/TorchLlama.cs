@@ -15,6 +15,9 @@ internal sealed class TorchLlama : IDisposable
 {
     private readonly LlamaConfig _c;
     private readonly IReadOnlyDictionary<string, Tensor> _w;
+    // Constants as 0-d tensors, never as implicit Scalars: TorchSharp 0.107 lets a temporary Scalar be finalized while
+    // the native op still reads it ("Unknown scalar type" after many forwards in a busy process).
+    private readonly Tensor _epsilon, _scoreScale;
 
     /// <summary>A model over <paramref name="weights"/> (transformers' names, [out, in] matrices), which it owns from now on.</summary>
     public TorchLlama(LlamaConfig config, IReadOnlyDictionary<string, Tensor> weights)
@@ -26,6 +29,8 @@ internal sealed class TorchLlama : IDisposable
         torch.set_num_threads(1);
         _c = config;
         _w = weights;
+        _epsilon = tensor(config.RmsEpsilon);
+        _scoreScale = tensor((float)Math.Sqrt(config.HeadDimension));
     }
 
     /// <summary>The model of a Hugging Face folder's F32 model.safetensors.</summary>
@@ -59,7 +64,7 @@ internal sealed class TorchLlama : IDisposable
             k = k * cos + RotateHalf(k) * sin;
             k = k.repeat_interleave(heads / kvHeads, 0);
             v = v.repeat_interleave(heads / kvHeads, 0);
-            var scores = matmul(q, k.transpose(1, 2)) / Math.Sqrt(hd) + mask;
+            var scores = matmul(q, k.transpose(1, 2)) / _scoreScale + mask;
             var attention = matmul(scores.softmax(-1), v).transpose(0, 1).reshape(n, dim);
             x = x + Linear(attention, p + "self_attn.o_proj.weight");
             h = RmsNorm(x, W(p + "post_attention_layernorm.weight"));
@@ -88,7 +93,7 @@ internal sealed class TorchLlama : IDisposable
     private Tensor W(string name) => _w.TryGetValue(name, out var weight) ? weight
         : throw new KeyNotFoundException($"the torch reference has no weight '{name}'");
 
-    private Tensor RmsNorm(Tensor x, Tensor weight) => x * rsqrt(x.pow(2).mean([-1L], keepdim: true) + _c.RmsEpsilon) * weight;
+    private Tensor RmsNorm(Tensor x, Tensor weight) => x * rsqrt((x * x).mean([-1L], keepdim: true) + _epsilon) * weight;
 
     private Tensor SwiGlu(Tensor x, string gate, string up, string down) =>
         Linear(nn.functional.silu(Linear(x, gate)) * Linear(x, up), down);
@@ -103,7 +108,7 @@ internal sealed class TorchLlama : IDisposable
         for (int e = 0; e < _c.ExpertCount; e++)
         {
             // Each token's weight for expert e (zero when it was not chosen).
-            var weight = (weights * chosen.eq(e).to_type(ScalarType.Float32)).sum(-1, keepdim: true);
+            var weight = (weights * chosen.eq(tensor((long)e)).to_type(ScalarType.Float32)).sum(-1, keepdim: true);
             string p = $"{prefix}experts.{e}.";
             output = output + weight * SwiGlu(x, p + "w1.weight", p + "w3.weight", p + "w2.weight");
         }
@@ -113,10 +118,15 @@ internal sealed class TorchLlama : IDisposable
     /// <summary>cos and sin [1, n, hd] for positions 0..n−1 with inverse frequencies θ^(−2i/hd), each half repeated (HF layout).</summary>
     private (Tensor Cos, Tensor Sin) Rotary(int n, int hd)
     {
-        var inverse = pow(tensor((double)_c.RopeTheta, ScalarType.Float64), -arange(0, hd, 2, ScalarType.Float64) / hd);
-        var angles = outer(arange(0, n, ScalarType.Float64), inverse);
-        angles = cat([angles, angles], -1);
-        return (angles.cos().to_type(ScalarType.Float32).unsqueeze(0), angles.sin().to_type(ScalarType.Float32).unsqueeze(0));
+        var angles = new double[n * (hd / 2)];
+        for (int position = 0; position < n; position++)
+        {
+            for (int i = 0; i < hd / 2; i++)
+                angles[position * (hd / 2) + i] = position * Math.Pow(_c.RopeTheta, -2.0 * i / hd);
+        }
+        var half = tensor(angles, [n, hd / 2]);
+        var full = cat([half, half], -1);
+        return (full.cos().to_type(ScalarType.Float32).unsqueeze(0), full.sin().to_type(ScalarType.Float32).unsqueeze(0));
     }
 
     private static Tensor RotateHalf(Tensor x)
@@ -144,5 +154,7 @@ internal sealed class TorchLlama : IDisposable
     {
         foreach (var t in _w.Values)
             t.Dispose();
+        _epsilon.Dispose();
+        _scoreScale.Dispose();
     }
 }
