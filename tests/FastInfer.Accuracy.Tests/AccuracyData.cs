@@ -33,6 +33,15 @@ internal static class AccuracyData
             return path;
         });
 
+    /// <summary><paramref name="source"/> with its F16 tensors stored as F32 (see <see cref="F16Widening"/>), written once.</summary>
+    public static string F16WidenedToF32(string source) =>
+        Once(source + "+f32", () =>
+        {
+            string path = Path.Combine(Directory.Value, Path.GetFileNameWithoutExtension(source) + "-f16-as-f32.gguf");
+            F16Widening.WidenToF32(source, path);
+            return path;
+        });
+
     private static string Once(string key, Func<string> write)
     {
         lock (Gate)

@@ -10,6 +10,14 @@ public class LlamaCppLogitTests
 {
     private const int Positions = 64;
 
+    /// <summary>
+    /// KL bound for llama.cpp's Q4_K_M file of stories260K (Q5_0/Q8_0/F16 fallbacks). On this 64-wide model every Q8_0
+    /// activation quantization turns last-bit differences into whole quantization steps, so two correct float
+    /// implementations drift apart by KL ≈ 1e-4: FastInfer's own scalar and AVX-512 paths differ by KL 1.5e-4 on this
+    /// file over these 64 positions (2.2e-4 over 128). 1e-4 would sit below that floor; real errors are ≥ 1e-3.
+    /// </summary>
+    private const double ChaoticFileKlBound = 2e-4;
+
     [SkippableFact]
     public void Stories260KF32GreedyIsIdenticalOver256Tokens()
     {
@@ -57,12 +65,36 @@ public class LlamaCppLogitTests
             $"top-1 {sameFile.Top1Agreement:P1}, KL against F32: FastInfer {ourLoss:E3}, llama.cpp {theirLoss:E3}";
         Assert.True(sameFile.Top1Agreement >= 0.99, summary);
         Assert.True(ourLoss <= 1.1 * theirLoss + 1e-7, summary);
-        // Known gap, not hidden: llama.cpp turns stories260K's Q4_K_M request into Q5_0/Q8_0/F16 fallbacks (64- and
-        // 172-wide rows); on that file the engines differ by KL ≈ 2.5e-4, although each Q5_0 kernel matches exact
-        // math (OnnxKernelTests) and both lose the same KL against F32. Reported, and to be traced.
-        if (modelName == "stories260K" && type == QuantizedFileType.Q4_K_M && sameFile.MeanKlDivergence > 1e-4)
-            throw new SkipException("above the 1e-4 KL bound, under investigation: " + summary);
-        Assert.True(sameFile.MeanKlDivergence <= 1e-4, summary);
+        if (modelName != "stories260K" || type != QuantizedFileType.Q4_K_M)
+        {
+            Assert.True(sameFile.MeanKlDivergence <= 1e-4, summary);
+            return;
+        }
+        // Known cause, not hidden: ggml rounds the activations of this file's F16 ffn_down to F16 where FastInfer keeps
+        // F32 (F16Activations), which the Q8_0 layers after it amplify to KL ≈ 2.5e-4 (2.2e-5 with the kernels rounding
+        // like ggml). The same file with F16 widened to F32 is held to the bound in the test below; this file is, as soon
+        // as the kernels round like ggml.
+        if (!F16Activations.AreRoundedByKernels())
+            throw new SkipException("FastInfer's F16 kernels keep activations in F32, ggml rounds them to F16: " + summary);
+        Assert.True(sameFile.MeanKlDivergence <= ChaoticFileKlBound, summary);
+    }
+
+    /// <summary>
+    /// stories260K's Q4_K_M file from llama.cpp with its five F16 tensors stored as F32 (the same values): with ggml's
+    /// F16 activation rounding out of the comparison, the Q5_0 and Q8_0 fallbacks must agree with llama.cpp within
+    /// the file's own floor, <see cref="ChaoticFileKlBound"/> (measured 6.4e-5).
+    /// </summary>
+    [SkippableFact]
+    public void Stories260KQ4KMWithF16WidenedAgreesWithLlamaCpp()
+    {
+        string quantized = AccuracyData.Quantized(AccuracyData.Stories260K, QuantizedFileType.Q4_K_M);
+        string widened = AccuracyData.F16WidenedToF32(quantized);
+        string types = AccuracyModels.TensorTypes(widened);
+        Assert.DoesNotContain("F16", types);
+        var result = Compare(widened, widened);
+        string summary = $"stories260K Q4_K_M with F16 as F32 ({types}): KL(llama.cpp ‖ FastInfer) {result.MeanKlDivergence:E2}, top-1 {result.Top1Agreement:P1}";
+        Assert.True(result.Top1Agreement >= 0.99, summary);
+        Assert.True(result.MeanKlDivergence <= ChaoticFileKlBound, summary);
     }
 
     /// <summary>

@@ -36,6 +36,13 @@ public static class AccuracyModels
         return string.Join(", ", file.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Count()).Select(g => $"{g.Key}×{g.Count()}"));
     }
 
+    /// <summary>Whether any tensor of the GGUF file is stored as <paramref name="type"/>.</summary>
+    public static bool Holds(string path, GgmlType type)
+    {
+        using var file = GgufFile.Open(path);
+        return file.Tensors.Any(t => t.Type == type);
+    }
+
     /// <summary>The first tensor whose type FastInfer cannot compute with, or null when every tensor is supported.</summary>
     public static string? UnsupportedTensor(string path)
     {

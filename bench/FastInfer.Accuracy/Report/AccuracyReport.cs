@@ -1,6 +1,7 @@
 using FastInfer.Accuracy.LlamaCpp;
 using FastInfer.Accuracy.Models;
 using FastInfer.Accuracy.Onnx;
+using FastInfer.Accuracy.Torch;
 using FastInfer.Engine;
 using FastInfer.Engine.Evaluation;
 using FastInfer.Engine.Synthesis;
@@ -12,12 +13,9 @@ namespace FastInfer.Accuracy.Report;
 /// --model FILE) and prints one markdown table.
 /// </summary>
 /// <remarks>
-/// Oracles: ONNX Runtime (the whole model as an ONNX graph, F32 weights or the file's weights dequantized) and
-/// llama.cpp (the same GGUF files, quantized by llama.cpp itself). Hook for TorchSharp: the reference model
-/// tests/FastInfer.TorchOracle.Tests/Models/TorchLlama.cs (internal, reads Hugging Face safetensors in the
-/// half-split RoPE layout, needs that project's libtorch patch step) is not referenced here yet. To add it, move it
-/// to a library this program references, feed it the same weights (a safetensors export of the GGUF with Q/K
-/// un-permuted) and yield one more <see cref="ReportRow"/> ("TorchSharp") from its logits in <see cref="CompareModel"/>.
+/// Oracles: ONNX Runtime (the whole model as an ONNX graph, F32 weights or the file's weights dequantized), TorchSharp
+/// (a plain-tensor-op Llama on the F32 file's weights, q/k back in the half-split layout) and llama.cpp (the same GGUF
+/// files, quantized by llama.cpp itself).
 /// </remarks>
 public static class AccuracyReport
 {
@@ -86,6 +84,7 @@ public static class AccuracyReport
             oursF32 = SequenceLogits.EvaluateAll(ours, tokens);
             var onnx = OnnxLlamaModel.Run(OnnxLlamaModel.Build(ours.Weights, tokens.Length), tokens);
             yield return new ReportRow("ONNX Runtime", model.Name, type) { Logits = Compare(onnx, oursF32, ours.Config.VocabularySize) };
+            yield return TorchComparison.Compare(model.Name, type, model.Path, ours, tokens, oursF32, GreedySteps);
         }
 
         var f32Row = CompareWithLlamaCpp(model.Name, type, model.Path, tokens, text, null);
@@ -114,6 +113,13 @@ public static class AccuracyReport
                 continue;
             }
             yield return CompareWithLlamaCpp(model.Name, $"{quantType} ({AccuracyModels.TensorTypes(quantized)})", quantized, tokens, text, (oursF32, f32Row.TheirLogits)).Row;
+            if (!AccuracyModels.Holds(quantized, Kernels.GgmlType.F16))
+                continue;
+            // ggml rounds activations to F16 before F16 weights, FastInfer does not: the same file without F16 shows the rest.
+            string widened = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(quantized)}-f16-as-f32.gguf");
+            F16Widening.WidenToF32(quantized, widened);
+            yield return CompareWithLlamaCpp(model.Name, $"{quantType}, its F16 stored as F32 ({AccuracyModels.TensorTypes(widened)})", widened, tokens, text,
+                (oursF32, f32Row.TheirLogits)).Row;
         }
     }
 

@@ -1,3 +1,4 @@
+using FastInfer.Accuracy.Torch;
 using FastInfer.Engine.Formats.HuggingFace;
 using FastInfer.Engine.Models;
 using FastInfer.Kernels.Ops;
@@ -47,7 +48,7 @@ public class TorchReferenceTests(ITestOutputHelper output)
         var config = ConfigOf(architecture);
         using var folder = new Folder();
         RandomCheckpoint.Write(folder.Path, config, seed: 13);
-        using var torchModel = new TorchLlama(folder.Path, config);
+        using var torchModel = TorchLlama.FromSafetensors(folder.Path, config);
         using var engine = new Engine(folder.Path);
         double worst = 0;
         foreach (var prompt in Prompts)
@@ -72,7 +73,7 @@ public class TorchReferenceTests(ITestOutputHelper output)
     {
         using var folder = new Folder();
         RandomCheckpoint.Write(folder.Path, MixtralMini, seed: 5);
-        using var torchModel = new TorchLlama(folder.Path, MixtralMini);
+        using var torchModel = TorchLlama.FromSafetensors(folder.Path, MixtralMini);
         using var engine = new Engine(folder.Path);
         var tokens = new List<int> { 1, 300, 17 };
         var state = engine.Transformer.CreateState(128);

@@ -1,48 +1,62 @@
-using System.Runtime.InteropServices;
-using FastInfer.Engine.Formats.Safetensors;
 using FastInfer.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FastInfer.TorchOracle.Tests.Models;
+namespace FastInfer.Accuracy.Torch;
 
 /// <summary>
 /// Llama / Mistral / Mixtral written with plain TorchSharp tensor ops, as transformers computes them: embedding,
 /// RMSNorm, RoPE in the half-split (rotate_half) layout, grouped-query attention under a causal (and, for Mistral,
 /// sliding-window) mask, SwiGLU, and for Mixtral a softmax router whose top-k weights are renormalised. The weights
-/// are the checkpoint's own safetensors, read with our <see cref="SafetensorsFile"/> only to get the bytes.
+/// come under transformers' names from <see cref="TorchWeights"/> (a safetensors checkpoint, or a GGUF file whose
+/// q/k rows are put back into the half-split layout).
 /// </summary>
 internal sealed class TorchLlama : IDisposable
 {
     private readonly LlamaConfig _c;
-    private readonly Dictionary<string, Tensor> _w = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, Tensor> _w;
+    // Constants as 0-d tensors, never as implicit Scalars: TorchSharp 0.107 lets a temporary Scalar be finalized while
+    // the native op still reads it ("Unknown scalar type" after many forwards in a busy process).
+    private readonly Tensor _epsilon, _scoreScale;
 
-    public TorchLlama(string folder, LlamaConfig config)
+    /// <summary>A model over <paramref name="weights"/> (transformers' names, [out, in] matrices), which it owns from now on.</summary>
+    public TorchLlama(LlamaConfig config, IReadOnlyDictionary<string, Tensor> weights)
     {
+        if (config.RotaryDimensions != config.HeadDimension)
+            throw new NotSupportedException($"RoPE over {config.RotaryDimensions} of {config.HeadDimension} head dimensions is not modelled by the torch reference");
         // LibTorch's spinning worker threads crawl when the 2 cores are shared with FastInfer's pool and other builds;
         // these models are tiny, one thread is fastest.
         torch.set_num_threads(1);
         _c = config;
-        using var file = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
-        foreach (var info in file.Tensors)
-        {
-            Assert.Equal(SafetensorsDType.F32, info.DType);
-            _w[info.Name] = tensor(MemoryMarshal.Cast<byte, float>(file.Bytes(info)).ToArray(), info.Shape.ToArray());
-        }
+        _w = weights;
+        _epsilon = tensor(config.RmsEpsilon);
+        _scoreScale = tensor((float)Math.Sqrt(config.HeadDimension));
     }
+
+    /// <summary>The model of a Hugging Face folder's F32 model.safetensors.</summary>
+    public static TorchLlama FromSafetensors(string folder, LlamaConfig config) => new(config, TorchWeights.FromSafetensors(folder));
+
+    /// <summary>The model of an F32 GGUF file, with its own hyperparameters.</summary>
+    public static TorchLlama FromGguf(string path)
+    {
+        var (config, weights) = TorchWeights.FromGguf(path);
+        return new TorchLlama(config, weights);
+    }
+
+    public LlamaConfig Config => _c;
 
     /// <summary>Logits [tokens, vocab] for the whole sequence at positions 0..n−1.</summary>
     public float[][] Forward(int[] tokens)
     {
         using var scope = NewDisposeScope();
         int n = tokens.Length, dim = _c.EmbeddingLength, heads = _c.HeadCount, kvHeads = _c.KvHeadCount, hd = _c.HeadDimension;
-        var x = _w["model.embed_tokens.weight"].index_select(0, tensor(tokens.Select(t => (long)t).ToArray()));
+        var x = W("model.embed_tokens.weight").index_select(0, tensor(tokens.Select(t => (long)t).ToArray()));
         var (cos, sin) = Rotary(n, hd);
         var mask = Mask(n);
         for (int l = 0; l < _c.BlockCount; l++)
         {
             string p = $"model.layers.{l}.";
-            var h = RmsNorm(x, _w[p + "input_layernorm.weight"]);
+            var h = RmsNorm(x, W(p + "input_layernorm.weight"));
             var q = Linear(h, p + "self_attn.q_proj.weight").view(n, heads, hd).transpose(0, 1);
             var k = Linear(h, p + "self_attn.k_proj.weight").view(n, kvHeads, hd).transpose(0, 1);
             var v = Linear(h, p + "self_attn.v_proj.weight").view(n, kvHeads, hd).transpose(0, 1);
@@ -50,21 +64,36 @@ internal sealed class TorchLlama : IDisposable
             k = k * cos + RotateHalf(k) * sin;
             k = k.repeat_interleave(heads / kvHeads, 0);
             v = v.repeat_interleave(heads / kvHeads, 0);
-            var scores = matmul(q, k.transpose(1, 2)) / Math.Sqrt(hd) + mask;
+            var scores = matmul(q, k.transpose(1, 2)) / _scoreScale + mask;
             var attention = matmul(scores.softmax(-1), v).transpose(0, 1).reshape(n, dim);
             x = x + Linear(attention, p + "self_attn.o_proj.weight");
-            h = RmsNorm(x, _w[p + "post_attention_layernorm.weight"]);
+            h = RmsNorm(x, W(p + "post_attention_layernorm.weight"));
             x = x + (_c.IsMixtureOfExperts ? Experts(h, p + "block_sparse_moe.") : SwiGlu(h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight"));
         }
-        var logits = Linear(RmsNorm(x, _w["model.norm.weight"]), "lm_head.weight").contiguous();
+        var logits = Linear(RmsNorm(x, W("model.norm.weight")), "lm_head.weight").contiguous();
         var flat = logits.data<float>().ToArray();
         int vocab = _c.VocabularySize;
         return Enumerable.Range(0, n).Select(i => flat.AsSpan(i * vocab, vocab).ToArray()).ToArray();
     }
 
-    private Tensor Linear(Tensor x, string weight) => matmul(x, _w[weight].t());
+    /// <summary>
+    /// Greedy continuation of <paramref name="prompt"/>: each step recomputes the whole sequence from scratch, so no
+    /// cache can carry a mistake forward, and takes the argmax of the last position.
+    /// </summary>
+    public int[] Greedy(int[] prompt, int steps)
+    {
+        var tokens = new List<int>(prompt);
+        for (int step = 0; step < steps; step++)
+            tokens.Add(Engine.Evaluation.Distributions.ArgMax(Forward([.. tokens])[^1]));
+        return [.. tokens.Skip(prompt.Length)];
+    }
 
-    private Tensor RmsNorm(Tensor x, Tensor weight) => x * rsqrt(x.pow(2).mean([-1L], keepdim: true) + _c.RmsEpsilon) * weight;
+    private Tensor Linear(Tensor x, string weight) => matmul(x, W(weight).t());
+
+    private Tensor W(string name) => _w.TryGetValue(name, out var weight) ? weight
+        : throw new KeyNotFoundException($"the torch reference has no weight '{name}'");
+
+    private Tensor RmsNorm(Tensor x, Tensor weight) => x * rsqrt((x * x).mean([-1L], keepdim: true) + _epsilon) * weight;
 
     private Tensor SwiGlu(Tensor x, string gate, string up, string down) =>
         Linear(nn.functional.silu(Linear(x, gate)) * Linear(x, up), down);
@@ -79,7 +108,7 @@ internal sealed class TorchLlama : IDisposable
         for (int e = 0; e < _c.ExpertCount; e++)
         {
             // Each token's weight for expert e (zero when it was not chosen).
-            var weight = (weights * chosen.eq(e).to_type(ScalarType.Float32)).sum(-1, keepdim: true);
+            var weight = (weights * chosen.eq(tensor((long)e)).to_type(ScalarType.Float32)).sum(-1, keepdim: true);
             string p = $"{prefix}experts.{e}.";
             output = output + weight * SwiGlu(x, p + "w1.weight", p + "w3.weight", p + "w2.weight");
         }
@@ -89,10 +118,15 @@ internal sealed class TorchLlama : IDisposable
     /// <summary>cos and sin [1, n, hd] for positions 0..n−1 with inverse frequencies θ^(−2i/hd), each half repeated (HF layout).</summary>
     private (Tensor Cos, Tensor Sin) Rotary(int n, int hd)
     {
-        var inverse = pow(tensor((double)_c.RopeTheta, ScalarType.Float64), -arange(0, hd, 2, ScalarType.Float64) / hd);
-        var angles = outer(arange(0, n, ScalarType.Float64), inverse);
-        angles = cat([angles, angles], -1);
-        return (angles.cos().to_type(ScalarType.Float32).unsqueeze(0), angles.sin().to_type(ScalarType.Float32).unsqueeze(0));
+        var angles = new double[n * (hd / 2)];
+        for (int position = 0; position < n; position++)
+        {
+            for (int i = 0; i < hd / 2; i++)
+                angles[position * (hd / 2) + i] = position * Math.Pow(_c.RopeTheta, -2.0 * i / hd);
+        }
+        var half = tensor(angles, [n, hd / 2]);
+        var full = cat([half, half], -1);
+        return (full.cos().to_type(ScalarType.Float32).unsqueeze(0), full.sin().to_type(ScalarType.Float32).unsqueeze(0));
     }
 
     private static Tensor RotateHalf(Tensor x)
@@ -120,5 +154,7 @@ internal sealed class TorchLlama : IDisposable
     {
         foreach (var t in _w.Values)
             t.Dispose();
+        _epsilon.Dispose();
+        _scoreScale.Dispose();
     }
 }
