@@ -94,6 +94,35 @@ public class AttentionTests
         Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, "prefill f16");
     }
 
+    [Theory, MemberData(nameof(IsaPaths.All), MemberType = typeof(IsaPaths))]
+    public void Long_decode_merges_its_position_blocks_the_same_for_any_thread_count(IsaPath path)
+    {
+        // 150..700 spans six 128-position blocks (the first and last partial) and 32-position sub-tiles with a tail.
+        const int heads = 8, kvHeads = 2, headDim = 40, first = 150, positions = 700;
+        var q = RandomData.Uniform(heads * headDim, 16, -2f, 2f);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 17, -2f, 2f);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 18);
+        var kh = ToHalf(k);
+        var vh = ToHalf(v);
+        var expected = AttentionReference.Compute(q, 1, k, v, heads, kvHeads, headDim, _ => (first, positions));
+        var halfExpected = AttentionReference.Compute(q, 1, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, _ => (first, positions));
+        float[]? single = null, halfSingle = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var output = new float[q.Length];
+            var halfOutput = new float[q.Length];
+            KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, pool, path);
+            KernelAttention.Decode(q, kh, vh, first, positions, heads, kvHeads, headDim, halfOutput, pool, path);
+            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"decode {threads} threads");
+            Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, $"decode f16 {threads} threads");
+            single ??= output;
+            halfSingle ??= halfOutput;
+            Assert.Equal(single, output);
+            Assert.Equal(halfSingle, halfOutput);
+        }
+    }
+
     [Fact]
     public void Prefill_of_one_query_is_decode()
     {
