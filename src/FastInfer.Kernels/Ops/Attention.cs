@@ -103,6 +103,8 @@ public static unsafe class Attention
         {
             if (shape.QueryCount == 1)
                 SplitContextDecodeJob<TKv>.Run(q, k, v, o, shape, path, pool);
+            else if (TiledPrefillJob<TKv>.Fits(shape, path))
+                TiledPrefillJob<TKv>.Run(q, k, v, o, shape, path, pool);
             else
                 FusedAttentionJob<TKv>.Run(q, k, v, o, shape, path, pool);
         }
