@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.FloatGemm;
 using FastInfer.Kernels.Threading;
@@ -43,7 +44,7 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
     public readonly void Execute(int start, int end)
     {
         int d = Shape.HeadDim;
-        long floats = 2L * PaddedRows * d + (long)PaddedRows * KeyTile + (long)d * KeyTile + ValueFloats(d) + 2L * PaddedRows;
+        long floats = 2L * PaddedRows * d + (long)PaddedRows * KeyTile + 2L * d * KeyTile + ValueFloats(d) + 2L * PaddedRows;
         float* scratch = (float*)MatMulScratch.Get(1, floats * sizeof(float));
         for (int item = start; item < end; item++)
         {
@@ -60,7 +61,7 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
         int d = Shape.HeadDim, group = Shape.Group, rows = queries * group;
         float* q = scratch, o = q + (long)PaddedRows * d, s = o + (long)PaddedRows * d;
         float* keysT = s + (long)PaddedRows * KeyTile, values = keysT + (long)d * KeyTile;
-        float* max = values + ValueFloats(d), sum = max + PaddedRows;
+        float* staging = values + ValueFloats(d), max = staging + (long)d * KeyTile, sum = max + PaddedRows;
         float scale = 1f / MathF.Sqrt(d);
         // Row r = query i, head j of the group: (query0 + i)·heads + kvHead·group + j.
         for (int r = 0; r < PaddedRows; r++)
@@ -68,8 +69,8 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
             if (r < rows)
             {
                 float* source = Q + Offset(query0 + r / group, kvHead * group + r % group);
-                for (int c = 0; c < d; c++)
-                    q[(long)r * d + c] = source[c] * scale;
+                for (int c = 0; c < d; c += 16)
+                    (Vector512.Load(source + c) * scale).Store(q + (long)r * d + c);
             }
             else
                 new Span<float>(q + (long)r * d, d).Clear();
@@ -80,24 +81,31 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
 
         int first = Shape.Span(query0).First, end = Shape.Span(query0 + queries - 1).End;
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, sliceOffset = (long)kvHead * d * TKv.ElementBytes;
-        float* row = stackalloc float[d];
         for (int t0 = first - first % KeyTile; t0 < end; t0 += KeyTile)
         {
             int lo = Math.Max(t0, first), count = Math.Min(KeyTile, end - t0);
-            // K slice transposed to [d][64 keys] and V slice to [d/64][64 keys][64 columns]; keys outside [lo, end) are zero.
+            // K slice transposed to [d][64 keys] (through a row-major staging tile) and V slice to [d/64][64 keys][64
+            // columns], each widened once; keys outside [lo, end) are zero.
             for (int t = 0; t < KeyTile; t++)
             {
                 bool inside = t0 + t >= lo && t < count;
+                byte* key = K + (t0 + t) * rowBytes + sliceOffset, value = V + (t0 + t) * rowBytes + sliceOffset;
                 if (inside)
-                    TKv.Widen(K + (t0 + t) * rowBytes + sliceOffset, row, d, Path);
-                for (int c = 0; c < d; c++)
-                    keysT[(long)c * KeyTile + t] = inside ? row[c] : 0;
-                if (inside)
-                    TKv.Widen(V + (t0 + t) * rowBytes + sliceOffset, row, d, Path);
+                    TKv.Widen(key, staging + (long)t * d, d, Path);
+                else
+                    new Span<float>(staging + (long)t * d, d).Clear();
                 for (int c0 = 0; c0 < d; c0 += 64)
-                    for (int c = c0; c < Math.Min(d, c0 + 64); c++)
-                        values[(long)c0 * KeyTile + t * 64 + c - c0] = inside ? row[c] : 0;
+                {
+                    float* target = values + (long)c0 * KeyTile + t * 64;
+                    if (inside)
+                        TKv.Widen(value + (long)c0 * TKv.ElementBytes, target, Math.Min(64, d - c0), Path);
+                    else
+                        new Span<float>(target, Math.Min(64, d - c0)).Clear();
+                }
             }
+            for (int c = 0; c < d; c += 8)
+                for (int t = 0; t < KeyTile; t += 8)
+                    Transpose8x8.Run(staging + (long)t * d + c, d, keysT + (long)c * KeyTile + t, KeyTile);
             for (int p = 0; p < rows; p += FloatTile512.Rows)
                 FloatTile512.Multiply<FourVectors>(q + (long)p * d, d, Math.Min(FloatTile512.Rows, rows - p), keysT, d, s + p * KeyTile, KeyTile, false);
             for (int r = 0; r < rows; r++)
@@ -135,8 +143,8 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
         {
             float* target = O + Offset(query0 + r / group, kvHead * group + r % group);
             float inverse = 1f / sum[r];
-            for (int c = 0; c < d; c++)
-                target[c] = o[(long)r * d + c] * inverse;
+            for (int c = 0; c < d; c += 16)
+                (Vector512.Load(o + (long)r * d + c) * inverse).Store(target + c);
         }
     }
 
