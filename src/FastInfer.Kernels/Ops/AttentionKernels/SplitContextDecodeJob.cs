@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.Elementwise;
 using FastInfer.Kernels.Threading;
@@ -81,6 +82,16 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
                     TKv.Widen(K + offset, keys + ((long)g * SubTile + t) * d, d, Path);
                     TKv.Widen(V + offset, values + ((long)g * SubTile + t) * d, d, Path);
                 }
+            // The next sub-tile's rows (contiguous) head for L2 while this one computes, so memory never waits on arithmetic.
+            if (Sse.IsSupported)
+            {
+                long from = (t0 + count) * rowBytes, to = Math.Min(hi, t0 + count + SubTile) * rowBytes;
+                for (long line = from; line < to; line += 64)
+                {
+                    Sse.Prefetch1(K + line);
+                    Sse.Prefetch1(V + line);
+                }
+            }
             for (int h = 0; h < heads; h++)
             {
                 float* k = keys + (long)(h / group) * SubTile * d, v = values + (long)(h / group) * SubTile * d;
