@@ -8,7 +8,8 @@ namespace FastInfer.Kernels.Ops;
 /// <summary>
 /// Grouped-query attention over a KV cache in one pass over K and V with an online (streaming) softmax,
 /// for one query position (decode) or many (prefill, causal). The cache holds one row of
-/// kvHeadCount × headDim values per position, in F32 or F16. Work is spread over heads and queries.
+/// kvHeadCount × headDim values per position, in F32 or F16. A single query (decode) is split over blocks of cached
+/// positions (<see cref="SplitContextDecodeJob{TKv}"/>); many queries are spread over heads and queries.
 /// </summary>
 public static unsafe class Attention
 {
@@ -99,6 +100,13 @@ public static unsafe class Attention
         fixed (byte* k = keys)
         fixed (byte* v = values)
         fixed (float* o = output)
-            FusedAttentionJob<TKv>.Run(q, k, v, o, shape, path, pool);
+        {
+            if (shape.QueryCount == 1)
+                SplitContextDecodeJob<TKv>.Run(q, k, v, o, shape, path, pool);
+            else if (TiledPrefillJob<TKv>.Fits(shape, path))
+                TiledPrefillJob<TKv>.Run(q, k, v, o, shape, path, pool);
+            else
+                FusedAttentionJob<TKv>.Run(q, k, v, o, shape, path, pool);
+        }
     }
 }

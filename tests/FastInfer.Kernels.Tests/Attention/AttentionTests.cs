@@ -94,6 +94,83 @@ public class AttentionTests
         Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, "prefill f16");
     }
 
+    [Theory, MemberData(nameof(IsaPaths.All), MemberType = typeof(IsaPaths))]
+    public void Long_decode_merges_its_position_blocks_the_same_for_any_thread_count(IsaPath path)
+    {
+        // 150..700 spans six 128-position blocks (the first and last partial) and 32-position sub-tiles with a tail.
+        const int heads = 8, kvHeads = 2, headDim = 40, first = 150, positions = 700;
+        var q = RandomData.Uniform(heads * headDim, 16, -2f, 2f);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 17, -2f, 2f);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 18);
+        var kh = ToHalf(k);
+        var vh = ToHalf(v);
+        var expected = AttentionReference.Compute(q, 1, k, v, heads, kvHeads, headDim, _ => (first, positions));
+        var halfExpected = AttentionReference.Compute(q, 1, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, _ => (first, positions));
+        float[]? single = null, halfSingle = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var output = new float[q.Length];
+            var halfOutput = new float[q.Length];
+            KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, pool, path);
+            KernelAttention.Decode(q, kh, vh, first, positions, heads, kvHeads, headDim, halfOutput, pool, path);
+            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"decode {threads} threads");
+            Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, $"decode f16 {threads} threads");
+            single ??= output;
+            halfSingle ??= halfOutput;
+            Assert.Equal(single, output);
+            Assert.Equal(halfSingle, halfOutput);
+        }
+    }
+
+    public static TheoryData<IsaPath, int, int> LongPrefillCases
+    {
+        get
+        {
+            // Head size 80 is one full 64-column block of the tiled kernel plus a 16-column one; group 1 packs 64 queries
+            // per item, group 4 sixteen; 150 queries after 30 cached positions cross several 64-key tiles.
+            var data = new TheoryData<IsaPath, int, int>();
+            foreach (var path in KernelIsa.Available)
+                foreach (int group in new[] { 1, 4 })
+                    foreach (int window in new[] { 0, 100 })
+                        data.Add(path, group, window);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(LongPrefillCases))]
+    public void Long_prefill_matches_the_reference_for_any_thread_count(IsaPath path, int group, int window)
+    {
+        const int kvHeads = 2, headDim = 80, firstPosition = 30, queryCount = 150;
+        int heads = kvHeads * group, positions = firstPosition + queryCount;
+        var q = RandomData.Uniform(queryCount * heads * headDim, 19, -2f, 2f);
+        var k = ToHalf(RandomData.Uniform(positions * kvHeads * headDim, 20, -2f, 2f));
+        var v = ToHalf(RandomData.Uniform(positions * kvHeads * headDim, 21));
+        (int, int) Span(int i)
+        {
+            int end = firstPosition + i + 1;
+            return (window > 0 ? Math.Max(0, end - window) : 0, end);
+        }
+        var kf = AsFloats(k);
+        var vf = AsFloats(v);
+        var expected = AttentionReference.Compute(q, queryCount, kf, vf, heads, kvHeads, headDim, Span);
+        float[]? single = null, halfSingle = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var output = new float[q.Length];
+            var halfOutput = new float[q.Length];
+            KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, path);
+            KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, halfOutput, pool, window, path);
+            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"prefill {threads} threads");
+            Tolerance.Close(expected, halfOutput, relative: 1e-5, absolute: 2e-6, $"prefill f16 {threads} threads");
+            single ??= output;
+            halfSingle ??= halfOutput;
+            Assert.Equal(single, output);
+            Assert.Equal(halfSingle, halfOutput);
+        }
+    }
+
     [Fact]
     public void Prefill_of_one_query_is_decode()
     {

@@ -49,6 +49,27 @@ internal readonly unsafe struct F16KvRow : IKvRow
         return sum;
     }
 
+    public static void Widen(byte* row, float* dst, int n, IsaPath path)
+    {
+        var h = (ushort*)row;
+        int i = 0;
+        if (path >= IsaPath.Avx512)
+            for (; i + 16 <= n; i += 16)
+                HalfWidening.ToSingle(Vector256.Load(h + i)).Store(dst + i);
+        if (path >= IsaPath.Avx2)
+            for (; i + 8 <= n; i += 8)
+                HalfWidening.ToSingle(Vector128.Load(h + i)).Store(dst + i);
+        if (path >= IsaPath.V128)
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector128.Load(h + i);
+                HalfWidening.ToSingle(v, lowerHalf: true).Store(dst + i);
+                HalfWidening.ToSingle(v, lowerHalf: false).Store(dst + i + 4);
+            }
+        for (; i < n; i++)
+            dst[i] = HalfWidening.ToSingle(h[i]);
+    }
+
     public static void AddScaled(float* o, byte* row, float w, int n, IsaPath path)
     {
         var v = (ushort*)row;

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Ops.AttentionKernels;
@@ -9,6 +10,23 @@ internal readonly unsafe struct F32KvRow : IKvRow
 
     public static float Dot(float* q, byte* row, int n, IsaPath path)
         => Ops.Dot.F32(new ReadOnlySpan<float>(q, n), new ReadOnlySpan<float>(row, n), path);
+
+    public static void Widen(byte* row, float* dst, int n, IsaPath path)
+    {
+        var src = (float*)row;
+        int i = 0;
+        if (path >= IsaPath.Avx512)
+            for (; i + 16 <= n; i += 16)
+                Vector512.Load(src + i).Store(dst + i);
+        if (path >= IsaPath.Avx2)
+            for (; i + 8 <= n; i += 8)
+                Vector256.Load(src + i).Store(dst + i);
+        if (path >= IsaPath.V128)
+            for (; i + 4 <= n; i += 4)
+                Vector128.Load(src + i).Store(dst + i);
+        for (; i < n; i++)
+            dst[i] = src[i];
+    }
 
     public static void AddScaled(float* o, byte* row, float w, int n, IsaPath path)
         => VectorOps.AddScaled(new Span<float>(o, n), new ReadOnlySpan<float>(row, n), w, path);

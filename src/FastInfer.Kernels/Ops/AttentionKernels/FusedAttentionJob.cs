@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using FastInfer.Kernels.Isa;
-using FastInfer.Kernels.Ops.Elementwise;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Ops.AttentionKernels;
@@ -135,19 +134,7 @@ internal unsafe struct FusedAttentionJob<TKv> : IRowJob where TKv : IKvRow
             }
         }
         for (int j = 0; j < heads; j++)
-        {
-            var tile = new Span<float>(scores + j * Tile, count);
-            float tileMax = ElementwiseLoop.Aggregate<IdentityOperator, MaxOperator>(tile, Path);
-            if (tileMax > max[j])
-            {
-                // A new maximum rescales what has been accumulated so far (nothing, on the first tile).
-                float correction = FastExp.Exp(max[j] - tileMax);
-                sum[j] *= correction;
-                VectorOps.Scale(new Span<float>(o + j * d, d), correction, Path);
-                max[j] = tileMax;
-            }
-            sum[j] += ElementwiseLoop.BinaryScalarAggregate<ExpShiftedOperator, AddOperator>(tile, max[j], tile, Path);
-        }
+            OnlineSoftmax.Update(scores + j * Tile, count, ref max[j], ref sum[j], o + j * d, d, Path);
         if (wholeVectors)
         {
             for (int j = 0; j < heads; j++)

@@ -11,6 +11,9 @@ internal unsafe interface IKvRow
     /// <summary>q · row over <paramref name="n"/> elements.</summary>
     static abstract float Dot(float* q, byte* row, int n, IsaPath path);
 
+    /// <summary>dst[0..n) = row[0..n) as floats (a copy for F32).</summary>
+    static abstract void Widen(byte* row, float* dst, int n, IsaPath path);
+
     /// <summary>o += w · row over <paramref name="n"/> elements.</summary>
     static abstract void AddScaled(float* o, byte* row, float w, int n, IsaPath path);
 }

@@ -1,0 +1,80 @@
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Tests.MatMul;
+
+/// <summary>
+/// Float-weight prefill at sizes that cross every blocking edge of the AVX-512 GEMM: 300 tokens (two 256-token chunks,
+/// a last tile of 44 tokens = 3 vectors), 200 rows (a 192-row block, then a partial 6-row panel) and 300 columns (two
+/// 128-column slices and a 44-column tail that is not a multiple of 8).
+/// </summary>
+public class FloatGemmTests
+{
+    private const int Tokens = 300, Rows = 200, Columns = 300;
+
+    public static TheoryData<GgmlType, IsaPath> FloatTypesAndPaths()
+    {
+        var data = new TheoryData<GgmlType, IsaPath>();
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16 })
+            foreach (var path in KernelIsa.Available)
+                data.Add(type, path);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FloatTypesAndPaths))]
+    public void EveryOutputMatchesADoubleReference(GgmlType type, IsaPath path)
+    {
+        using var m = new TestMatrix(type, Rows, Columns, seed: 21);
+        var x = TestMatrix.RandomVector(Tokens * Columns, seed: 22);
+        var y = new float[Tokens * Rows];
+        Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, ComputePool.SingleThreaded, path);
+        for (int t = 0; t < Tokens; t++)
+            for (int r = 0; r < Rows; r++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int c = 0; c < Columns; c++)
+                {
+                    double p = (double)m.Floats[r * Columns + c] * x[t * Columns + c];
+                    sum += p;
+                    magnitude += Math.Abs(p);
+                }
+                // F32 products are exact in double; the float sum over 300 terms is off by at most a few ulps of the magnitude.
+                Assert.True(Math.Abs(sum - y[t * Rows + r]) <= 1e-6 * magnitude + 1e-7,
+                    $"{type} {path} token {t} row {r}: {y[t * Rows + r]} vs {sum}");
+            }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void ResultsAreIdenticalForOneTwoAndThreeThreads(GgmlType type)
+    {
+        using var m = new TestMatrix(type, Rows, Columns, seed: 23);
+        var x = TestMatrix.RandomVector(Tokens * Columns, seed: 24);
+        var one = new float[Tokens * Rows];
+        Ops.MatMul.Multiply(m.Matrix, x, one, Tokens, ComputePool.SingleThreaded);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var many = new float[Tokens * Rows];
+            Ops.MatMul.Multiply(m.Matrix, x, many, Tokens, pool);
+            Assert.Equal(one, many);
+        }
+    }
+
+    [Fact]
+    public void ATokenGetsTheSameResultInAnyChunkOrTile()
+    {
+        // 300 tokens put token 290 in the second chunk's last tile; alone it is the first token of a one-vector tile.
+        using var m = new TestMatrix(GgmlType.F32, Rows, Columns, seed: 25);
+        var x = TestMatrix.RandomVector(Tokens * Columns, seed: 26);
+        var all = new float[Tokens * Rows];
+        Ops.MatMul.Multiply(m.Matrix, x, all, Tokens, ComputePool.SingleThreaded);
+        var two = new float[2 * Rows];
+        Ops.MatMul.Multiply(m.Matrix, x.AsSpan(290 * Columns, 2 * Columns), two, 2, ComputePool.SingleThreaded);
+        Assert.Equal(all.AsSpan(290 * Rows, 2 * Rows).ToArray(), two);
+    }
+}
