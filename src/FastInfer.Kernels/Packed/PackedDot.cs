@@ -14,11 +14,11 @@ internal static unsafe class PackedDot
     public static Vector256<float> Block<TStep>(
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
-        Vector256<float> rowScales, byte* quants, float scale, int correction, Vector256<float> acc)
+        Vector256<float> rowScales, byte* quants, float* scale, int* correction, Vector256<float> acc)
         where TStep : struct, IPackedStep
     {
         // Two independent chains of four so the dot-product latency overlaps.
-        var even = TStep.UsesZeroPoint ? Vector256.Create(correction) : Vector256<int>.Zero;
+        var even = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
         var odd = Vector256<int>.Zero;
         even = TStep.Step(even, w0, Broadcast(quants));
         odd = TStep.Step(odd, w1, Broadcast(quants + 4));
@@ -28,7 +28,43 @@ internal static unsafe class PackedDot
         odd = TStep.Step(odd, w5, Broadcast(quants + 20));
         even = TStep.Step(even, w6, Broadcast(quants + 24));
         odd = TStep.Step(odd, w7, Broadcast(quants + 28));
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(scale), acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(*scale), acc);
+    }
+
+    /// <summary>
+    /// Two groups' unpacked blocks against one token: each activation broadcast feeds both groups, halving the
+    /// broadcasts per dot product. The lanes get exactly the bits <see cref="Block{TStep}"/> gives each group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pair<TStep>(
+        Vector256<byte> a0, Vector256<byte> a1, Vector256<byte> a2, Vector256<byte> a3,
+        Vector256<byte> a4, Vector256<byte> a5, Vector256<byte> a6, Vector256<byte> a7, Vector256<float> scalesA,
+        Vector256<byte> b0, Vector256<byte> b1, Vector256<byte> b2, Vector256<byte> b3,
+        Vector256<byte> b4, Vector256<byte> b5, Vector256<byte> b6, Vector256<byte> b7, Vector256<float> scalesB,
+        byte* quants, float* scale, int* correction, ref Vector256<float> accA, ref Vector256<float> accB)
+        where TStep : struct, IPackedStep
+    {
+        var sumA = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
+        var sumB = sumA;
+        var x = Broadcast(quants);
+        sumA = TStep.Step(sumA, a0, x); sumB = TStep.Step(sumB, b0, x);
+        x = Broadcast(quants + 4);
+        sumA = TStep.Step(sumA, a1, x); sumB = TStep.Step(sumB, b1, x);
+        x = Broadcast(quants + 8);
+        sumA = TStep.Step(sumA, a2, x); sumB = TStep.Step(sumB, b2, x);
+        x = Broadcast(quants + 12);
+        sumA = TStep.Step(sumA, a3, x); sumB = TStep.Step(sumB, b3, x);
+        x = Broadcast(quants + 16);
+        sumA = TStep.Step(sumA, a4, x); sumB = TStep.Step(sumB, b4, x);
+        x = Broadcast(quants + 20);
+        sumA = TStep.Step(sumA, a5, x); sumB = TStep.Step(sumB, b5, x);
+        x = Broadcast(quants + 24);
+        sumA = TStep.Step(sumA, a6, x); sumB = TStep.Step(sumB, b6, x);
+        x = Broadcast(quants + 28);
+        sumA = TStep.Step(sumA, a7, x); sumB = TStep.Step(sumB, b7, x);
+        var tokenScale = Vector256.Create(*scale);
+        accA = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sumA), scalesA * tokenScale, accA);
+        accB = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sumB), scalesB * tokenScale, accB);
     }
 
     /// <summary>One group's eight rows against one token: every block in order.</summary>
@@ -46,7 +82,7 @@ internal static unsafe class PackedDot
                 TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
                     out var w4, out var w5, out var w6, out var w7);
                 acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock),
-                    quants + b * 32, scales[b], corrections[b], acc);
+                    quants + b * 32, scales + b, corrections + b, acc);
             }
         }
         return acc;
