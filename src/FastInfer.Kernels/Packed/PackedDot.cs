@@ -73,17 +73,12 @@ internal static unsafe class PackedDot
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
         var acc = Vector256<float>.Zero;
-        byte* chunk = group;
-        for (int b = 0; b < blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
+        for (int b = 0; b < blocks; b++)
         {
-            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
-            for (int j = 0, end = Math.Min(blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
-            {
-                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
-                    out var w4, out var w5, out var w6, out var w7);
-                acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock),
-                    quants + b * 32, scales + b, corrections + b, acc);
-            }
+            TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
+                out var w4, out var w5, out var w6, out var w7);
+            acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock)),
+                quants + b * 32, scales + b, corrections + b, acc);
         }
         return acc;
     }

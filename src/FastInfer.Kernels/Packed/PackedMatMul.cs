@@ -55,30 +55,28 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     /// <summary>Groups g and g+1 against <paramref name="count"/> (1..4) tokens from <paramref name="t"/>.</summary>
     private readonly void PairTiles(byte* group, int firstRow, int t, int count)
     {
-        byte* groupB = group + View.GroupBytes;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        long chunkBytes = PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock);
+        // Both groups have the same layout, so block b lies at the same offset in each.
+        long blockSpan = View.GroupBytes;
         for (int b = 0; b < Blocks; b++)
         {
-            long chunk = b / PackedLayout.ChunkBlocks * chunkBytes;
-            int j = b % PackedLayout.ChunkBlocks;
-            long quantsAt = chunk + PackedLayout.ChunkScaleBytes + j * TFormat.QuantBytesPerBlock;
-            long scalesAt = chunk + j * PackedLayout.ScaleBytesPerBlock;
-            TFormat.Unpack(group + quantsAt, out var x0, out var x1, out var x2, out var x3, out var x4, out var x5, out var x6, out var x7);
-            TFormat.Unpack(groupB + quantsAt, out var y0, out var y1, out var y2, out var y3, out var y4, out var y5, out var y6, out var y7);
-            var scalesA = PackedScales.Load(group + scalesAt);
-            var scalesB = PackedScales.Load(groupB + scalesAt);
-            PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, scalesA, y0, y1, y2, y3, y4, y5, y6, y7, scalesB,
+            byte* quantsA = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
+            byte* scalesA = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
+            TFormat.Unpack(quantsA, out var x0, out var x1, out var x2, out var x3, out var x4, out var x5, out var x6, out var x7);
+            TFormat.Unpack(quantsA + blockSpan, out var y0, out var y1, out var y2, out var y3, out var y4, out var y5, out var y6, out var y7);
+            var rowScalesA = PackedScales.Load(scalesA);
+            var rowScalesB = PackedScales.Load(scalesA + blockSpan);
+            PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, rowScalesA, y0, y1, y2, y3, y4, y5, y6, y7, rowScalesB,
                 A.Quants(t) + b * 32, A.Scales(t) + b, A.Corrections(t) + b, ref a0, ref b0);
             if (count > 1)
-                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, scalesA, y0, y1, y2, y3, y4, y5, y6, y7, scalesB,
+                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, rowScalesA, y0, y1, y2, y3, y4, y5, y6, y7, rowScalesB,
                     A.Quants(t + 1) + b * 32, A.Scales(t + 1) + b, A.Corrections(t + 1) + b, ref a1, ref b1);
             if (count > 2)
-                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, scalesA, y0, y1, y2, y3, y4, y5, y6, y7, scalesB,
+                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, rowScalesA, y0, y1, y2, y3, y4, y5, y6, y7, rowScalesB,
                     A.Quants(t + 2) + b * 32, A.Scales(t + 2) + b, A.Corrections(t + 2) + b, ref a2, ref b2);
             if (count > 3)
-                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, scalesA, y0, y1, y2, y3, y4, y5, y6, y7, scalesB,
+                PackedDot.Pair<TStep>(x0, x1, x2, x3, x4, x5, x6, x7, rowScalesA, y0, y1, y2, y3, y4, y5, y6, y7, rowScalesB,
                     A.Quants(t + 3) + b * 32, A.Scales(t + 3) + b, A.Corrections(t + 3) + b, ref a3, ref b3);
         }
         float* y = Y + (long)t * Rows;
@@ -95,21 +93,16 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         float* s0 = A.Scales(t), s1 = A.Scales(t + 1), s2 = A.Scales(t + 2), s3 = A.Scales(t + 3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t + 1), k2 = A.Corrections(t + 2), k3 = A.Corrections(t + 3);
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        byte* chunk = group;
-        for (int b = 0; b < Blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
+        for (int b = 0; b < Blocks; b++)
         {
-            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
-            for (int j = 0, end = Math.Min(Blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
-            {
-                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
-                    out var w4, out var w5, out var w6, out var w7);
-                var rowScales = PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock);
-                int at = b * 32;
-                c0 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0 + b, k0 + b, c0);
-                c1 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1 + b, k1 + b, c1);
-                c2 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2 + b, k2 + b, c2);
-                c3 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3 + b, k3 + b, c3);
-            }
+            TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
+                out var w4, out var w5, out var w6, out var w7);
+            var rowScales = PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock));
+            int at = b * 32;
+            c0 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0 + b, k0 + b, c0);
+            c1 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1 + b, k1 + b, c1);
+            c2 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2 + b, k2 + b, c2);
+            c3 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3 + b, k3 + b, c3);
         }
         float* y = Y + (long)t * Rows;
         PackedDot.Store(c0, y, firstRow, Rows);
