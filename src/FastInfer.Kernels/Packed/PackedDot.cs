@@ -32,20 +32,16 @@ internal static unsafe class PackedDot
     }
 
     /// <summary>
-    /// Two groups' unpacked blocks against one token: each activation broadcast feeds both groups, halving the
-    /// broadcasts per dot product. The lanes get exactly the bits <see cref="Block{TStep}"/> gives each group.
+    /// Half a block (16 columns) of two groups against one token, into the int sums: each broadcast feeds both
+    /// groups, and with only four weight vectors per group live, everything vpdpbusd names fits the VEX registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pair<TStep>(
+    public static void HalfPair<TStep>(
         Vector256<byte> a0, Vector256<byte> a1, Vector256<byte> a2, Vector256<byte> a3,
-        Vector256<byte> a4, Vector256<byte> a5, Vector256<byte> a6, Vector256<byte> a7, Vector256<float> scalesA,
         Vector256<byte> b0, Vector256<byte> b1, Vector256<byte> b2, Vector256<byte> b3,
-        Vector256<byte> b4, Vector256<byte> b5, Vector256<byte> b6, Vector256<byte> b7, Vector256<float> scalesB,
-        byte* quants, float* scale, int* correction, ref Vector256<float> accA, ref Vector256<float> accB)
+        byte* quants, ref Vector256<int> sumA, ref Vector256<int> sumB)
         where TStep : struct, IPackedStep
     {
-        var sumA = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
-        var sumB = sumA;
         var x = Broadcast(quants);
         sumA = TStep.Step(sumA, a0, x); sumB = TStep.Step(sumB, b0, x);
         x = Broadcast(quants + 4);
@@ -54,18 +50,17 @@ internal static unsafe class PackedDot
         sumA = TStep.Step(sumA, a2, x); sumB = TStep.Step(sumB, b2, x);
         x = Broadcast(quants + 12);
         sumA = TStep.Step(sumA, a3, x); sumB = TStep.Step(sumB, b3, x);
-        x = Broadcast(quants + 16);
-        sumA = TStep.Step(sumA, a4, x); sumB = TStep.Step(sumB, b4, x);
-        x = Broadcast(quants + 20);
-        sumA = TStep.Step(sumA, a5, x); sumB = TStep.Step(sumB, b5, x);
-        x = Broadcast(quants + 24);
-        sumA = TStep.Step(sumA, a6, x); sumB = TStep.Step(sumB, b6, x);
-        x = Broadcast(quants + 28);
-        sumA = TStep.Step(sumA, a7, x); sumB = TStep.Step(sumB, b7, x);
-        var tokenScale = Vector256.Create(*scale);
-        accA = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sumA), scalesA * tokenScale, accA);
-        accB = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sumB), scalesB * tokenScale, accB);
     }
+
+    /// <summary>A block's int sums (one token, one group) into its row's float chain: the same rounding as <see cref="Block{TStep}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scale(Vector256<int> sum, Vector256<float> rowScales, float* scale, Vector256<float> acc)
+        => Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), rowScales * Vector256.Create(*scale), acc);
+
+    /// <summary>The int sum a block starts from: −zp·Σa when the step leaves the zero point in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start<TStep>(int* correction) where TStep : struct, IPackedStep
+        => TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
 
     /// <summary>One group's eight rows against one token: every block in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
