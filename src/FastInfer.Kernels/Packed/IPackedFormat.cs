@@ -22,4 +22,8 @@ internal unsafe interface IPackedFormat
     static abstract void Unpack(byte* groupBlock,
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
         out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7);
+
+    /// <summary>Half of <see cref="Unpack"/>: w<sub>4h</sub>..w<sub>4h+3</sub> (columns 16h..16h+15).</summary>
+    static abstract void UnpackHalf(byte* groupBlock, int half,
+        out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3);
 }

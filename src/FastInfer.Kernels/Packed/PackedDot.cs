@@ -14,11 +14,11 @@ internal static unsafe class PackedDot
     public static Vector256<float> Block<TStep>(
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
-        Vector256<float> rowScales, byte* quants, float scale, int correction, Vector256<float> acc)
+        Vector256<float> rowScales, byte* quants, float* scale, int* correction, Vector256<float> acc)
         where TStep : struct, IPackedStep
     {
         // Two independent chains of four so the dot-product latency overlaps.
-        var even = TStep.UsesZeroPoint ? Vector256.Create(correction) : Vector256<int>.Zero;
+        var even = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
         var odd = Vector256<int>.Zero;
         even = TStep.Step(even, w0, Broadcast(quants));
         odd = TStep.Step(odd, w1, Broadcast(quants + 4));
@@ -28,8 +28,39 @@ internal static unsafe class PackedDot
         odd = TStep.Step(odd, w5, Broadcast(quants + 20));
         even = TStep.Step(even, w6, Broadcast(quants + 24));
         odd = TStep.Step(odd, w7, Broadcast(quants + 28));
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(scale), acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(*scale), acc);
     }
+
+    /// <summary>
+    /// Half a block (16 columns) of two groups against one token, into the int sums: each broadcast feeds both
+    /// groups, and with only four weight vectors per group live, everything vpdpbusd names fits the VEX registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void HalfPair<TStep>(
+        Vector256<byte> a0, Vector256<byte> a1, Vector256<byte> a2, Vector256<byte> a3,
+        Vector256<byte> b0, Vector256<byte> b1, Vector256<byte> b2, Vector256<byte> b3,
+        byte* quants, ref Vector256<int> sumA, ref Vector256<int> sumB)
+        where TStep : struct, IPackedStep
+    {
+        var x = Broadcast(quants);
+        sumA = TStep.Step(sumA, a0, x); sumB = TStep.Step(sumB, b0, x);
+        x = Broadcast(quants + 4);
+        sumA = TStep.Step(sumA, a1, x); sumB = TStep.Step(sumB, b1, x);
+        x = Broadcast(quants + 8);
+        sumA = TStep.Step(sumA, a2, x); sumB = TStep.Step(sumB, b2, x);
+        x = Broadcast(quants + 12);
+        sumA = TStep.Step(sumA, a3, x); sumB = TStep.Step(sumB, b3, x);
+    }
+
+    /// <summary>A block's int sums (one token, one group) into its row's float chain: the same rounding as <see cref="Block{TStep}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Scale(Vector256<int> sum, Vector256<float> rowScales, float* scale, Vector256<float> acc)
+        => Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), rowScales * Vector256.Create(*scale), acc);
+
+    /// <summary>The int sum a block starts from: −zp·Σa when the step leaves the zero point in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Start<TStep>(int* correction) where TStep : struct, IPackedStep
+        => TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
 
     /// <summary>One group's eight rows against one token: every block in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -37,17 +68,12 @@ internal static unsafe class PackedDot
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
         var acc = Vector256<float>.Zero;
-        byte* chunk = group;
-        for (int b = 0; b < blocks; chunk += PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock))
+        for (int b = 0; b < blocks; b++)
         {
-            byte* weights = chunk + PackedLayout.ChunkScaleBytes;
-            for (int j = 0, end = Math.Min(blocks - b, PackedLayout.ChunkBlocks); j < end; j++, b++)
-            {
-                TFormat.Unpack(weights + j * TFormat.QuantBytesPerBlock, out var w0, out var w1, out var w2, out var w3,
-                    out var w4, out var w5, out var w6, out var w7);
-                acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(chunk + j * PackedLayout.ScaleBytesPerBlock),
-                    quants + b * 32, scales[b], corrections[b], acc);
-            }
+            TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
+                out var w4, out var w5, out var w6, out var w7);
+            acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock)),
+                quants + b * 32, scales + b, corrections + b, acc);
         }
         return acc;
     }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
@@ -16,16 +18,19 @@ internal static unsafe class PackedLayout
     public const int ScaleBytesPerBlock = GroupRows * sizeof(ushort);
     public const int ChunkScaleBytes = ChunkBlocks * ScaleBytesPerBlock;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long ChunkBytes(int quantBytesPerBlock) => ChunkScaleBytes + (long)ChunkBlocks * quantBytesPerBlock;
 
     public static long GroupBytes(int blocks, int quantBytesPerBlock)
         => (long)(blocks + ChunkBlocks - 1) / ChunkBlocks * ChunkScaleBytes + (long)blocks * quantBytesPerBlock;
 
     /// <summary>Where block <paramref name="block"/>'s eight row scales lie in a group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte* Scales(byte* group, int block, int quantBytesPerBlock)
-        => group + block / ChunkBlocks * ChunkBytes(quantBytesPerBlock) + block % ChunkBlocks * ScaleBytesPerBlock;
+        => group + (uint)block / ChunkBlocks * ChunkBytes(quantBytesPerBlock) + (uint)block % ChunkBlocks * ScaleBytesPerBlock;
 
     /// <summary>Where block <paramref name="block"/>'s quant vectors lie in a group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte* Quants(byte* group, int block, int quantBytesPerBlock)
-        => group + block / ChunkBlocks * ChunkBytes(quantBytesPerBlock) + ChunkScaleBytes + block % ChunkBlocks * quantBytesPerBlock;
+        => group + (uint)block / ChunkBlocks * ChunkBytes(quantBytesPerBlock) + ChunkScaleBytes + (uint)block % ChunkBlocks * quantBytesPerBlock;
 }

@@ -33,4 +33,22 @@ internal readonly unsafe struct PackedQ4_0 : IPackedFormat
         w0 = Nibbles.Low(v0); w1 = Nibbles.Low(v1); w2 = Nibbles.Low(v2); w3 = Nibbles.Low(v3);
         w4 = Nibbles.High(v0); w5 = Nibbles.High(v1); w6 = Nibbles.High(v2); w7 = Nibbles.High(v3);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void UnpackHalf(byte* groupBlock, int half,
+        out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3)
+    {
+        var v0 = Vector256.Load(groupBlock);
+        var v1 = Vector256.Load(groupBlock + 32);
+        var v2 = Vector256.Load(groupBlock + 64);
+        var v3 = Vector256.Load(groupBlock + 96);
+        if (half == 0)
+        {
+            w0 = Nibbles.Low(v0); w1 = Nibbles.Low(v1); w2 = Nibbles.Low(v2); w3 = Nibbles.Low(v3);
+        }
+        else
+        {
+            w0 = Nibbles.High(v0); w1 = Nibbles.High(v1); w2 = Nibbles.High(v2); w3 = Nibbles.High(v3);
+        }
+    }
 }

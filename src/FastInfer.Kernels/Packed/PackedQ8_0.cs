@@ -26,4 +26,12 @@ internal readonly unsafe struct PackedQ8_0 : IPackedFormat
         w4 = Vector256.Load(groupBlock + 128); w5 = Vector256.Load(groupBlock + 160);
         w6 = Vector256.Load(groupBlock + 192); w7 = Vector256.Load(groupBlock + 224);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void UnpackHalf(byte* groupBlock, int half,
+        out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3)
+    {
+        byte* at = groupBlock + half * 128;
+        w0 = Vector256.Load(at); w1 = Vector256.Load(at + 32); w2 = Vector256.Load(at + 64); w3 = Vector256.Load(at + 96);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -32,60 +33,96 @@ public sealed unsafe class PackedWeights : IDisposable
     public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0;
 
     /// <summary>
-    /// Packs <paramref name="weights"/>; false (and nothing allocated) when its type has no packed layout or a block
-    /// scale is Inf or NaN (the packed kernels convert scales in a way only exact for finite values).
+    /// Packs <paramref name="weights"/>, splitting the work over <paramref name="pool"/> when given; false (and
+    /// nothing kept) when its type has no packed layout or a block scale is Inf or NaN (the packed kernels convert
+    /// scales in a way only exact for finite values).
     /// </summary>
-    public static bool TryPack(in WeightMatrix weights, [NotNullWhen(true)] out PackedWeights? packed)
+    public static bool TryPack(in WeightMatrix weights, [NotNullWhen(true)] out PackedWeights? packed, ComputePool? pool = null)
     {
         packed = weights.Type switch
         {
-            GgmlType.Q4_0 => Pack<PackedQ4_0>(weights),
-            GgmlType.Q8_0 => Pack<PackedQ8_0>(weights),
+            GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
             _ => null,
         };
         return packed != null;
     }
 
     /// <summary>As <see cref="TryPack"/>, but says why when the matrix cannot be packed.</summary>
-    public static PackedWeights Pack(in WeightMatrix weights)
+    public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
             throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0 and Q8_0 do)");
-        return TryPack(weights, out var packed)
+        return TryPack(weights, out var packed, pool)
             ? packed
             : throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) has an Inf or NaN block scale and cannot be packed");
     }
 
-    private static PackedWeights? Pack<TFormat>(in WeightMatrix weights) where TFormat : struct, IPackedFormat
+    private static PackedWeights? Pack<TFormat>(in WeightMatrix weights, ComputePool pool) where TFormat : struct, IPackedFormat
     {
         int blocks = weights.Columns / PackedLayout.BlockColumns;
         int groups = (weights.Rows + PackedLayout.GroupRows - 1) / PackedLayout.GroupRows;
         long groupBytes = PackedLayout.GroupBytes(blocks, TFormat.QuantBytesPerBlock);
         long total = groups * groupBytes;
-        long blockBytes = weights.RowBytes / blocks;
-        byte* source = (byte*)weights.Data;
-        for (long b = 0; b < (long)weights.Rows * blocks; b++)
-            if (!PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(source + b * blockBytes)))
-                return null;
-
-        // Zero fill: padding rows get scale 0, so their lanes stay 0 whatever their quants say.
         byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)total, 64);
-        NativeMemory.Clear(memory, (nuint)total);
-        for (int row = 0; row < weights.Rows; row++)
+        var job = new PackJob<TFormat> { Weights = weights, Memory = memory, GroupBytes = groupBytes, Blocks = blocks };
+        pool.For(groups, ref job, 1);
+        if (job.NonFinite != 0)
         {
-            byte* group = memory + row / PackedLayout.GroupRows * groupBytes;
-            int lane = row % PackedLayout.GroupRows;
-            byte* ggmlRow = source + row * weights.RowBytes;
-            for (int b = 0; b < blocks; b++)
-            {
-                byte* block = ggmlRow + b * blockBytes;
-                Unsafe.WriteUnaligned(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock) + lane * sizeof(ushort), Unsafe.ReadUnaligned<ushort>(block));
-                TFormat.PackBlock(block, lane, PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock));
-            }
+            NativeMemory.AlignedFree(memory);
+            return null;
         }
         var matrix = weights.WithPacked(new PackedView((nint)memory, groupBytes, 0));
         return new PackedWeights((nint)memory, total, matrix);
     }
+
+    /// <summary>Writes whole groups, front to back; the ggml rows are read eight at a time.</summary>
+    private struct PackJob<TFormat> : IRowJob where TFormat : struct, IPackedFormat
+    {
+        public WeightMatrix Weights;
+        public byte* Memory;
+        public long GroupBytes;
+        public int Blocks;
+        public int NonFinite;
+
+        // Runs once per matrix, so tiered compilation would leave these loops in unoptimized code for most of the work.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int firstGroup, int endGroup)
+        {
+            long blockBytes = Weights.RowBytes / Blocks;
+            for (int g = firstGroup; g < endGroup; g++)
+            {
+                byte* group = Memory + g * GroupBytes;
+                // The last chunk's scale slots past the final block stay unused; zero them so the copy is deterministic.
+                NativeMemory.Clear(PackedLayout.Scales(group, (Blocks - 1) & ~(PackedLayout.ChunkBlocks - 1), TFormat.QuantBytesPerBlock), PackedLayout.ChunkScaleBytes);
+                for (int b = 0; b < Blocks; b++)
+                {
+                    byte* scales = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
+                    byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
+                    for (int lane = 0; lane < PackedLayout.GroupRows; lane++)
+                    {
+                        int row = g * PackedLayout.GroupRows + lane;
+                        if (row >= Weights.Rows)
+                        {
+                            // Padding rows: scale 0, so their lanes stay 0 whatever their quants say.
+                            Unsafe.WriteUnaligned(scales + lane * sizeof(ushort), (ushort)0);
+                            TFormat.PackBlock(ZeroBlock, lane, quants);
+                            continue;
+                        }
+                        byte* block = (byte*)Weights.Data + row * Weights.RowBytes + b * blockBytes;
+                        ushort scale = Unsafe.ReadUnaligned<ushort>(block);
+                        if (!PackedScales.IsFinite(scale))
+                            Interlocked.Exchange(ref NonFinite, 1);
+                        Unsafe.WriteUnaligned(scales + lane * sizeof(ushort), scale);
+                        TFormat.PackBlock(block, lane, quants);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A block of zeros the padding rows pack from (large enough for any packed format).</summary>
+    private static readonly byte* ZeroBlock = (byte*)NativeMemory.AllocZeroed(64);
 
     /// <summary>Frees the packed copy; <see cref="Matrix"/> and its slices must not be used afterwards.</summary>
     public void Dispose()

@@ -98,6 +98,28 @@ public unsafe class PackedWeightsTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void PackingOnAPoolWritesTheSameBytes(GgmlType type)
+    {
+        using var m = new TestMatrix(type, 203, 320, seed: 6);
+        using var alone = PackedWeights.Pack(m.Matrix);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            using var shared = PackedWeights.Pack(m.Matrix, pool);
+            Assert.Equal(alone.ByteLength, shared.ByteLength);
+            var expected = new ReadOnlySpan<byte>((void*)alone.Matrix.Packed.FirstGroup, (int)alone.ByteLength);
+            var actual = new ReadOnlySpan<byte>((void*)shared.Matrix.Packed.FirstGroup, (int)shared.ByteLength);
+            Assert.True(expected.SequenceEqual(actual), $"{type} packed on {threads} threads differs");
+        }
+        // A bad scale in the last thread's share is still found.
+        *(ushort*)(m.Data + (nint)(202 * m.Matrix.RowBytes)) = 0x7C00;
+        using var three = new ComputePool(3);
+        Assert.False(PackedWeights.TryPack(m.Matrix, out _, three));
+    }
+
     [Fact]
     public void DisposeIsIdempotent()
     {
