@@ -10,12 +10,17 @@ namespace FastInfer.Lpu.Hardware;
 /// The rate one core's matrix-vector kernel consumes weights of a given type when they sit where a chip's tiles
 /// sit: in L2, in the L3 share, or in DRAM. This is this machine's "matrix unit": a quantized dot product costs
 /// unpacking and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache.
-/// Measured once per (type, residency) and process as the best of short windows (<see cref="ProbeTimer"/>); each probe takes about 40 ms.
+/// Measured once per (type, residency) and process as the best of short windows (<see cref="ProbeTimer"/>) over
+/// about 100 ms, after the kernel of that type has reached its optimized code (<see cref="JitWarmup"/>).
 /// </summary>
 public static class KernelProbe
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(40);
+    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(3);
+    /// <summary>A small matrix warms the kernel up: its calls are fast enough for the JIT's call counting.</summary>
+    private const long WarmupBytes = 256 << 10;
     private static readonly ConcurrentDictionary<(GgmlType, long, int, int), double> Cache = new();
+    private static readonly ConcurrentDictionary<GgmlType, bool> Warm = new();
 
     /// <summary>
     /// Weight bytes per second for a working set of <paramref name="workingSetBytes"/> (clamped to 64 KiB..128 MiB;
@@ -41,6 +46,7 @@ public static class KernelProbe
 
     private static double Measure(GgmlType type, long bytes, int columns, int chips)
     {
+        WarmUp(type, columns);
         if (chips == 1)
             return MeasureOne(type, bytes, columns);
         var probes = Enumerable.Range(0, chips).Select(_ => new Probe(type, bytes, columns)).ToArray();
@@ -59,7 +65,7 @@ public static class KernelProbe
         }) { IsBackground = true }).ToArray();
         foreach (var worker in workers)
             worker.Start();
-        probes[0].Run(); // warm-up of this thread's kernel
+        probes[0].Run(); // loads this core's caches
         double rate = ProbeTimer.BestRate(() =>
         {
             barrier.SignalAndWait();
@@ -101,10 +107,20 @@ public static class KernelProbe
         public void Run() => MatVec.Multiply(_w, _x, _y, ComputePool.SingleThreaded);
     }
 
+    /// <summary>Once per type and process: every later probe of the type, on any thread, runs optimized code.</summary>
+    private static void WarmUp(GgmlType type, int columns)
+    {
+        if (Warm.ContainsKey(type))
+            return;
+        var probe = new Probe(type, WarmupBytes, columns);
+        JitWarmup.Run(probe.Run, JitWarmup.DefaultQuiet, WarmupLimit);
+        Warm[type] = true;
+    }
+
     private static double MeasureOne(GgmlType type, long bytes, int columns)
     {
         var probe = new Probe(type, bytes, columns);
-        probe.Run(); // warm-up: JIT and caches
+        probe.Run(); // loads the caches
         return ProbeTimer.BestRate(() =>
         {
             probe.Run();
