@@ -10,15 +10,19 @@ namespace FastInfer.Lpu.Execution;
 /// <summary>
 /// What the simulator predicts for a CPU Lpu run and what the run measured: per repeat the plain rate (tokens over
 /// wall time) and the rate of its fastest tenth of tokens, which, like the host probes, discounts the tokens that
-/// other processes preempted.
+/// other processes preempted. <see cref="WarmedUp"/> says whether the JIT went quiet before the first measured run.
 /// </summary>
 public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int Tokens, double PredictedTokensPerSecond,
-    IReadOnlyList<double> MeasuredTokensPerSecond, IReadOnlyList<double> FastestDecileTokensPerSecond)
+    IReadOnlyList<double> MeasuredTokensPerSecond, IReadOnlyList<double> FastestDecileTokensPerSecond, bool WarmedUp)
 {
     public double MedianMeasured => Median(MeasuredTokensPerSecond);
     public double MedianFastestDecile => Median(FastestDecileTokensPerSecond);
     /// <summary>Predicted over the fastest-decile rate (1 is a perfect prediction).</summary>
     public double Ratio => PredictedTokensPerSecond / MedianFastestDecile;
+    /// <summary>Predicted over the wall-time rate: on a quiet machine the two measured rates agree.</summary>
+    public double WallRatio => PredictedTokensPerSecond / MedianMeasured;
+    /// <summary>The rate the compiler's spec gives each chip's weight stream (the kernel probe of <see cref="ThisCpu"/>).</summary>
+    public double StreamBytesPerSecondPerChip => Program.Spec.WeightStreamBytesPerSecond;
 
     private static double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
 }
@@ -29,9 +33,10 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
 /// </summary>
 public static class DeviceBenchmark
 {
-    private static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultWarmupLimit = TimeSpan.FromSeconds(10);
 
-    public static DeviceBenchmarkResult Run(string modelPath, int? chips, int tokens, int repeats, string? tokenizerPath = null)
+    /// <param name="warmupLimit">Longest warm-up before the measured runs (default <see cref="DefaultWarmupLimit"/>).</param>
+    public static DeviceBenchmarkResult Run(string modelPath, int? chips, int tokens, int repeats, string? tokenizerPath = null, TimeSpan? warmupLimit = null)
     {
         if (tokens < 2)
             throw new ArgumentOutOfRangeException(nameof(tokens), $"measure at least 2 tokens, got {tokens}");
@@ -46,7 +51,7 @@ public static class DeviceBenchmark
         double predicted = LpuSimulator.Run(program, Math.Max(1, tokens / 2)).TokensPerSecond;
 
         var times = new double[tokens];
-        WarmUp(device, context);
+        bool warmedUp = WarmUp(device, context, warmupLimit ?? DefaultWarmupLimit);
         var measured = new List<double>();
         var fastest = new List<double>();
         for (int r = 0; r < repeats; r++)
@@ -56,18 +61,18 @@ public static class DeviceBenchmark
             var sorted = times.Order().ToArray();
             fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
         }
-        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest);
+        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest, warmedUp);
     }
 
     /// <summary>
     /// Decodes until every method a token calls runs optimized code (<see cref="JitWarmup"/>): the first tokens of a
     /// process run tier-0 code, which made the first of three stories15M runs 8 times slower than the others.
     /// </summary>
-    private static void WarmUp(LpuDevice device, int context)
+    private static bool WarmUp(LpuDevice device, int context, TimeSpan limit)
     {
         var session = device.CreateSession(context);
         int token = 1, position = 0;
-        JitWarmup.Run(() =>
+        return JitWarmup.Run(() =>
         {
             if (position == context)
             {
@@ -75,7 +80,7 @@ public static class DeviceBenchmark
                 position = 0;
             }
             token = VectorOps.ArgMax(session.Forward(token, position++));
-        }, JitWarmup.DefaultQuiet, WarmupLimit);
+        }, JitWarmup.DefaultQuiet, limit);
     }
 
     /// <summary>Greedy decoding from token 1 at position 0 in a fresh session; the seconds of each token.</summary>
