@@ -21,6 +21,8 @@ public static class KernelProbe
     private const long WarmupBytes = 256 << 10;
     private static readonly ConcurrentDictionary<(GgmlType, long, int, int), double> Cache = new();
     private static readonly ConcurrentDictionary<GgmlType, bool> Warm = new();
+    private static readonly ConcurrentDictionary<(GgmlType, int), double> CallCache = new();
+    private static readonly TimeSpan CallBudget = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// Weight bytes per second for a working set of <paramref name="workingSetBytes"/> (clamped to 64 KiB..128 MiB;
@@ -34,14 +36,41 @@ public static class KernelProbe
     {
         if (chips < 1 || chips > Environment.ProcessorCount * 4)
             throw new ArgumentOutOfRangeException(nameof(chips), $"probe on 1 to {Environment.ProcessorCount * 4} cores, got {chips}");
-        int block = GgmlTypeTraits.BlockSize(type);
-        columns = Math.Clamp((columns + block - 1) / block * block, block, 1 << 16);
-        if (!GgmlTypeTraits.IsSupportedWeight(type))
-            throw new ArgumentException($"no matrix-vector kernel for {type} weights");
+        columns = WholeBlocks(type, columns);
         // Round to a power of two so that nearby sizes share a probe.
         long size = Math.Clamp(workingSetBytes, 64L << 10, 128L << 20);
         size = 1L << (int)Math.Round(Math.Log2(size));
         return Cache.GetOrAdd((type, size, columns, chips), key => Measure(key.Item1, key.Item2, key.Item3, key.Item4));
+    }
+
+    /// <summary>
+    /// Seconds a matrix-vector call costs besides its rows, measured as a one-row product of <paramref name="columns"/>
+    /// weights: mostly the quantization of the input vector, which every call repeats, and the call's set-up. It is
+    /// this machine's pipeline latency per dependent operation.
+    /// </summary>
+    public static double CallSeconds(GgmlType type, int columns)
+    {
+        columns = WholeBlocks(type, columns);
+        return CallCache.GetOrAdd((type, columns), key =>
+        {
+            WarmUp(key.Item1, key.Item2);
+            var probe = new Probe(key.Item1, 0, key.Item2, rows: 1);
+            const int Calls = 64;
+            return 1 / ProbeTimer.BestRate(() =>
+            {
+                for (int i = 0; i < Calls; i++)
+                    probe.Run();
+                return Calls;
+            }, CallBudget);
+        });
+    }
+
+    private static int WholeBlocks(GgmlType type, int columns)
+    {
+        if (!GgmlTypeTraits.IsSupportedWeight(type))
+            throw new ArgumentException($"no matrix-vector kernel for {type} weights");
+        int block = GgmlTypeTraits.BlockSize(type);
+        return Math.Clamp((columns + block - 1) / block * block, block, 1 << 16);
     }
 
     private static double Measure(GgmlType type, long bytes, int columns, int chips)
@@ -87,19 +116,20 @@ public static class KernelProbe
         private readonly WeightMatrix _w;
         private readonly float[] _x, _y;
 
-        public Probe(GgmlType type, long bytes, int columns)
+        /// <param name="rows">Rows of the matrix (default: as many as <paramref name="bytes"/> hold, at least 16).</param>
+        public Probe(GgmlType type, long bytes, int columns, int? rows = null)
         {
             long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
-            int rows = (int)Math.Max(16, bytes / rowBytes);
-            Length = rows * rowBytes;
+            int count = rows ?? (int)Math.Max(16, bytes / rowBytes);
+            Length = count * rowBytes;
             _buffer = GC.AllocateUninitializedArray<byte>(checked((int)Length), pinned: true);
             // 0x11 in every byte is a small finite value for every block type (scales, halves, floats alike), and
             // writing it touches every page, so the probe reads real memory rather than the shared zero page.
             _buffer.AsSpan().Fill(0x11);
-            _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, rows, columns);
+            _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, count, columns);
             _x = new float[columns];
             _x.AsSpan().Fill(1f);
-            _y = new float[rows];
+            _y = new float[count];
         }
 
         public long Length { get; }
