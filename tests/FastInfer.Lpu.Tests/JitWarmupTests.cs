@@ -13,6 +13,10 @@ public class JitWarmupTests
         bool quiet = JitWarmup.Run(() => { if (++calls <= 10) compiled++; }, TimeSpan.Zero, TimeSpan.FromMinutes(1), () => compiled);
         Assert.True(quiet);
         Assert.Equal(10 + JitWarmup.MinimumQuietCalls, calls);
+
+        calls = 0;
+        Assert.True(JitWarmup.Run(() => { if (++calls <= 3) compiled++; }, TimeSpan.Zero, TimeSpan.FromMinutes(1), () => compiled, minimumCalls: 5));
+        Assert.Equal(3 + 5, calls);
     }
 
     [Fact]

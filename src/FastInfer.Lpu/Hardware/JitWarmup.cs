@@ -16,15 +16,16 @@ internal static class JitWarmup
     /// <summary>Longer than the runtime's 100 ms call-counting delay plus a background compile on a busy machine.</summary>
     public static readonly TimeSpan DefaultQuiet = TimeSpan.FromMilliseconds(300);
 
-    /// <summary>Calls per quiet period, so that call counting (30 calls) can complete inside it.</summary>
+    /// <summary>Calls per quiet period, so that call counting (30 calls) of a method the work calls once can complete
+    /// inside it.</summary>
     public const int MinimumQuietCalls = 40;
 
     /// <summary>
     /// Calls <paramref name="work"/> until no method has been compiled for <paramref name="quiet"/> and at least
-    /// <see cref="MinimumQuietCalls"/> calls, or until <paramref name="limit"/>. Returns whether the JIT went quiet
-    /// (false: another thread kept compiling, and the work ran for the whole limit instead).
+    /// <paramref name="minimumCalls"/> calls (default <see cref="MinimumQuietCalls"/>), or until <paramref name="limit"/>.
+    /// Returns whether the JIT went quiet (false: another thread kept compiling, or the work was too slow for the limit).
     /// </summary>
-    public static bool Run(Action work, TimeSpan quiet, TimeSpan limit, Func<long>? compiledMethods = null)
+    public static bool Run(Action work, TimeSpan quiet, TimeSpan limit, Func<long>? compiledMethods = null, int minimumCalls = MinimumQuietCalls)
     {
         ArgumentNullException.ThrowIfNull(work);
         compiledMethods ??= () => JitInfo.GetCompiledMethodCount();
@@ -43,7 +44,7 @@ internal static class JitWarmup
                 calls = 0;
                 sinceChange.Restart();
             }
-            else if (calls >= MinimumQuietCalls && sinceChange.Elapsed >= quiet)
+            else if (calls >= minimumCalls && sinceChange.Elapsed >= quiet)
                 return true;
         }
         return false;
