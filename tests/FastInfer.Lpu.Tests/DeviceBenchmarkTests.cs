@@ -31,6 +31,8 @@ public class DeviceBenchmarkTests
             // The fastest tenth of a run's tokens is never slower than the run as a whole.
             Assert.True(run.FastestDecileTokensPerSecond[r] >= run.MeasuredTokensPerSecond[r]);
         }
+        // The fastest token of all runs is at least as fast as any run's fastest tenth.
+        Assert.True(run.FastestTokenPerSecond >= run.FastestDecileTokensPerSecond.Max());
         Assert.Contains(run.MedianMeasured, run.MeasuredTokensPerSecond);
         Assert.Contains(run.MedianFastestDecile, run.FastestDecileTokensPerSecond);
         Assert.Equal(run.PredictedTokensPerSecond / run.MedianFastestDecile, run.Ratio);
@@ -44,11 +46,11 @@ public class DeviceBenchmarkTests
         string row = LpuReport.CalibrationRow(run);
         Assert.StartsWith(run.Model, row, StringComparison.Ordinal);
         Assert.Contains(" 1x1 ", row, StringComparison.Ordinal);
-        // model, layout, probe, predicted, fastest, wall, two ratios, then one wall rate per run (and maybe "(JIT busy)")
-        // under the last column
+        // model, layout, probe, predicted, fastest tenth, wall, two ratios, fastest token, then one wall rate per run
+        // (and maybe "(JIT busy)") under the last column
         int columns = LpuReport.CalibrationHeader.Split("  ", StringSplitOptions.RemoveEmptyEntries).Length;
         var values = row.Replace(" (JIT busy)", "", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(9, columns);
+        Assert.Equal(10, columns);
         Assert.Equal(columns - 1 + run.MeasuredTokensPerSecond.Count, values.Length);
         Assert.Equal(run.WarmedUp, !row.EndsWith("(JIT busy)", StringComparison.Ordinal));
     }
