@@ -98,9 +98,9 @@ public static class KernelProbe
         double rate = ProbeTimer.BestRate(() =>
         {
             barrier.SignalAndWait();
-            probes[0].Run();
+            long bytes = probes[0].Run();
             barrier.SignalAndWait();
-            return probes[0].Length;
+            return bytes;
         }, Budget);
         Volatile.Write(ref stop, true);
         barrier.SignalAndWait();
@@ -109,12 +109,19 @@ public static class KernelProbe
         return rate;
     }
 
-    /// <summary>One core's matrix, filled and ready to multiply.</summary>
+    /// <summary>
+    /// One core's matrix, filled and ready to multiply, a window of at most <see cref="WindowBytes"/> at a time. The
+    /// windows cycle through the whole matrix, so a working set larger than the caches still comes from DRAM, but a
+    /// window stays short: on a loaded machine short windows are the ones that escape preemption.
+    /// </summary>
     private sealed class Probe
     {
+        private const long WindowBytes = 16L << 20;
         private readonly byte[] _buffer;
         private readonly WeightMatrix _w;
         private readonly float[] _x, _y;
+        private readonly int _windowRows;
+        private int _next;
 
         /// <param name="rows">Rows of the matrix (default: as many as <paramref name="bytes"/> hold, at least 16).</param>
         public Probe(GgmlType type, long bytes, int columns, int? rows = null)
@@ -130,11 +137,19 @@ public static class KernelProbe
             _x = new float[columns];
             _x.AsSpan().Fill(1f);
             _y = new float[count];
+            _windowRows = (int)Math.Clamp(WindowBytes / rowBytes, 1, count);
         }
 
         public long Length { get; }
 
-        public void Run() => MatVec.Multiply(_w, _x, _y, ComputePool.SingleThreaded);
+        /// <summary>Multiplies the next window of rows; returns its bytes.</summary>
+        public long Run()
+        {
+            int rows = Math.Min(_windowRows, _w.Rows - _next);
+            MatVec.Multiply(_w.SliceRows(_next, rows), _x, _y.AsSpan(_next, rows), ComputePool.SingleThreaded);
+            _next = (_next + rows) % _w.Rows;
+            return rows * (Length / _w.Rows);
+        }
     }
 
     /// <summary>Once per type and process: every later probe of the type, on any thread, runs optimized code.</summary>
@@ -143,7 +158,7 @@ public static class KernelProbe
         if (Warm.ContainsKey(type))
             return;
         var probe = new Probe(type, WarmupBytes, columns);
-        JitWarmup.Run(probe.Run, JitWarmup.DefaultQuiet, WarmupLimit);
+        JitWarmup.Run(() => probe.Run(), JitWarmup.DefaultQuiet, WarmupLimit);
         Warm[type] = true;
     }
 
@@ -151,10 +166,6 @@ public static class KernelProbe
     {
         var probe = new Probe(type, bytes, columns);
         probe.Run(); // loads the caches
-        return ProbeTimer.BestRate(() =>
-        {
-            probe.Run();
-            return probe.Length;
-        }, Budget);
+        return ProbeTimer.BestRate(() => probe.Run(), Budget);
     }
 }
