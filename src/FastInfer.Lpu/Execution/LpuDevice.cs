@@ -60,12 +60,13 @@ public sealed class LpuDevice : IForwardDevice
     public int PromptBatch { get; }
 
     /// <summary>
-    /// Dense models with FFN widths in whole vectors run a prompt as the Engine's prefill does. Mixtures of experts do
-    /// not: the Engine's batched expert mix gathers each expert's tokens and sums the experts in expert order, which
-    /// the device's per-token routing does not reproduce yet.
+    /// Dense models run a prompt as the Engine's prefill does. (SwiGLU over a chip's rows of each token gives the
+    /// Engine's bits although the Engine runs it over the whole tokens × hidden buffer: SiLU is element-wise and
+    /// <c>FastExp</c> is bit-identical at every vector width, so where an element falls in the loop does not matter.)
+    /// Mixtures of experts do not: the Engine's batched expert mix gathers each expert's tokens and sums the experts in
+    /// expert order, which the device's per-token routing does not reproduce yet.
     /// </summary>
-    internal static bool BatchesPrompts(LlamaConfig config) =>
-        !config.IsMixtureOfExperts && config.FeedForwardLength % UnitPartition.RowAlignment == 0;
+    internal static bool BatchesPrompts(LlamaConfig config) => !config.IsMixtureOfExperts;
 
     /// <summary>
     /// For <see cref="ModelLoadOptions.Device"/>: compiles the loaded model for <paramref name="chips"/> cores of this
