@@ -49,28 +49,13 @@ public class DevicePrefillTests
         AssertPromptsMatch(model, context: 300, prompt: InferenceState.PrefillBatch + 14, more: 3);
     }
 
-    [Fact]
-    public void A_mixture_of_experts_prompt_runs_token_by_token_as_decode_steps()
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Mixture_of_experts_prompt_matches_the_engines_batched_expert_mix(GgmlType type)
     {
-        using var model = DeviceTestModels.Load(MoeShape, GgmlType.F32);
-        AssertPromptRunsAsDecodeSteps(model);
-    }
-
-
-    private static void AssertPromptRunsAsDecodeSteps(LlamaModel model)
-    {
-        using var device = LpuDevice.Create(model, chips: 2, stageWidth: 2);
-        Assert.Equal(1, device.PromptBatch);
-        var prompt = Tokens(9, model.Config.VocabularySize);
-        var logits = device.CreateSession(32).Prefill(prompt, 0).ToArray();
-
-        using var pool = new ComputePool(2);
-        var engine = new LlamaTransformer(model.Weights, 32, pool);
-        var state = engine.CreateState(32);
-        float[] expected = [];
-        for (int p = 0; p < prompt.Length; p++)
-            expected = engine.Forward(state, prompt[p], p).ToArray();
-        Assert.True(logits.AsSpan().SequenceEqual(expected));
+        using var model = DeviceTestModels.Load(MoeShape, type);
+        AssertPromptsMatch(model, context: 64, prompt: 17, more: 4);
     }
 
     [Fact]

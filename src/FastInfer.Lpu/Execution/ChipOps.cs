@@ -20,7 +20,9 @@ internal abstract class ChipOp
     public abstract void Run(ChipMemory chip, TokenInput input);
 
     /// <summary>The single-thread pool: a chip is one core, and the row split is the compiler's, not the pool's.</summary>
-    protected static ComputePool Core => ComputePool.SingleThreaded;
+    internal static ComputePool SingleCore => ComputePool.SingleThreaded;
+
+    protected static ComputePool Core => SingleCore;
 }
 
 /// <summary>End of a transfer: wait until every chip of the group has written its part.</summary>
@@ -157,25 +159,61 @@ internal sealed class AttendOp(
     }
 }
 
-/// <summary>Every chip routes for itself from the shared router logits, with the Engine's own routing.</summary>
+/// <summary>
+/// Every chip routes for itself from the shared router logits, with the Engine's own routing. A prompt pass then
+/// packs the routed (token, expert) pairs as the Engine's batched expert mix gathers them: expert by expert, tokens
+/// in order, so each expert's rows of the shared expert vectors are one contiguous batch.
+/// </summary>
 internal sealed class RouteOp(float[] routerLogits) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
-        routerLogits.CopyTo(chip.Probabilities, 0);
-        LlamaTransformer.Route(chip.Probabilities, chip.Selected, chip.SelectedWeights);
+        int experts = chip.Experts, k = chip.ExpertsUsed;
+        for (int t = 0; t < input.Count; t++)
+        {
+            routerLogits.AsSpan(t * experts, experts).CopyTo(chip.Probabilities);
+            LlamaTransformer.Route(chip.Probabilities, chip.Selected.AsSpan(t * k, k), chip.SelectedWeights.AsSpan(t * k, k));
+        }
+        if (!input.Prompt)
+            return;
+        int routed = 0;
+        for (int e = 0; e < experts; e++)
+        {
+            chip.ExpertOffset[e] = routed;
+            for (int t = 0; t < input.Count; t++)
+            {
+                for (int i = 0; i < k; i++)
+                {
+                    if (chip.Selected[t * k + i] != e)
+                        continue;
+                    chip.RoutedTokens[routed] = t;
+                    chip.RoutedWeights[routed] = chip.SelectedWeights[t * k + i];
+                    routed++;
+                }
+            }
+        }
+        chip.ExpertOffset[experts] = routed;
     }
 }
 
 /// <summary>The rows of one expert's projection that one chip holds.</summary>
 internal readonly record struct ExpertTile(int Expert, WeightMatrix Tile, int FirstRow);
 
-/// <summary>For each routed expert whose gate and up rows this chip holds: those rows and silu(gate) · up, in the expert's slot.</summary>
+/// <summary>
+/// For each routed expert whose gate and up rows this chip holds: those rows and silu(gate) · up. A decode token
+/// writes them in the expert's slot; a prompt pass runs each expert once on its gathered tokens, as the Engine does.
+/// </summary>
 internal sealed class ExpertHiddenOp(ExpertTile[] gates, ExpertTile[] ups, float[] sharedGate, float[] sharedUp, int feedForward) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
-        for (int slot = 0; slot < chip.Selected.Length; slot++)
+        if (input.Prompt)
+        {
+            for (int t = 0; t < gates.Length; t++)
+                RunBatch(chip, gates[t], ups[t]);
+            return;
+        }
+        for (int slot = 0; slot < chip.ExpertsUsed; slot++)
         {
             for (int t = 0; t < gates.Length; t++)
             {
@@ -189,14 +227,46 @@ internal sealed class ExpertHiddenOp(ExpertTile[] gates, ExpertTile[] ups, float
             }
         }
     }
+
+    private void RunBatch(ChipMemory chip, ExpertTile gate, ExpertTile up)
+    {
+        int first = chip.ExpertOffset[gate.Expert], routed = chip.ExpertOffset[gate.Expert + 1] - first;
+        if (routed == 0)
+            return;
+        int dim = gate.Tile.Columns, rows = gate.Tile.Rows;
+        var x = chip.ExpertInput.AsSpan(0, routed * dim);
+        for (int r = 0; r < routed; r++)
+            chip.Normed.AsSpan(chip.RoutedTokens[first + r] * dim, dim).CopyTo(x.Slice(r * dim, dim));
+        ExpertBatch.Multiply(chip, gate.Tile, x, routed, sharedGate, first, feedForward, gate.FirstRow);
+        ExpertBatch.Multiply(chip, up.Tile, x, routed, sharedUp, first, feedForward, gate.FirstRow);
+        for (int r = 0; r < routed; r++)
+        {
+            int start = (first + r) * feedForward + gate.FirstRow;
+            Activations.SiluMul(sharedGate.AsSpan(start, rows), sharedUp.AsSpan(start, rows));
+        }
+    }
 }
 
-/// <summary>For each routed expert whose down rows this chip holds: those output rows, in the expert's slot.</summary>
+/// <summary>
+/// For each routed expert whose down rows this chip holds: those output rows. A decode token writes them in the
+/// expert's slot; a prompt pass runs each expert once on its gathered tokens' hidden rows.
+/// </summary>
 internal sealed class ExpertRowsOp(ExpertTile[] downs, float[] sharedGate, float[] sharedRows, int feedForward, int embedding) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
-        for (int slot = 0; slot < chip.Selected.Length; slot++)
+        if (input.Prompt)
+        {
+            foreach (var down in downs)
+            {
+                int first = chip.ExpertOffset[down.Expert], routed = chip.ExpertOffset[down.Expert + 1] - first;
+                if (routed > 0)
+                    ExpertBatch.Multiply(chip, down.Tile, sharedGate.AsSpan(first * feedForward, routed * feedForward), routed,
+                        sharedRows, first, embedding, down.FirstRow);
+            }
+            return;
+        }
+        for (int slot = 0; slot < chip.ExpertsUsed; slot++)
         {
             foreach (var down in downs)
             {
@@ -208,15 +278,42 @@ internal sealed class ExpertRowsOp(ExpertTile[] downs, float[] sharedGate, float
     }
 }
 
-/// <summary>Weighted sum of the routed experts' outputs, in routing order, added to the residual (as the Engine does).</summary>
+/// <summary>An expert's rows on a batch of routed tokens, into that batch's rows of a shared expert vector.</summary>
+internal static class ExpertBatch
+{
+    /// <summary>W·x for <paramref name="routed"/> tokens, row r going to packed row <paramref name="first"/> + r of
+    /// <paramref name="shared"/> (of <paramref name="width"/> per row), at <paramref name="firstRow"/>.</summary>
+    public static void Multiply(ChipMemory chip, WeightMatrix tile, ReadOnlySpan<float> x, int routed, float[] shared, int first, int width, int firstRow)
+    {
+        int rows = tile.Rows;
+        var local = chip.Scratch.AsSpan(0, routed * rows);
+        MatMul.Multiply(tile, x, local, routed, ChipOp.SingleCore);
+        for (int r = 0; r < routed; r++)
+            local.Slice(r * rows, rows).CopyTo(shared.AsSpan((first + r) * width + firstRow, rows));
+    }
+}
+
+/// <summary>
+/// Weighted sum of the routed experts' outputs added to the residual, as the Engine does: for a decode token in
+/// routing order, for a prompt pass expert by expert over the gathered tokens.
+/// </summary>
 internal sealed class CombineExpertsOp(float[] sharedRows, int embedding) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
-        var output = chip.Combined.AsSpan();
+        int n = input.Count;
+        var output = chip.Combined.AsSpan(0, n * embedding);
         output.Clear();
-        for (int slot = 0; slot < chip.Selected.Length; slot++)
-            VectorOps.AddScaled(output, sharedRows.AsSpan(slot * embedding, embedding), chip.SelectedWeights[slot]);
-        VectorOps.Add(chip.Residual.AsSpan(0, embedding), output);
+        if (input.Prompt)
+        {
+            for (int p = 0; p < chip.ExpertOffset[chip.Experts]; p++)
+                VectorOps.AddScaled(output.Slice(chip.RoutedTokens[p] * embedding, embedding), sharedRows.AsSpan(p * embedding, embedding), chip.RoutedWeights[p]);
+        }
+        else
+        {
+            for (int slot = 0; slot < chip.ExpertsUsed; slot++)
+                VectorOps.AddScaled(output, sharedRows.AsSpan(slot * embedding, embedding), chip.SelectedWeights[slot]);
+        }
+        VectorOps.Add(chip.Residual.AsSpan(0, n * embedding), output);
     }
 }

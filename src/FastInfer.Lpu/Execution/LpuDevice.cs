@@ -35,7 +35,7 @@ public sealed class LpuDevice : IForwardDevice
         _maxContext = maxContextLength;
         Program = program;
         var c = _config;
-        PromptBatch = BatchesPrompts(c) ? Math.Min(InferenceState.PrefillBatch, maxContextLength) : 1;
+        PromptBatch = Math.Min(InferenceState.PrefillBatch, maxContextLength);
         _input = new TokenInput(PromptBatch);
         var rope = new RopeTable(c.HeadDimension, c.RotaryDimensions, maxContextLength, c.RopeTheta, c.RopeLayout);
         var fault = new ChipFault();
@@ -53,20 +53,8 @@ public sealed class LpuDevice : IForwardDevice
 
     public int Chips => _plans.Length;
 
-    /// <summary>
-    /// Most prompt tokens one pass carries: the Engine's prefill batch (or the context, if shorter) when the model
-    /// has a batched path here, else 1 and a prompt runs token by token.
-    /// </summary>
+    /// <summary>Most prompt tokens one pass carries: the Engine's prefill batch, or the context if shorter.</summary>
     public int PromptBatch { get; }
-
-    /// <summary>
-    /// Dense models run a prompt as the Engine's prefill does. (SwiGLU over a chip's rows of each token gives the
-    /// Engine's bits although the Engine runs it over the whole tokens × hidden buffer: SiLU is element-wise and
-    /// <c>FastExp</c> is bit-identical at every vector width, so where an element falls in the loop does not matter.)
-    /// Mixtures of experts do not: the Engine's batched expert mix gathers each expert's tokens and sums the experts in
-    /// expert order, which the device's per-token routing does not reproduce yet.
-    /// </summary>
-    internal static bool BatchesPrompts(LlamaConfig config) => !config.IsMixtureOfExperts;
 
     /// <summary>
     /// For <see cref="ModelLoadOptions.Device"/>: compiles the loaded model for <paramref name="chips"/> cores of this
@@ -136,16 +124,6 @@ public sealed class LpuDevice : IForwardDevice
         {
             if ((uint)token >= (uint)_config.VocabularySize)
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {_config.VocabularySize}");
-        }
-        if (PromptBatch == 1)
-        {
-            float[] last = [];
-            for (int i = 0; i < tokens.Length; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                last = Forward(session, tokens[i], start + i);
-            }
-            return last;
         }
         int batch = Math.Min(PromptBatch, session.ContextLength);
         float[] logits = session.Logits;
