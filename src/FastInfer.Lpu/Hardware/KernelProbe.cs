@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels;
@@ -11,11 +12,11 @@ namespace FastInfer.Lpu.Hardware;
 /// sit: in L2, in the L3 share, or in DRAM. This is this machine's "matrix unit": a quantized dot product costs
 /// unpacking and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache.
 /// Measured once per (type, residency) and process as the best of short windows (<see cref="ProbeTimer"/>) over
-/// about 100 ms, after the kernel of that type has reached its optimized code (<see cref="JitWarmup"/>).
+/// about 250 ms (more windows, more chances of one no other process touched), after the kernel of that type has reached its optimized code (<see cref="JitWarmup"/>).
 /// </summary>
 public static class KernelProbe
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(3);
     /// <summary>A small matrix warms the kernel up: its calls are fast enough for the JIT's call counting.</summary>
     private const long WarmupBytes = 256 << 10;
@@ -79,16 +80,29 @@ public static class KernelProbe
         if (chips == 1)
             return MeasureOne(type, bytes, columns);
         var probes = Enumerable.Range(0, chips).Select(_ => new Probe(type, bytes, columns)).ToArray();
+        // The window runs from a start all chips share to the last chip's end. The barriers only hand out windows, so
+        // a blocked thread's wake-up (tens of microseconds) is not charged to the kernel, and the chips run together.
+        var ends = new long[chips];
+        long startAt = 0;
         using var barrier = new Barrier(chips);
         bool stop = false;
-        var workers = probes.Skip(1).Select(probe => new Thread(() =>
+        long RunFromStart(int chip)
+        {
+            long start = Volatile.Read(ref startAt);
+            while (Stopwatch.GetTimestamp() < start)
+                Thread.SpinWait(16);
+            long done = probes[chip].Run();
+            ends[chip] = Stopwatch.GetTimestamp();
+            return done;
+        }
+        var workers = Enumerable.Range(1, chips - 1).Select(chip => new Thread(() =>
         {
             while (true)
             {
                 barrier.SignalAndWait();
                 if (Volatile.Read(ref stop))
                     return;
-                probe.Run();
+                RunFromStart(chip);
                 barrier.SignalAndWait();
             }
         }) { IsBackground = true }).ToArray();
@@ -97,10 +111,12 @@ public static class KernelProbe
         probes[0].Run(); // loads this core's caches
         double rate = ProbeTimer.BestRate(() =>
         {
+            // Far enough ahead for a blocked peer to wake up and reach the start.
+            Volatile.Write(ref startAt, Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5000);
             barrier.SignalAndWait();
-            long bytes = probes[0].Run();
+            long bytes = RunFromStart(0);
             barrier.SignalAndWait();
-            return bytes;
+            return ((double)bytes, (ends.Max() - startAt) / (double)Stopwatch.Frequency);
         }, Budget);
         Volatile.Write(ref stop, true);
         barrier.SignalAndWait();
