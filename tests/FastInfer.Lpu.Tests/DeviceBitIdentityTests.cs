@@ -69,15 +69,7 @@ public class DeviceBitIdentityTests
         var sequence = Enumerable.Range(0, tokens).Select(i => (i * 37 + 11) % model.Config.VocabularySize).ToArray();
         var expected = EngineLogits(model, context, sequence);
 
-        var programs = new List<LpuProgram>();
-        for (int chips = 1; chips <= 3; chips++)
-            programs.Add(LpuCompiler.Compile(shape, ThisCpu.Spec(chips) with { SramBytesPerChip = 1L << 40 }, stageWidth: chips));
-        // Pipelines: SRAM for about two units per chip forces several stages of one chip, and of two chips.
-        programs.Add(Pipeline(shape, width: 1));
-        programs.Add(Pipeline(shape, width: 2));
-        Assert.True(programs[3].Fits && programs[3].Stages.Count >= 2, "the one-chip-stage layout should be a pipeline");
-        Assert.True(programs[4].Fits && programs[4].Stages.Count >= 2, "the two-chip-stage layout should be a pipeline");
-
+        var programs = DeviceLayouts.All(shape);
         foreach (var program in programs)
         {
             using var device = LpuDevice.Create(model.Weights, context, program);
@@ -92,15 +84,6 @@ public class DeviceBitIdentityTests
                 }
             }
         }
-    }
-
-    private static LpuProgram Pipeline(LpuModelShape shape, int width)
-    {
-        long largestUnit = Enumerable.Range(0, LpuUnits.Count(shape))
-            .Max(unit => UnitPartition.BytesPerMember(UnitPartition.Slices(shape, unit, width), width).Max());
-        long reserve = 4L * Math.Max(shape.Embedding, Math.Max(shape.FeedForward, shape.QueryDimension)) * sizeof(float);
-        var spec = ThisCpu.Spec(width * LpuUnits.Count(shape)) with { SramBytesPerChip = 2 * largestUnit + reserve };
-        return LpuCompiler.Compile(shape, spec, stageWidth: width);
     }
 
     private static float[][] EngineLogits(LlamaModel model, int context, int[] sequence)

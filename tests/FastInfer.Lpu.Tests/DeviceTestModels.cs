@@ -1,27 +1,54 @@
 using FastInfer.Engine;
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
+using FastInfer.Tests;
 
 namespace FastInfer.Lpu.Tests;
 
-/// <summary>Small synthetic GGUF models written once per test run into the temp folder.</summary>
+/// <summary>
+/// Small synthetic GGUF models written once per test run into one scratch folder, which is removed when the test
+/// process exits (the models stay mapped while tests run; Linux lets a mapped file be deleted).
+/// </summary>
 internal static class DeviceTestModels
 {
-    private static readonly string Folder = Path.Combine(Path.GetTempPath(), $"fastinfer-lpu-tests-{Environment.ProcessId}");
+    private static readonly Lazy<string> Folder = new(() =>
+    {
+        string folder = TestModels.TempDirectory("lpu-device");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove(folder);
+        return folder;
+    });
     private static readonly Lock Gate = new();
 
     /// <summary>A model of <paramref name="shape"/> ("custom:..." or a preset) with weights of <paramref name="type"/>.</summary>
-    public static LlamaModel Load(string shape, GgmlType type, int seed = 7)
+    public static LlamaModel Load(string shape, GgmlType type, int seed = 7) =>
+        LlamaModel.Load(PathOf(shape, type, seed), new ModelLoadOptions { Threads = 1 });
+
+    /// <summary>The file of that model, written on first use.</summary>
+    public static string PathOf(string shape, GgmlType type, int seed = 7)
     {
-        string path;
         lock (Gate)
         {
-            Directory.CreateDirectory(Folder);
-            path = Path.Combine(Folder, $"{type}-{seed}-{(uint)StableHash(shape)}.gguf");
+            string path = Path.Combine(Folder.Value, $"{type}-{seed}-{(uint)StableHash(shape)}.gguf");
             if (!File.Exists(path))
                 SyntheticModelWriter.Write(SyntheticModelShape.Parse(shape), type, seed, path);
+            return path;
         }
-        return LlamaModel.Load(path, new ModelLoadOptions { Threads = 1 });
+    }
+
+    private static void Remove(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Another process still holds a file; the folder is scratch space under the temp directory.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // as above
+        }
     }
 
     private static int StableHash(string text)

@@ -49,4 +49,28 @@ public class ModelShapeReaderTests
         Assert.True(rate > 1e6 && double.IsFinite(rate), $"{rate} B/s");
         Assert.Throws<ArgumentException>(() => KernelProbe.WeightBytesPerSecond((GgmlType)999, 1 << 20, 256));
     }
+
+    [Fact]
+    public void Kernel_call_cost_is_positive_once_per_type_and_width_and_refuses_types_without_a_kernel()
+    {
+        double seconds = KernelProbe.CallSeconds(GgmlType.Q8_0, 288);
+        Assert.True(seconds is > 0 and < 1e-2, $"{seconds} s");
+        Assert.Equal(seconds, KernelProbe.CallSeconds(GgmlType.Q8_0, 288)); // rounded up to whole blocks: 9 of 32
+        Assert.Equal(seconds, KernelProbe.CallSeconds(GgmlType.Q8_0, 270));
+        Assert.Throws<ArgumentException>(() => KernelProbe.CallSeconds((GgmlType)999, 256));
+    }
+
+    [Fact]
+    public void The_device_spec_streams_every_weight_but_an_untied_embedding_table()
+    {
+        var shape = LpuModelShapes.ByName("stories15M") with { TiedEmbeddings = false };
+        Assert.Equal(shape.TotalWeights - shape.EmbeddingWeights, ThisCpu.StreamedWeights(shape));
+        var tied = shape with { TiedEmbeddings = true };
+        Assert.Equal(tied.TotalWeights, ThisCpu.StreamedWeights(tied));
+        var spec = ThisCpu.DeviceSpec(shape, 2);
+        spec.Validate();
+        Assert.Equal(spec.SramReadBytesPerSecond, spec.StreamBytesPerSecond);
+        // The measured call cost, not the guess of a spec without a model.
+        Assert.Equal(KernelProbe.CallSeconds(GgmlType.Q8_0, shape.Embedding) * spec.ClockHz, spec.OpLatencyCycles, 1e-9 * spec.OpLatencyCycles);
+    }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using FastInfer.Engine;
 using FastInfer.Engine.Models;
 using FastInfer.Lpu.Execution;
@@ -139,22 +138,16 @@ internal static class LpuCommand
         var models = new Option<string[]>("--model", "-m") { Description = "Model files (GGUF); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
         var chips = new Option<int?>("--chips") { Description = "Chips (cores) to compile for (default: all cores)" };
         var tokens = new Option<int>("--tokens", "-n") { Description = "Greedy decode tokens per measurement", DefaultValueFactory = _ => 64 };
-        var repeats = new Option<int>("--repeat") { Description = "Measurements per model (the median is compared)", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--repeat") { Description = "Measured runs per model, after a warm-up until the JIT is done (the medians are compared)", DefaultValueFactory = _ => 5 };
         command.Options.Add(models);
         command.Options.Add(chips);
         command.Options.Add(tokens);
         command.Options.Add(repeats);
         command.SetAction(result => Run(() =>
         {
-            var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine("model                 layout  predicted tok/s  measured tok/s: fastest tenth (median of runs)  wall (median)  predicted/fastest  all runs (wall)");
+            Console.WriteLine(LpuReport.CalibrationHeader);
             foreach (var path in result.GetValue(models) ?? [])
-            {
-                var run = DeviceBenchmark.Run(path, result.GetValue(chips), result.GetValue(tokens), result.GetValue(repeats));
-                string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
-                string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", inv)));
-                Console.WriteLine(string.Create(inv, $"{run.Model,-21} {layout,-7} {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,44:F1}  {run.MedianMeasured,13:F1}  {run.Ratio,17:F2}  {all}"));
-            }
+                Console.WriteLine(LpuReport.CalibrationRow(DeviceBenchmark.Run(path, result.GetValue(chips), result.GetValue(tokens), result.GetValue(repeats))));
             return 0;
         }));
         return command;

@@ -161,18 +161,7 @@ public sealed class InferenceSession : IDisposable
 
     private float[] Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
     {
-        if (_device is not null)
-        {
-            // A device runs one token at a time: its logits match Forward's exactly.
-            float[] last = [];
-            foreach (int token in tokens)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                last = Forward(token);
-            }
-            return last;
-        }
-        var logits = _model.RunPrefill(_state, tokens, Position, cancellationToken);
+        var logits = _device?.Prefill(tokens, Position, cancellationToken) ?? _model.RunPrefill(_state, tokens, Position, cancellationToken);
         Position += tokens.Length;
         return logits;
     }

@@ -18,4 +18,19 @@ public interface IForwardDeviceSession
 {
     /// <summary>Runs <paramref name="token"/> at <paramref name="position"/>; returns the next-token logits (valid until the next call).</summary>
     float[] Forward(int token, int position);
+
+    /// <summary>
+    /// Runs a prompt at positions [<paramref name="start"/>, start + count) and returns the logits after its last token.
+    /// A device with a batched path overrides this; by default the tokens run one at a time.
+    /// </summary>
+    float[] Prefill(ReadOnlySpan<int> tokens, int start, CancellationToken cancellationToken = default)
+    {
+        float[] last = [];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            last = Forward(tokens[i], start + i);
+        }
+        return last;
+    }
 }

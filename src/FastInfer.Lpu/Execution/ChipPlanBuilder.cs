@@ -74,7 +74,7 @@ internal sealed class ChipPlanBuilder
         var first = ChipsOf(_program.Stages[0]);
         Sync(holders.Select(t => t.Chip).Concat(first).Distinct().Order().ToArray());
         foreach (int chip in first)
-            _ops[chip].Add(new LoadResidualOp(_links.Embedding));
+            _ops[chip].Add(new LoadResidualOp(_links.Embedding, _config.EmbeddingLength));
     }
 
     private void EmitStage(LpuStage stage)
@@ -86,7 +86,7 @@ internal sealed class ChipPlanBuilder
             var previous = ChipsOf(_program.Stages[stage.Index - 1]);
             Sync(previous.Concat(chips).ToArray());
             foreach (int chip in chips)
-                _ops[chip].Add(new LoadResidualOp(_links.Handoff[stage.Index - 1]));
+                _ops[chip].Add(new LoadResidualOp(_links.Handoff[stage.Index - 1], _config.EmbeddingLength));
         }
         for (int unit = Math.Max(1, stage.FirstUnit); unit <= stage.LastUnit; unit++)
         {
@@ -96,13 +96,14 @@ internal sealed class ChipPlanBuilder
                 EmitLayer(LpuUnits.LayerOf(unit), chips);
         }
         if (stage.Index < _program.Stages.Count - 1)
-            _ops[chips[0]].Add(new StoreResidualOp(_links.Handoff[stage.Index]));
+            _ops[chips[0]].Add(new StoreResidualOp(_links.Handoff[stage.Index], _config.EmbeddingLength));
     }
 
     private void EmitLayer(int layer, int[] chips)
     {
         var w = _weights.Layers[layer];
-        int hd = _config.HeadDimension, qPerKv = _config.HeadCount / _config.KvHeadCount;
+        int hd = _config.HeadDimension, qPerKv = _config.HeadCount / _config.KvHeadCount, dim = _config.EmbeddingLength;
+        int queryDimension = _config.HeadCount * hd;
         foreach (int chip in chips)
         {
             if (Tile(chip, layer, LpuTensor.KvCache) is not { } cache)
@@ -111,21 +112,21 @@ internal sealed class ChipPlanBuilder
             var k = Tile(chip, layer, LpuTensor.Key)!;
             var v = Tile(chip, layer, LpuTensor.Value)!;
             int kvHeads = cache.End - cache.Start;
-            _ops[chip].Add(new RmsNormOp(w.AttentionNorm, _config.RmsEpsilon));
+            _ops[chip].Add(new RmsNormOp(w.AttentionNorm, _config.RmsEpsilon, dim));
             _ops[chip].Add(new AttendOp(layer, Slice(w.Query, q), Slice(w.Key, k), Slice(w.Value, v), _rope,
-                kvHeads * qPerKv, kvHeads, hd, _config.SlidingWindow, _links.Heads, q.Start));
+                kvHeads * qPerKv, kvHeads, hd, _config.SlidingWindow, _links.Heads, q.Start, queryDimension));
         }
         Sync(chips);
         foreach (int chip in chips)
         {
             if (Tile(chip, layer, LpuTensor.AttentionOutput) is { } o)
-                _ops[chip].Add(new ProjectOp(Slice(w.AttentionOutput, o), _links.Heads, _links.Rows, o.Start));
+                _ops[chip].Add(new ProjectOp(Slice(w.AttentionOutput, o), _links.Heads, _links.Rows, o.Start, dim));
         }
         Sync(chips);
         foreach (int chip in chips)
         {
-            _ops[chip].Add(new AddResidualOp(_links.Rows));
-            _ops[chip].Add(new RmsNormOp(w.FeedForwardNorm, _config.RmsEpsilon));
+            _ops[chip].Add(new AddResidualOp(_links.Rows, dim));
+            _ops[chip].Add(new RmsNormOp(w.FeedForwardNorm, _config.RmsEpsilon, dim));
         }
         if (w.Experts is { } moe)
             EmitExperts(layer, chips, moe);
@@ -135,24 +136,25 @@ internal sealed class ChipPlanBuilder
 
     private void EmitFeedForward(int layer, int[] chips, DenseFeedForward ffn)
     {
+        int hidden = _config.FeedForwardLength, dim = _config.EmbeddingLength;
         foreach (int chip in chips)
         {
             if (Tile(chip, layer, LpuTensor.FeedForwardGate) is not { } gate)
                 continue;
             var up = Tile(chip, layer, LpuTensor.FeedForwardUp)!;
-            _ops[chip].Add(new ProjectOp(Slice(ffn.Gate, gate), null, _links.Gate, gate.Start));
-            _ops[chip].Add(new ProjectOp(Slice(ffn.Up, up), null, _links.Up, up.Start));
-            _ops[chip].Add(new SwiGluOp(_links.Gate, _links.Up, gate.Start, gate.End));
+            _ops[chip].Add(new ProjectOp(Slice(ffn.Gate, gate), null, _links.Gate, gate.Start, hidden));
+            _ops[chip].Add(new ProjectOp(Slice(ffn.Up, up), null, _links.Up, up.Start, hidden));
+            _ops[chip].Add(new SwiGluOp(_links.Gate, _links.Up, gate.Start, gate.End, hidden));
         }
         Sync(chips);
         foreach (int chip in chips)
         {
             if (Tile(chip, layer, LpuTensor.FeedForwardDown) is { } down)
-                _ops[chip].Add(new ProjectOp(Slice(ffn.Down, down), _links.Gate, _links.Rows, down.Start));
+                _ops[chip].Add(new ProjectOp(Slice(ffn.Down, down), _links.Gate, _links.Rows, down.Start, dim));
         }
         Sync(chips);
         foreach (int chip in chips)
-            _ops[chip].Add(new AddResidualOp(_links.Rows));
+            _ops[chip].Add(new AddResidualOp(_links.Rows, dim));
     }
 
     private void EmitExperts(int layer, int[] chips, ExpertFeedForward moe)
@@ -160,7 +162,7 @@ internal sealed class ChipPlanBuilder
         foreach (int chip in chips)
         {
             if (Tile(chip, layer, LpuTensor.Router) is { } router)
-                _ops[chip].Add(new ProjectOp(Slice(moe.Router, router), null, _links.RouterLogits, router.Start));
+                _ops[chip].Add(new ProjectOp(Slice(moe.Router, router), null, _links.RouterLogits, router.Start, _config.ExpertCount));
         }
         Sync(chips);
         int ffn = _config.FeedForwardLength, dim = _config.EmbeddingLength;
@@ -185,8 +187,9 @@ internal sealed class ChipPlanBuilder
         {
             if (Tile(chip, -1, LpuTensor.Output) is not { } output)
                 continue;
-            _ops[chip].Add(new RmsNormOp(_weights.OutputNorm, _config.RmsEpsilon));
-            _ops[chip].Add(new ProjectOp(Slice(_weights.Output, output), null, _links.Logits, output.Start));
+            // A prompt pass needs the logits of its last token only, as the Engine's prefill computes them.
+            _ops[chip].Add(new RmsNormOp(_weights.OutputNorm, _config.RmsEpsilon, _config.EmbeddingLength, lastOnly: true));
+            _ops[chip].Add(new ProjectOp(Slice(_weights.Output, output), null, _links.Logits, output.Start, _config.VocabularySize, lastOnly: true));
         }
     }
 }

@@ -22,7 +22,7 @@ public sealed class LpuDevice : IForwardDevice
     private readonly ChipOp[][] _plans;
     private readonly ChipMemory[] _memory;
     private readonly ChipLinks _links;
-    private readonly TokenInput _input = new();
+    private readonly TokenInput _input;
     private readonly ChipTeam _team;
     private readonly Lock _lock = new();
     private readonly int _maxContext;
@@ -35,12 +35,14 @@ public sealed class LpuDevice : IForwardDevice
         _maxContext = maxContextLength;
         Program = program;
         var c = _config;
+        PromptBatch = Math.Min(InferenceState.PrefillBatch, maxContextLength);
+        _input = new TokenInput(PromptBatch);
         var rope = new RopeTable(c.HeadDimension, c.RotaryDimensions, maxContextLength, c.RopeTheta, c.RopeLayout);
         var fault = new ChipFault();
         _links = new ChipLinks(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.FeedForwardLength, c.ExpertCount, c.ExpertUsedCount,
-            c.VocabularySize, program.Stages.Count - 1);
+            c.VocabularySize, program.Stages.Count - 1, PromptBatch);
         _plans = ChipPlanBuilder.Build(program, weights, rope, _links, fault);
-        _memory = _plans.Select(_ => new ChipMemory(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.ExpertCount, c.ExpertUsedCount)).ToArray();
+        _memory = _plans.Select(_ => new ChipMemory(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.FeedForwardLength, c.ExpertCount, c.ExpertUsedCount, PromptBatch)).ToArray();
         _team = new ChipTeam(_plans.Length, RunChip, fault);
     }
 
@@ -50,6 +52,9 @@ public sealed class LpuDevice : IForwardDevice
     public string Name => "lpu";
 
     public int Chips => _plans.Length;
+
+    /// <summary>Most prompt tokens one pass carries: the Engine's prefill batch, or the context if shorter.</summary>
+    public int PromptBatch { get; }
 
     /// <summary>
     /// For <see cref="ModelLoadOptions.Device"/>: compiles the loaded model for <paramref name="chips"/> cores of this
@@ -99,14 +104,55 @@ public sealed class LpuDevice : IForwardDevice
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _input.Token = token;
-            _input.Position = position;
-            for (int chip = 0; chip < _memory.Length; chip++)
-                _memory[chip].Cache = session.Caches[chip];
-            _team.RunToken();
-            _links.Logits.CopyTo(session.Logits, 0);
-            return session.Logits;
+            _input.Tokens[0] = token;
+            return RunPass(session, 1, position, prompt: false);
         }
+    }
+
+    /// <summary>
+    /// A prompt in passes of the Engine's prefill batch (<see cref="InferenceState.PrefillBatch"/>, or the session's
+    /// context if shorter), cut at the same tokens as the Engine cuts it, so every pass runs the kernels the Engine
+    /// runs on the same values. Returns the logits after the last token.
+    /// </summary>
+    internal float[] Prefill(LpuDeviceSession session, ReadOnlySpan<int> tokens, int start, CancellationToken cancellationToken)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("prefill needs at least one token", nameof(tokens));
+        if (start < 0 || start + tokens.Length > session.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"positions [{start}, {start + tokens.Length}) do not fit the context of {session.ContextLength} tokens");
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)_config.VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {_config.VocabularySize}");
+        }
+        int batch = Math.Min(PromptBatch, session.ContextLength);
+        float[] logits = session.Logits;
+        for (int done = 0; done < tokens.Length;)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(batch, tokens.Length - done);
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                tokens.Slice(done, count).CopyTo(_input.Tokens);
+                logits = RunPass(session, count, start + done, prompt: true);
+            }
+            done += count;
+        }
+        return logits;
+    }
+
+    /// <summary>Runs one pass on every chip with the session's caches; the caller holds the lock and set the tokens.</summary>
+    private float[] RunPass(LpuDeviceSession session, int count, int position, bool prompt)
+    {
+        _input.Count = count;
+        _input.Position = position;
+        _input.Prompt = prompt;
+        for (int chip = 0; chip < _memory.Length; chip++)
+            _memory[chip].Cache = session.Caches[chip];
+        _team.RunToken();
+        _links.Logits.CopyTo(session.Logits, 0);
+        return session.Logits;
     }
 
     private void RunChip(int chip)

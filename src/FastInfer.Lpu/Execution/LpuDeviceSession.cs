@@ -37,4 +37,7 @@ internal sealed class LpuDeviceSession : IForwardDeviceSession
     internal float[] Logits { get; }
 
     public float[] Forward(int token, int position) => _device.Forward(this, token, position);
+
+    public float[] Prefill(ReadOnlySpan<int> tokens, int start, CancellationToken cancellationToken = default) =>
+        _device.Prefill(this, tokens, start, cancellationToken);
 }

@@ -11,15 +11,22 @@ internal static class ProbeTimer
 {
     /// <summary>Runs <paramref name="window"/> (which returns the units it processed) until <paramref name="budget"/> has
     /// passed and at least <paramref name="minimumWindows"/> windows ran; returns the best units per second.</summary>
-    public static double BestRate(Func<double> window, TimeSpan budget, int minimumWindows = 8)
+    public static double BestRate(Func<double> window, TimeSpan budget, int minimumWindows = 8) =>
+        BestRate(() =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            double units = window();
+            return (units, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }, budget, minimumWindows);
+
+    /// <summary>As above, for a window that times itself (for example from a start it shares with other threads).</summary>
+    public static double BestRate(Func<(double Units, double Seconds)> window, TimeSpan budget, int minimumWindows = 8)
     {
         double best = 0;
         var total = Stopwatch.StartNew();
         for (int n = 0; n < minimumWindows || total.Elapsed < budget; n++)
         {
-            long start = Stopwatch.GetTimestamp();
-            double units = window();
-            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var (units, seconds) = window();
             if (seconds > 0)
                 best = Math.Max(best, units / seconds);
             if (total.Elapsed > 10 * budget)

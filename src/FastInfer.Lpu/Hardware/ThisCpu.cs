@@ -20,24 +20,34 @@ public static class ThisCpu
     /// <summary>
     /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
     /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM, so each
-    /// chip's memory is its share of RAM. Either way a chip consumes its tiles at the rate its matrix-vector kernel
-    /// reaches for the model's weight type on a working set of its size, in rows as long as the model's,
-    /// with every chip streaming at once (<see cref="KernelProbe"/>). That rate includes where those bytes come from
-    /// (L2, L3 or DRAM) and what the cores share.
+    /// chip's memory is its share of RAM. Two figures are measured with the kernel the device calls
+    /// (<see cref="KernelProbe"/>), for the model's weight type and rows as long as the model's:
+    /// <list type="bullet">
+    /// <item>the rate a chip consumes its tiles, on a working set the size of the weights it streams (all but the
+    /// embedding table, of which a token reads one row), with every chip streaming at once. That rate includes where
+    /// the bytes come from (L2, L3 or DRAM) and what the cores share;</item>
+    /// <item>the pipeline latency of a dependent operation: what a matrix-vector call costs besides its rows.</item>
+    /// </list>
     /// </summary>
     public static LpuSpec DeviceSpec(LpuModelShape shape, int chips)
     {
         ArgumentNullException.ThrowIfNull(shape);
         var spec = Spec(chips);
         double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
+        double streamedPerChip = StreamedWeights(shape) * shape.WeightBytes / chips;
         var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
-        double rate = KernelProbe.WeightBytesPerSecond(type, (long)perChip, shape.Embedding, chips);
-        spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate };
+        double rate = KernelProbe.WeightBytesPerSecond(type, (long)streamedPerChip, shape.Embedding, chips);
+        double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
+        spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate, OpLatencyCycles = opLatency * spec.ClockHz };
         if (perChip <= LpuCompiler.UsableSram(shape, spec))
             return spec;
         long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         return spec with { SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips) };
     }
+
+    /// <summary>Weights that stream through the matrix units over many tokens: all but an untied embedding table.</summary>
+    internal static long StreamedWeights(LpuModelShape shape) =>
+        shape.TotalWeights - (shape.TiedEmbeddings ? 0 : shape.EmbeddingWeights);
 
     internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()
     {
@@ -61,7 +71,8 @@ public static class ThisCpu
         ChipsPerNode = chips,
         ChipsPerRack = chips,
         ActivationBytes = sizeof(float),
-        // Loop set-up plus the drain of the load/FMA pipeline for one dependent operation.
+        // Loop set-up plus the drain of the load/FMA pipeline for one dependent operation; DeviceSpec replaces this
+        // guess by the measured cost of a kernel call for the model's weight type and width.
         OpLatencyCycles = 200,
         // A receiving core spins on a flag: one more line transfer to observe it.
         SyncSeconds = 100e-9,

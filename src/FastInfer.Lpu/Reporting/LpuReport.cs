@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FastInfer.Lpu.Compiler;
+using FastInfer.Lpu.Execution;
 using FastInfer.Lpu.Hardware;
 using FastInfer.Lpu.Simulation;
 
@@ -119,6 +120,24 @@ public static class LpuReport
         text.AppendLine(Inv, $"  messages   {steps.Where(s => s.Kind == LpuStepKind.Send).Sum(s => s.Peers.Count),8}");
         text.AppendLine(Inv, $"decode token  {LpuSimulator.SecondsPerToken(program, program.ReferencePosition) * 1e3:F3} ms at position {program.ReferencePosition}");
         return text.ToString();
+    }
+
+    /// <summary>The column names of <see cref="CalibrationRow"/>.</summary>
+    public const string CalibrationHeader =
+        "model                 layout  probe GB/s/chip  predicted tok/s  measured tok/s: fastest tenth  wall   predicted/fastest  predicted/wall  fastest token  runs (wall tok/s)";
+
+    /// <summary>
+    /// One model of <c>fastinfer lpu calibrate</c>: the layout, the weight-stream rate the kernel probe measured per
+    /// chip, the prediction, the medians of the measured runs and the two ratios (1 is a perfect prediction), the rate
+    /// of the fastest token, then every run's wall rate; "(JIT busy)" marks a result whose warm-up never saw the JIT go
+    /// quiet.
+    /// </summary>
+    public static string CalibrationRow(DeviceBenchmarkResult run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
+        string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", Inv)));
+        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,29:F1}  {run.MedianMeasured,5:F1}  {run.Ratio,17:F2}  {run.WallRatio,14:F2}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
     }
 
     private static string Unit(LpuProgram program, int unit) => LpuUnits.Name(program.Shape, unit).Replace("layer ", "L", StringComparison.Ordinal);
