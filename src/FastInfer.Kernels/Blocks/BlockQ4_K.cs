@@ -32,9 +32,6 @@ public readonly unsafe struct BlockQ4_K : IQuantizableBlock, IIntegerDotBlock<Bl
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Chunk512(byte* block, int j) => Nibbles.Spread(block + QuantOffset + 32 * j, 0, 4, 0x0F);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector128<byte> Low, Vector128<byte> High) Chunk128(byte* block, int j, int p)
     {
         var raw = Vector128.Load(block + QuantOffset + 32 * j + 16 * p);
@@ -59,10 +56,4 @@ public readonly unsafe struct BlockQ4_K : IQuantizableBlock, IIntegerDotBlock<Bl
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot256<TDot>(byte* weight, byte* activation, Vector256<float> acc) where TDot : struct, IInt8Dot256
         => ScaleMinBlocks.Dot256<BlockQ4_K, TDot>(weight, activation, acc);
-
-    public static bool HasDot512 => true;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Dot512(byte* weight, byte* activation, Vector512<float> acc)
-        => ScaleMinBlocks.Dot512<BlockQ4_K>(weight, activation, acc);
 }

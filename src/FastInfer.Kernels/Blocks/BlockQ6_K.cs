@@ -133,45 +133,6 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), acc);
     }
 
-    public static bool HasDot512 => true;
-
-    /// <summary>
-    /// 512 bits: 64 ql bytes give quarters 0–1 (low nibbles) and 2–3 (high nibbles) of a half in one register each; the
-    /// 32 qh bytes, broadcast to both 256-bit halves and shifted per half, add the top two bits. vpmaddubsw pair sums
-    /// (at most 2·63·127) meet their int8 scale in vpmaddwd, each scale broadcast over its 16 elements by vpermw.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Dot512(byte* weight, byte* activation, Vector512<float> acc)
-    {
-        var scales16 = Avx2.ConvertToVector256Int16(Vector128.Load(Scales(weight)));
-        var scales = scales16.ToVector512Unsafe();
-        sbyte* a = BlockQ8_K.Quants(activation);
-        var sum = Half512(weight, a, scales, 0) + Half512(weight, a, scales, 1);
-        // The −32 offset, as in Dot256.
-        var offset = Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(scales16, Vector256.Load((short*)(activation + BlockQ8_K.SumOffset))), 5);
-        sum -= offset.ToVector512();
-        float d = BlockQ8_K.Scale(activation) * Fp16.Load(weight + DOffset);
-        return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(d), acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Half512(byte* weight, sbyte* a, Vector512<short> scales, int half)
-    {
-        var low = Vector512.Load(weight + half * 64);
-        byte* qh = weight + HighOffset + half * 32;
-        var q01 = (low & Vector512.Create((byte)0x0F)) | Vector512.ShiftLeft(Nibbles.Spread(qh, 0, 2, 3).AsUInt16(), 4).AsByte();
-        var q23 = (Vector512.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector512.Create((byte)0x0F))
-            | Vector512.ShiftLeft(Nibbles.Spread(qh, 4, 6, 3).AsUInt16(), 4).AsByte();
-        var p01 = Avx512BW.MultiplyAddAdjacent(q01, Vector512.Load(a + half * 128));
-        var p23 = Avx512BW.MultiplyAddAdjacent(q23, Vector512.Load(a + half * 128 + 64));
-        return Avx512BW.MultiplyAddAdjacent(p01, Avx512BW.PermuteVar32x16(scales, ScaleIndex(8 * half)))
-            + Avx512BW.MultiplyAddAdjacent(p23, Avx512BW.PermuteVar32x16(scales, ScaleIndex(8 * half + 4)));
-    }
-
-    /// <summary>Word lanes 8k..8k+7 select scale <paramref name="first"/> + k: one scale per 16 elements.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> ScaleIndex(int first) => Nibbles.Words(first, first + 1, first + 2, first + 3);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Pair(int first, int second) => Vector256.Create(Vector128.Create(first), Vector128.Create(second));
 }

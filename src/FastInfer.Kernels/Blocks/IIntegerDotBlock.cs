@@ -19,11 +19,4 @@ public unsafe interface IIntegerDotBlock<TActivation> : IQuantBlock where TActiv
     /// <summary>256-bit form over the int8 dot step <typeparamref name="TDot"/>.</summary>
     static abstract Vector256<float> Dot256<TDot>(byte* weight, byte* activation, Vector256<float> acc)
         where TDot : struct, IInt8Dot256;
-
-    /// <summary>True when the type has a 512-bit (AVX-512BW) form; the AVX-512 path then prefers it to the 256-bit one.</summary>
-    static virtual bool HasDot512 => false;
-
-    /// <summary>512-bit form; only called when <see cref="HasDot512"/> is true.</summary>
-    static virtual Vector512<float> Dot512(byte* weight, byte* activation, Vector512<float> acc)
-        => throw new NotSupportedException($"{typeof(TActivation).Name} weights of this type have no 512-bit dot product");
 }

@@ -59,11 +59,6 @@ public readonly struct KScales
         return sum;
     }
 
-    /// <summary>Scale j in 16-bit lane j (lanes 0–7) of a 512-bit vector, the source of per-group scale broadcasts
-    /// (<see cref="Avx512BW.PermuteVar32x16"/>); the upper lanes are undefined.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<short> ScaleWords512() => Sse41.ConvertToVector128Int16(Vector128.CreateScalar(Scales).AsByte()).ToVector256Unsafe().ToVector512Unsafe();
-
     /// <summary>Lane j: min_j · (activation sum of group j); their total is <see cref="MinTimesSums"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe Vector256<int> MinTerms256(byte* activation)

@@ -24,8 +24,6 @@ internal static unsafe class RowDot
     public static float Integer<TW, TA>(byte* weight, byte* activation, int blocks, IsaPath path)
         where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
     {
-        if (path >= IsaPath.Avx512 && TW.HasDot512)
-            return Integer512<TW, TA>(weight, activation, blocks);
         if (UsesVnni(path))
             return Integer256<TW, TA, VnniDot256>(weight, activation, blocks);
         if (path >= IsaPath.Avx2)
@@ -78,30 +76,6 @@ internal static unsafe class RowDot
         if (b < blocks)
             acc0 = TW.Dot256<TDot>(weight, activation, acc0);
         return Vector256.Sum(acc0 + acc1);
-    }
-
-    /// <summary>
-    /// Compiled fully optimized from the first call, so that tests exercise the code that runs: the JIT's optimized
-    /// form of Avx512F.BroadcastVector256ToVector512 from memory gave wrong lanes in .NET 10 where the unoptimized
-    /// form was right (see <see cref="Simd.Nibbles.Spread"/>), a difference a tiered first call would hide.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Integer512<TW, TA>(byte* weight, byte* activation, int blocks)
-        where TW : struct, IIntegerDotBlock<TA> where TA : struct, IQuantizableBlock
-    {
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2)
-        {
-            acc0 = TW.Dot512(weight, activation, acc0);
-            acc1 = TW.Dot512(weight + TW.Bytes, activation + TA.Bytes, acc1);
-            weight += 2 * TW.Bytes;
-            activation += 2 * TA.Bytes;
-        }
-        if (b < blocks)
-            acc0 = TW.Dot512(weight, activation, acc0);
-        return Vector512.Sum(acc0 + acc1);
     }
 
     /// <summary>A row of a float format against F32 activations.</summary>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
@@ -17,9 +16,6 @@ public unsafe interface IScaleMinQuants
 
     /// <summary>Quants of elements 64j..64j+31 (low) and 64j+32..64j+63 (high), one byte each.</summary>
     static abstract (Vector256<byte> Low, Vector256<byte> High) Chunk256(byte* block, int j);
-
-    /// <summary>Quants of elements 64j..64j+63, one byte each, in element order.</summary>
-    static abstract Vector512<byte> Chunk512(byte* block, int j);
 
     /// <summary>Quants of elements 64j+16p..+15 (low) and 64j+32+16p..+15 (high), p = 0 or 1.</summary>
     static abstract (Vector128<byte> Low, Vector128<byte> High) Chunk128(byte* block, int j, int p);
@@ -91,35 +87,6 @@ internal static unsafe class ScaleMinBlocks
         float da = BlockQ8_K.Scale(activation);
         acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(da * Fp16.Load(weight)), acc);
         return acc + Vector128.CreateScalar(-da * Fp16.Load(weight + 2) * s.MinTimesSums(activation));
-    }
-
-    /// <summary>
-    /// 512 bits, 64 quants per step: vpmaddubsw makes 16-bit pair sums (at most 2·31·127, no saturation) and vpmaddwd
-    /// multiplies them by the group's scale, broadcast per 256-bit half with vpermw, while summing into 32-bit lanes —
-    /// the scale costs no separate multiply.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Dot512<T>(byte* weight, byte* activation, Vector512<float> acc) where T : IScaleMinQuants
-    {
-        var s = KScales.Unpack(weight + ScalesOffset);
-        var scales = s.ScaleWords512();
-        sbyte* a = BlockQ8_K.Quants(activation);
-        var sum = Step512<T>(weight, a, scales, 0);
-        sum += Step512<T>(weight, a, scales, 1);
-        sum += Step512<T>(weight, a, scales, 2);
-        sum += Step512<T>(weight, a, scales, 3);
-        float da = BlockQ8_K.Scale(activation);
-        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(da * Fp16.Load(weight)), acc);
-        var mins = Vector256.ConvertToSingle(s.MinTerms256(activation)).ToVector512();
-        return Vector512.FusedMultiplyAdd(mins, Vector512.Create(-da * Fp16.Load(weight + 2)), acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Step512<T>(byte* weight, sbyte* a, Vector512<short> scales, int j) where T : IScaleMinQuants
-    {
-        var pairs = Avx512BW.MultiplyAddAdjacent(T.Chunk512(weight, j), Vector512.Load(a + 64 * j));
-        var scale = Avx512BW.PermuteVar32x16(scales, Nibbles.Words(2 * j, 2 * j, 2 * j + 1, 2 * j + 1));
-        return Avx512BW.MultiplyAddAdjacent(pairs, scale);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
