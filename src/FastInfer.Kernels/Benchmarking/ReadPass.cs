@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Benchmarking;
@@ -8,10 +9,14 @@ namespace FastInfer.Kernels.Benchmarking;
 /// A pure read stream over memory, split across the pool in contiguous shares: the yardstick every bandwidth-bound
 /// kernel is judged against. Eight independent Vector512 sums per 512 bytes keep the adds far off the critical path,
 /// so the pass is limited by the loads alone. The adds are integer adds: the memory may hold any bytes (quantized
-/// weights), and float adds of denormal or NaN patterns could take slow microcode paths.
+/// weights), and float adds of denormal or NaN patterns could take slow microcode paths. Each line is also prefetched
+/// 4 KiB ahead: without it this pass read 10–25% slower than the best matrix-vector kernels over the same memory
+/// (the hardware prefetcher alone falls behind a loop that does nothing but load), so it understated the limit.
 /// </summary>
 internal unsafe struct ReadPass : IRowJob
 {
+    private const int PrefetchWords = 1024; // 4 KiB
+
     private int* _buffer;
     private long _words;
     private int _chunks;
@@ -44,6 +49,15 @@ internal unsafe struct ReadPass : IRowJob
         for (; i + 128 <= end; i += 128)
         {
             int* p = buffer + i;
+            int* ahead = p + PrefetchWords;
+            Sse.Prefetch0(ahead);
+            Sse.Prefetch0(ahead + 16);
+            Sse.Prefetch0(ahead + 32);
+            Sse.Prefetch0(ahead + 48);
+            Sse.Prefetch0(ahead + 64);
+            Sse.Prefetch0(ahead + 80);
+            Sse.Prefetch0(ahead + 96);
+            Sse.Prefetch0(ahead + 112);
             a0 += Vector512.Load(p);
             a1 += Vector512.Load(p + 16);
             a2 += Vector512.Load(p + 32);
