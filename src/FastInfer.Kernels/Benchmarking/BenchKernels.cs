@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
-using FastInfer.Kernels.Quantization;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Benchmarking;
@@ -15,9 +14,14 @@ public static class BenchKernels
 {
     private const int ModelWidth = 4096, FfnWidth = 11008, Vocabulary = 32000;
     private const int Heads = 32, KvHeads = 8, HeadDim = 128, ContextLength = 4096, PrefillTokens = 256;
+    private const int MatMulTokens = 512, FloatMatMulTokens = 128; // F32 at 512 tokens would take a second a call
+
+    /// <summary>The decode weight types measured, each as a 4096×11008 matrix.</summary>
+    public static readonly GgmlType[] MatVecTypes =
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K];
 
     /// <param name="progress">told the name of each step as it starts (for a status line).</param>
-    public static BenchKernelsReport Run(int threads, double secondsPerMeasurement, Action<string>? progress = null)
+    public static unsafe BenchKernelsReport Run(int threads, double secondsPerMeasurement, Action<string>? progress = null)
     {
         if (threads < 1)
             throw new ArgumentOutOfRangeException(nameof(threads), $"thread count {threads} must be at least 1");
@@ -26,14 +30,36 @@ public static class BenchKernels
         long start = Stopwatch.GetTimestamp();
         using var pool = new ComputePool(threads);
         progress?.Invoke("machine limits (1 GiB read, FMA and int8 peaks)");
-        var limits = MachineLimits.Measure(pool, secondsPerMeasurement);
-        var results = new List<KernelResult>();
-        var context = new Context(limits, pool, secondsPerMeasurement, results);
+        byte* arena = MachineLimits.AllocateBuffer();
+        try
+        {
+            var limits = MachineLimits.Measure(pool, secondsPerMeasurement, arena);
+            var context = new Context(limits, pool, secondsPerMeasurement, [], CacheSizes.LastLevelBytes(), (nint)arena);
+            return RunKernels(context, progress, start);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(arena);
+        }
+    }
 
-        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+    private static BenchKernelsReport RunKernels(Context context, Action<string>? progress, long start)
+    {
+        var pool = context.Pool;
+        int threads = pool.ThreadCount;
+        double secondsPerMeasurement = context.Seconds;
+
+        foreach (var type in MatVecTypes)
         {
             progress?.Invoke($"matvec {type}");
             MatVecRow(context, type);
+        }
+        progress?.Invoke("matmul F32");
+        MatMulRow(context, GgmlType.F32, FloatMatMulTokens);
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            progress?.Invoke($"matmul {type}");
+            MatMulRow(context, type, MatMulTokens);
         }
         progress?.Invoke("elementwise");
         ElementwiseRows(context);
@@ -42,47 +68,67 @@ public static class BenchKernels
         progress?.Invoke("pool overhead");
         var empty = new EmptyJob();
         double forSeconds = CallTimer.SecondsPerCall(() => pool.For(threads, ref empty), secondsPerMeasurement);
-        results.Add(new KernelResult("pool.For (empty)", $"{threads} shares", threads, forSeconds * 1e6, null, null, "", null));
-        return new BenchKernelsReport(KernelIsa.Active.ToString(), limits, results, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        context.Results.Add(new KernelResult("pool.For (empty)", $"{threads} shares", threads, forSeconds * 1e6, null, null, "", null));
+        return new BenchKernelsReport(KernelIsa.Active.ToString(), context.Limits, context.Results, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    private sealed record Context(MachineLimits Limits, ComputePool Pool, double Seconds, List<KernelResult> Results)
+    /// <param name="CacheBytes">the last-level cache size, which the matrix-vector rows' rotating copies exceed.</param>
+    /// <param name="Arena">the touched 1 GiB bandwidth buffer, reused for the matrix-vector rows' copies.</param>
+    private sealed record Context(MachineLimits Limits, ComputePool Pool, double Seconds, List<KernelResult> Results, long CacheBytes, nint Arena)
     {
-        public void AddBandwidthBound(string name, string shape, int threads, double seconds, double bytes)
+        /// <param name="sameMemoryGbps">a read pass's GB/s over the kernel's own buffers, timed alternately with it; the
+        /// limit is the larger of this and the 1 GiB figure, so drift between the two measurements cannot inflate the ratio.</param>
+        public void AddBandwidthBound(string name, string shape, int threads, double seconds, double bytes, double sameMemoryGbps = 0)
         {
             double gbps = bytes / seconds / 1e9;
             bool all = threads > 1;
-            double limit = all ? Limits.ReadBandwidthAllThreads : Limits.ReadBandwidthOneThread;
-            Results.Add(new KernelResult(name, shape, threads, seconds * 1e6, gbps, null, all ? "read-bw-all" : "read-bw-1t", gbps / limit));
+            double limit = Math.Max(all ? Limits.ReadBandwidthAllThreads : Limits.ReadBandwidthOneThread, sameMemoryGbps);
+            Results.Add(new KernelResult(name, shape, threads, seconds * 1e6, gbps, null, all ? "read-bw-all" : "read-bw-1t", gbps / limit, limit));
+        }
+
+        public void AddComputeBound(string name, string shape, double seconds, double operations, bool integer)
+        {
+            double rate = operations / seconds / 1e9;
+            double peak = integer ? Limits.Int8VnniGopsAllThreads : Limits.Fp32FmaGflopsAllThreads;
+            bool known = peak > 0;
+            Results.Add(new KernelResult(name, shape, Pool.ThreadCount, seconds * 1e6, null, rate,
+                known ? (integer ? "int8-all" : "fma-all") : "", known ? rate / peak : null, known ? peak : null));
         }
     }
 
+    /// <summary>
+    /// Decode: y = W·x on a 11008×4096 matrix, cycling through copies that together exceed the last-level cache
+    /// (see <see cref="RotatingMatrices"/>), alternated call by call with a plain read pass over the same copies.
+    /// </summary>
     private static unsafe void MatVecRow(Context context, GgmlType type)
     {
-        long rowBytes = GgmlTypeTraits.RowBytes(type, ModelWidth);
-        long bytes = rowBytes * FfnWidth;
-        byte* weights = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-        try
-        {
-            var row = new float[ModelWidth];
-            var random = new Random(1);
-            for (int r = 0; r < FfnWidth; r++)
-            {
-                for (int c = 0; c < ModelWidth; c++)
-                    row[c] = random.NextSingle() * 2 - 1;
-                Quantizer.Quantize(type, row, new Span<byte>(weights + r * rowBytes, (int)rowBytes));
-            }
-            var matrix = new WeightMatrix((nint)weights, bytes, type, FfnWidth, ModelWidth);
-            var x = new float[ModelWidth];
-            var y = new float[FfnWidth];
-            x.AsSpan().Fill(0.5f);
-            double seconds = CallTimer.SecondsPerCall(() => MatVec.Multiply(matrix, x, y, context.Pool), context.Seconds);
-            context.AddBandwidthBound($"matvec {type}", $"{FfnWidth}x{ModelWidth}", context.Pool.ThreadCount, seconds, bytes);
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(weights);
-        }
+        long bytes = GgmlTypeTraits.RowBytes(type, ModelWidth) * FfnWidth;
+        long stride = (bytes + 4095) & ~4095L;
+        int copies = (int)Math.Min(RotatingMatrices.CopiesToExceed(context.CacheBytes, bytes), MachineLimits.BufferBytes / stride);
+        using var matrices = new RotatingMatrices(type, FfnWidth, ModelWidth, copies, seed: 1, (byte*)context.Arena, MachineLimits.BufferBytes);
+        var x = new float[ModelWidth];
+        var y = new float[FfnWidth];
+        var random = new Random(5);
+        for (int i = 0; i < x.Length; i++)
+            x[i] = random.NextSingle() * 2 - 1;
+        var (kernel, read) = CallTimer.BestOfAlternating(
+            () => MatVec.Multiply(matrices.Next(), x, y, context.Pool), () => matrices.ReadNext(context.Pool), context.Seconds);
+        context.AddBandwidthBound($"matvec {type}", $"{FfnWidth}x{ModelWidth} ×{matrices.Copies}", context.Pool.ThreadCount, kernel, bytes, bytes / read / 1e9);
+    }
+
+    /// <summary>Prefill: Y = X·Wᵀ for <paramref name="tokens"/> tokens on a 4096×4096 matrix, judged against the FP32 or int8 peak.</summary>
+    private static unsafe void MatMulRow(Context context, GgmlType type, int tokens)
+    {
+        using var matrices = new RotatingMatrices(type, ModelWidth, ModelWidth, copies: 1, seed: 2);
+        var w = matrices[0];
+        var x = new float[tokens * ModelWidth];
+        var random = new Random(6);
+        for (int i = 0; i < x.Length; i++)
+            x[i] = random.NextSingle() * 2 - 1;
+        var y = new float[tokens * ModelWidth];
+        double seconds = CallTimer.SecondsPerCall(() => MatMul.Multiply(w, x, y, tokens, context.Pool), context.Seconds);
+        context.AddComputeBound($"matmul {type}", $"{tokens}x{ModelWidth}x{ModelWidth}", seconds, 2.0 * tokens * ModelWidth * ModelWidth,
+            integer: type != GgmlType.F32);
     }
 
     private static void ElementwiseRows(Context context)
@@ -176,10 +222,8 @@ public static class BenchKernels
         seconds = CallTimer.SecondsPerCall(
             () => Attention.Prefill(queries, PrefillTokens, 0, keys, valuesF32, Heads, KvHeads, HeadDim, prefillOutput, context.Pool), context.Seconds);
         double pairs = PrefillTokens * (PrefillTokens + 1) / 2.0;
-        double gflops = 4.0 * Heads * HeadDim * pairs / seconds / 1e9;
-        double peak = context.Limits.Fp32FmaGflopsAllThreads;
-        context.Results.Add(new KernelResult("attention prefill F32 KV", $"{PrefillTokens} tokens, {Heads}h/{KvHeads}kv x{HeadDim}",
-            threads, seconds * 1e6, null, gflops, peak > 0 ? "fma-all" : "", peak > 0 ? gflops / peak : null));
+        context.AddComputeBound("attention prefill F32 KV", $"{PrefillTokens} tokens, {Heads}h/{KvHeads}kv x{HeadDim}",
+            seconds, 4.0 * Heads * HeadDim * pairs, integer: false);
     }
 
     private struct EmptyJob : IRowJob

@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace FastInfer.Kernels.Benchmarking;
 
 /// <summary>One kernel's measured speed and how close it comes to the machine limit that bounds it.</summary>
-/// <param name="Limit">which ceiling bounds it: "read-bw-1t", "read-bw-all" (GB/s) or "fma-all" (GFLOP/s); empty when none applies.</param>
+/// <param name="Limit">which ceiling bounds it: "read-bw-1t", "read-bw-all" (GB/s), "fma-all" (GFLOP/s) or "int8-all" (GOP/s); empty when none applies.</param>
 /// <param name="Ratio">achieved ÷ limit (GB/s or GFLOP/s), when a limit applies.</param>
+/// <param name="LimitValue">the limit's value the ratio divides by (GB/s, GFLOP/s or GOP/s).</param>
 public sealed record KernelResult(
     string Name,
     string Shape,
@@ -14,7 +15,8 @@ public sealed record KernelResult(
     double? GigabytesPerSecond,
     double? GigaflopsPerSecond,
     string Limit,
-    double? Ratio);
+    double? Ratio,
+    double? LimitValue = null);
 
 /// <summary>The quick runner's whole result: the machine's ceilings, then every kernel against them.</summary>
 public sealed record BenchKernelsReport(string Isa, MachineLimits Machine, IReadOnlyList<KernelResult> Kernels, double TotalSeconds)

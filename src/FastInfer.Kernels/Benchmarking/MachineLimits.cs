@@ -12,6 +12,8 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <param name="Fp32FmaGflopsPerThread">GFLOP/s of independent Vector512 FMA chains on one thread (0 without AVX-512).</param>
 /// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
 /// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
+/// <param name="Int8VnniGopsAllThreads">GOP/s of the vpdpbusd chains on every pool thread at once (0 without AVX-VNNI):
+/// the ceiling of the int8 matrix-matrix kernels, which run vpdpbusd.</param>
 public sealed record MachineLimits(
     int Threads,
     double ReadBandwidthOneThread,
@@ -19,40 +21,18 @@ public sealed record MachineLimits(
     double Fp32FmaGflopsPerThread,
     double Fp32FmaGflopsAllThreads,
     double Int8VnniGopsPerThread,
-    double Int8Avx512BwGopsPerThread)
+    double Int8Avx512BwGopsPerThread,
+    double Int8VnniGopsAllThreads = 0)
 {
-    private const long BufferBytes = 1L << 30;
+    /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
+    public const long BufferBytes = 1L << 30;
 
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
     {
-        float* buffer = (float*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        byte* buffer = AllocateBuffer();
         try
         {
-            long floats = BufferBytes / sizeof(float);
-            // Touch every page first so the timing reads memory, not page faults.
-            new Span<float>(buffer, (int)Math.Min(floats, int.MaxValue)).Fill(1f);
-            for (long i = int.MaxValue; i < floats; i++)
-                buffer[i] = 1f;
-            double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => SumRange(buffer, 0, floats), secondsPerMeasurement);
-            var job = new SumJob { Buffer = buffer, Floats = floats, Chunks = pool.ThreadCount * 16 };
-            double all = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pool.For(job.Chunks, ref job), secondsPerMeasurement);
-
-            double fma = 0, fmaAll = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                const int iterations = 1 << 20;
-                fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += FmaChains(iterations, 1f), secondsPerMeasurement);
-                var fmaJob = new FmaJob { Iterations = iterations };
-                fmaAll = FmaChainFlops(iterations) * pool.ThreadCount / 1e9
-                    / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref fmaJob), secondsPerMeasurement);
-            }
-            double vnni = AvxVnni.IsSupported
-                ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
-                : 0;
-            double bw = Avx512BW.IsSupported
-                ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
-                : 0;
-            return new MachineLimits(pool.ThreadCount, one, all, fma, fmaAll, vnni, bw);
+            return Measure(pool, secondsPerMeasurement, buffer);
         }
         finally
         {
@@ -60,40 +40,47 @@ public sealed record MachineLimits(
         }
     }
 
-    /// <summary>Sum of a float range with four Vector512 accumulators (a read stream with no stores).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe float SumRange(float* buffer, long start, long end)
+    /// <summary><see cref="BufferBytes"/> of 64-byte-aligned memory, every page touched so that timings read memory, not
+    /// page faults. Free with <see cref="NativeMemory.AlignedFree"/>.</summary>
+    public static unsafe byte* AllocateBuffer()
     {
-        var a0 = Vector512<float>.Zero;
-        var a1 = a0;
-        var a2 = a0;
-        var a3 = a0;
-        long i = start;
-        for (; i + 64 <= end; i += 64)
-        {
-            a0 += Vector512.Load(buffer + i);
-            a1 += Vector512.Load(buffer + i + 16);
-            a2 += Vector512.Load(buffer + i + 32);
-            a3 += Vector512.Load(buffer + i + 48);
-        }
-        float sum = Vector512.Sum(a0 + a1 + a2 + a3);
-        for (; i < end; i++)
-            sum += buffer[i];
-        return sum;
+        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        for (long offset = 0; offset < BufferBytes; offset += int.MaxValue / 2)
+            new Span<byte>(buffer + offset, (int)Math.Min(BufferBytes - offset, int.MaxValue / 2)).Fill(1);
+        return buffer;
     }
 
-    private unsafe struct SumJob : IRowJob
+    /// <summary>Measures with <paramref name="buffer"/> from <see cref="AllocateBuffer"/> (its contents are kept).</summary>
+    public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement, byte* buffer)
     {
-        public float* Buffer;
-        public long Floats;
-        public int Chunks;
-        public float Sink;
+        long words = BufferBytes / sizeof(int);
+        double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => s_sink += ReadPass.Sum((int*)buffer, 0, words), secondsPerMeasurement);
+        var pass = new ReadPass(buffer, BufferBytes, pool.ThreadCount);
+        double all = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pass.Run(pool), secondsPerMeasurement);
 
-        public void Execute(int start, int end)
+        double fma = 0, fmaAll = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            long per = Floats / Chunks;
-            Sink += SumRange(Buffer, start * per, end == Chunks ? Floats : end * per);
+            const int iterations = 1 << 20;
+            fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += FmaChains(iterations, 1f), secondsPerMeasurement);
+            var fmaJob = new FmaJob { Iterations = iterations };
+            fmaAll = FmaChainFlops(iterations) * pool.ThreadCount / 1e9
+                / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref fmaJob), secondsPerMeasurement);
         }
+        double vnni = AvxVnni.IsSupported
+            ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
+            : 0;
+        double vnniAll = 0;
+        if (AvxVnni.IsSupported)
+        {
+            var vnniJob = new VnniJob { Iterations = 1 << 20 };
+            vnniAll = Int8Peaks.VnniOps(1 << 20) * pool.ThreadCount / 1e9
+                / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref vnniJob), secondsPerMeasurement);
+        }
+        double bw = Avx512BW.IsSupported
+            ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
+            : 0;
+        return new MachineLimits(pool.ThreadCount, one, all, fma, fmaAll, vnni, bw, vnniAll);
     }
 
     // The probes' results are summed here so the JIT cannot prove them unused and remove the work being timed.
@@ -109,6 +96,19 @@ public sealed record MachineLimits(
             for (int i = start; i < end; i++)
                 sum += FmaChains(Iterations, 1f);
             s_sink += sum; // a benign race between threads: only the dependency matters
+        }
+    }
+
+    private struct VnniJob : IRowJob
+    {
+        public int Iterations;
+
+        public readonly void Execute(int start, int end)
+        {
+            int sum = 0;
+            for (int i = start; i < end; i++)
+                sum += Int8Peaks.VnniChains(Iterations);
+            s_sink += sum;
         }
     }
 

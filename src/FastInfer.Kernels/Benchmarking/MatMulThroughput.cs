@@ -43,14 +43,13 @@ public static unsafe class MatMulThroughput
         {
             new Span<byte>(data, (int)Bytes).Fill(1);
             using var pool = new ComputePool(threads);
-            var job = new ReadJob { Data = (float*)data };
-            int chunks = (int)(Bytes / ReadJob.ChunkBytes);
+            var pass = new ReadPass(data, Bytes, threads);
             double best = double.MaxValue;
             var total = Stopwatch.StartNew();
-            for (int pass = 0; total.Elapsed.TotalSeconds < seconds || pass < 3; pass++)
+            for (int passes = 0; total.Elapsed.TotalSeconds < seconds || passes < 3; passes++)
             {
                 long start = Stopwatch.GetTimestamp();
-                pool.For(chunks, ref job);
+                pass.Run(pool);
                 best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
             return Bytes / best / 1e9;
@@ -58,26 +57,6 @@ public static unsafe class MatMulThroughput
         finally
         {
             NativeMemory.AlignedFree(data);
-        }
-    }
-
-    private struct ReadJob : IRowJob
-    {
-        public const int ChunkBytes = 1 << 20;
-        public float* Data;
-        public float Sink; // the sums are stored, so the loads cannot be optimized away
-
-        public void Execute(int start, int end)
-        {
-            var acc0 = Vector512<float>.Zero;
-            var acc1 = Vector512<float>.Zero;
-            float* p = Data + (long)start * (ChunkBytes / 4), stop = Data + (long)end * (ChunkBytes / 4);
-            for (; p < stop; p += 32)
-            {
-                acc0 += Vector512.Load(p);
-                acc1 += Vector512.Load(p + 16);
-            }
-            Sink += Vector512.Sum(acc0 + acc1);
         }
     }
 

@@ -8,10 +8,16 @@ namespace FastInfer.Kernels.Blocks;
 /// IEEE half. Widened with integer ops (this runtime exposes no F16C intrinsic): the exponent/mantissa bits move
 /// into single position and a multiply by 2^112 rebiases the exponent, which also handles subnormals exactly;
 /// infinities and NaNs get the all-ones exponent back.
+/// The pair forms (<see cref="Even(Vector512{int})"/>, <see cref="Odd(Vector512{int})"/>) take a half from the top of a
+/// 32-bit lane: an arithmetic shift right by 3 leaves sign, exponent and mantissa in single position with three copies
+/// of the sign in the top exponent bits, one AND clears those (and whatever lies below the mantissa), and the multiply
+/// by 2^112 rebiases — four operations, exact for every finite half including subnormals (the product is a normal
+/// single), but infinities and NaNs come out as finite numbers of magnitude ≥ 2^16, so callers detect them separately.
 /// </summary>
-public readonly unsafe struct BlockF16 : IFloatBlock
+public readonly unsafe struct BlockF16 : IHalfFloatBlock
 {
     private const uint Rebias = 0x77800000; // 2^112 as a single
+    private const int PairMask = unchecked((int)0x8FFFE000); // sign, exponent's low 5 bits, 10 mantissa bits
 
     public static GgmlType Type => GgmlType.F16;
     public static int Elements => 1;
@@ -26,11 +32,11 @@ public readonly unsafe struct BlockF16 : IFloatBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load256(byte* elements)
-        => Widen(Vector256.WidenLower(Vector256.Create(Vector128.Load((ushort*)elements), default)));
+        => Widen(Vector256.WidenLower(Vector128.Load((ushort*)elements).ToVector256Unsafe()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load512(byte* elements)
-        => Widen(Vector512.WidenLower(Vector512.Create(Vector256.Load((ushort*)elements), default)));
+        => Widen(Vector512.WidenLower(Vector256.Load((ushort*)elements).ToVector512Unsafe()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Widen(Vector128<uint> h)
@@ -61,4 +67,21 @@ public readonly unsafe struct BlockF16 : IFloatBlock
         var bits = Vector512.ConditionalSelect(special, magnitude | Vector512.Create(0x7f800000u), scaled);
         return (bits | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
     }
+
+    public static bool HasSpecials => true;
+    public static short SpecialMagnitude => 0x7C00;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Even(Vector512<int> pairs) => Odd(Vector512.ShiftLeft(pairs, 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Odd(Vector512<int> pairs)
+        => (Vector512.ShiftRightArithmetic(pairs, 3) & Vector512.Create(PairMask)).AsSingle() * Vector512.Create(Rebias).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Even(Vector256<int> pairs) => Odd(Vector256.ShiftLeft(pairs, 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Odd(Vector256<int> pairs)
+        => (Vector256.ShiftRightArithmetic(pairs, 3) & Vector256.Create(PairMask)).AsSingle() * Vector256.Create(Rebias).AsSingle();
 }

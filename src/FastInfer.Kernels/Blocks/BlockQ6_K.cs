@@ -119,12 +119,15 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
             var l0 = Vector256.Load(weight + half * 64);
             var l1 = Vector256.Load(weight + half * 64 + 32);
             sbyte* ap = a + half * 128;
-            sbyte* s = sc + half * 8;
+            // The half's eight scales, one per int32 lane, cut to their low (sign-extended) 16 bits so that vpmaddwd
+            // multiplies a dot lane by its scale and the lane's sign word by zero. A dot lane sums four products of at
+            // most 63·127, which fits 16 bits.
+            var s = Avx2.ConvertToVector256Int32(sc + half * 8) & Vector256.Create(0xFFFF);
             // Lanes 0–3 cover l < 16 and lanes 4–7 l ≥ 16: two scales per 32-element quarter.
-            sum += TDot.DotUS(default, Nibbles.Low(l0) | Nibbles.Field(h, 0, 3, 4), Vector256.Load(ap)) * Pair(s[0], s[1]);
-            sum += TDot.DotUS(default, Nibbles.Low(l1) | Nibbles.Field(h, 2, 3, 4), Vector256.Load(ap + 32)) * Pair(s[2], s[3]);
-            sum += TDot.DotUS(default, Nibbles.High(l0) | Nibbles.Field(h, 4, 3, 4), Vector256.Load(ap + 64)) * Pair(s[4], s[5]);
-            sum += TDot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector256.Load(ap + 96)) * Pair(s[6], s[7]);
+            sum += Scaled(TDot.DotUS(default, Nibbles.Low(l0) | Nibbles.Field(h, 0, 3, 4), Vector256.Load(ap)), s, 0);
+            sum += Scaled(TDot.DotUS(default, Nibbles.Low(l1) | Nibbles.Field(h, 2, 3, 4), Vector256.Load(ap + 32)), s, 2);
+            sum += Scaled(TDot.DotUS(default, Nibbles.High(l0) | Nibbles.Field(h, 4, 3, 4), Vector256.Load(ap + 64)), s, 4);
+            sum += Scaled(TDot.DotUS(default, Nibbles.High(l1) | Nibbles.Field(h, 6, 3, 4), Vector256.Load(ap + 96)), s, 6);
         }
         // The −32 offset: 32·Σ scale_g·(activation sum of g), as lanes (vpmaddwd of scales and group sums).
         var scales16 = Avx2.ConvertToVector256Int16(Vector128.Load(sc));
@@ -133,6 +136,10 @@ public readonly unsafe struct BlockQ6_K : IQuantizableBlock, IIntegerDotBlock<Bl
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(d), acc);
     }
 
+    /// <summary>Dot lanes 0–3 times scale <paramref name="first"/> and lanes 4–7 times the next one, the scales picked
+    /// from <paramref name="scales"/> by vpermd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Pair(int first, int second) => Vector256.Create(Vector128.Create(first), Vector128.Create(second));
+    private static Vector256<int> Scaled(Vector256<int> dot, Vector256<int> scales, int first)
+        => Avx2.MultiplyAddAdjacent(dot.AsInt16(),
+            Avx2.PermuteVar8x32(scales, Vector256.Create(first, first, first, first, first + 1, first + 1, first + 1, first + 1)).AsInt16());
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
@@ -89,19 +90,31 @@ internal static unsafe class ScaleMinBlocks
         return acc + Vector128.CreateScalar(-da * Fp16.Load(weight + 2) * s.MinTimesSums(activation));
     }
 
+    /// <summary>
+    /// Groups 2j and 2j+1. Each int32 lane of a dot step sums four products of at most 31·127, so it fits 16 bits:
+    /// vpmaddwd against the scale (in the low word, zero in the high) multiplies it exactly, and the scale comes from a
+    /// register by vpermd — one vector op each instead of extracting the byte and broadcasting it from a scalar.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Step256<T, TDot>(byte* weight, sbyte* a, Vector256<int> scales, int j)
+        where T : IScaleMinQuants where TDot : struct, IInt8Dot256
+    {
+        var (low, high) = T.Chunk256(weight, j);
+        var lowSum = TDot.DotUS(default, low, Vector256.Load(a + 64 * j));
+        var highSum = TDot.DotUS(default, high, Vector256.Load(a + 64 * j + 32));
+        return Avx2.MultiplyAddAdjacent(lowSum.AsInt16(), Avx2.PermuteVar8x32(scales, Vector256.Create(2 * j)).AsInt16())
+            + Avx2.MultiplyAddAdjacent(highSum.AsInt16(), Avx2.PermuteVar8x32(scales, Vector256.Create(2 * j + 1)).AsInt16());
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot256<T, TDot>(byte* weight, byte* activation, Vector256<float> acc)
         where T : IScaleMinQuants where TDot : struct, IInt8Dot256
     {
         var s = KScales.Unpack(weight + ScalesOffset);
+        var scales = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(s.Scales).AsByte());
         sbyte* a = BlockQ8_K.Quants(activation);
-        var sum = Vector256<int>.Zero;
-        for (int j = 0; j < 4; j++, a += 64)
-        {
-            var (low, high) = T.Chunk256(weight, j);
-            sum += TDot.DotUS(default, low, Vector256.Load(a)) * s.Scale(2 * j);
-            sum += TDot.DotUS(default, high, Vector256.Load(a + 32)) * s.Scale(2 * j + 1);
-        }
+        var sum = Step256<T, TDot>(weight, a, scales, 0) + Step256<T, TDot>(weight, a, scales, 1)
+            + Step256<T, TDot>(weight, a, scales, 2) + Step256<T, TDot>(weight, a, scales, 3);
         float da = BlockQ8_K.Scale(activation);
         acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(da * Fp16.Load(weight)), acc);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(s.MinTerms256(activation)), Vector256.Create(-da * Fp16.Load(weight + 2)), acc);

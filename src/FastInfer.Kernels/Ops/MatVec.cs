@@ -9,7 +9,8 @@ namespace FastInfer.Kernels.Ops;
 /// <summary>
 /// y = W·x for one token (decode), rows split across the pool. Quantized weights run in integers: x is quantized
 /// once per call to 8-bit activation blocks (Q8_0 for the 32-element types, Q8_K for the K-quants) in a per-thread
-/// scratch buffer, then each row is an integer dot product. Float weights (F32/F16/BF16) widen to F32 and use FMA.
+/// scratch buffer, then each row is an integer dot product. Float weights (F32/F16/BF16) widen to F32 and use FMA;
+/// the 16-bit ones two rows at a time against a deinterleaved copy of x (<see cref="HalfFloatRows"/>).
 /// </summary>
 public static unsafe class MatVec
 {
@@ -34,8 +35,8 @@ public static unsafe class MatVec
             switch (w.Type)
             {
                 case GgmlType.F32: RunFloat<BlockF32>(w, px, py, pool, path); break;
-                case GgmlType.F16: RunFloat<BlockF16>(w, px, py, pool, path); break;
-                case GgmlType.BF16: RunFloat<BlockBF16>(w, px, py, pool, path); break;
+                case GgmlType.F16: RunHalf<BlockF16>(w, px, py, pool, path); break;
+                case GgmlType.BF16: RunHalf<BlockBF16>(w, px, py, pool, path); break;
                 case GgmlType.Q8_0: RunInteger<BlockQ8_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q4_0: RunInteger<BlockQ4_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q4_1: RunInteger<BlockQ4_1, BlockQ8_0>(w, px, py, pool, path); break;
@@ -54,6 +55,21 @@ public static unsafe class MatVec
         where T : struct, IFloatBlock
     {
         var job = new FloatJob<T> { W = w, X = x, Y = y, Path = path };
+        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
+    }
+
+    private static void RunHalf<T>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
+        where T : struct, IHalfFloatBlock
+    {
+        int group = HalfFloatRows.Group(path);
+        if (group == 0)
+        {
+            RunFloat<T>(w, x, y, pool, path);
+            return;
+        }
+        float* deinterleaved = (float*)MatMulScratch.Get(2, (long)w.Columns * sizeof(float));
+        HalfFloatRows.Deinterleave(x, deinterleaved, w.Columns, group);
+        var job = new HalfJob<T> { W = w, X = x, Deinterleaved = deinterleaved, Y = y, Path = path };
         pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
@@ -80,6 +96,18 @@ public static unsafe class MatVec
             for (int r = start; r < end; r++)
                 Y[r] = RowDot.Float<T>(rows + r * W.RowBytes, X, W.Columns, Path);
         }
+    }
+
+    private struct HalfJob<T> : IRowJob where T : struct, IHalfFloatBlock
+    {
+        public WeightMatrix W;
+        public float* X;
+        public float* Deinterleaved;
+        public float* Y;
+        public IsaPath Path;
+
+        public void Execute(int start, int end)
+            => HalfFloatRows.Rows<T>((byte*)W.Data, W.RowBytes, start, end, X, Deinterleaved, W.Columns, Y, Path);
     }
 
     private struct IntegerJob<TW, TA> : IRowJob

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
+using FastInfer.Kernels;
 using FastInfer.Kernels.Benchmarking;
 
 namespace FastInfer.Kernels.Tests.Benchmarking;
@@ -9,14 +10,96 @@ namespace FastInfer.Kernels.Tests.Benchmarking;
 public unsafe class BenchmarkingTests
 {
     [Fact]
-    public void The_bandwidth_sum_reads_every_element()
+    public void The_bandwidth_sum_reads_every_word()
     {
-        var data = Enumerable.Range(0, 1000).Select(i => (float)(i % 7)).ToArray();
-        fixed (float* p = data)
+        // Lengths that end inside the 128-word unrolled body, the 16-word loop and the scalar tail.
+        var data = Enumerable.Range(0, 1000).Select(i => (int)((uint)i * 2654435761u >> 3)).ToArray();
+        fixed (int* p = data)
         {
-            Assert.Equal(data.Sum(), MachineLimits.SumRange(p, 0, data.Length));
-            Assert.Equal(data.Skip(13).Take(900).Sum(), MachineLimits.SumRange(p, 13, 913));
+            foreach (var (start, end) in new[] { (0, 1000), (13, 913), (5, 6), (0, 128), (1, 145) })
+            {
+                int expected = 0;
+                for (int i = start; i < end; i++)
+                    expected = unchecked(expected + data[i]);
+                Assert.Equal(expected, ReadPass.Sum(p, start, end));
+            }
         }
+    }
+
+    [Fact]
+    public void Alternating_timing_runs_both_calls_and_reports_each_best()
+    {
+        int first = 0, second = 0;
+        var (a, b) = CallTimer.BestOfAlternating(() => first++, () => { second++; Thread.Sleep(2); }, 0.01);
+        Assert.True(first >= 4 && second == first, $"{first} and {second} calls");
+        Assert.True(a > 0 && b >= 0.002 && b > a, $"{a} s and {b} s");
+    }
+
+    [Theory]
+    [InlineData("32768K", 32L << 20)]
+    [InlineData("1M\n", 1L << 20)]
+    [InlineData("2G", 2L << 30)]
+    [InlineData("512", 512L)]
+    [InlineData("", null)]
+    [InlineData("K", null)]
+    [InlineData("-5K", null)]
+    [InlineData("12X", null)]
+    public void Cache_sizes_parse_as_sysfs_writes_them(string text, long? bytes)
+        => Assert.Equal(bytes, CacheSizes.ParseSize(text));
+
+    [Fact]
+    public void The_last_level_is_the_highest_cache_level_described()
+    {
+        var folder = Directory.CreateTempSubdirectory("fastinfer-cache-").FullName;
+        try
+        {
+            Assert.Null(CacheSizes.ReadLastLevel(Path.Combine(folder, "absent")));
+            Assert.Null(CacheSizes.ReadLastLevel(folder));
+            void Index(int i, string level, string size)
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(folder, $"index{i}")).FullName;
+                File.WriteAllText(Path.Combine(dir, "level"), level);
+                File.WriteAllText(Path.Combine(dir, "size"), size);
+            }
+            Index(0, "1\n", "48K\n");
+            Index(1, "3\n", "32768K\n");
+            Index(2, "2\n", "1024K\n");
+            Index(3, "junk", "99999K");
+            Assert.Equal(32L << 20, CacheSizes.ReadLastLevel(folder));
+            Assert.True(CacheSizes.LastLevelBytes() > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(32L << 20, 24_000_000L, 6)]
+    [InlineData(32L << 20, 180_000_000L, 2)]
+    [InlineData(32L << 20, 64L << 20, 2)]
+    [InlineData(32L << 20, 42L << 20, 4)]
+    public void Rotating_copies_together_span_four_caches(long cache, long matrix, int copies)
+        => Assert.Equal(copies, RotatingMatrices.CopiesToExceed(cache, matrix));
+
+    [Fact]
+    public void Rotating_copies_hold_the_same_matrix_at_distinct_addresses_and_cycle()
+    {
+        using var matrices = new RotatingMatrices(GgmlType.Q4_K, 150, 512, copies: 3, seed: 9);
+        Assert.Equal(GgmlTypeTraits.RowBytes(GgmlType.Q4_K, 512) * 150, matrices.MatrixBytes);
+        var first = new ReadOnlySpan<byte>((void*)matrices[0].Data, (int)matrices.MatrixBytes).ToArray();
+        // The 64 distinct random rows repeat to fill the matrix.
+        long rowBytes = matrices[0].RowBytes;
+        Assert.Equal(first.AsSpan(0, (int)rowBytes).ToArray(), first.AsSpan((int)(64 * rowBytes), (int)rowBytes).ToArray());
+        Assert.NotEqual(first.AsSpan(0, (int)rowBytes).ToArray(), first.AsSpan((int)rowBytes, (int)rowBytes).ToArray());
+        for (int c = 1; c < 3; c++)
+        {
+            Assert.NotEqual(matrices[0].Data, matrices[c].Data);
+            Assert.Equal(first, new ReadOnlySpan<byte>((void*)matrices[c].Data, (int)matrices.MatrixBytes).ToArray());
+        }
+        var order = Enumerable.Range(0, 7).Select(_ => matrices.Next().Data).ToArray();
+        Assert.Equal(new[] { 0, 1, 2, 0, 1, 2, 0 }.Select(i => matrices[i].Data), order);
+        Assert.Throws<NotSupportedException>(() => new RotatingMatrices(GgmlType.IQ2_XS, 4, 256, 1, 1));
     }
 
     [SkippableFact]
@@ -69,14 +152,16 @@ public unsafe class BenchmarkingTests
     [Fact]
     public void The_report_is_one_camel_case_json_object()
     {
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 100, 200, 300, 400),
-            [new KernelResult("matvec F32", "4x4", 2, 1.5, 12.5, null, "read-bw-all", 0.625)], 3.5);
+        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 100, 200, 300, 400, 500),
+            [new KernelResult("matvec F32", "4x4", 2, 1.5, 12.5, null, "read-bw-all", 0.625, 20)], 3.5);
         using var json = JsonDocument.Parse(report.ToJson());
         var root = json.RootElement;
         Assert.Equal("Avx512", root.GetProperty("isa").GetString());
         Assert.Equal(20, root.GetProperty("machine").GetProperty("readBandwidthAllThreads").GetDouble());
         var kernel = root.GetProperty("kernels")[0];
         Assert.Equal(0.625, kernel.GetProperty("ratio").GetDouble());
+        Assert.Equal(20, kernel.GetProperty("limitValue").GetDouble());
+        Assert.Equal(500, root.GetProperty("machine").GetProperty("int8VnniGopsAllThreads").GetDouble());
         Assert.False(kernel.TryGetProperty("gigaflopsPerSecond", out _));
     }
 

@@ -9,14 +9,7 @@ public class MatVecTests
 {
     public static readonly TheoryData<GgmlType> Types = new(MatVecTypes.All);
 
-    public static TheoryData<GgmlType, IsaPath> TypesAndPaths()
-    {
-        var data = new TheoryData<GgmlType, IsaPath>();
-        foreach (var type in MatVecTypes.All)
-            foreach (var path in KernelIsa.Available)
-                data.Add(type, path);
-        return data;
-    }
+    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => MatVecTypes.OnEveryPath(MatVecTypes.All);
 
     [Theory]
     [MemberData(nameof(TypesAndPaths))]

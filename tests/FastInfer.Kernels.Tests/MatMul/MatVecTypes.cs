@@ -1,4 +1,5 @@
 using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Tests.MatMul;
@@ -11,6 +12,16 @@ internal static class MatVecTypes
         GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
     ];
+
+    /// <summary>Theory data: each of <paramref name="types"/> on every kernel path this machine runs.</summary>
+    public static TheoryData<GgmlType, IsaPath> OnEveryPath(IEnumerable<GgmlType> types)
+    {
+        var data = new TheoryData<GgmlType, IsaPath>();
+        foreach (var type in types)
+            foreach (var path in KernelIsa.Available)
+                data.Add(type, path);
+        return data;
+    }
 
     public static bool IsKQuant(GgmlType type) => GgmlTypeTraits.BlockSize(type) == 256;
 

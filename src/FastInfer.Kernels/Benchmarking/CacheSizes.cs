@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace FastInfer.Kernels.Benchmarking;
+
+/// <summary>
+/// The size of the last-level cache, which decides how much memory a bandwidth measurement must cycle through so
+/// that it reads DRAM rather than cache.
+/// </summary>
+public static class CacheSizes
+{
+    /// <summary>Used when the kernel does not describe its caches (containers often hide sysfs): a Zen 5 CCD's L3.</summary>
+    public const long AssumedLastLevelBytes = 32L << 20;
+
+    private const string CacheFolder = "/sys/devices/system/cpu/cpu0/cache";
+
+    /// <summary>The largest cache level cpu0 reports in sysfs, or <see cref="AssumedLastLevelBytes"/> when none is readable.</summary>
+    public static long LastLevelBytes() => ReadLastLevel(CacheFolder) ?? AssumedLastLevelBytes;
+
+    /// <summary>The size of the highest-level cache described under <paramref name="folder"/> (index*/level, index*/size).</summary>
+    internal static long? ReadLastLevel(string folder)
+    {
+        if (!Directory.Exists(folder))
+            return null;
+        int bestLevel = -1;
+        long? bestSize = null;
+        foreach (var index in Directory.EnumerateDirectories(folder, "index*"))
+        {
+            try
+            {
+                if (!int.TryParse(File.ReadAllText(Path.Combine(index, "level")).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int level))
+                    continue;
+                if (ParseSize(File.ReadAllText(Path.Combine(index, "size"))) is { } size && level > bestLevel)
+                    (bestLevel, bestSize) = (level, size);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return bestSize;
+    }
+
+    /// <summary>sysfs cache sizes: a number with an optional K, M or G suffix ("32768K"); null when malformed.</summary>
+    internal static long? ParseSize(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0)
+            return null;
+        long unit = char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1 };
+        string digits = unit == 1 ? text : text[..^1];
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value > 0 && value < (1L << 40)
+            ? value * unit
+            : null;
+    }
+}
