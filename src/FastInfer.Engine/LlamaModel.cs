@@ -51,11 +51,11 @@ public sealed class LlamaModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
         MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
         var bound = LlamaWeights.Bind(source, config);
-        _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active) : null;
-        Weights = _packed?.Weights ?? bound;
         _pool = new ComputePool(options.Threads);
         try
         {
+            _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool) : null;
+            Weights = _packed?.Weights ?? bound;
             Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
             Device = options.Device?.Invoke(this);
         }

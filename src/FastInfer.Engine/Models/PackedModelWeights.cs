@@ -1,6 +1,7 @@
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Engine.Models;
 
@@ -12,9 +13,12 @@ namespace FastInfer.Engine.Models;
 internal sealed class PackedModelWeights : IDisposable
 {
     private readonly List<PackedWeights> _copies = [];
+    private readonly ComputePool _pool;
 
-    public PackedModelWeights(LlamaWeights weights, IsaPath path)
+    /// <param name="pool">splits the copying across the model's threads.</param>
+    public PackedModelWeights(LlamaWeights weights, IsaPath path, ComputePool pool)
     {
+        _pool = pool;
         try
         {
             Weights = path >= IsaPath.Avx2 ? weights.WithMatrices(Pack) : weights;
@@ -34,7 +38,7 @@ internal sealed class PackedModelWeights : IDisposable
 
     private WeightMatrix Pack(WeightMatrix matrix)
     {
-        if (!PackedWeights.TryPack(matrix, out var packed))
+        if (!PackedWeights.TryPack(matrix, out var packed, _pool))
             return matrix;
         _copies.Add(packed);
         return packed.Matrix;

@@ -35,7 +35,7 @@ public static class MatMul
         switch (w.Type)
         {
             case GgmlType.F32: MatMulFloat.Run<BlockF32>(w, x, y, tokens, pool, path); break;
-            case GgmlType.F16: MatMulFloat.Run<BlockF16>(w, x, y, tokens, pool, path); break;
+            case GgmlType.F16: MatMulFloat.Run<BlockF16>(w, HalfActivations.Round(x, path), y, tokens, pool, path); break;
             case GgmlType.BF16: MatMulFloat.Run<BlockBF16>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q8_0: MatMulInteger.RunShared<BlockQ8_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q4_0: MatMulInteger.RunShared<BlockQ4_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;

@@ -9,10 +9,10 @@ namespace FastInfer.Kernels.Ops;
 /// </summary>
 internal static unsafe class MatMulScratch
 {
-    private const int Slots = 3;
+    private const int Slots = 4;
     [ThreadStatic] private static byte[]?[]? t_buffers;
 
-    /// <summary>Buffer <paramref name="slot"/> (0..2) of at least <paramref name="bytes"/> bytes, valid until this thread asks for the slot again.</summary>
+    /// <summary>Buffer <paramref name="slot"/> (0..3) of at least <paramref name="bytes"/> bytes, valid until this thread asks for the slot again.</summary>
     public static byte* Get(int slot, long bytes)
     {
         var buffers = t_buffers ??= new byte[]?[Slots];

@@ -29,6 +29,8 @@ public static unsafe class MatVec
             throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
         if (PackedKernels.TryMultiply(w, x, y, 1, pool, path))
             return;
+        if (w.Type == GgmlType.F16)
+            x = HalfActivations.Round(x, path);
         fixed (float* px = x)
         fixed (float* py = y)
         {

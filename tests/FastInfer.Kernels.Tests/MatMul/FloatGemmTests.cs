@@ -27,9 +27,10 @@ public class FloatGemmTests
     public void EveryOutputMatchesADoubleReference(GgmlType type, IsaPath path)
     {
         using var m = new TestMatrix(type, Rows, Columns, seed: 21);
-        var x = TestMatrix.RandomVector(Tokens * Columns, seed: 22);
+        var input = TestMatrix.RandomVector(Tokens * Columns, seed: 22);
         var y = new float[Tokens * Rows];
-        Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, ComputePool.SingleThreaded, path);
+        Ops.MatMul.Multiply(m.Matrix, input, y, Tokens, ComputePool.SingleThreaded, path);
+        var x = MatVecTypes.ActivationRoundTrip(type, input);
         for (int t = 0; t < Tokens; t++)
             for (int r = 0; r < Rows; r++)
             {

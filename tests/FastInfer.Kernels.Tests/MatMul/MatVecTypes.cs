@@ -37,6 +37,8 @@ internal static class MatVecTypes
     /// <summary>What the integer kernels see of x: quantized to the activation blocks and decoded (floats unchanged).</summary>
     public static float[] ActivationRoundTrip(GgmlType weightType, float[] x)
     {
+        if (weightType == GgmlType.F16)
+            return x.Select(v => (float)(Half)v).ToArray(); // F16 weights meet activations rounded to F16, as in ggml
         if (GgmlTypeTraits.BlockSize(weightType) == 1)
             return x;
         var activationType = IsKQuant(weightType) ? GgmlType.Q8_K : GgmlType.Q8_0;
