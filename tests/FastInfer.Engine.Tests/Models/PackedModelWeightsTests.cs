@@ -1,3 +1,4 @@
+using FastInfer.Engine.Evaluation;
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
@@ -20,6 +21,7 @@ public sealed class PackedModelWeightsTests : IDisposable
     [InlineData(GgmlType.Q4_0, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q8_0, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q4_0, "custom:dim=96,ffn=160,layers=2,heads=4,kv=4,vocab=203,ctx=64,experts=4,top=2")]
+    [InlineData(GgmlType.Q8_0, "mixtral-mini")]
     public void PackedAndFileLayoutsGiveTheSameLogits(GgmlType type, string shape)
     {
         string path = Path.Combine(_folder, $"{type}-{shape.GetHashCode():x}.gguf");
@@ -36,16 +38,17 @@ public sealed class PackedModelWeightsTests : IDisposable
         int[] prompt = [1, 17, 42, 99, 5, 150, 3, 77, 128, 64, 31];
         var a = packed.Transformer.CreateState(32);
         var b = plain.Transformer.CreateState(32);
-        AssertClose(packed.Transformer.Prefill(a, prompt, 0), plain.Transformer.Prefill(b, prompt, 0));
+        var divergences = new List<double> { Compare(packed.Transformer.Prefill(a, prompt, 0), plain.Transformer.Prefill(b, prompt, 0)) };
         int token = 9;
         for (int position = prompt.Length; position < prompt.Length + 8; position++)
         {
             var fromPacked = packed.Transformer.Forward(a, token, position);
             var fromPlain = plain.Transformer.Forward(b, token, position);
-            AssertClose(fromPacked, fromPlain);
+            divergences.Add(Compare(fromPacked, fromPlain));
             token = VectorOps.ArgMax(fromPlain);
             Assert.Equal(token, VectorOps.ArgMax(fromPacked));
         }
+        Assert.True(divergences.Average() <= 1e-7, $"mean KL {divergences.Average():E2}");
     }
 
     [Fact]
@@ -58,13 +61,19 @@ public sealed class PackedModelWeightsTests : IDisposable
         Assert.False(model.Weights.Output.IsPacked);
     }
 
-    // Both layouts sum each block's exact integer dot product; only the float accumulation order differs.
-    private static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    /// <summary>
+    /// Both layouts sum each block's exact integer dot product; only the float accumulation order differs, by an ulp or
+    /// so. Now and then such an ulp moves one activation across a rounding boundary of its 8-bit block, and the logits of
+    /// that position move by one quantization step (~1e-3 of the largest here): so every logit must be within 1e-2 of
+    /// the largest, and the distributions as a whole within a mean KL of 1e-7 (a wrong kernel is off by orders more).
+    /// </summary>
+    private static double Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         float scale = 0;
         foreach (float v in expected)
             scale = Math.Max(scale, Math.Abs(v));
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4f * scale + 1e-6f, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-2f * scale, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
+        return Distributions.KlDivergence(expected, actual);
     }
 }

@@ -107,8 +107,13 @@ internal sealed class ReferenceLlama
         return MatVec(down, g, Config.EmbeddingLength);
     }
 
-    private static double[] MatVec(float[] w, double[] x, int rows)
+    /// <summary>F16 matrices meet activations rounded to F16, as the engine (and ggml) compute them.</summary>
+    public bool RoundsActivationsToHalf { get; set; }
+
+    private double[] MatVec(float[] w, double[] x, int rows)
     {
+        if (RoundsActivationsToHalf)
+            x = x.Select(v => (double)(float)(Half)(float)v).ToArray();
         var y = new double[rows];
         for (int r = 0; r < rows; r++)
         {

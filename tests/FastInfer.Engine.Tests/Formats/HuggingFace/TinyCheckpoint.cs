@@ -37,6 +37,7 @@ internal static class TinyCheckpoint
         var (source, reference) = RandomModel.Create(config, seed, tiedOutput: layout.Tied);
         source.Dispose();
         Write(folder, reference, layout);
+        reference.RoundsActivationsToHalf = layout.MatrixType == SafetensorsDType.F16;
         return reference;
     }
 
