@@ -113,7 +113,7 @@ public static class BenchKernels
             x[i] = random.NextSingle() * 2 - 1;
         var (kernel, read) = CallTimer.BestOfAlternating(
             () => MatVec.Multiply(matrices.Next(), x, y, context.Pool), () => matrices.ReadNext(context.Pool), context.Seconds);
-        context.AddBandwidthBound($"matvec {type}", $"{FfnWidth}x{ModelWidth} ×{matrices.Copies}", context.Pool.ThreadCount, kernel, bytes, bytes / read / 1e9);
+        context.AddBandwidthBound($"matvec {type}{(matrices.IsPacked ? " (packed)" : "")}", $"{FfnWidth}x{ModelWidth} ×{matrices.Copies}", context.Pool.ThreadCount, kernel, bytes, bytes / read / 1e9);
     }
 
     /// <summary>Prefill: Y = X·Wᵀ for <paramref name="tokens"/> tokens on a 4096×4096 matrix, judged against the FP32 or int8 peak.</summary>
@@ -127,7 +127,7 @@ public static class BenchKernels
             x[i] = random.NextSingle() * 2 - 1;
         var y = new float[tokens * ModelWidth];
         double seconds = CallTimer.SecondsPerCall(() => MatMul.Multiply(w, x, y, tokens, context.Pool), context.Seconds);
-        context.AddComputeBound($"matmul {type}", $"{tokens}x{ModelWidth}x{ModelWidth}", seconds, 2.0 * tokens * ModelWidth * ModelWidth,
+        context.AddComputeBound($"matmul {type}{(matrices.IsPacked ? " (packed)" : "")}", $"{tokens}x{ModelWidth}x{ModelWidth}", seconds, 2.0 * tokens * ModelWidth * ModelWidth,
             integer: type != GgmlType.F32);
     }
 

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Quantization;
 using FastInfer.Kernels.Threading;
 
@@ -7,6 +9,8 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <summary>
 /// Identical copies of one random weight matrix at distinct addresses, used in turn, so that together they exceed the
 /// last-level cache several times over and each call streams its weights from DRAM even when one matrix would fit.
+/// Q4_0 and Q8_0 copies are also packed (<see cref="PackedWeights"/>) when the active kernel path reads that layout, as
+/// the engine does at load, so the kernels measured are the ones a model runs; the read pass then reads the packed copies.
 /// </summary>
 internal sealed unsafe class RotatingMatrices : IDisposable
 {
@@ -18,6 +22,7 @@ internal sealed unsafe class RotatingMatrices : IDisposable
     private const int DistinctRows = 64;
 
     private readonly byte*[] _copies;
+    private readonly PackedWeights?[] _packed;
     private readonly bool _owned;
     private int _next;
 
@@ -36,6 +41,7 @@ internal sealed unsafe class RotatingMatrices : IDisposable
         long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
         MatrixBytes = rowBytes * rows;
         _copies = new byte*[copies];
+        _packed = new PackedWeights?[copies];
         _owned = arena == null;
         long stride = (MatrixBytes + 4095) & ~4095L;
         if (!_owned && stride * copies > arenaBytes)
@@ -57,6 +63,9 @@ internal sealed unsafe class RotatingMatrices : IDisposable
                 Buffer.MemoryCopy(_copies[0], _copies[0] + done, MatrixBytes - done, Math.Min(done, MatrixBytes - done));
             for (int c = 1; c < copies; c++)
                 Buffer.MemoryCopy(_copies[0], _copies[c], MatrixBytes, MatrixBytes);
+            if (KernelIsa.Active >= IsaPath.Avx2 && PackedWeights.CanPack(type))
+                for (int c = 0; c < copies; c++)
+                    _packed[c] = PackedWeights.Pack(new WeightMatrix((nint)_copies[c], MatrixBytes, Type, Rows, Columns));
         }
         catch
         {
@@ -77,7 +86,10 @@ internal sealed unsafe class RotatingMatrices : IDisposable
     public int Copies => _copies.Length;
 
     /// <summary>Copy <paramref name="index"/>.</summary>
-    public WeightMatrix this[int index] => new((nint)_copies[index], MatrixBytes, Type, Rows, Columns);
+    public WeightMatrix this[int index] => _packed[index]?.Matrix ?? new((nint)_copies[index], MatrixBytes, Type, Rows, Columns);
+
+    /// <summary>True when the copies carry the packed layout the kernels read.</summary>
+    public bool IsPacked => _packed[0] != null;
 
     /// <summary>The copy after the one returned last (cycling).</summary>
     public WeightMatrix Next()
@@ -90,7 +102,10 @@ internal sealed unsafe class RotatingMatrices : IDisposable
     /// <summary>A plain read pass over the next copy: the bandwidth the kernel could reach on the same memory.</summary>
     public void ReadNext(ComputePool pool)
     {
-        var pass = new ReadPass((void*)Next().Data, MatrixBytes, pool.ThreadCount);
+        var matrix = Next();
+        var pass = matrix.IsPacked
+            ? new ReadPass((void*)matrix.Packed.FirstGroup, _packed[0]!.ByteLength, pool.ThreadCount)
+            : new ReadPass((void*)matrix.Data, MatrixBytes, pool.ThreadCount);
         pass.Run(pool);
     }
 
@@ -98,6 +113,8 @@ internal sealed unsafe class RotatingMatrices : IDisposable
     {
         for (int c = 0; c < _copies.Length; c++)
         {
+            _packed[c]?.Dispose();
+            _packed[c] = null;
             if (_owned && _copies[c] != null)
                 NativeMemory.AlignedFree(_copies[c]);
             _copies[c] = null;
