@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Lpu.Hardware;
@@ -55,7 +57,7 @@ public static class KernelProbe
         return CallCache.GetOrAdd((type, columns), key =>
         {
             WarmUp(key.Item1, key.Item2);
-            var probe = new Probe(key.Item1, 0, key.Item2, rows: 1);
+            using var probe = new Probe(key.Item1, 0, key.Item2, rows: 1);
             const int Calls = 64;
             return 1 / ProbeTimer.BestRate(() =>
             {
@@ -80,6 +82,20 @@ public static class KernelProbe
         if (chips == 1)
             return MeasureOne(type, bytes, columns);
         var probes = Enumerable.Range(0, chips).Select(_ => new Probe(type, bytes, columns)).ToArray();
+        try
+        {
+            return MeasureTogether(probes);
+        }
+        finally
+        {
+            foreach (var probe in probes)
+                probe.Dispose();
+        }
+    }
+
+    private static double MeasureTogether(Probe[] probes)
+    {
+        int chips = probes.Length;
         // The window runs from a start all chips share to the last chip's end. The barriers only hand out windows, so
         // a blocked thread's wake-up (tens of microseconds) is not charged to the kernel, and the chips run together.
         var ends = new long[chips];
@@ -130,8 +146,9 @@ public static class KernelProbe
     /// windows cycle through the whole matrix, so a working set larger than the caches still comes from DRAM, but a
     /// window stays short: on a loaded machine short windows are the ones that escape preemption.
     /// </summary>
-    private sealed class Probe
+    private sealed class Probe : IDisposable
     {
+        private readonly PackedWeights? _packed;
         private const long WindowBytes = 16L << 20;
         private readonly byte[] _buffer;
         private readonly WeightMatrix _w;
@@ -150,6 +167,9 @@ public static class KernelProbe
             // writing it touches every page, so the probe reads real memory rather than the shared zero page.
             _buffer.AsSpan().Fill(0x11);
             _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, count, columns);
+            // The engine (and so the device) packs Q4_0/Q8_0 at load for the AVX2/AVX-512 kernels; probe the same kernels.
+            if (KernelIsa.Active >= IsaPath.Avx2 && PackedWeights.TryPack(_w, out _packed))
+                _w = _packed.Matrix;
             _x = new float[columns];
             _x.AsSpan().Fill(1f);
             _y = new float[count];
@@ -157,6 +177,8 @@ public static class KernelProbe
         }
 
         public long Length { get; }
+
+        public void Dispose() => _packed?.Dispose();
 
         /// <summary>Multiplies the next window of rows; returns its bytes.</summary>
         public long Run()
@@ -173,14 +195,14 @@ public static class KernelProbe
     {
         if (Warm.ContainsKey(type))
             return;
-        var probe = new Probe(type, WarmupBytes, columns);
+        using var probe = new Probe(type, WarmupBytes, columns);
         JitWarmup.Run(() => probe.Run(), JitWarmup.DefaultQuiet, WarmupLimit);
         Warm[type] = true;
     }
 
     private static double MeasureOne(GgmlType type, long bytes, int columns)
     {
-        var probe = new Probe(type, bytes, columns);
+        using var probe = new Probe(type, bytes, columns);
         probe.Run(); // loads the caches
         return ProbeTimer.BestRate(() => probe.Run(), Budget);
     }
