@@ -1,4 +1,6 @@
 using FastInfer.Kernels;
+using FastInfer.Kernels.Benchmarking;
+using FastInfer.Kernels.Threading;
 using FastInfer.Lpu.Compiler;
 using FastInfer.Lpu.Models;
 
@@ -37,6 +39,11 @@ public static class ThisCpu
         double streamedPerChip = StreamedWeights(shape) * shape.WeightBytes / chips;
         var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
         double rate = KernelProbe.WeightBytesPerSecond(type, (long)streamedPerChip, shape.Embedding, chips);
+        // Weights too large for the caches come from DRAM, which every core shares: however fast one core's kernel
+        // streams a short window, the chips together read no faster than all cores' sustained DRAM bandwidth.
+        var caches = CpuCacheTopology.Read();
+        if (streamedPerChip > caches.PrivateBytesPerCore)
+            rate = Math.Min(rate, SharedDramReadBytesPerSecond(chips) / chips);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
         spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate, OpLatencyCycles = opLatency * spec.ClockHz };
         if (perChip <= LpuCompiler.UsableSram(shape, spec))
@@ -44,6 +51,15 @@ public static class ThisCpu
         long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         return spec with { SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips) };
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, double> SharedDram = new();
+
+    /// <summary>Sustained read bandwidth of <paramref name="chips"/> cores reading DRAM at once (1 GiB, measured once per process).</summary>
+    private static double SharedDramReadBytesPerSecond(int chips) => SharedDram.GetOrAdd(chips, n =>
+    {
+        using var pool = new ComputePool(n);
+        return MachineLimits.Measure(pool, secondsPerMeasurement: 0.1).ReadBandwidthAllThreads * 1e9;
+    });
 
     /// <summary>Weights that stream through the matrix units over many tokens: all but an untied embedding table.</summary>
     internal static long StreamedWeights(LpuModelShape shape) =>
