@@ -21,7 +21,7 @@ internal sealed class PackedModelWeights : IDisposable
         _pool = pool;
         try
         {
-            Weights = path >= IsaPath.Avx2 ? weights.WithMatrices(Pack) : weights;
+            Weights = PackedWeights.IsReadOn(path) ? weights.WithMatrices(Pack) : weights;
         }
         catch
         {
@@ -32,9 +32,6 @@ internal sealed class PackedModelWeights : IDisposable
 
     /// <summary>The model's weights with every packable matrix replaced by its packed form.</summary>
     public LlamaWeights Weights { get; }
-
-    /// <summary>Native memory the packed copies take.</summary>
-    public long ByteLength => _copies.Sum(c => c.ByteLength);
 
     private WeightMatrix Pack(WeightMatrix matrix)
     {

@@ -40,6 +40,26 @@ public sealed record MachineLimits(
         }
     }
 
+    /// <summary>GB/s of every pool thread reading a fresh <see cref="BufferBytes"/> buffer together: the shared DRAM limit.</summary>
+    public static unsafe double MeasureReadBandwidth(ComputePool pool, double secondsPerMeasurement)
+    {
+        byte* buffer = AllocateBuffer();
+        try
+        {
+            return MeasureReadBandwidth(pool, secondsPerMeasurement, buffer);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    private static unsafe double MeasureReadBandwidth(ComputePool pool, double secondsPerMeasurement, byte* buffer)
+    {
+        var pass = new ReadPass(buffer, BufferBytes, pool.ThreadCount);
+        return BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pass.Run(pool), secondsPerMeasurement);
+    }
+
     /// <summary><see cref="BufferBytes"/> of 64-byte-aligned memory, every page touched so that timings read memory, not
     /// page faults. Free with <see cref="NativeMemory.AlignedFree"/>.</summary>
     public static unsafe byte* AllocateBuffer()
@@ -55,8 +75,7 @@ public sealed record MachineLimits(
     {
         long words = BufferBytes / sizeof(int);
         double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => s_sink += ReadPass.Sum((int*)buffer, 0, words), secondsPerMeasurement);
-        var pass = new ReadPass(buffer, BufferBytes, pool.ThreadCount);
-        double all = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pass.Run(pool), secondsPerMeasurement);
+        double all = MeasureReadBandwidth(pool, secondsPerMeasurement, buffer);
 
         double fma = 0, fmaAll = 0;
         if (Vector512.IsHardwareAccelerated)

@@ -14,7 +14,7 @@ internal static unsafe class PackedKernels
     /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ over the packed copy; false when this matrix or path has none to use.</summary>
     public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
     {
-        if (!w.Packed.IsPresent || path < IsaPath.Avx2)
+        if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path))
             return false;
         bool vnni = RowDot.UsesVnni(path);
         fixed (float* px = x)

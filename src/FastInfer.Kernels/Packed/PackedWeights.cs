@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Isa;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -31,6 +32,9 @@ public sealed unsafe class PackedWeights : IDisposable
 
     /// <summary>The weight types that have a packed layout.</summary>
     public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0;
+
+    /// <summary>The kernel paths that read the packed copy (narrower ones read the original ggml rows), so packing pays.</summary>
+    public static bool IsReadOn(IsaPath path) => path >= IsaPath.Avx2;
 
     /// <summary>
     /// Packs <paramref name="weights"/>, splitting the work over <paramref name="pool"/> when given; false (and

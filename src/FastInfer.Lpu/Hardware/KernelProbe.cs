@@ -168,7 +168,7 @@ public static class KernelProbe
             _buffer.AsSpan().Fill(0x11);
             _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, count, columns);
             // The engine (and so the device) packs Q4_0/Q8_0 at load for the AVX2/AVX-512 kernels; probe the same kernels.
-            if (KernelIsa.Active >= IsaPath.Avx2 && PackedWeights.TryPack(_w, out _packed))
+            if (PackedWeights.IsReadOn(KernelIsa.Active) && PackedWeights.TryPack(_w, out _packed))
                 _w = _packed.Matrix;
             _x = new float[columns];
             _x.AsSpan().Fill(1f);

@@ -41,8 +41,7 @@ public static class ThisCpu
         double rate = KernelProbe.WeightBytesPerSecond(type, (long)streamedPerChip, shape.Embedding, chips);
         // Weights too large for the caches come from DRAM, which every core shares: however fast one core's kernel
         // streams a short window, the chips together read no faster than all cores' sustained DRAM bandwidth.
-        var caches = CpuCacheTopology.Read();
-        if (streamedPerChip > caches.PrivateBytesPerCore)
+        if (streamedPerChip > spec.SramBytesPerChip)
             rate = Math.Min(rate, SharedDramReadBytesPerSecond(chips) / chips);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
         spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate, OpLatencyCycles = opLatency * spec.ClockHz };
@@ -58,7 +57,7 @@ public static class ThisCpu
     private static double SharedDramReadBytesPerSecond(int chips) => SharedDram.GetOrAdd(chips, n =>
     {
         using var pool = new ComputePool(n);
-        return MachineLimits.Measure(pool, secondsPerMeasurement: 0.1).ReadBandwidthAllThreads * 1e9;
+        return MachineLimits.MeasureReadBandwidth(pool, secondsPerMeasurement: 0.1) * 1e9;
     });
 
     /// <summary>Weights that stream through the matrix units over many tokens: all but an untied embedding table.</summary>

@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
@@ -55,15 +56,7 @@ public class FloatGemmTests
     {
         using var m = new TestMatrix(type, Rows, Columns, seed: 23);
         var x = TestMatrix.RandomVector(Tokens * Columns, seed: 24);
-        var one = new float[Tokens * Rows];
-        Ops.MatMul.Multiply(m.Matrix, x, one, Tokens, ComputePool.SingleThreaded);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var many = new float[Tokens * Rows];
-            Ops.MatMul.Multiply(m.Matrix, x, many, Tokens, pool);
-            Assert.Equal(one, many);
-        }
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(Tokens * Rows, (pool, y) => Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, pool));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
@@ -48,15 +49,7 @@ public class MatMulTests
         int rows = 70, tokens = 9, columns = MatVecTypes.Shapes(type).Last().Columns;
         using var m = new TestMatrix(type, rows, columns, seed: 12);
         var x = TestMatrix.RandomVector(tokens * columns, seed: 13);
-        var one = new float[tokens * rows];
-        Ops.MatMul.Multiply(m.Matrix, x, one, tokens, ComputePool.SingleThreaded);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var many = new float[tokens * rows];
-            Ops.MatMul.Multiply(m.Matrix, x, many, tokens, pool);
-            Assert.Equal(one, many);
-        }
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(tokens * rows, (pool, y) => Ops.MatMul.Multiply(m.Matrix, x, y, tokens, pool));
     }
 
     [Theory]

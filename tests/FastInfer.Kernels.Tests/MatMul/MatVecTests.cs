@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
@@ -66,15 +67,7 @@ public class MatVecTests
         int columns = MatVecTypes.Shapes(type).Last().Columns;
         using var m = new TestMatrix(type, 77, columns, seed: 3);
         var x = TestMatrix.RandomVector(columns, seed: 4);
-        var one = new float[77];
-        MatVec.Multiply(m.Matrix, x, one, ComputePool.SingleThreaded);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var many = new float[77];
-            MatVec.Multiply(m.Matrix, x, many, pool);
-            Assert.Equal(one, many);
-        }
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(77, (pool, y) => MatVec.Multiply(m.Matrix, x, y, pool));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
@@ -64,15 +65,7 @@ public class PackedMatMulTests
         using var m = new TestMatrix(type, rows, columns, seed: 12);
         using var packed = PackedWeights.Pack(m.Matrix);
         var x = TestMatrix.RandomVector(tokens * columns, seed: 13);
-        var one = new float[tokens * rows];
-        Ops.MatMul.Multiply(packed.Matrix, x, one, tokens, ComputePool.SingleThreaded);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var many = new float[tokens * rows];
-            Ops.MatMul.Multiply(packed.Matrix, x, many, tokens, pool);
-            Assert.Equal(one, many);
-        }
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(tokens * rows, (pool, y) => Ops.MatMul.Multiply(packed.Matrix, x, y, tokens, pool));
     }
 
     [Theory]

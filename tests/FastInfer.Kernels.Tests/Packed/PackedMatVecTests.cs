@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
@@ -54,15 +55,7 @@ public class PackedMatVecTests
         using var m = new TestMatrix(type, 1000, 1024, seed: 3);
         using var packed = PackedWeights.Pack(m.Matrix);
         var x = TestMatrix.RandomVector(1024, seed: 4);
-        var one = new float[1000];
-        MatVec.Multiply(packed.Matrix, x, one, ComputePool.SingleThreaded);
-        foreach (int threads in new[] { 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var many = new float[1000];
-            MatVec.Multiply(packed.Matrix, x, many, pool);
-            Assert.Equal(one, many);
-        }
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(1000, (pool, y) => MatVec.Multiply(packed.Matrix, x, y, pool));
     }
 
     [Theory]

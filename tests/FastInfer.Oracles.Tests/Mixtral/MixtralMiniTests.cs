@@ -27,7 +27,7 @@ public class MixtralMiniTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(GgmlType.F32, 1e-4, true)]
-    [InlineData(GgmlType.Q8_0, double.NaN, false)]
+    [InlineData(GgmlType.Q8_0, 0.5, false)]
     public void GreedyTokensAndLogitsAgreeWithLlamaCpp(GgmlType type, double maxDiffOverStd, bool marginsAboveNoise)
     {
         bool quantizedActivations = type != GgmlType.F32;
@@ -71,12 +71,8 @@ public class MixtralMiniTests(ITestOutputHelper output)
             double meanKl = divergences.Average();
             output.WriteLine($"mean KL(llama.cpp ‖ FastInfer) = {meanKl:E2}");
             if (quantizedActivations)
-            {
                 Assert.True(meanKl <= 1e-4, $"mean KL {meanKl:E2}");
-                Assert.True(worstDiff <= 0.5, $"max |Δlogit| / std = {worstDiff:E2}, beyond one activation quantization step");
-            }
-            else
-                Assert.True(worstDiff <= maxDiffOverStd, $"max |Δlogit| / std = {worstDiff:E2}");
+            Assert.True(worstDiff <= maxDiffOverStd, $"max |Δlogit| / std = {worstDiff:E2}");
             if (marginsAboveNoise)
                 Assert.True(smallestMargin > 100 * worstDiff, $"smallest margin {smallestMargin:E2} std is near the noise {worstDiff:E2}");
             Assert.True(generated.Distinct().Count() > 4, "the generation is stuck on a few tokens, so agreement says little");
