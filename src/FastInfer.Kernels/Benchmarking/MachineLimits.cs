@@ -28,25 +28,18 @@ public sealed record MachineLimits(
     public const long BufferBytes = 1L << 30;
 
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
-    {
-        byte* buffer = AllocateBuffer();
-        try
-        {
-            return Measure(pool, secondsPerMeasurement, buffer);
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(buffer);
-        }
-    }
+        => WithBuffer(buffer => Measure(pool, secondsPerMeasurement, (byte*)buffer));
 
     /// <summary>GB/s of every pool thread reading a fresh <see cref="BufferBytes"/> buffer together: the shared DRAM limit.</summary>
     public static unsafe double MeasureReadBandwidth(ComputePool pool, double secondsPerMeasurement)
+        => WithBuffer(buffer => MeasureReadBandwidth(pool, secondsPerMeasurement, (byte*)buffer));
+
+    private static unsafe T WithBuffer<T>(Func<nint, T> measure)
     {
         byte* buffer = AllocateBuffer();
         try
         {
-            return MeasureReadBandwidth(pool, secondsPerMeasurement, buffer);
+            return measure((nint)buffer);
         }
         finally
         {
