@@ -79,7 +79,7 @@ internal static unsafe class PackedDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+    public static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
 
     /// <summary>Stores a group's eight lanes to rows firstRow.. of y, skipping rows outside [0, rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -7,8 +7,8 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// A load-time, row-interleaved copy of a Q4_0 or Q8_0 weight matrix (<see cref="PackedLayout"/>) in 64-byte
-/// aligned native memory, and the <see cref="Matrix"/> that carries it: the same view as the original (its
+/// A load-time, row-interleaved copy of a Q4_0, Q8_0 (<see cref="PackedLayout"/>) or Q4_K (<see cref="PackedQ4_K"/>)
+/// weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
 /// <see cref="WeightMatrix.Data"/> still points at the ggml rows, which the V128 and scalar paths read) plus the
 /// packed copy, which MatVec and MatMul use on the AVX2 and AVX-512 paths. Keep this object alive — and the
 /// original data too — for as long as <see cref="Matrix"/> or any slice of it is used; dispose it afterwards.
@@ -31,7 +31,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public long ByteLength { get; }
 
     /// <summary>The weight types that have a packed layout.</summary>
-    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0;
+    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K;
 
     /// <summary>The kernel paths that read the packed copy (narrower ones read the original ggml rows), so packing pays.</summary>
     public static bool IsReadOn(IsaPath path) => path >= IsaPath.Avx2;
@@ -47,6 +47,7 @@ public sealed unsafe class PackedWeights : IDisposable
         {
             GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q4_K => PackQ4_K(weights, pool ?? ComputePool.SingleThreaded),
             _ => null,
         };
         return packed != null;
@@ -56,7 +57,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
-            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0 and Q8_0 do)");
+            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q8_0 and Q4_K do)");
         return TryPack(weights, out var packed, pool)
             ? packed
             : throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) has an Inf or NaN block scale and cannot be packed");
@@ -65,29 +66,51 @@ public sealed unsafe class PackedWeights : IDisposable
     private static PackedWeights? Pack<TFormat>(in WeightMatrix weights, ComputePool pool) where TFormat : struct, IPackedFormat
     {
         int blocks = weights.Columns / PackedLayout.BlockColumns;
+        var job = new PackJob<TFormat> { Weights = weights, GroupBytes = PackedLayout.GroupBytes(blocks, TFormat.QuantBytesPerBlock), Blocks = blocks };
+        return Fill(weights, ref job, job.GroupBytes, pool);
+    }
+
+    private static PackedWeights? PackQ4_K(in WeightMatrix weights, ComputePool pool)
+    {
+        int superBlocks = weights.Columns / PackedQ4_K.SuperBlockColumns;
+        var job = new PackQ4_KJob { Weights = weights, GroupBytes = PackedQ4_K.GroupBytes(superBlocks), SuperBlocks = superBlocks };
+        return Fill(weights, ref job, job.GroupBytes, pool);
+    }
+
+    /// <summary>Allocates the groups and has <paramref name="job"/> write them; null (memory freed) when it found a non-finite scale.</summary>
+    private static PackedWeights? Fill<TJob>(in WeightMatrix weights, ref TJob job, long groupBytes, ComputePool pool) where TJob : struct, IPackJob
+    {
         int groups = (weights.Rows + PackedLayout.GroupRows - 1) / PackedLayout.GroupRows;
-        long groupBytes = PackedLayout.GroupBytes(blocks, TFormat.QuantBytesPerBlock);
         long total = groups * groupBytes;
-        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)total, 64);
-        var job = new PackJob<TFormat> { Weights = weights, Memory = memory, GroupBytes = groupBytes, Blocks = blocks };
+        byte* memory = HugePageMemory.Allocate(total);
+        job.Memory = memory;
         pool.For(groups, ref job, 1);
         if (job.NonFinite != 0)
         {
-            NativeMemory.AlignedFree(memory);
+            HugePageMemory.Free(memory);
             return null;
         }
         var matrix = weights.WithPacked(new PackedView((nint)memory, groupBytes, 0));
         return new PackedWeights((nint)memory, total, matrix);
     }
 
+    /// <summary>A job writing whole groups of a packed copy into <see cref="Memory"/>, flagging non-finite scales.</summary>
+    private interface IPackJob : IRowJob
+    {
+        byte* Memory { set; }
+        int NonFinite { get; }
+    }
+
     /// <summary>Writes whole groups, front to back; the ggml rows are read eight at a time.</summary>
-    private struct PackJob<TFormat> : IRowJob where TFormat : struct, IPackedFormat
+    private struct PackJob<TFormat> : IPackJob where TFormat : struct, IPackedFormat
     {
         public WeightMatrix Weights;
-        public byte* Memory;
         public long GroupBytes;
         public int Blocks;
-        public int NonFinite;
+        private int _nonFinite;
+
+        public byte* Memory { get; set; }
+        public readonly int NonFinite => _nonFinite;
 
         // Runs once per matrix, so tiered compilation would leave these loops in unoptimized code for most of the work.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -116,7 +139,7 @@ public sealed unsafe class PackedWeights : IDisposable
                         byte* block = (byte*)Weights.Data + row * Weights.RowBytes + b * blockBytes;
                         ushort scale = Unsafe.ReadUnaligned<ushort>(block);
                         if (!PackedScales.IsFinite(scale))
-                            Interlocked.Exchange(ref NonFinite, 1);
+                            Interlocked.Exchange(ref _nonFinite, 1);
                         Unsafe.WriteUnaligned(scales + lane * sizeof(ushort), scale);
                         TFormat.PackBlock(block, lane, quants);
                     }
@@ -125,14 +148,47 @@ public sealed unsafe class PackedWeights : IDisposable
         }
     }
 
-    /// <summary>A block of zeros the padding rows pack from (large enough for any packed format).</summary>
-    private static readonly byte* ZeroBlock = (byte*)NativeMemory.AllocZeroed(64);
+    /// <summary>Writes whole Q4_K groups, front to back; padding rows are all zeros (d = dmin = 0, so their lanes stay 0).</summary>
+    private struct PackQ4_KJob : IPackJob
+    {
+        public WeightMatrix Weights;
+        public long GroupBytes;
+        public int SuperBlocks;
+        private int _nonFinite;
+
+        public byte* Memory { get; set; }
+        public readonly int NonFinite => _nonFinite;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int firstGroup, int endGroup)
+        {
+            long blockBytes = Weights.RowBytes / SuperBlocks;
+            for (int g = firstGroup; g < endGroup; g++)
+            {
+                for (int s = 0; s < SuperBlocks; s++)
+                {
+                    byte* superBlock = Memory + g * GroupBytes + s * PackedQ4_K.SuperBlockBytes;
+                    for (int lane = 0; lane < PackedLayout.GroupRows; lane++)
+                    {
+                        int row = g * PackedLayout.GroupRows + lane;
+                        byte* block = row < Weights.Rows ? (byte*)Weights.Data + row * Weights.RowBytes + s * blockBytes : ZeroBlock;
+                        if (!PackedQ4_K.HasFiniteScales(block))
+                            Interlocked.Exchange(ref _nonFinite, 1);
+                        PackedQ4_K.PackBlock(block, lane, superBlock);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A block of zeros the padding rows pack from (large enough for any packed format's ggml block).</summary>
+    private static readonly byte* ZeroBlock = (byte*)NativeMemory.AllocZeroed(256);
 
     /// <summary>Frees the packed copy; <see cref="Matrix"/> and its slices must not be used afterwards.</summary>
     public void Dispose()
     {
         nint memory = Interlocked.Exchange(ref _memory, 0);
         if (memory != 0)
-            NativeMemory.AlignedFree((void*)memory);
+            HugePageMemory.Free((byte*)memory);
     }
 }

@@ -58,6 +58,23 @@ public class PackedMatMulTests
     }
 
     [Theory]
+    [MemberData(nameof(Paths))]
+    public void PackedQ4_KPrefillsFromTheGgmlRows(IsaPath path)
+    {
+        const int rows = 21, columns = 512, tokens = 5;
+        using var m = new TestMatrix(GgmlType.Q4_K, rows, columns, seed: 41);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(tokens * columns, seed: 42);
+        var fromRows = new float[tokens * rows];
+        var fromPacked = new float[tokens * rows];
+        Ops.MatMul.Multiply(m.Matrix, x, fromRows, tokens, ComputePool.SingleThreaded, path);
+        Ops.MatMul.Multiply(packed.Matrix, x, fromPacked, tokens, ComputePool.SingleThreaded, path);
+        Assert.Equal(fromRows, fromPacked);
+    }
+
+    public static TheoryData<IsaPath> Paths() => new(KernelIsa.Available);
+
+    [Theory]
     [MemberData(nameof(Types))]
     public void ResultsAreIdenticalForAnyThreadCount(GgmlType type)
     {

@@ -10,15 +10,15 @@ namespace FastInfer.Kernels.Tests.Packed;
 
 public class PackedMatVecTests
 {
-    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.TypesAndPaths();
+    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.DecodeTypesAndPaths();
 
-    public static TheoryData<GgmlType> Types() => PackedCases.AllTypes();
+    public static TheoryData<GgmlType> Types() => PackedCases.AllDecodeTypes();
 
     [Theory]
     [MemberData(nameof(TypesAndPaths))]
     public void PackedMatchesTheScalarReference(GgmlType type, IsaPath path)
     {
-        foreach (var (rows, columns) in PackedCases.Shapes)
+        foreach (var (rows, columns) in PackedCases.Shapes(type))
         {
             using var m = new TestMatrix(type, rows, columns, seed: rows * 7 + columns);
             using var packed = PackedWeights.Pack(m.Matrix);
@@ -37,9 +37,9 @@ public class PackedMatVecTests
     {
         if (path >= IsaPath.Avx2)
             return;
-        using var m = new TestMatrix(type, 19, 256, seed: 5);
+        using var m = new TestMatrix(type, 19, 512, seed: 5);
         using var packed = PackedWeights.Pack(m.Matrix);
-        var x = TestMatrix.RandomVector(256, seed: 6);
+        var x = TestMatrix.RandomVector(512, seed: 6);
         var rowMajor = new float[19];
         var viaPacked = new float[19];
         MatVec.Multiply(m.Matrix, x, rowMajor, ComputePool.SingleThreaded, path);
@@ -62,7 +62,7 @@ public class PackedMatVecTests
     [MemberData(nameof(TypesAndPaths))]
     public void AnyRowSliceStaysPackedAndGivesTheSameBits(GgmlType type, IsaPath path)
     {
-        const int rows = 37, columns = 128;
+        const int rows = 37, columns = 256;
         using var m = new TestMatrix(type, rows, columns, seed: 9);
         using var packed = PackedWeights.Pack(m.Matrix);
         var x = TestMatrix.RandomVector(columns, seed: 10);

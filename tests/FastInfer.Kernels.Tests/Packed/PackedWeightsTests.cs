@@ -11,13 +11,13 @@ namespace FastInfer.Kernels.Tests.Packed;
 
 public unsafe class PackedWeightsTests
 {
-    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.TypesAndPaths();
+    public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => PackedCases.DecodeTypesAndPaths();
 
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
     [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
     {
         using var m = new TestMatrix(type, 3, 256, seed: 1);
@@ -30,15 +30,17 @@ public unsafe class PackedWeightsTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_0, (ushort)0x7C00)]
-    [InlineData(GgmlType.Q8_0, (ushort)0xFC00)]
-    [InlineData(GgmlType.Q8_0, (ushort)0x7E00)]
-    public void NonFiniteScalesAreRefused(GgmlType type, ushort scale)
+    [InlineData(GgmlType.Q4_0, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
+    [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
+    [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q4_K, (ushort)0x7E00, 2)] // dmin
+    public void NonFiniteScalesAreRefused(GgmlType type, ushort scale, int offset)
     {
-        using var m = new TestMatrix(type, 9, 64, seed: 2);
+        using var m = new TestMatrix(type, 9, 2 * GgmlTypeTraits.BlockSize(type), seed: 2);
         // The second block of the last row.
         long blockBytes = m.Matrix.RowBytes / 2;
-        *(ushort*)(m.Data + (nint)(8 * m.Matrix.RowBytes + blockBytes)) = scale;
+        *(ushort*)(m.Data + (nint)(8 * m.Matrix.RowBytes + blockBytes + offset)) = scale;
         Assert.False(PackedWeights.TryPack(m.Matrix, out _));
         var error = Assert.Throws<ArgumentException>(() => PackedWeights.Pack(m.Matrix));
         Assert.Contains("Inf or NaN", error.Message);
@@ -58,24 +60,33 @@ public unsafe class PackedWeightsTests
 
     /// <summary>
     /// Extreme quants against activations that quantize to ±127: Q8_0's q+128 reaches 255 (the plain AVX2 step
-    /// must not let vpmaddubsw saturate) and every Q4_0 nibble is 0 or 15.
+    /// must not let vpmaddubsw saturate), every Q4_0 and Q4_K nibble is 0 or 15, and Q4_K's 6-bit scales and mins are 63
+    /// (the largest integer sums its kernel forms).
     /// </summary>
     [Theory]
     [MemberData(nameof(TypesAndPaths))]
     public void ExtremeQuantsStayExact(GgmlType type, IsaPath path)
     {
-        const int rows = 11, columns = 128;
+        const int rows = 11;
+        int columns = 4 * GgmlTypeTraits.BlockSize(type);
         long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
         long bytes = rowBytes * rows;
         byte* data = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         try
         {
             var random = new Random(4);
-            int blockBytes = type == GgmlType.Q8_0 ? 34 : 18;
+            int blockBytes = (int)GgmlTypeTraits.RowBytes(type, GgmlTypeTraits.BlockSize(type));
+            // Q4_K: d and dmin, then the scale field with every 6-bit scale and min at 63.
+            int header = type == GgmlType.Q4_K ? 16 : 2;
             for (long at = 0; at < bytes; at += blockBytes)
             {
                 *(ushort*)(data + at) = Fp16.FloatToHalf(0.25f);
-                for (int j = 2; j < blockBytes; j++)
+                if (type == GgmlType.Q4_K)
+                {
+                    *(ushort*)(data + at + 2) = Fp16.FloatToHalf(0.125f);
+                    new Span<byte>(data + at + 4, 12).Fill(0xFF);
+                }
+                for (int j = header; j < blockBytes; j++)
                     data[at + j] = type == GgmlType.Q8_0
                         ? (byte)(random.Next(2) == 0 ? 0x80 : 0x7F)
                         : (byte)(random.Next(2) == 0 ? 0x00 : (random.Next(2) == 0 ? 0xFF : 0x0F));
@@ -101,9 +112,10 @@ public unsafe class PackedWeightsTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void PackingOnAPoolWritesTheSameBytes(GgmlType type)
     {
-        using var m = new TestMatrix(type, 203, 320, seed: 6);
+        using var m = new TestMatrix(type, 203, 10 * GgmlTypeTraits.BlockSize(type), seed: 6);
         using var alone = PackedWeights.Pack(m.Matrix);
         foreach (int threads in new[] { 2, 3 })
         {

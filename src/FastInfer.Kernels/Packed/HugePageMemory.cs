@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Native memory for the packed weights, asked to be backed by 2 MiB pages where Linux offers transparent huge pages
+/// only on request (the <c>madvise</c> mode): a decode kernel walks hundreds of megabytes once per token, and with
+/// 4 KiB pages every 4 KiB of that stream costs a TLB miss and a page walk that compete with the weight loads. The
+/// request is advisory: where it is refused (or on another OS) the memory is ordinary pages and works the same.
+/// </summary>
+internal static unsafe partial class HugePageMemory
+{
+    public const long HugePageBytes = 2L << 20;
+
+    private const int MadviseHugePage = 14; // MADV_HUGEPAGE
+
+    /// <summary><paramref name="bytes"/> of memory aligned to a huge page (uninitialized); free with <see cref="Free"/>.</summary>
+    public static byte* Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1);
+        // Whole huge pages, so the advice covers every byte and no other allocation shares the last page.
+        long rounded = (bytes + HugePageBytes - 1) & ~(HugePageBytes - 1);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)rounded, (nuint)HugePageBytes);
+        if (OperatingSystem.IsLinux())
+            _ = Madvise(memory, (nuint)rounded, MadviseHugePage); // advisory: a refusal leaves ordinary pages
+        return memory;
+    }
+
+    public static void Free(byte* memory) => NativeMemory.AlignedFree(memory);
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
+}

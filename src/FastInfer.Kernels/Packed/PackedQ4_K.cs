@@ -1,0 +1,47 @@
+using System.Runtime.CompilerServices;
+using FastInfer.Kernels.Blocks;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Q4_K in the row-interleaved layout: a group of eight rows is a run of super-blocks of 256 columns, each exactly the
+/// size of the eight ggml blocks it replaces (8 × 144 bytes), so the decode kernel streams no more bytes than the file
+/// holds. One super-block, lane r = row r:
+/// <list type="bullet">
+/// <item>bytes 0–15: the eight rows' d, 16–31: their dmin (F16, converted like <see cref="PackedScales"/>);</item>
+/// <item>bytes 32–127: the 12-byte 6-bit scale fields as three vectors, vector i lane r = row r's bytes 4i..4i+3, so
+/// <see cref="KScales"/>'s word arithmetic unpacks all eight rows at once;</item>
+/// <item>bytes 128–1151: four chunks of 64 columns, each eight 32-byte vectors: vector k lane r = row r's quant bytes
+/// 32c+4k..32c+4k+3, whose low nibbles are sub-block 2c's columns 4k.. and high nibbles sub-block 2c+1's.</item>
+/// </list>
+/// The nibbles are unsigned (0..15) with no zero point (the minimum is its own term), so vpdpbusd takes them as they are.
+/// </summary>
+internal static unsafe class PackedQ4_K
+{
+    public const int SuperBlockColumns = 256;
+    public const int ScaleFieldOffset = 32;
+    public const int QuantOffset = 128;
+    public const int ChunkBytes = 8 * 32;
+    public const int SuperBlockBytes = PackedLayout.GroupRows * (2 + 2 + 12 + 128);
+
+    public static long GroupBytes(int superBlocks) => (long)superBlocks * SuperBlockBytes;
+
+    /// <summary>Writes ggml block <paramref name="block"/> of row <paramref name="lane"/> into its group's super-block.</summary>
+    public static void PackBlock(byte* block, int lane, byte* superBlock)
+    {
+        Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block));
+        Unsafe.WriteUnaligned(superBlock + 16 + 2 * lane, Unsafe.ReadUnaligned<ushort>(block + 2));
+        for (int i = 0; i < 3; i++)
+            Unsafe.WriteUnaligned(superBlock + ScaleFieldOffset + 32 * i + 4 * lane,
+                Unsafe.ReadUnaligned<uint>(block + ScaleMinBlocks.ScalesOffset + 4 * i));
+        byte* quants = block + ScaleMinBlocks.ScalesOffset + 12;
+        for (int c = 0; c < 4; c++)
+            for (int k = 0; k < 8; k++)
+                Unsafe.WriteUnaligned(superBlock + QuantOffset + ChunkBytes * c + 32 * k + 4 * lane,
+                    Unsafe.ReadUnaligned<uint>(quants + 32 * c + 4 * k));
+    }
+
+    /// <summary>True when the block's d and dmin convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
+    public static bool HasFiniteScales(byte* block)
+        => PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(block)) && PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(block + 2));
+}
