@@ -14,15 +14,19 @@ internal static unsafe partial class HugePageMemory
 
     private const int MadviseHugePage = 14; // MADV_HUGEPAGE
 
-    /// <summary><paramref name="bytes"/> of memory aligned to a huge page (uninitialized); free with <see cref="Free"/>.</summary>
+    /// <summary>
+    /// <paramref name="bytes"/> of uninitialized memory, 64-byte aligned, and huge-page aligned when at least one huge
+    /// page long; free with <see cref="Free"/>. Only the whole huge pages inside the allocation are advised, so a small
+    /// matrix or a tail never grows to a 2 MiB page of resident memory.
+    /// </summary>
     public static byte* Allocate(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1);
-        // Whole huge pages, so the advice covers every byte and no other allocation shares the last page.
-        long rounded = (bytes + HugePageBytes - 1) & ~(HugePageBytes - 1);
-        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)rounded, (nuint)HugePageBytes);
+        if (bytes < HugePageBytes)
+            return (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, (nuint)HugePageBytes);
         if (OperatingSystem.IsLinux())
-            _ = Madvise(memory, (nuint)rounded, MadviseHugePage); // advisory: a refusal leaves ordinary pages
+            _ = Madvise(memory, (nuint)(bytes & ~(HugePageBytes - 1)), MadviseHugePage); // advisory: a refusal leaves ordinary pages
         return memory;
     }
 
