@@ -16,8 +16,8 @@ internal static unsafe class PackedKernels
     {
         if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path))
             return false;
-        // Packed Q4_K has only a decode kernel; prefill reads the ggml rows the matrix still points at.
-        if (w.Type == GgmlType.Q4_K && tokens != 1)
+        // Packed K-quants have only decode kernels; prefill reads the ggml rows the matrix still points at.
+        if (w.Type is GgmlType.Q4_K or GgmlType.Q6_K && tokens != 1)
             return false;
         bool vnni = RowDot.UsesVnni(path);
         fixed (float* px = x)
@@ -29,18 +29,21 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_K when vnni: RunQ4_K<VnniPackedStep>(w, px, py, pool); break;
-                case GgmlType.Q4_K: RunQ4_K<MaddubsPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q4_K: RunSuperBlocks<PackedQ4_K, MaddubsPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q6_K when vnni: RunSuperBlocks<PackedQ6_K, VnniPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q6_K: RunSuperBlocks<PackedQ6_K, MaddubsPackedStep>(w, px, py, pool); break;
                 default: throw new InvalidOperationException($"a packed copy of a {w.Type} matrix cannot exist");
             }
         }
         return true;
     }
 
-    private static void RunQ4_K<TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool) where TStep : struct, IPackedStep
+    private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)
+        where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
     {
-        int superBlocks = w.Columns / PackedQ4_K.SuperBlockColumns;
-        var job = new PackedQ4_KMatVec<TStep>
+        int superBlocks = w.Columns / PackedKActivations.SuperBlockColumns;
+        var job = new PackedSuperBlockMatVec<TFormat, TStep>
         {
             View = w.Packed, Rows = w.Rows, SuperBlocks = superBlocks, A = PackedKActivations.Prepare(x, superBlocks), Y = y,
         };

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Blocks;
 
 namespace FastInfer.Kernels.Packed;
@@ -16,17 +17,16 @@ namespace FastInfer.Kernels.Packed;
 /// </list>
 /// The nibbles are unsigned (0..15) with no zero point (the minimum is its own term), so vpdpbusd takes them as they are.
 /// </summary>
-internal static unsafe class PackedQ4_K
+internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
 {
-    public const int SuperBlockColumns = 256;
+    public static GgmlType Type => GgmlType.Q4_K;
+    static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
+
     public const int ScaleFieldOffset = 32;
     public const int QuantOffset = 128;
     public const int ChunkBytes = 8 * 32;
     public const int SuperBlockBytes = PackedLayout.GroupRows * (2 + 2 + 12 + 128);
 
-    public static long GroupBytes(int superBlocks) => (long)superBlocks * SuperBlockBytes;
-
-    /// <summary>Writes ggml block <paramref name="block"/> of row <paramref name="lane"/> into its group's super-block.</summary>
     public static void PackBlock(byte* block, int lane, byte* superBlock)
     {
         Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block));
@@ -41,7 +41,10 @@ internal static unsafe class PackedQ4_K
                     Unsafe.ReadUnaligned<uint>(quants + 32 * c + 4 * k));
     }
 
-    /// <summary>True when the block's d and dmin convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
     public static bool HasFiniteScales(byte* block)
         => PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(block)) && PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(block + 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
+        => PackedQ4_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
 }

@@ -7,8 +7,8 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// A load-time, row-interleaved copy of a Q4_0, Q8_0 (<see cref="PackedLayout"/>) or Q4_K (<see cref="PackedQ4_K"/>)
-/// weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
+/// A load-time, row-interleaved copy of a Q4_0, Q8_0 (<see cref="PackedLayout"/>), Q4_K (<see cref="PackedQ4_K"/>) or
+/// Q6_K (<see cref="PackedQ6_K"/>) weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
 /// <see cref="WeightMatrix.Data"/> still points at the ggml rows, which the V128 and scalar paths read) plus the
 /// packed copy, which MatVec and MatMul use on the AVX2 and AVX-512 paths. Keep this object alive — and the
 /// original data too — for as long as <see cref="Matrix"/> or any slice of it is used; dispose it afterwards.
@@ -31,7 +31,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public long ByteLength { get; }
 
     /// <summary>The weight types that have a packed layout.</summary>
-    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K;
+    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
     /// <summary>The kernel paths that read the packed copy (narrower ones read the original ggml rows), so packing pays.</summary>
     public static bool IsReadOn(IsaPath path) => path >= IsaPath.Avx2;
@@ -47,7 +47,8 @@ public sealed unsafe class PackedWeights : IDisposable
         {
             GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
-            GgmlType.Q4_K => PackQ4_K(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q4_K => PackSuperBlocks<PackedQ4_K>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q6_K => PackSuperBlocks<PackedQ6_K>(weights, pool ?? ComputePool.SingleThreaded),
             _ => null,
         };
         return packed != null;
@@ -57,7 +58,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
-            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q8_0 and Q4_K do)");
+            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q8_0, Q4_K and Q6_K do)");
         return TryPack(weights, out var packed, pool)
             ? packed
             : throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) has an Inf or NaN block scale and cannot be packed");
@@ -70,10 +71,10 @@ public sealed unsafe class PackedWeights : IDisposable
         return Fill(weights, ref job, job.GroupBytes, pool);
     }
 
-    private static PackedWeights? PackQ4_K(in WeightMatrix weights, ComputePool pool)
+    private static PackedWeights? PackSuperBlocks<TFormat>(in WeightMatrix weights, ComputePool pool) where TFormat : struct, IPackedSuperBlockFormat
     {
-        int superBlocks = weights.Columns / PackedQ4_K.SuperBlockColumns;
-        var job = new PackQ4_KJob { Weights = weights, GroupBytes = PackedQ4_K.GroupBytes(superBlocks), SuperBlocks = superBlocks };
+        int superBlocks = weights.Columns / PackedKActivations.SuperBlockColumns;
+        var job = new PackSuperBlockJob<TFormat> { Weights = weights, GroupBytes = (long)superBlocks * TFormat.SuperBlockBytes, SuperBlocks = superBlocks };
         return Fill(weights, ref job, job.GroupBytes, pool);
     }
 
@@ -148,8 +149,8 @@ public sealed unsafe class PackedWeights : IDisposable
         }
     }
 
-    /// <summary>Writes whole Q4_K groups, front to back; padding rows are all zeros (d = dmin = 0, so their lanes stay 0).</summary>
-    private struct PackQ4_KJob : IPackJob
+    /// <summary>Writes whole K-quant groups, front to back; padding rows are all zeros (scales 0, so their lanes stay 0).</summary>
+    private struct PackSuperBlockJob<TFormat> : IPackJob where TFormat : struct, IPackedSuperBlockFormat
     {
         public WeightMatrix Weights;
         public long GroupBytes;
@@ -167,14 +168,14 @@ public sealed unsafe class PackedWeights : IDisposable
             {
                 for (int s = 0; s < SuperBlocks; s++)
                 {
-                    byte* superBlock = Memory + g * GroupBytes + s * PackedQ4_K.SuperBlockBytes;
+                    byte* superBlock = Memory + g * GroupBytes + s * TFormat.SuperBlockBytes;
                     for (int lane = 0; lane < PackedLayout.GroupRows; lane++)
                     {
                         int row = g * PackedLayout.GroupRows + lane;
                         byte* block = row < Weights.Rows ? (byte*)Weights.Data + row * Weights.RowBytes + s * blockBytes : ZeroBlock;
-                        if (!PackedQ4_K.HasFiniteScales(block))
+                        if (!TFormat.HasFiniteScales(block))
                             Interlocked.Exchange(ref _nonFinite, 1);
-                        PackedQ4_K.PackBlock(block, lane, superBlock);
+                        TFormat.PackBlock(block, lane, superBlock);
                     }
                 }
             }

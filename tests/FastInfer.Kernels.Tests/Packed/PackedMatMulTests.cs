@@ -58,11 +58,11 @@ public class PackedMatMulTests
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void PackedQ4_KPrefillsFromTheGgmlRows(IsaPath path)
+    [MemberData(nameof(KQuantsAndPaths))]
+    public void PackedKQuantsPrefillFromTheGgmlRows(GgmlType type, IsaPath path)
     {
         const int rows = 21, columns = 512, tokens = 5;
-        using var m = new TestMatrix(GgmlType.Q4_K, rows, columns, seed: 41);
+        using var m = new TestMatrix(type, rows, columns, seed: 41);
         using var packed = PackedWeights.Pack(m.Matrix);
         var x = TestMatrix.RandomVector(tokens * columns, seed: 42);
         var fromRows = new float[tokens * rows];
@@ -72,7 +72,14 @@ public class PackedMatMulTests
         Assert.Equal(fromRows, fromPacked);
     }
 
-    public static TheoryData<IsaPath> Paths() => new(KernelIsa.Available);
+    public static TheoryData<GgmlType, IsaPath> KQuantsAndPaths()
+    {
+        var data = new TheoryData<GgmlType, IsaPath>();
+        foreach (var type in PackedCases.DecodeTypes.Except(PackedCases.Types))
+            foreach (var path in KernelIsa.Available)
+                data.Add(type, path);
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Types))]

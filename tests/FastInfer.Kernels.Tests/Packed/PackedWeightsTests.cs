@@ -17,7 +17,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
     [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q6_K)]
+    [InlineData(GgmlType.Q5_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
     {
         using var m = new TestMatrix(type, 3, 256, seed: 1);
@@ -35,6 +35,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7E00, 2)] // dmin
+    [InlineData(GgmlType.Q6_K, (ushort)0xFC00, 208)]
     public void NonFiniteScalesAreRefused(GgmlType type, ushort scale, int offset)
     {
         using var m = new TestMatrix(type, 9, 2 * GgmlTypeTraits.BlockSize(type), seed: 2);
@@ -60,8 +61,8 @@ public unsafe class PackedWeightsTests
 
     /// <summary>
     /// Extreme quants against activations that quantize to ±127: Q8_0's q+128 reaches 255 (the plain AVX2 step
-    /// must not let vpmaddubsw saturate), every Q4_0 and Q4_K nibble is 0 or 15, and Q4_K's 6-bit scales and mins are 63
-    /// (the largest integer sums its kernel forms).
+    /// must not let vpmaddubsw saturate), every 4-bit nibble is 0 or 15, 6-bit quants 0 or 63, and the K-quants' scales at their
+    /// extremes (the largest integer sums their kernels form; see <see cref="FillExtremeBlock"/>).
     /// </summary>
     [Theory]
     [MemberData(nameof(TypesAndPaths))]
@@ -76,21 +77,8 @@ public unsafe class PackedWeightsTests
         {
             var random = new Random(4);
             int blockBytes = (int)GgmlTypeTraits.RowBytes(type, GgmlTypeTraits.BlockSize(type));
-            // Q4_K: d and dmin, then the scale field with every 6-bit scale and min at 63.
-            int header = type == GgmlType.Q4_K ? 16 : 2;
             for (long at = 0; at < bytes; at += blockBytes)
-            {
-                *(ushort*)(data + at) = Fp16.FloatToHalf(0.25f);
-                if (type == GgmlType.Q4_K)
-                {
-                    *(ushort*)(data + at + 2) = Fp16.FloatToHalf(0.125f);
-                    new Span<byte>(data + at + 4, 12).Fill(0xFF);
-                }
-                for (int j = header; j < blockBytes; j++)
-                    data[at + j] = type == GgmlType.Q8_0
-                        ? (byte)(random.Next(2) == 0 ? 0x80 : 0x7F)
-                        : (byte)(random.Next(2) == 0 ? 0x00 : (random.Next(2) == 0 ? 0xFF : 0x0F));
-            }
+                FillExtremeBlock(type, data + at, blockBytes, random);
             var matrix = new WeightMatrix((nint)data, bytes, type, rows, columns);
             using var packed = PackedWeights.Pack(matrix);
             var x = Enumerable.Range(0, columns).Select(_ => random.Next(2) == 0 ? -1f : 1f).ToArray();
@@ -109,10 +97,40 @@ public unsafe class PackedWeightsTests
         }
     }
 
+    /// <summary>
+    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q4_K with every 6-bit scale and
+    /// min at 63), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128.
+    /// </summary>
+    private static void FillExtremeBlock(GgmlType type, byte* block, int blockBytes, Random random)
+    {
+        byte Either(byte a, byte b) => random.Next(2) == 0 ? a : b;
+        for (int j = 0; j < blockBytes; j++)
+            block[j] = type == GgmlType.Q8_0 ? Either(0x80, 0x7F) : Either(0x00, Either(0xFF, 0x0F));
+        switch (type)
+        {
+            case GgmlType.Q4_K:
+                *(ushort*)block = Fp16.FloatToHalf(0.25f);
+                *(ushort*)(block + 2) = Fp16.FloatToHalf(0.125f);
+                new Span<byte>(block + 4, 12).Fill(0xFF);
+                break;
+            case GgmlType.Q6_K:
+                for (int j = 0; j < 192; j++)
+                    block[j] = Either(0x00, 0xFF);
+                for (int j = 192; j < 208; j++)
+                    block[j] = Either(0x7F, 0x80);
+                *(ushort*)(block + 208) = Fp16.FloatToHalf(0.25f);
+                break;
+            default:
+                *(ushort*)block = Fp16.FloatToHalf(0.25f);
+                break;
+        }
+    }
+
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void PackingOnAPoolWritesTheSameBytes(GgmlType type)
     {
         using var m = new TestMatrix(type, 203, 10 * GgmlTypeTraits.BlockSize(type), seed: 6);
@@ -127,7 +145,8 @@ public unsafe class PackedWeightsTests
             Assert.True(expected.SequenceEqual(actual), $"{type} packed on {threads} threads differs");
         }
         // A bad scale in the last thread's share is still found.
-        *(ushort*)(m.Data + (nint)(202 * m.Matrix.RowBytes)) = 0x7C00;
+        int scaleOffset = type == GgmlType.Q6_K ? 208 : 0; // d of the row's first block
+        *(ushort*)(m.Data + (nint)(202 * m.Matrix.RowBytes) + scaleOffset) = 0x7C00;
         using var three = new ComputePool(3);
         Assert.False(PackedWeights.TryPack(m.Matrix, out _, three));
     }

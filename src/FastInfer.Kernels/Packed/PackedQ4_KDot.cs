@@ -2,38 +2,19 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
-using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over packed Q4_K (<see cref="PackedQ4_K"/>): each thread walks its groups front to back, eight rows in the
-/// lanes of one vector. Per super-block the integers are ggml's: each 32-column sub-block's exact dot product times its
+/// One super-block of packed Q4_K (<see cref="PackedQ4_K"/>) against a token, eight rows in the lanes of one vector.
+/// Per super-block the integers are ggml's: each 32-column sub-block's exact dot product times its
 /// 6-bit scale, summed (Σ scale·Σq·a), and Σ min·(activation sum) — then each row's float chain takes
 /// d·d<sub>a</sub> times the first and −dmin·d<sub>a</sub> times the second, one FMA each, in super-block order.
 /// </summary>
-internal unsafe struct PackedQ4_KMatVec<TStep> : IRowJob where TStep : struct, IPackedStep
+internal static unsafe class PackedQ4_KDot
 {
-    public PackedView View;
-    public int Rows;
-    public int SuperBlocks;
-    public PackedKActivations A;
-    public float* Y;
-
-    public void Execute(int firstGroup, int endGroup)
-    {
-        for (int g = firstGroup; g < endGroup; g++)
-        {
-            byte* group = (byte*)View.FirstGroup + g * View.GroupBytes;
-            var acc = Vector256<float>.Zero;
-            for (int s = 0; s < SuperBlocks; s++)
-                acc = SuperBlock(group + (long)s * PackedQ4_K.SuperBlockBytes, s, acc);
-            PackedDot.Store(acc, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly Vector256<float> SuperBlock(byte* p, int s, Vector256<float> acc)
+    public static Vector256<float> SuperBlock<TStep>(byte* p, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
     {
         // KScales.Unpack, lane by lane: scales 0–3 and mins 0–3 in the low 6 bits of words 0 and 1; scales and mins
         // 4–7 from word 2's nibbles plus the top two bits of words 0 and 1.
@@ -48,18 +29,18 @@ internal unsafe struct PackedQ4_KMatVec<TStep> : IRowJob where TStep : struct, I
         var scalesHigh = ((w2 & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w0, 6) & twoBits, 4)).AsInt32();
         var minsHigh = (Vector256.ShiftRightLogical(w2, 4) & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w1, 6) & twoBits, 4);
 
-        byte* a = A.Quants(s);
+        byte* quants = a.Quants(s);
         byte* q = p + PackedQ4_K.QuantOffset;
-        var sum = Chunk(q, a, scalesLow, 0) + Chunk(q + PackedQ4_K.ChunkBytes, a + 64, scalesLow, 16)
-            + Chunk(q + 2 * PackedQ4_K.ChunkBytes, a + 128, scalesHigh, 0) + Chunk(q + 3 * PackedQ4_K.ChunkBytes, a + 192, scalesHigh, 16);
+        var sum = Chunk<TStep>(q, quants, scalesLow, 0) + Chunk<TStep>(q + PackedQ4_K.ChunkBytes, quants + 64, scalesLow, 16)
+            + Chunk<TStep>(q + 2 * PackedQ4_K.ChunkBytes, quants + 128, scalesHigh, 0) + Chunk<TStep>(q + 3 * PackedQ4_K.ChunkBytes, quants + 192, scalesHigh, 16);
 
         var evenBytes = Vector256.Create(0x00FF00FFu);
-        var mins = Avx2.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector256.Create(A.SumPair(s, 0)).AsInt16())
-            + Avx2.MultiplyAddAdjacent((Vector256.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector256.Create(A.SumPair(s, 1)).AsInt16())
-            + Avx2.MultiplyAddAdjacent((minsHigh & evenBytes).AsInt16(), Vector256.Create(A.SumPair(s, 2)).AsInt16())
-            + Avx2.MultiplyAddAdjacent((Vector256.ShiftRightLogical(minsHigh, 8) & evenBytes).AsInt16(), Vector256.Create(A.SumPair(s, 3)).AsInt16());
+        var mins = Avx2.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 0)).AsInt16())
+            + Avx2.MultiplyAddAdjacent((Vector256.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 1)).AsInt16())
+            + Avx2.MultiplyAddAdjacent((minsHigh & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 2)).AsInt16())
+            + Avx2.MultiplyAddAdjacent((Vector256.ShiftRightLogical(minsHigh, 8) & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 3)).AsInt16());
 
-        var scale = Vector256.Create(A.Scale(s));
+        var scale = Vector256.Create(a.Scale(s));
         acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * scale, acc);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(mins), -(PackedScales.Load(p + 16) * scale), acc);
     }
@@ -69,7 +50,7 @@ internal unsafe struct PackedQ4_KMatVec<TStep> : IRowJob where TStep : struct, I
     /// byte <paramref name="shift"/>/8 (low sub-block) or the next (high) of each lane of <paramref name="scales"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Chunk(byte* q, byte* a, Vector256<int> scales, int shift)
+    private static Vector256<int> Chunk<TStep>(byte* q, byte* a, Vector256<int> scales, int shift) where TStep : struct, IPackedStep
     {
         Vector256<int> low0 = default, low1 = default, high0 = default, high1 = default;
         for (int k = 0; k < 8; k += 2)

@@ -1,0 +1,24 @@
+using System.Runtime.Intrinsics;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// A K-quant that packs into row-interleaved super-blocks: a group of eight rows is a run of super-blocks of 256
+/// columns, each written from the eight rows' ggml blocks for those columns.
+/// </summary>
+internal unsafe interface IPackedSuperBlockFormat
+{
+    static abstract GgmlType Type { get; }
+
+    /// <summary>Bytes of one super-block of a group (eight rows).</summary>
+    static abstract int SuperBlockBytes { get; }
+
+    /// <summary>Writes ggml block <paramref name="block"/> of row <paramref name="lane"/> into its group's super-block.</summary>
+    static abstract void PackBlock(byte* block, int lane, byte* superBlock);
+
+    /// <summary>True when the block's F16 scales convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
+    static abstract bool HasFiniteScales(byte* block);
+
+    /// <summary>Super-block <paramref name="s"/> of a group (at <paramref name="superBlock"/>) against the token: each row's float chain gains its term.</summary>
+    static abstract Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep;
+}

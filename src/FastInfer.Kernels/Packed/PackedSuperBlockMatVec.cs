@@ -1,0 +1,30 @@
+using System.Runtime.Intrinsics;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Decode over a packed K-quant: each thread walks its groups front to back, the group's eight rows in the lanes of
+/// one vector, every super-block in order (so a row's float chain is the same for any thread count or row slice).
+/// </summary>
+internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
+    where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
+{
+    public PackedView View;
+    public int Rows;
+    public int SuperBlocks;
+    public PackedKActivations A;
+    public float* Y;
+
+    public void Execute(int firstGroup, int endGroup)
+    {
+        for (int g = firstGroup; g < endGroup; g++)
+        {
+            byte* group = (byte*)View.FirstGroup + g * View.GroupBytes;
+            var acc = Vector256<float>.Zero;
+            for (int s = 0; s < SuperBlocks; s++)
+                acc = TFormat.Dot<TStep>(group + (long)s * TFormat.SuperBlockBytes, A, s, acc);
+            PackedDot.Store(acc, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
+        }
+    }
+}
