@@ -7,7 +7,7 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// A load-time, row-interleaved copy of a Q4_0, Q8_0 (<see cref="PackedLayout"/>), Q4_K (<see cref="PackedQ4_K"/>) or
+/// A load-time, row-interleaved copy of a Q4_0, Q5_0, Q8_0 (<see cref="PackedLayout"/>), Q4_K (<see cref="PackedQ4_K"/>) or
 /// Q6_K (<see cref="PackedQ6_K"/>) weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
 /// <see cref="WeightMatrix.Data"/> still points at the ggml rows, which the V128 and scalar paths read) plus the
 /// packed copy, which MatVec and MatMul use on the AVX2 and AVX-512 paths. Keep this object alive — and the
@@ -31,7 +31,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public long ByteLength { get; }
 
     /// <summary>The weight types that have a packed layout.</summary>
-    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
     /// <summary>The kernel paths that read the packed copy (narrower ones read the original ggml rows), so packing pays.</summary>
     public static bool IsReadOn(IsaPath path) => path >= IsaPath.Avx2;
@@ -46,6 +46,7 @@ public sealed unsafe class PackedWeights : IDisposable
         packed = weights.Type switch
         {
             GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q5_0 => Pack<PackedQ5_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q4_K => PackSuperBlocks<PackedQ4_K>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q6_K => PackSuperBlocks<PackedQ6_K>(weights, pool ?? ComputePool.SingleThreaded),
@@ -58,7 +59,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
-            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q8_0, Q4_K and Q6_K do)");
+            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q5_0, Q8_0, Q4_K and Q6_K do)");
         return TryPack(weights, out var packed, pool)
             ? packed
             : throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) has an Inf or NaN block scale and cannot be packed");

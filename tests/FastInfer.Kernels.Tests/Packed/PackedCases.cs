@@ -7,7 +7,7 @@ namespace FastInfer.Kernels.Tests.Packed;
 internal static class PackedCases
 {
     /// <summary>The types with packed decode and prefill kernels.</summary>
-    public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q8_0];
+    public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0];
 
     /// <summary>The types with a packed decode kernel (packed K-quants prefill from the ggml rows).</summary>
     public static readonly GgmlType[] DecodeTypes = [.. Types, GgmlType.Q4_K, GgmlType.Q6_K];

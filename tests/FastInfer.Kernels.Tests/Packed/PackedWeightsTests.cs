@@ -31,6 +31,7 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.Q4_0, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q5_0, (ushort)0xFE00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
@@ -98,7 +99,7 @@ public unsafe class PackedWeightsTests
     }
 
     /// <summary>
-    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q4_K with every 6-bit scale and
+    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K with every 6-bit scale and
     /// min at 63), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128.
     /// </summary>
     private static void FillExtremeBlock(GgmlType type, byte* block, int blockBytes, Random random)
@@ -128,6 +129,7 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
