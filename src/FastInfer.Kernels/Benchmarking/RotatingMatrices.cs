@@ -9,8 +9,9 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <summary>
 /// Identical copies of one random weight matrix at distinct addresses, used in turn, so that together they exceed the
 /// last-level cache several times over and each call streams its weights from DRAM even when one matrix would fit.
-/// Q4_0 and Q8_0 copies are also packed (<see cref="PackedWeights"/>) when the active kernel path reads that layout, as
-/// the engine does at load, so the kernels measured are the ones a model runs; the read pass then reads the packed copies.
+/// Copies of a type with a packed layout are also packed (<see cref="PackedWeights"/>) when the active kernel path reads
+/// it, as the engine does at load, so the kernels measured are the ones a model runs; the read pass then reads the packed
+/// copies — the same memory, from the same huge-page allocator, as the kernel it is compared with.
 /// </summary>
 internal sealed unsafe class RotatingMatrices : IDisposable
 {
