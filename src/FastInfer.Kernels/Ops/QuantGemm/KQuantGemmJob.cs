@@ -35,12 +35,8 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     public void Execute(int firstPair, int endPair)
     {
         long panelBytes = 2L * Blocks * BlockBytes;
-        byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes + 2 * TokenTile * 2 * 32);
+        byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes);
         byte* rowScratch = panel + panelBytes;
-        // The tile's int and float accumulators of both groups live here rather than in registers, which hold the
-        // eight dot chains; they are touched once per sub-block and once per block.
-        var sums = (Vector256<int>*)(rowScratch + PanelPacker.RowScratchBytes);
-        var results = (Vector256<float>*)(sums + 2 * TokenTile);
         for (int c0 = 0; c0 < Tokens; c0 += TokenChunk)
         {
             int c1 = Math.Min(Tokens, c0 + TokenChunk);
@@ -54,30 +50,33 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                         panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
                 }
                 for (int t = c0; t < c1; t += TokenTile)
-                    Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t), sums, results);
+                    Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t));
             }
         }
     }
 
     /// <summary>The pair's panel against <paramref name="count"/> (1..4) tokens from <paramref name="t"/>; fewer than four repeat the last.</summary>
-    private readonly void Tile(byte* panel, int firstRow, int t, int count, Vector256<int>* sums, Vector256<float>* results)
+    private readonly void Tile(byte* panel, int firstRow, int t, int count)
     {
         byte* a0 = A + t * ActivationRow;
         byte* a1 = A + (t + Math.Min(1, count - 1)) * ActivationRow;
         byte* a2 = A + (t + Math.Min(2, count - 1)) * ActivationRow;
         byte* a3 = A + (t + count - 1) * ActivationRow;
-        for (int i = 0; i < 2 * TokenTile; i++)
-            results[i] = default;
+        // Only the eight dot chains need the low registers vpdpbusd's VEX form can name; the block sums and results
+        // are touched by EVEX-encodable instructions only, so on AVX-512 machines they can sit in ymm16–31.
+        Vector256<float> fa0 = default, fa1 = default, fa2 = default, fa3 = default;
+        Vector256<float> fb0 = default, fb1 = default, fb2 = default, fb3 = default;
         int subBlocks = PanelLayout.SubBlocks<TPanel>();
         for (int b = 0; b < Blocks; b++)
         {
             byte* wa = panel + 2L * b * BlockBytes;
             byte* wb = wa + BlockBytes;
             int* scalesA = (int*)(wa + PanelLayout.ScalesAt), scalesB = (int*)(wb + PanelLayout.ScalesAt);
-            long at = (long)b * BlockQ8_K.ByteCount + BlockQ8_K.QuantOffset;
-            byte* q0 = a0 + at, q1 = a1 + at, q2 = a2 + at, q3 = a3 + at;
-            for (int i = 0; i < 2 * TokenTile; i++)
-                sums[i] = default;
+            long at = (long)b * BlockQ8_K.ByteCount;
+            byte* q0 = a0 + at + BlockQ8_K.QuantOffset, q1 = a1 + at + BlockQ8_K.QuantOffset;
+            byte* q2 = a2 + at + BlockQ8_K.QuantOffset, q3 = a3 + at + BlockQ8_K.QuantOffset;
+            Vector256<int> sa0 = default, sa1 = default, sa2 = default, sa3 = default;
+            Vector256<int> sb0 = default, sb1 = default, sb2 = default, sb3 = default;
             for (int s = 0; s < subBlocks; s++)
             {
                 Vector256<int> x0 = default, x1 = default, x2 = default, x3 = default;
@@ -93,25 +92,22 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                 }
                 var scaleA = Vector256.Load(scalesA + 8 * s);
                 var scaleB = Vector256.Load(scalesB + 8 * s);
-                sums[0] += x0 * scaleA; sums[1] += x1 * scaleA; sums[2] += x2 * scaleA; sums[3] += x3 * scaleA;
-                sums[4] += y0 * scaleB; sums[5] += y1 * scaleB; sums[6] += y2 * scaleB; sums[7] += y3 * scaleB;
+                sa0 += x0 * scaleA; sa1 += x1 * scaleA; sa2 += x2 * scaleA; sa3 += x3 * scaleA;
+                sb0 += y0 * scaleB; sb1 += y1 * scaleB; sb2 += y2 * scaleB; sb3 += y3 * scaleB;
             }
             wa = panel + 2L * b * BlockBytes;
             wb = wa + BlockBytes;
-            at = (long)b * BlockQ8_K.ByteCount;
-            byte* b0 = a0 + at, b1 = a1 + at, b2 = a2 + at, b3 = a3 + at;
-            results[0] = Finish(wa, b0, sums[0], results[0]); results[4] = Finish(wb, b0, sums[4], results[4]);
-            results[1] = Finish(wa, b1, sums[1], results[1]); results[5] = Finish(wb, b1, sums[5], results[5]);
-            results[2] = Finish(wa, b2, sums[2], results[2]); results[6] = Finish(wb, b2, sums[6], results[6]);
-            results[3] = Finish(wa, b3, sums[3], results[3]); results[7] = Finish(wb, b3, sums[7], results[7]);
+            Finish(wa, wb, a0 + at, sa0, sb0, ref fa0, ref fb0);
+            Finish(wa, wb, a1 + at, sa1, sb1, ref fa1, ref fb1);
+            Finish(wa, wb, a2 + at, sa2, sb2, ref fa2, ref fb2);
+            Finish(wa, wb, a3 + at, sa3, sb3, ref fa3, ref fb3);
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PanelLayout.Rows;
-        for (int i = 0; i < count; i++, y += Rows)
-        {
-            PackedDot.Store(results[i], y, firstRow, Rows);
-            PackedDot.Store(results[TokenTile + i], y, secondRow, Rows);
-        }
+        PackedDot.Store(fa0, y, firstRow, Rows); PackedDot.Store(fb0, y, secondRow, Rows);
+        if (count > 1) { PackedDot.Store(fa1, y + Rows, firstRow, Rows); PackedDot.Store(fb1, y + Rows, secondRow, Rows); }
+        if (count > 2) { PackedDot.Store(fa2, y + 2L * Rows, firstRow, Rows); PackedDot.Store(fb2, y + 2L * Rows, secondRow, Rows); }
+        if (count > 3) { PackedDot.Store(fa3, y + 3L * Rows, firstRow, Rows); PackedDot.Store(fb3, y + 3L * Rows, secondRow, Rows); }
     }
 
     /// <summary>Four columns of both groups against four tokens: eight independent vpdpbusd chains.</summary>
@@ -132,16 +128,32 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         x3 = TStep.Step(x3, va, a); y3 = TStep.Step(y3, vb, a);
     }
 
-    /// <summary>Adds one block of one token and one group: its offset terms from the activation group sums, then the float step.</summary>
+    /// <summary>
+    /// Adds one block of one token to both groups: the offset terms from the activation group sums (each broadcast
+    /// feeds both groups), then the float step of each row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(byte* p, byte* activationBlock, Vector256<int> sum, Vector256<float> acc)
+    private static void Finish(byte* wa, byte* wb, byte* activationBlock, Vector256<int> sumA, Vector256<int> sumB,
+        ref Vector256<float> accA, ref Vector256<float> accB)
     {
-        var offsets = (short*)(p + PanelLayout.OffsetsAt<TPanel>());
+        var offsetsA = (short*)(wa + PanelLayout.OffsetsAt<TPanel>());
+        var offsetsB = (short*)(wb + PanelLayout.OffsetsAt<TPanel>());
         byte* groupSums = activationBlock + BlockQ8_K.SumOffset;
-        var offset = Vector256<int>.Zero;
+        Vector256<int> offsetA = default, offsetB = default;
         for (int i = 0; i < PanelLayout.OffsetPairs; i++)
-            offset += Avx2.MultiplyAddAdjacent(Vector256.Load(offsets + 16 * i), Broadcast(groupSums + 4 * i).AsInt16());
+        {
+            var sums = Broadcast(groupSums + 4 * i).AsInt16();
+            offsetA += Avx2.MultiplyAddAdjacent(Vector256.Load(offsetsA + 16 * i), sums);
+            offsetB += Avx2.MultiplyAddAdjacent(Vector256.Load(offsetsB + 16 * i), sums);
+        }
         var da = Vector256.Create(BlockQ8_K.Scale(activationBlock));
+        accA = AddBlock(wa, sumA, offsetA, da, accA);
+        accB = AddBlock(wb, sumB, offsetB, da, accB);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AddBlock(byte* p, Vector256<int> sum, Vector256<int> offset, Vector256<float> da, Vector256<float> acc)
+    {
         acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Load((float*)(p + PanelLayout.DAt<TPanel>())) * da, acc);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(offset), Vector256.Load((float*)(p + PanelLayout.OffsetFactorAt<TPanel>())) * da, acc);
     }
