@@ -61,6 +61,11 @@ public static class BenchKernels
             progress?.Invoke($"matmul {type}");
             MatMulRow(context, type, MatMulTokens);
         }
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+        {
+            progress?.Invoke($"matmul {type}");
+            MatMulRow(context, type, MatMulTokens);
+        }
         progress?.Invoke("elementwise");
         ElementwiseRows(context);
         progress?.Invoke("attention");

@@ -1,5 +1,6 @@
 using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops.QuantGemm;
 using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
@@ -31,6 +32,8 @@ public static class MatMul
             return;
         }
         if (PackedKernels.TryMultiply(w, x, y, tokens, pool, path))
+            return;
+        if (KQuantGemm.TryMultiply(w, x, y, tokens, pool, path))
             return;
         switch (w.Type)
         {

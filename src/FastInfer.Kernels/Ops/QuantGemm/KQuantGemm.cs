@@ -1,0 +1,73 @@
+using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Quantization;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Ops.QuantGemm;
+
+/// <summary>
+/// Prefill for K-quant weights (Q4_K, Q5_K, Q6_K) on the 256-bit paths: the tokens are quantized once to Q8_K (in
+/// parallel, one token per task), then <see cref="KQuantGemmJob{TPanel, TStep}"/> splits the rows in groups of eight.
+/// vpdpbusd where <see cref="RowDot.UsesVnni"/> allows it, AVX2 vpmaddubsw otherwise (exact: two products of a quant
+/// of at most 63 and an activation of at most 127 fit int16). Other types and the V128/scalar paths decline.
+/// </summary>
+internal static unsafe class KQuantGemm
+{
+    public static bool Supports(GgmlType type, IsaPath path)
+        => path >= IsaPath.Avx2 && type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+
+    /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ; false when <see cref="Supports"/> says no.</summary>
+    public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
+    {
+        if (!Supports(w.Type, path))
+            return false;
+        bool vnni = RowDot.UsesVnni(path);
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            switch (w.Type)
+            {
+                case GgmlType.Q4_K when vnni: Run<ScaleMinPanel<BlockQ4_K>, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_K: Run<ScaleMinPanel<BlockQ4_K>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q5_K when vnni: Run<ScaleMinPanel<BlockQ5_K>, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q5_K: Run<ScaleMinPanel<BlockQ5_K>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q6_K when vnni: Run<Q6KPanel, VnniPackedStep>(w, px, py, tokens, pool); break;
+                default: Run<Q6KPanel, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+            }
+        }
+        return true;
+    }
+
+    private static void Run<TPanel, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
+        where TPanel : struct, IKQuantPanel where TStep : struct, IPackedStep
+    {
+        int blocks = w.Columns / BlockQ8_K.Elements;
+        long activationRow = (long)blocks * BlockQ8_K.ByteCount;
+        byte* activations = MatMulScratch.Get(2, tokens * activationRow);
+        var quantize = new QuantizeTokens { X = x, Columns = w.Columns, A = activations, ActivationRow = activationRow, Blocks = blocks };
+        pool.For(tokens, ref quantize, 8);
+        var job = new KQuantGemmJob<TPanel, TStep>
+        {
+            Weights = (byte*)w.Data, RowBytes = w.RowBytes, Rows = w.Rows, Blocks = blocks,
+            A = activations, ActivationRow = activationRow, Tokens = tokens, Y = y,
+        };
+        int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows;
+        pool.For((w.Rows + pairRows - 1) / pairRows, ref job, 1);
+    }
+
+    private struct QuantizeTokens : IRowJob
+    {
+        public float* X;
+        public int Columns;
+        public byte* A;
+        public long ActivationRow;
+        public int Blocks;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+                ActivationQuantizer.Quantize<BlockQ8_K>(X + (long)t * Columns, A + t * ActivationRow, Blocks);
+        }
+    }
+}

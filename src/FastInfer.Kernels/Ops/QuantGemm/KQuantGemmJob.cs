@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Ops.QuantGemm;
+
+/// <summary>
+/// The K-quant prefill work of one thread over pairs of eight-row groups. Per chunk of <see cref="TokenChunk"/> tokens
+/// (their Q8_K activations stay in L2) each pair is unpacked once into a panel (L1/L2), then tiles of
+/// <see cref="TokenTile"/> tokens run over it: each activation broadcast feeds both groups, so eight independent
+/// vpdpbusd chains hide the instruction's latency. Per sub-block one integer scale multiply, per block the offset
+/// terms by vpmaddwd and one float step per (row, token) in block order. The integer sums are exact, so no grouping
+/// of rows, tokens or threads changes a bit.
+/// </summary>
+internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
+    where TPanel : struct, IKQuantPanel where TStep : struct, IPackedStep
+{
+    public const int TokenChunk = 128, TokenTile = 4, PairRows = 2 * PanelLayout.Rows;
+
+    public byte* Weights;
+    public long RowBytes;
+    public int Rows;
+    public int Blocks;
+    /// <summary>Token t's Q8_K blocks start at A + t·<see cref="ActivationRow"/>.</summary>
+    public byte* A;
+    public long ActivationRow;
+    public int Tokens;
+    public float* Y;
+
+    private static int BlockBytes => PanelLayout.BlockBytes<TPanel>();
+
+    public void Execute(int firstPair, int endPair)
+    {
+        long panelBytes = 2L * Blocks * BlockBytes;
+        byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes);
+        byte* rowScratch = panel + panelBytes;
+        for (int c0 = 0; c0 < Tokens; c0 += TokenChunk)
+        {
+            int c1 = Math.Min(Tokens, c0 + TokenChunk);
+            for (int pair = firstPair; pair < endPair; pair++)
+            {
+                int firstRow = pair * PairRows;
+                for (int g = 0; g < 2; g++)
+                {
+                    int groupRow = firstRow + g * PanelLayout.Rows;
+                    PanelPacker.Pack<TPanel>(Weights + groupRow * RowBytes, RowBytes, Math.Clamp(Rows - groupRow, 0, PanelLayout.Rows), Blocks,
+                        panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
+                }
+                for (int t = c0; t < c1; t += TokenTile)
+                    Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t));
+            }
+        }
+    }
+
+    /// <summary>The pair's panel against <paramref name="count"/> (1..4) tokens from <paramref name="t"/>; fewer than four repeat the last.</summary>
+    private readonly void Tile(byte* panel, int firstRow, int t, int count)
+    {
+        byte* a0 = A + t * ActivationRow;
+        byte* a1 = A + (t + Math.Min(1, count - 1)) * ActivationRow;
+        byte* a2 = A + (t + Math.Min(2, count - 1)) * ActivationRow;
+        byte* a3 = A + (t + count - 1) * ActivationRow;
+        // Only the eight dot chains need the low registers vpdpbusd's VEX form can name; the block sums and results
+        // are touched by EVEX-encodable instructions only, so on AVX-512 machines they can sit in ymm16–31.
+        Vector256<float> fa0 = default, fa1 = default, fa2 = default, fa3 = default;
+        Vector256<float> fb0 = default, fb1 = default, fb2 = default, fb3 = default;
+        int subBlocks = PanelLayout.SubBlocks<TPanel>();
+        for (int b = 0; b < Blocks; b++)
+        {
+            byte* wa = panel + 2L * b * BlockBytes;
+            byte* wb = wa + BlockBytes;
+            int* scalesA = (int*)(wa + PanelLayout.ScalesAt), scalesB = (int*)(wb + PanelLayout.ScalesAt);
+            long at = (long)b * BlockQ8_K.ByteCount;
+            byte* q0 = a0 + at + BlockQ8_K.QuantOffset, q1 = a1 + at + BlockQ8_K.QuantOffset;
+            byte* q2 = a2 + at + BlockQ8_K.QuantOffset, q3 = a3 + at + BlockQ8_K.QuantOffset;
+            Vector256<int> sa0 = default, sa1 = default, sa2 = default, sa3 = default;
+            Vector256<int> sb0 = default, sb1 = default, sb2 = default, sb3 = default;
+            for (int s = 0; s < subBlocks; s++)
+            {
+                Vector256<int> x0 = default, x1 = default, x2 = default, x3 = default;
+                Vector256<int> y0 = default, y1 = default, y2 = default, y3 = default;
+                for (int k = 0; k < TPanel.SubBlockColumns; k += 16)
+                {
+                    Step(wa, wb, q0, q1, q2, q3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1, ref y2, ref y3);
+                    Step(wa + 32, wb + 32, q0 + 4, q1 + 4, q2 + 4, q3 + 4, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1, ref y2, ref y3);
+                    Step(wa + 64, wb + 64, q0 + 8, q1 + 8, q2 + 8, q3 + 8, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1, ref y2, ref y3);
+                    Step(wa + 96, wb + 96, q0 + 12, q1 + 12, q2 + 12, q3 + 12, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1, ref y2, ref y3);
+                    wa += 128; wb += 128;
+                    q0 += 16; q1 += 16; q2 += 16; q3 += 16;
+                }
+                var scaleA = Vector256.Load(scalesA + 8 * s);
+                var scaleB = Vector256.Load(scalesB + 8 * s);
+                sa0 += x0 * scaleA; sa1 += x1 * scaleA; sa2 += x2 * scaleA; sa3 += x3 * scaleA;
+                sb0 += y0 * scaleB; sb1 += y1 * scaleB; sb2 += y2 * scaleB; sb3 += y3 * scaleB;
+            }
+            wa = panel + 2L * b * BlockBytes;
+            wb = wa + BlockBytes;
+            Finish(wa, wb, a0 + at, sa0, sb0, ref fa0, ref fb0);
+            Finish(wa, wb, a1 + at, sa1, sb1, ref fa1, ref fb1);
+            Finish(wa, wb, a2 + at, sa2, sb2, ref fa2, ref fb2);
+            Finish(wa, wb, a3 + at, sa3, sb3, ref fa3, ref fb3);
+        }
+        float* y = Y + (long)t * Rows;
+        int secondRow = firstRow + PanelLayout.Rows;
+        PackedDot.Store(fa0, y, firstRow, Rows); PackedDot.Store(fb0, y, secondRow, Rows);
+        if (count > 1) { PackedDot.Store(fa1, y + Rows, firstRow, Rows); PackedDot.Store(fb1, y + Rows, secondRow, Rows); }
+        if (count > 2) { PackedDot.Store(fa2, y + 2L * Rows, firstRow, Rows); PackedDot.Store(fb2, y + 2L * Rows, secondRow, Rows); }
+        if (count > 3) { PackedDot.Store(fa3, y + 3L * Rows, firstRow, Rows); PackedDot.Store(fb3, y + 3L * Rows, secondRow, Rows); }
+    }
+
+    /// <summary>Four columns of both groups against four tokens: eight independent vpdpbusd chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(byte* wa, byte* wb, byte* q0, byte* q1, byte* q2, byte* q3,
+        ref Vector256<int> x0, ref Vector256<int> x1, ref Vector256<int> x2, ref Vector256<int> x3,
+        ref Vector256<int> y0, ref Vector256<int> y1, ref Vector256<int> y2, ref Vector256<int> y3)
+    {
+        var va = Vector256.Load(wa);
+        var vb = Vector256.Load(wb);
+        var a = Broadcast(q0);
+        x0 = TStep.Step(x0, va, a); y0 = TStep.Step(y0, vb, a);
+        a = Broadcast(q1);
+        x1 = TStep.Step(x1, va, a); y1 = TStep.Step(y1, vb, a);
+        a = Broadcast(q2);
+        x2 = TStep.Step(x2, va, a); y2 = TStep.Step(y2, vb, a);
+        a = Broadcast(q3);
+        x3 = TStep.Step(x3, va, a); y3 = TStep.Step(y3, vb, a);
+    }
+
+    /// <summary>
+    /// Adds one block of one token to both groups: the offset terms from the activation group sums (each broadcast
+    /// feeds both groups), then the float step of each row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(byte* wa, byte* wb, byte* activationBlock, Vector256<int> sumA, Vector256<int> sumB,
+        ref Vector256<float> accA, ref Vector256<float> accB)
+    {
+        var offsetsA = (short*)(wa + PanelLayout.OffsetsAt<TPanel>());
+        var offsetsB = (short*)(wb + PanelLayout.OffsetsAt<TPanel>());
+        byte* groupSums = activationBlock + BlockQ8_K.SumOffset;
+        Vector256<int> offsetA = default, offsetB = default;
+        for (int i = 0; i < PanelLayout.OffsetPairs; i++)
+        {
+            var sums = Broadcast(groupSums + 4 * i).AsInt16();
+            offsetA += Avx2.MultiplyAddAdjacent(Vector256.Load(offsetsA + 16 * i), sums);
+            offsetB += Avx2.MultiplyAddAdjacent(Vector256.Load(offsetsB + 16 * i), sums);
+        }
+        var da = Vector256.Create(BlockQ8_K.Scale(activationBlock));
+        accA = AddBlock(wa, sumA, offsetA, da, accA);
+        accB = AddBlock(wb, sumB, offsetB, da, accB);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AddBlock(byte* p, Vector256<int> sum, Vector256<int> offset, Vector256<float> da, Vector256<float> acc)
+    {
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Load((float*)(p + PanelLayout.DAt<TPanel>())) * da, acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(offset), Vector256.Load((float*)(p + PanelLayout.OffsetFactorAt<TPanel>())) * da, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+}
