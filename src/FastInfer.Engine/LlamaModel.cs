@@ -57,7 +57,7 @@ public sealed class LlamaModel : IDisposable
         {
             _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool) : null;
             var packed = _packed?.Weights ?? bound;
-            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool) : null;
+            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, source as IMappedTensorSource) : null;
             Weights = _resident?.Weights ?? packed;
             Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
             Device = options.Device?.Invoke(this);

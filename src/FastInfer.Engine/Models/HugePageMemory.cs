@@ -7,10 +7,9 @@ namespace FastInfer.Engine.Models;
 /// (<c>madvise(MADV_HUGEPAGE)</c>, needed when the system's THP mode is "madvise"): weights streamed every token then
 /// need one TLB entry per 2 MiB instead of one per 4 KiB.
 /// </summary>
-internal static unsafe partial class HugePageMemory
+internal static unsafe class HugePageMemory
 {
     public const long PageBytes = 2 << 20;
-    private const int MadviseHugePage = 14;
 
     /// <summary>Uninitialised memory of at least <paramref name="bytes"/> bytes; free it with <see cref="Free"/>.</summary>
     public static byte* Allocate(long bytes)
@@ -19,13 +18,9 @@ internal static unsafe partial class HugePageMemory
         long rounded = (bytes + PageBytes - 1) & ~(PageBytes - 1);
         byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)rounded, (nuint)PageBytes);
         // Only a hint: where the kernel refuses (THP off, another OS) the memory is simply in small pages.
-        if (OperatingSystem.IsLinux())
-            _ = Madvise((nint)memory, (nuint)rounded, MadviseHugePage);
+        MemoryAdvice.PreferHugePages((nint)memory, rounded);
         return memory;
     }
 
     public static void Free(byte* memory) => NativeMemory.AlignedFree(memory);
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }

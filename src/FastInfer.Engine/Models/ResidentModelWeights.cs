@@ -1,3 +1,4 @@
+using FastInfer.Engine.Formats;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Threading;
 
@@ -19,7 +20,9 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
     private byte* _memory;
     private long _used;
 
-    public ResidentModelWeights(LlamaWeights weights, ComputePool pool)
+    /// <param name="file">when the weights point into a file mapping, each copied range is unmapped there afterwards so
+    /// the process does not hold both (the file's pages stay in the OS's cache).</param>
+    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, IMappedTensorSource? file = null)
     {
         long total = 0;
         weights.WithMatrices(m =>
@@ -36,7 +39,7 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
         _memory = HugePageMemory.Allocate(total);
         try
         {
-            Weights = weights.WithMatrices(m => m.IsPacked ? m : Copy(m, pool));
+            Weights = weights.WithMatrices(m => m.IsPacked ? m : Copy(m, pool, file));
         }
         catch
         {
@@ -53,12 +56,13 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
 
     private static long Align(long bytes) => (bytes + Alignment - 1) & ~(Alignment - 1);
 
-    private WeightMatrix Copy(WeightMatrix matrix, ComputePool pool)
+    private WeightMatrix Copy(WeightMatrix matrix, ComputePool pool, IMappedTensorSource? file)
     {
         byte* target = _memory + _used;
         _used += Align(matrix.ByteLength);
         var job = new CopyJob { Source = (byte*)matrix.Data, Target = target, Length = matrix.ByteLength };
         pool.For(CopyJob.Chunks(matrix.ByteLength), ref job);
+        file?.ReleasePages(matrix.Data, matrix.ByteLength);
         return new WeightMatrix((nint)target, matrix.ByteLength, matrix.Type, matrix.Rows, matrix.Columns);
     }
 

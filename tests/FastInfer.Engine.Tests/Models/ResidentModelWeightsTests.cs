@@ -34,6 +34,9 @@ public sealed class ResidentModelWeightsTests : IDisposable
         Assert.Equal(0, query.Data % 64);
         var down = layer.Dense?.Down ?? layer.Experts!.Experts[^1].Down;
         Assert.True(Bytes(down).SequenceEqual(Bytes(mapped.Weights.Layers[0].Dense?.Down ?? mapped.Weights.Layers[0].Experts!.Experts[^1].Down)));
+        // The file's pages of a copied tensor were given back to the OS; reading them maps them again, unchanged.
+        var fileView = copied.Tensors.Get("blk.0.attn_q.weight").AsMatrix();
+        Assert.True(Bytes(fileView).SequenceEqual(Bytes(query)));
 
         int[] prompt = [1, 17, 42, 9, 5, 63, 3];
         var a = copied.Transformer.CreateState(16);
