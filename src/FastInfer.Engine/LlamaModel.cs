@@ -31,6 +31,7 @@ public sealed class LlamaModel : IDisposable
 {
     private readonly ITensorSource _source;
     private readonly PackedModelWeights? _packed;
+    private readonly ResidentModelWeights? _resident;
     private readonly ComputePool _pool;
     private readonly Lock _forwardLock = new();
     private bool _disposed;
@@ -55,7 +56,9 @@ public sealed class LlamaModel : IDisposable
         try
         {
             _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool) : null;
-            Weights = _packed?.Weights ?? bound;
+            var packed = _packed?.Weights ?? bound;
+            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, source as IMappedTensorSource) : null;
+            Weights = _resident?.Weights ?? packed;
             Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
             Device = options.Device?.Invoke(this);
         }
@@ -63,6 +66,7 @@ public sealed class LlamaModel : IDisposable
         {
             _pool.Dispose();
             _packed?.Dispose();
+            _resident?.Dispose();
             throw;
         }
     }
@@ -201,6 +205,7 @@ public sealed class LlamaModel : IDisposable
             Device?.Dispose();
             _pool.Dispose();
             _packed?.Dispose();
+            _resident?.Dispose();
             _source.Dispose();
         }
     }

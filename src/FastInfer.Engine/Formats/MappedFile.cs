@@ -38,6 +38,22 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>The bytes [offset, offset+count); callers have already checked the range.</summary>
     public ReadOnlySpan<byte> Span(long offset, int count) => new(_pointer + offset, count);
 
+    /// <summary>
+    /// Drops this process's mapping of the whole pages inside [address, address + length) (madvise MADV_DONTNEED: on a
+    /// shared read-only file mapping the contents stay as they are, and the next read maps the page again). Ranges
+    /// outside the mapping are ignored.
+    /// </summary>
+    public void ReleasePages(nint address, long length)
+    {
+        const long page = 4096;
+        long start = (long)address, end = start + length, mapped = (long)_pointer;
+        if (_pointer == null || start < mapped || end > mapped + Length)
+            return;
+        long first = (start + page - 1) & ~(page - 1), last = end & ~(page - 1);
+        if (last > first)
+            MemoryAdvice.ReleaseFilePages((nint)first, last - first);
+    }
+
     public void Dispose()
     {
         if (_pointer != null)

@@ -42,7 +42,7 @@ public sealed partial class LlamaTransformer
         return b.Logits;
     }
 
-    private void PrefillChunk(InferenceState state, ReadOnlySpan<int> tokens, int start)
+    private unsafe void PrefillChunk(InferenceState state, ReadOnlySpan<int> tokens, int start)
     {
         var p = state.Prefill;
         int n = tokens.Length, dim = _config.EmbeddingLength, kvDim = _config.KvDimension;
@@ -52,43 +52,74 @@ public sealed partial class LlamaTransformer
 
         var normed = p.Normed.AsSpan(0, n * dim);
         var projected = p.Projected.AsSpan(0, n * dim);
-        for (int layer = 0; layer < _weights.Layers.Count; layer++)
+        fixed (float* residual = p.Residual)
+        fixed (float* output = p.Projected)
+        fixed (float* normedRows = p.Normed)
         {
-            var w = _weights.Layers[layer];
-            NormRows(x, w.AttentionNorm.AsF32Span(), normed, n);
-
-            // Keys and values land directly in their cache rows.
-            var queries = p.Queries.AsSpan(0, n * dim);
-            var keys = state.Cache.Keys(layer).Slice(start * kvDim, n * kvDim);
-            var values = state.Cache.Values(layer).Slice(start * kvDim, n * kvDim);
-            MatMul.Multiply(w.Query, normed, queries, n, _pool);
-            MatMul.Multiply(w.Key, normed, keys, n, _pool);
-            MatMul.Multiply(w.Value, normed, values, n, _pool);
-            for (int t = 0; t < n; t++)
+            for (int layer = 0; layer < _weights.Layers.Count; layer++)
             {
-                _rope.Apply(queries.Slice(t * dim, dim), _config.HeadCount, start + t);
-                _rope.Apply(keys.Slice(t * kvDim, kvDim), _config.KvHeadCount, start + t);
-            }
-            var attention = p.AttentionOut.AsSpan(0, n * dim);
-            Attention.Prefill(queries, n, start, state.Cache.Keys(layer), state.Cache.Values(layer),
-                _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
-            MatMul.Multiply(w.AttentionOutput, attention, projected, n, _pool);
-            VectorOps.Add(x, projected);
+                var w = _weights.Layers[layer];
+                // The previous block's output joins the residual in the same pass that normalises it.
+                ResidualNorm(residual, layer == 0 ? null : output, w.AttentionNorm.AsF32Span(), normedRows, n);
 
-            NormRows(x, w.FeedForwardNorm.AsF32Span(), normed, n);
-            if (w.Experts is { } experts)
-                MixtureOfExpertsBatch(p, experts, normed, projected, n);
-            else
-                FeedForwardBatch(p, w.Dense!, normed, projected, n);
-            VectorOps.Add(x, projected);
+                // Keys and values land directly in their cache rows.
+                var queries = p.Queries.AsSpan(0, n * dim);
+                var keys = state.Cache.Keys(layer).Slice(start * kvDim, n * kvDim);
+                var values = state.Cache.Values(layer).Slice(start * kvDim, n * kvDim);
+                MatMul.Multiply(w.Query, normed, queries, n, _pool);
+                MatMul.Multiply(w.Key, normed, keys, n, _pool);
+                MatMul.Multiply(w.Value, normed, values, n, _pool);
+                Rotate(queries, keys, start, n);
+                var attention = p.AttentionOut.AsSpan(0, n * dim);
+                Attention.Prefill(queries, n, start, state.Cache.Keys(layer), state.Cache.Values(layer),
+                    _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
+                MatMul.Multiply(w.AttentionOutput, attention, projected, n, _pool);
+
+                ResidualNorm(residual, output, w.FeedForwardNorm.AsF32Span(), normedRows, n);
+                if (w.Experts is { } experts)
+                    MixtureOfExpertsBatch(p, experts, normed, projected, n);
+                else
+                    FeedForwardBatch(p, w.Dense!, normed, projected, n);
+            }
+            ResidualNorm(residual, output, default, null, n);
         }
     }
 
-    private void NormRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> normed, int rows)
+    /// <summary>residual += added (when given), then normed = RMSNorm(residual) (when given), for n token rows in parallel.</summary>
+    private unsafe void ResidualNorm(float* residual, float* added, ReadOnlySpan<float> weight, float* normed, int n)
     {
-        int dim = _config.EmbeddingLength;
-        for (int t = 0; t < rows; t++)
-            Norms.RmsNorm(x.Slice(t * dim, dim), weight, _config.RmsEpsilon, normed.Slice(t * dim, dim));
+        fixed (float* w = weight)
+        {
+            int dim = _config.EmbeddingLength;
+            var job = new PrefillRowJobs.ResidualNorm
+            {
+                Residual = residual, Added = added, Weight = w, Normed = normed, Dimension = dim, Epsilon = _config.RmsEpsilon,
+            };
+            _pool.For(n, ref job, 1, 3L * n * dim * sizeof(float));
+        }
+    }
+
+    private unsafe void Rotate(Span<float> queries, Span<float> keys, int start, int n)
+    {
+        fixed (float* q = queries)
+        fixed (float* k = keys)
+        {
+            var job = new PrefillRowJobs.Rotary
+            {
+                Rope = _rope, Queries = q, Keys = k, QueryHeads = _config.HeadCount, KeyHeads = _config.KvHeadCount, FirstPosition = start,
+            };
+            _pool.For(n, ref job, 1, (long)(queries.Length + keys.Length) * 3 * sizeof(float));
+        }
+    }
+
+    private unsafe void SiluMulBatch(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        fixed (float* g = gate)
+        fixed (float* u = up)
+        {
+            var job = new PrefillRowJobs.SiluMul { Gate = g, Up = u, Length = gate.Length };
+            _pool.For(PrefillRowJobs.SiluMul.Chunks(gate.Length), ref job, 1, 3L * gate.Length * sizeof(float));
+        }
     }
 
     private void FeedForwardBatch(PrefillBuffers p, DenseFeedForward ffn, ReadOnlySpan<float> input, Span<float> output, int n)
@@ -98,7 +129,7 @@ public sealed partial class LlamaTransformer
         var up = p.Up.AsSpan(0, n * hidden);
         MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
         MatMul.Multiply(ffn.Up, input, up, n, _pool);
-        Activations.SiluMul(gate, up);
+        SiluMulBatch(gate, up);
         MatMul.Multiply(ffn.Down, gate, output, n, _pool);
     }
 

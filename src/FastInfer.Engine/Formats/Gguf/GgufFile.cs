@@ -6,7 +6,7 @@ namespace FastInfer.Engine.Formats.Gguf;
 /// A GGUF v2/v3 file, memory-mapped: metadata is decoded at open, tensors are zero-copy views into the mapping.
 /// Everything read from the file is validated before use; a bad file gives a <see cref="GgufFormatException"/>.
 /// </summary>
-public sealed class GgufFile : ITensorSource
+public sealed class GgufFile : ITensorSource, IMappedTensorSource
 {
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     public const uint Magic = 0x46554747;
@@ -115,6 +115,8 @@ public sealed class GgufFile : ITensorSource
     }
 
     internal static bool IsPowerOfTwo(long value) => value > 0 && BitOperations.IsPow2(value);
+
+    void IMappedTensorSource.ReleasePages(nint address, long length) => _file.ReleasePages(address, length);
 
     public void Dispose() => _file.Dispose();
 

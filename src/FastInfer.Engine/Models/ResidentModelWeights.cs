@@ -1,0 +1,94 @@
+using FastInfer.Engine.Formats;
+using FastInfer.Kernels;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Engine.Models;
+
+/// <summary>
+/// Copies of a model's weight matrices, made once at load in the process's own memory (<see cref="HugePageMemory"/>),
+/// and the <see cref="LlamaWeights"/> that read them. Decode streams every matrix once per token, and on this project's
+/// machine the pages of a memory-mapped model file stream at about half the rate of anonymous memory — measured with
+/// the same kernels over the same bytes, both as a matrix-vector product and as a plain read — so the F32 tinyllama
+/// decoded at half its bandwidth. Matrices that already have a packed copy are left alone; the token embedding too
+/// (it is only read one row per token).
+/// </summary>
+internal sealed unsafe class ResidentModelWeights : IDisposable
+{
+    /// <summary>Copies start on cache-line boundaries so no vector load of a row start splits a line.</summary>
+    private const long Alignment = 64;
+
+    private byte* _memory;
+    private long _used;
+
+    /// <param name="file">when the weights point into a file mapping, each copied range is unmapped there afterwards so
+    /// the process does not hold both (the file's pages stay in the OS's cache).</param>
+    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, IMappedTensorSource? file = null)
+    {
+        long total = 0;
+        weights.WithMatrices(m =>
+        {
+            if (!m.IsPacked)
+                total += Align(m.ByteLength);
+            return m;
+        });
+        if (total == 0)
+        {
+            Weights = weights;
+            return;
+        }
+        _memory = HugePageMemory.Allocate(total);
+        try
+        {
+            Weights = weights.WithMatrices(m => m.IsPacked ? m : Copy(m, pool, file));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model's weights with every unpacked matrix replaced by its resident copy.</summary>
+    public LlamaWeights Weights { get; }
+
+    /// <summary>Bytes of native memory the copies take.</summary>
+    public long ByteLength => _used;
+
+    private static long Align(long bytes) => (bytes + Alignment - 1) & ~(Alignment - 1);
+
+    private WeightMatrix Copy(WeightMatrix matrix, ComputePool pool, IMappedTensorSource? file)
+    {
+        byte* target = _memory + _used;
+        _used += Align(matrix.ByteLength);
+        var job = new CopyJob { Source = (byte*)matrix.Data, Target = target, Length = matrix.ByteLength };
+        pool.For(CopyJob.Chunks(matrix.ByteLength), ref job);
+        file?.ReleasePages(matrix.Data, matrix.ByteLength);
+        return new WeightMatrix((nint)target, matrix.ByteLength, matrix.Type, matrix.Rows, matrix.Columns);
+    }
+
+    /// <summary>Copies 1 MiB chunks, so both threads fault in and fill their own halves of a large matrix.</summary>
+    private struct CopyJob : IRowJob
+    {
+        private const long ChunkBytes = 1 << 20;
+
+        public byte* Source;
+        public byte* Target;
+        public long Length;
+
+        public static int Chunks(long length) => checked((int)((length + ChunkBytes - 1) / ChunkBytes));
+
+        public readonly void Execute(int start, int end)
+        {
+            long first = start * ChunkBytes;
+            long bytes = Math.Min(Length, end * ChunkBytes) - first;
+            Buffer.MemoryCopy(Source + first, Target + first, bytes, bytes);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_memory != null)
+            HugePageMemory.Free(_memory);
+        _memory = null;
+    }
+}
