@@ -12,4 +12,4 @@ internal struct ThreeHeads : IFixedCount { public static int Count => 3; }
 internal struct FourHeads : IFixedCount { public static int Count => 4; }
 
 internal struct OneRow : IFixedCount { public static int Count => 1; }
-internal struct TwoRows : IFixedCount { public static int Count => 2; }
+internal struct FourRows : IFixedCount { public static int Count => 4; }
