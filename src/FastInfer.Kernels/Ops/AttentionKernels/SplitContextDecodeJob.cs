@@ -20,6 +20,8 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
 {
     public const int BlockPositions = 128;
+    /// <summary>How far ahead <see cref="GroupTile512"/> prefetches, in K and V bytes (half of L1).</summary>
+    private const long PrefetchBytes = 24 << 10;
     private const int SubTile = 32;
 
     public float* Q, ScaledQ, O, Partials;
@@ -124,16 +126,20 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         float* exactKeys = scratch + GroupTile512.ScratchFloats, exactValues = exactKeys + GroupTile512.Positions * d;
         for (int g = 0; g < kvHeads; g++)
             Prefetch(lo, Math.Min(hi, lo + GroupTile512.Positions), g * sliceBytes, rowBytes, sliceBytes);
+        // Far enough ahead that the lines arrive in time (a DRAM round trip outlasts one small slice's arithmetic), near
+        // enough that they are still in L1 when read.
+        int unitsAhead = (int)Math.Max(1, PrefetchBytes / (2 * GroupTile512.Positions * sliceBytes));
         for (int t0 = lo; t0 < hi; t0 += GroupTile512.Positions)
         {
             int count = Math.Min(GroupTile512.Positions, hi - t0);
-            int next = t0 + GroupTile512.Positions;
             for (int g = 0; g < kvHeads; g++)
             {
                 byte* keys = K + t0 * rowBytes + g * sliceBytes, values = V + t0 * rowBytes + g * sliceBytes;
-                // The next KV head's slice of this tile, or the first of the next tile, heads for L1 while this one computes
-                // (past the block's end too: this or another thread reads it next).
-                long ahead = g + 1 < kvHeads ? sliceBytes : next < end ? GroupTile512.Positions * rowBytes - g * sliceBytes : 0;
+                // The slice `unitsAhead` (KV head, tile) steps on heads for L1 while this one computes (past the block's end
+                // too: this or another thread reads it next).
+                int target = g + unitsAhead, tilesOn = target / kvHeads;
+                long ahead = t0 + tilesOn * GroupTile512.Positions < end
+                    ? tilesOn * GroupTile512.Positions * rowBytes + (target % kvHeads - g) * sliceBytes : 0;
                 // A tile LoadScaled would misread (an infinity or NaN in a half cache, or a huge query) is widened exactly
                 // and run as F32: the same arithmetic, so the result is what an F32 cache of the same values gives.
                 bool exact = !ScaledQueryFinite || TKv.HasUnscalable(keys, rowBytes, count, d) || TKv.HasUnscalable(values, rowBytes, count, d);
