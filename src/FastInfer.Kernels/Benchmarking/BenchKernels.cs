@@ -91,6 +91,19 @@ public static class BenchKernels
             Results.Add(new KernelResult(name, shape, threads, seconds * 1e6, gbps, null, all ? "read-bw-all" : "read-bw-1t", gbps / limit, limit));
         }
 
+        /// <summary>A kernel that reads <paramref name="bytes"/> and does <paramref name="flops"/> FP32 flops: its limit is the lower
+        /// of the read bandwidth (as in <see cref="AddBandwidthBound"/>) and the FMA peak × bytes per flop.</summary>
+        public void AddRooflineBound(string name, string shape, double seconds, double bytes, double flops, double sameMemoryGbps)
+        {
+            double gbps = bytes / seconds / 1e9;
+            double readLimit = Math.Max(Limits.ReadBandwidthAllThreads, sameMemoryGbps);
+            double flopLimit = Limits.Fp32FmaGflopsAllThreads > 0 ? Limits.Fp32FmaGflopsAllThreads * bytes / flops : double.PositiveInfinity;
+            bool memory = readLimit <= flopLimit;
+            double limit = Math.Min(readLimit, flopLimit);
+            Results.Add(new KernelResult(name, shape, Pool.ThreadCount, seconds * 1e6, gbps, flops / seconds / 1e9,
+                memory ? "read-bw-all" : "fma-all×B/flop", gbps / limit, limit));
+        }
+
         public void AddComputeBound(string name, string shape, double seconds, double operations, bool integer)
         {
             double rate = operations / seconds / 1e9;
@@ -202,33 +215,67 @@ public static class BenchKernels
             keys[i] = random.NextSingle() * 2 - 1;
             valuesF32[i] = random.NextSingle() * 2 - 1;
         }
-        var q = new float[Heads * HeadDim];
-        for (int i = 0; i < q.Length; i++)
-            q[i] = random.NextSingle() * 2 - 1;
-        var output = new float[q.Length];
-        int threads = context.Pool.ThreadCount;
-        string shape = $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength}";
-
-        double seconds = CallTimer.SecondsPerCall(
-            () => Attention.Decode(q, keys, valuesF32, 0, ContextLength, Heads, KvHeads, HeadDim, output, context.Pool), context.Seconds);
-        context.AddBandwidthBound("attention decode F32 KV", shape, threads, seconds, 2.0 * kvElements * sizeof(float));
-
-        var keysF16 = keys.Select(v => (Half)v).ToArray();
-        var valuesF16 = valuesF32.Select(v => (Half)v).ToArray();
-        seconds = CallTimer.SecondsPerCall(
-            () => Attention.Decode(q, keysF16, valuesF16, 0, ContextLength, Heads, KvHeads, HeadDim, output, context.Pool), context.Seconds);
-        context.AddBandwidthBound("attention decode F16 KV", shape, threads, seconds, 2.0 * kvElements * sizeof(ushort));
+        AttentionDecodeRow<float>(context, keys, valuesF32, random);
+        AttentionDecodeRow<Half>(context, keys, valuesF32, random);
 
         // Causal prefill of the first PrefillTokens positions: compute-bound, so judged against the FMA peak.
         var queries = new float[PrefillTokens * Heads * HeadDim];
         for (int i = 0; i < queries.Length; i++)
             queries[i] = random.NextSingle() * 2 - 1;
         var prefillOutput = new float[queries.Length];
-        seconds = CallTimer.SecondsPerCall(
+        double seconds = CallTimer.SecondsPerCall(
             () => Attention.Prefill(queries, PrefillTokens, 0, keys, valuesF32, Heads, KvHeads, HeadDim, prefillOutput, context.Pool), context.Seconds);
         double pairs = PrefillTokens * (PrefillTokens + 1) / 2.0;
         context.AddComputeBound("attention prefill F32 KV", $"{PrefillTokens} tokens, {Heads}h/{KvHeads}kv x{HeadDim}",
             seconds, 4.0 * Heads * HeadDim * pairs, integer: false);
+    }
+
+    /// <summary>
+    /// Decode attention over a <see cref="ContextLength"/>-position cache of <typeparamref name="T"/> (float or Half): K and V
+    /// of every KV head, cycled through copies that together exceed the last-level cache (as the matrix-vector rows do),
+    /// each call alternated with a read pass over the same copy. Judged against its roofline: the read bandwidth, or the FMA
+    /// peak divided by the kernel's flops per byte (4 per head, dimension and position) where that is lower: with four query
+    /// heads per KV head, an F16 cache needs 4 flops per byte read.
+    /// </summary>
+    private static unsafe void AttentionDecodeRow<T>(Context context, float[] keys, float[] values, Random random) where T : unmanaged
+    {
+        long cacheBytes = (long)keys.Length * sizeof(T), copyBytes = 2 * cacheBytes;
+        int copies = (int)Math.Min(RotatingMatrices.CopiesToExceed(context.CacheBytes, copyBytes), MachineLimits.BufferBytes / copyBytes);
+        byte* arena = (byte*)context.Arena;
+        var q = new float[Heads * HeadDim];
+        for (int i = 0; i < q.Length; i++)
+            q[i] = random.NextSingle() * 2 - 1;
+        var output = new float[q.Length];
+        for (int i = 0; i < keys.Length; i++)
+            if (typeof(T) == typeof(Half))
+            {
+                ((Half*)arena)[i] = (Half)keys[i];
+                ((Half*)(arena + cacheBytes))[i] = (Half)values[i];
+            }
+            else
+            {
+                ((float*)arena)[i] = keys[i];
+                ((float*)(arena + cacheBytes))[i] = values[i];
+            }
+        for (int c = 1; c < copies; c++)
+            Buffer.MemoryCopy(arena, arena + c * copyBytes, copyBytes, copyBytes);
+        int next = 0, nextRead = 0;
+        var pool = context.Pool;
+        var (kernel, read) = CallTimer.BestOfAlternating(() =>
+        {
+            byte* k = arena + next * copyBytes, v = k + cacheBytes;
+            next = (next + 1) % copies;
+            if (typeof(T) == typeof(Half))
+                Attention.Decode(q, new ReadOnlySpan<Half>(k, keys.Length), new ReadOnlySpan<Half>(v, keys.Length), 0, ContextLength, Heads, KvHeads, HeadDim, output, pool);
+            else
+                Attention.Decode(q, new ReadOnlySpan<float>(k, keys.Length), new ReadOnlySpan<float>(v, keys.Length), 0, ContextLength, Heads, KvHeads, HeadDim, output, pool);
+        }, () =>
+        {
+            new ReadPass(arena + nextRead * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
+            nextRead = (nextRead + 1) % copies;
+        }, context.Seconds);
+        context.AddRooflineBound($"attention decode {(typeof(T) == typeof(Half) ? "F16" : "F32")} KV", $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength} ×{copies}",
+            kernel, copyBytes, 4.0 * Heads * HeadDim * ContextLength, copyBytes / read / 1e9);
     }
 
     private struct EmptyJob : IRowJob

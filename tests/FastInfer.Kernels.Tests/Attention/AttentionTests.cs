@@ -53,6 +53,82 @@ public class AttentionTests
         Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, "decode f16");
     }
 
+    public static TheoryData<IsaPath, int, int> GroupedDecodeCases
+    {
+        get
+        {
+            // (path, group, head size): whole-vector heads take the AVX-512 group-tile kernel, groups above four run it in
+            // chunks of four heads (8) or with a remainder (3, 5); 40 is the general path everywhere.
+            var data = new TheoryData<IsaPath, int, int>();
+            foreach (var path in KernelIsa.Available)
+                foreach (var (group, headDim) in new[] { (4, 128), (8, 64), (3, 48), (5, 16), (1, 32), (4, 40) })
+                    data.Add(path, group, headDim);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(GroupedDecodeCases))]
+    public void Decode_of_any_group_matches_the_reference_for_any_thread_count(IsaPath path, int group, int headDim)
+    {
+        // 37..300 spans three 128-position blocks (the first and last partial) and 16-position tiles with a 12-row tail.
+        const int kvHeads = 2, first = 37, positions = 300;
+        int heads = kvHeads * group;
+        var q = RandomData.Uniform(heads * headDim, 22, -2f, 2f);
+        var k = RandomData.Uniform(positions * kvHeads * headDim, 23, -2f, 2f);
+        var v = RandomData.Uniform(positions * kvHeads * headDim, 24);
+        var expected = AttentionReference.Compute(q, 1, k, v, heads, kvHeads, headDim, _ => (first, positions));
+        float[]? single = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new ComputePool(threads);
+            var output = new float[q.Length];
+            KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, pool, path);
+            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"decode {threads} threads");
+            single ??= output;
+            Assert.Equal(single, output);
+        }
+    }
+
+    public static TheoryData<IsaPath, int, bool> HalfCacheCases
+    {
+        get
+        {
+            var data = new TheoryData<IsaPath, int, bool>();
+            foreach (var path in KernelIsa.Available)
+                foreach (int headDim in new[] { 128, 40 })
+                    foreach (bool hugeQuery in new[] { false, true })
+                        data.Add(path, headDim, hugeQuery);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(HalfCacheCases))]
+    public void Decode_over_an_F16_cache_is_bit_identical_to_decode_over_its_values_as_floats(IsaPath path, int headDim, bool hugeQuery)
+    {
+        // The AVX-512 kernel reads halves as value·2^-112 against a query scaled by 2^112: every product is the same, so the
+        // result must be too, bit for bit. Subnormal halves, an infinity in V and a NaN in K (tiles the kernel widens
+        // exactly instead), and queries too large to scale (|q| ≥ 2^15) must not change that.
+        const int kvHeads = 2, group = 4, positions = 200;
+        int heads = kvHeads * group, kvRow = kvHeads * headDim;
+        var q = RandomData.Uniform(heads * headDim, 25, -2f, 2f);
+        if (hugeQuery)
+            q[headDim + 3] = 40000f; // head 1 (head 0 keeps its +∞ column below)
+        var k = ToHalf(RandomData.Uniform(positions * kvRow, 26, -2f, 2f));
+        var v = ToHalf(RandomData.Uniform(positions * kvRow, 27));
+        for (int i = 0; i < k.Length; i += 97)
+            k[i] = BitConverter.UInt16BitsToHalf((ushort)(i % 2 == 0 ? 0x0003 : 0x83ff)); // subnormals of either sign
+        v[150 * kvRow + 5] = Half.PositiveInfinity; // KV head 0: one output column of its heads becomes +∞
+        k[60 * kvRow + headDim + 7] = Half.NaN;      // KV head 1: its heads' outputs become NaN
+        var halfOutput = new float[q.Length];
+        var floatOutput = new float[q.Length];
+        KernelAttention.Decode(q, k, v, 0, positions, heads, kvHeads, headDim, halfOutput, ComputePool.SingleThreaded, path);
+        KernelAttention.Decode(q, AsFloats(k), AsFloats(v), 0, positions, heads, kvHeads, headDim, floatOutput, ComputePool.SingleThreaded, path);
+        Assert.Equal(floatOutput, halfOutput);
+        Assert.Equal(float.PositiveInfinity, halfOutput[5]);
+        Assert.True(float.IsNaN(halfOutput[group * headDim]));
+        Assert.True(float.IsFinite(halfOutput[6]));
+    }
+
     public static TheoryData<IsaPath, int, int, int> PrefillCases
     {
         get

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Ops.AttentionKernels;
@@ -98,5 +100,38 @@ internal readonly unsafe struct F16KvRow : IKvRow
         }
         for (; i < n; i++)
             o[i] = MathF.FusedMultiplyAdd(HalfWidening.ToSingle(v[i]), w, o[i]);
+    }
+
+    /// <summary>2^112: the half's exponent bias (15) moved into a float's (127) without the multiply that would rebias it.</summary>
+    public static float ShortfallScale => 5.192296858534828e33f;
+
+    /// <summary>
+    /// Three instructions instead of an exact widening's eight: sign-extended, the half's bits shifted by 13 land in a
+    /// float's sign, exponent and mantissa fields, with copies of the sign in bits 28–30 that the mask clears. The result
+    /// is the half's value times 2^-112 for every finite half (subnormals become float subnormals), but an infinity or
+    /// NaN comes out finite: callers check a tile with <see cref="HasUnscalable"/> first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadScaled(byte* row, int element)
+    {
+        var extended = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + element));
+        return ((extended << 13) & Vector512.Create(unchecked((int)0x8fffffff))).AsSingle();
+    }
+
+    public static bool HasUnscalable(byte* rows, long strideBytes, int count, int n)
+    {
+        // The largest magnitude seen, 32 halves at a time: infinities and NaNs are the magnitudes from 0x7c00 up.
+        var largest = Vector512<ushort>.Zero;
+        var magnitude = Vector512.Create((ushort)0x7fff);
+        for (int t = 0; t < count; t++)
+        {
+            var h = (ushort*)(rows + t * strideBytes);
+            int i = 0;
+            for (; i + 32 <= n; i += 32)
+                largest = Vector512.Max(largest, Vector512.Load(h + i) & magnitude);
+            if (i < n)
+                largest = Vector512.Max(largest, Vector512.Create(Vector256.Load(h + i), Vector256<ushort>.Zero) & magnitude);
+        }
+        return Vector512.GreaterThanOrEqualAny(largest, Vector512.Create((ushort)0x7c00));
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Isa;
 
@@ -30,4 +31,11 @@ internal readonly unsafe struct F32KvRow : IKvRow
 
     public static void AddScaled(float* o, byte* row, float w, int n, IsaPath path)
         => VectorOps.AddScaled(new Span<float>(o, n), new ReadOnlySpan<float>(row, n), w, path);
+
+    public static float ShortfallScale => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadScaled(byte* row, int element) => Vector512.Load((float*)row + element);
+
+    public static bool HasUnscalable(byte* rows, long strideBytes, int count, int n) => false;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Ops.AttentionKernels;
@@ -16,4 +17,19 @@ internal unsafe interface IKvRow
 
     /// <summary>o += w · row over <paramref name="n"/> elements.</summary>
     static abstract void AddScaled(float* o, byte* row, float w, int n, IsaPath path);
+
+    /// <summary>
+    /// The factor by which <see cref="LoadScaled"/> values fall short of the row's true values (a power of two, so a
+    /// product with a partner scaled up by it is the true product exactly).
+    /// </summary>
+    static abstract float ShortfallScale { get; }
+
+    /// <summary>Elements [element, element + 16) as floats divided by <see cref="ShortfallScale"/> (AVX-512 only).</summary>
+    static abstract Vector512<float> LoadScaled(byte* row, int element);
+
+    /// <summary>
+    /// Whether <paramref name="rows"/> rows of <paramref name="n"/> elements (n a multiple of 16), <paramref name="strideBytes"/>
+    /// apart, hold a value <see cref="LoadScaled"/> gets wrong (infinities and NaNs of a half cache; never for F32).
+    /// </summary>
+    static abstract bool HasUnscalable(byte* rows, long strideBytes, int count, int n);
 }

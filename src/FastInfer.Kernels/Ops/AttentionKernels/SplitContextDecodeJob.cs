@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.Elementwise;
@@ -8,46 +9,90 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 
 /// <summary>
 /// Decode attention (one query) split over blocks of <see cref="BlockPositions"/> cached positions, so threads share
-/// the context rather than the heads, and every K/V row is read from memory once, in address order, for all the query
-/// heads that use it (grouped-query attention). A block widens (F16) or copies its rows a sub-tile at a time into a
-/// small F32 scratch laid out per KV head — no power-of-two strides left to thrash L1, and F16 is widened once, not once
-/// per query head — and every query head scores and accumulates its KV head's tile from L1 with an online softmax. Each
-/// block leaves (max, sum, unnormalised output) per head; the caller merges the blocks in position order. Blocks start
-/// at absolute multiples of <see cref="BlockPositions"/>, so results do not depend on the thread count.
+/// the context rather than the heads, and every K/V row is read from memory once for all the query heads that use it
+/// (grouped-query attention). On AVX-512 with whole-vector heads, a block goes tile by tile of 16 positions and KV head
+/// by KV head through <see cref="GroupTile512"/>, which reads the rows in place, while the next tile's slice of that KV
+/// head is prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile at a time into a small F32 scratch
+/// laid out per KV head and every query head scores and accumulates its KV head's tile from L1. Either way each block
+/// leaves (max, sum, unnormalised output) per head; the caller merges the blocks in position order. Blocks and tiles start
+/// at fixed positions, so results do not depend on the thread count.
 /// </summary>
 internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
 {
     public const int BlockPositions = 128;
+    /// <summary>How far ahead <see cref="GroupTile512"/> prefetches, in K and V bytes (half of L1).</summary>
+    private const long PrefetchBytes = 24 << 10;
     private const int SubTile = 32;
 
-    public float* Q, O, Partials;
+    public float* Q, ScaledQ, O, Partials;
     public byte* K, V;
     public AttentionShape Shape;
     public int FirstBlock;
     public float Scale;
     public IsaPath Path;
+    /// <summary>Whether <see cref="GroupTile512"/> runs this shape.</summary>
+    public bool Grouped;
+    /// <summary>Whether <see cref="ScaledQ"/> (the query times the cache type's shortfall scale) is finite, so tiles
+    /// without infinities or NaNs may be read with <see cref="IKvRow.LoadScaled"/>.</summary>
+    public bool ScaledQueryFinite;
 
-    private readonly int PartialFloats => Shape.HeadDim + 2;
+    /// <summary>A head's output rounded up to whole vectors (aligned partials), then its running max and sum, then (for
+    /// <see cref="GroupTile512"/>) the sum's 16 lane-wise parts.</summary>
+    private readonly int OutputFloats => (Shape.HeadDim + 15) & ~15;
+    private readonly int PartialFloats => OutputFloats + GroupTile512.SumsOffset + 16;
 
     public static void Run(float* q, byte* k, byte* v, float* o, AttentionShape shape, IsaPath path, ComputePool pool)
     {
         var (first, end) = shape.Span(0);
         int firstBlock = first / BlockPositions, blocks = (end - 1) / BlockPositions - firstBlock + 1;
+        long queryFloats = (long)shape.HeadCount * shape.HeadDim;
+        long partialFloats = (long)blocks * shape.HeadCount * (((shape.HeadDim + 15) & ~15) + GroupTile512.SumsOffset + 16);
         // Slot 0 of the caller's scratch: the shares use slot 1 (the caller runs share 0 itself).
-        float* partials = (float*)Ops.MatMulScratch.Get(0, (long)blocks * shape.HeadCount * (shape.HeadDim + 2) * sizeof(float));
+        float* partials = (float*)Ops.MatMulScratch.Get(0, (partialFloats + queryFloats) * sizeof(float));
         var job = new SplitContextDecodeJob<TKv>
         {
             Q = q, K = k, V = v, O = o, Partials = partials, Shape = shape, Path = path,
-            FirstBlock = firstBlock, Scale = 1f / MathF.Sqrt(shape.HeadDim),
+            FirstBlock = firstBlock, Scale = 1f / MathF.Sqrt(shape.HeadDim), Grouped = GroupTile512.Fits(shape.HeadDim, path),
         };
+        if (job.Grouped)
+            job.ScaleQuery(partials + partialFloats, queryFloats);
         long workBytes = (end - first) * 2L * shape.KvRow * TKv.ElementBytes;
         pool.For(blocks, ref job, 1, workBytes);
         job.Merge(blocks);
     }
 
+    /// <summary>ScaledQ = Q · shortfall scale (Q itself for F32), and whether every product stayed finite.</summary>
+    private void ScaleQuery(float* scaled, long count)
+    {
+        float factor = TKv.ShortfallScale;
+        ScaledQ = Q;
+        ScaledQueryFinite = true;
+        if (factor == 1f)
+            return;
+        ScaledQ = scaled;
+        // |q| below 2^127 / factor keeps q · factor finite (NaN compares false and stays NaN either way).
+        var limit = Vector512.Create(BitConverter.Int32BitsToSingle(254 << 23) / factor);
+        bool tooLarge = false;
+        for (long i = 0; i < count; i += 16)
+        {
+            var x = Vector512.Load(Q + i);
+            tooLarge |= Vector512.GreaterThanOrEqualAny(Vector512.Abs(x), limit);
+            (x * Vector512.Create(factor)).Store(scaled + i);
+        }
+        ScaledQueryFinite = !tooLarge;
+    }
+
     public readonly void Execute(int start, int end)
     {
-        int d = Shape.HeadDim, heads = Shape.HeadCount;
+        if (Grouped)
+        {
+            long exactFloats = 2L * GroupTile512.Positions * Shape.HeadDim;
+            float* groupScratch = (float*)Ops.MatMulScratch.Get(1, (GroupTile512.ScratchFloats + exactFloats) * sizeof(float));
+            for (int block = start; block < end; block++)
+                AttendGrouped(block, groupScratch);
+            return;
+        }
+        int heads = Shape.HeadCount;
         long tileFloats = (long)SubTile * Shape.KvRow;
         float* scratch = (float*)Ops.MatMulScratch.Get(1, (2 * tileFloats + heads * SubTile) * sizeof(float));
         float* keys = scratch, values = keys + tileFloats, scores = values + tileFloats;
@@ -55,21 +100,96 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
             Attend(block, keys, values, scores);
     }
 
+    /// <summary>The positions of <paramref name="block"/> and its partials, cleared: output 0, max −∞, sum 0.</summary>
+    private readonly float* StartBlock(int block, out int lo, out int hi)
+    {
+        var (first, end) = Shape.Span(0);
+        lo = Math.Max(first, (FirstBlock + block) * BlockPositions);
+        hi = Math.Min(end, (FirstBlock + block + 1) * BlockPositions);
+        float* partials = Partials + (long)block * Shape.HeadCount * PartialFloats;
+        for (int h = 0; h < Shape.HeadCount; h++)
+        {
+            float* state = partials + h * PartialFloats;
+            new Span<float>(state, PartialFloats).Clear();
+            state[OutputFloats] = float.NegativeInfinity;
+        }
+        return partials;
+    }
+
+    /// <summary>One block through <see cref="GroupTile512"/>, 16 positions × one KV head at a time.</summary>
+    private readonly void AttendGrouped(int block, float* scratch)
+    {
+        int d = Shape.HeadDim, group = Shape.Group, kvHeads = Shape.HeadCount / group;
+        float* partials = StartBlock(block, out int lo, out int hi);
+        int end = Shape.Span(0).End;
+        long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, sliceBytes = (long)d * TKv.ElementBytes;
+        float* exactKeys = scratch + GroupTile512.ScratchFloats, exactValues = exactKeys + GroupTile512.Positions * d;
+        for (int g = 0; g < kvHeads; g++)
+            Prefetch(lo, Math.Min(hi, lo + GroupTile512.Positions), g * sliceBytes, rowBytes, sliceBytes);
+        // Far enough ahead that the lines arrive in time (a DRAM round trip outlasts one small slice's arithmetic), near
+        // enough that they are still in L1 when read.
+        int unitsAhead = (int)Math.Max(1, PrefetchBytes / (2 * GroupTile512.Positions * sliceBytes));
+        for (int t0 = lo; t0 < hi; t0 += GroupTile512.Positions)
+        {
+            int count = Math.Min(GroupTile512.Positions, hi - t0);
+            for (int g = 0; g < kvHeads; g++)
+            {
+                byte* keys = K + t0 * rowBytes + g * sliceBytes, values = V + t0 * rowBytes + g * sliceBytes;
+                // The slice `unitsAhead` (KV head, tile) steps on heads for L1 while this one computes (past the block's end
+                // too: this or another thread reads it next).
+                int target = g + unitsAhead, tilesOn = target / kvHeads;
+                long ahead = t0 + tilesOn * GroupTile512.Positions < end
+                    ? tilesOn * GroupTile512.Positions * rowBytes + (target % kvHeads - g) * sliceBytes : 0;
+                // A tile LoadScaled would misread (an infinity or NaN in a half cache, or a huge query) is widened exactly
+                // and run as F32: the same arithmetic, so the result is what an F32 cache of the same values gives.
+                bool exact = !ScaledQueryFinite || TKv.HasUnscalable(keys, rowBytes, count, d) || TKv.HasUnscalable(values, rowBytes, count, d);
+                if (exact)
+                    for (int t = 0; t < count; t++)
+                    {
+                        TKv.Widen(keys + t * rowBytes, exactKeys + t * d, d, Path);
+                        TKv.Widen(values + t * rowBytes, exactValues + t * d, d, Path);
+                    }
+                for (int h0 = 0; h0 < group; h0 += GroupTile512.MaxHeads)
+                {
+                    int heads = Math.Min(GroupTile512.MaxHeads, group - h0), head = g * group + h0;
+                    float* state = partials + head * PartialFloats;
+                    if (exact)
+                        GroupTile512.Attend<F32KvRow>(heads, Q + (long)head * d, (byte*)exactKeys, (byte*)exactValues, d * sizeof(float), count, d,
+                            Scale, state, PartialFloats, OutputFloats, scratch, 0);
+                    else
+                        GroupTile512.Attend<TKv>(heads, ScaledQ + (long)head * d, keys, values, rowBytes, count, d,
+                            Scale, state, PartialFloats, OutputFloats, scratch, ahead);
+                }
+            }
+        }
+        for (int h = 0; h < Shape.HeadCount; h++)
+        {
+            float* state = partials + h * PartialFloats + OutputFloats;
+            state[1] = Vector512.Sum(Vector512.Load(state + GroupTile512.SumsOffset));
+        }
+    }
+
+    /// <summary>Prefetches the K and V slices at <paramref name="sliceOffset"/> of positions [from, to).</summary>
+    private readonly void Prefetch(int from, int to, long sliceOffset, long rowBytes, long sliceBytes)
+    {
+        for (long t = from; t < to; t++)
+        {
+            byte* keys = K + t * rowBytes + sliceOffset, values = V + t * rowBytes + sliceOffset;
+            for (long line = 0; line < sliceBytes; line += 64)
+            {
+                Sse.Prefetch0(keys + line);
+                Sse.Prefetch0(values + line);
+            }
+        }
+    }
+
     /// <summary>One block of positions for every head; its (max, sum, output) per head go straight to the partials.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void Attend(int block, float* keys, float* values, float* scores)
     {
         int d = Shape.HeadDim, group = Shape.Group, heads = Shape.HeadCount, kvHeads = heads / group;
-        var (first, end) = Shape.Span(0);
-        int lo = Math.Max(first, (FirstBlock + block) * BlockPositions), hi = Math.Min(end, (FirstBlock + block + 1) * BlockPositions);
+        float* partials = StartBlock(block, out int lo, out int hi);
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes;
-        float* partials = Partials + (long)block * heads * PartialFloats;
-        for (int h = 0; h < heads; h++)
-        {
-            partials[h * PartialFloats] = float.NegativeInfinity;
-            partials[h * PartialFloats + 1] = 0;
-            new Span<float>(partials + h * PartialFloats + 2, d).Clear();
-        }
         bool wholeVectors = Path >= IsaPath.Avx512 && F32Tile512.Fits(d);
         for (int t0 = lo; t0 < hi; t0 += SubTile)
         {
@@ -96,7 +216,7 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
             {
                 float* k = keys + (long)(h / group) * SubTile * d, v = values + (long)(h / group) * SubTile * d;
                 float* s = scores + h * SubTile, q = Q + (long)h * d;
-                float* state = partials + h * PartialFloats, o = state + 2;
+                float* o = partials + h * PartialFloats, state = o + OutputFloats;
                 if (wholeVectors)
                     F32Tile512.Scores(q, k, d, count, d, Scale, s);
                 else
@@ -120,16 +240,16 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         {
             float overall = float.NegativeInfinity;
             for (int b = 0; b < blocks; b++)
-                overall = Math.Max(overall, Partials[((long)b * Shape.HeadCount + h) * PartialFloats]);
+                overall = Math.Max(overall, Partials[((long)b * Shape.HeadCount + h) * PartialFloats + OutputFloats]);
             var o = new Span<float>(O + (long)h * d, d);
             o.Clear();
             float total = 0;
             for (int b = 0; b < blocks; b++)
             {
                 float* partial = Partials + ((long)b * Shape.HeadCount + h) * PartialFloats;
-                float weight = FastExp.Exp(partial[0] - overall);
-                total += partial[1] * weight;
-                VectorOps.AddScaled(o, new ReadOnlySpan<float>(partial + 2, d), weight, Path);
+                float weight = FastExp.Exp(partial[OutputFloats] - overall);
+                total += partial[OutputFloats + 1] * weight;
+                VectorOps.AddScaled(o, new ReadOnlySpan<float>(partial, d), weight, Path);
             }
             VectorOps.Scale(o, 1f / total, Path);
         }
