@@ -15,14 +15,24 @@ public class TokenLoopTests
     private static readonly LpuModelShape Stories = LpuModelShapes.ByName("stories15M");
 
     [Fact]
-    public void The_barrier_and_host_call_probes_measure_once_per_process()
+    public void The_barrier_and_host_call_probes_measure_positive_times()
     {
         double barrier = TokenLoopProbe.BarrierSeconds(2);
         Assert.True(barrier is > 0 and < 1e-2, $"barrier {barrier}");
-        Assert.Equal(barrier, TokenLoopProbe.BarrierSeconds(2));
         double call = TokenLoopProbe.HostCallSeconds;
         Assert.True(call is > 0 and < 1e-2, $"host call {call}");
-        Assert.Equal(call, TokenLoopProbe.HostCallSeconds);
+    }
+
+    [Fact]
+    public void A_recent_measurement_is_reused_and_each_key_is_measured_on_its_own()
+    {
+        int calls = 0;
+        var recent = new RecentMeasurements<int>(key => key * 10 + ++calls);
+        Assert.Equal(11, recent.Get(1));
+        Assert.Equal(11, recent.Get(1)); // well within MaxAge
+        Assert.Equal(22, recent.Get(2));
+        Assert.Equal(2, calls);
+        Assert.True(RecentMeasurements<int>.MaxAge > TimeSpan.Zero);
     }
 
     [Fact]
@@ -38,13 +48,14 @@ public class TokenLoopTests
     {
         var spec = ThisCpu.Spec(2);
         spec.Validate();
-        Assert.Equal(TokenLoopProbe.BarrierSeconds(2), spec.SyncSeconds);
+        Assert.True(spec.SyncSeconds > 0 && spec.TokenOverheadSeconds > 0);
         Assert.Equal(0, spec.HopLatencySeconds); // the lines' trips are inside the measured release
-        Assert.Equal(TokenLoopProbe.HostCallSeconds, spec.TokenOverheadSeconds);
+        var built = ThisCpu.Build(CpuCacheTopology.Read(), HostProbe.Current, 3e9, chips: 2, barrierSeconds: 3e-6, hostCallSeconds: 1e-6, coreShare: 0.5);
+        Assert.Equal((3e-6, 1e-6, 0.5, 0.0), (built.SyncSeconds, built.TokenOverheadSeconds, built.CoreShare, built.HopLatencySeconds));
         // One chip has no barrier, but the host still calls it.
         var one = ThisCpu.Spec(1);
         Assert.Equal(0, one.SyncSeconds);
-        Assert.Equal(TokenLoopProbe.HostCallSeconds, one.TokenOverheadSeconds);
+        Assert.True(one.TokenOverheadSeconds > 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => ThisCpu.Spec(0));
     }
 
@@ -54,8 +65,8 @@ public class TokenLoopTests
         var shape = Stories with { WeightType = FastInfer.Kernels.GgmlType.Q4_0, WeightBytes = 18.0 / 32 };
         var spec = ThisCpu.DeviceSpec(shape, 2);
         double pick = shape.Vocabulary * 4.0 / HostProbe.Current.CacheReadBytesPerSecond;
-        Assert.Equal(ThisCpu.Spec(2).TokenOverheadSeconds + pick, spec.TokenOverheadSeconds, 1e-15);
-        Assert.Equal(ThisCpu.Spec(2).SyncSeconds, spec.SyncSeconds);
+        // The host call itself is measured again as the load moves; the pick is what the device spec adds to it.
+        Assert.True(spec.TokenOverheadSeconds > pick);
     }
 
     [Fact]
@@ -139,12 +150,10 @@ public class TokenLoopTests
     }
 
     [Fact]
-    public void The_core_share_is_measured_once_in_range_and_read_from_schedstat()
+    public void The_core_share_is_in_range_and_read_from_schedstat()
     {
-        double share = CoreShareProbe.Share(2);
-        Assert.InRange(share, 0.01, 1);
-        Assert.Equal(share, CoreShareProbe.Share(2));
-        Assert.Equal(share, ThisCpu.Spec(2).CoreShare);
+        Assert.InRange(CoreShareProbe.Share(2), 0.01, 1);
+        Assert.InRange(ThisCpu.Spec(2).CoreShare, 0.01, 1);
         Assert.Equal((3965051L, 17440084L), CoreShareProbe.Parse("3965051 17440084 3\n"));
         Assert.Contains("schedstat", Assert.Throws<FormatException>(() => CoreShareProbe.Parse("garbage")).Message);
         Assert.Throws<FormatException>(() => CoreShareProbe.Parse("-5 7 1"));

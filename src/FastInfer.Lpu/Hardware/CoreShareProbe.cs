@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -7,19 +6,19 @@ namespace FastInfer.Lpu.Hardware;
 /// <summary>
 /// The fraction of a core a chip's thread gets while other processes compete for the cores. The kernel probes keep
 /// their best window, the rate of a core running nothing else; a token that needs a core for t seconds of work takes
-/// about t / share of wall time when the scheduler hands the core to others between. Measured once per chip count and
-/// process: one thread per chip (at most one per core) spins for <see cref="Window"/>, and each reads from Linux's
-/// <c>/proc/thread-self/schedstat</c> how long it ran and how long it waited, runnable, for a core. The share is the
+/// about t / share of wall time when the scheduler hands the core to others between. One thread per chip (at most
+/// one per core) spins for <see cref="Window"/>, and each reads from Linux's <c>/proc/thread-self/schedstat</c> how
+/// long it ran and how long it waited, runnable, for a core. The share is the
 /// total run time over run plus wait. Where that file is missing the share is 1: a core is assumed to be the
-/// device's alone.
+/// device's alone. The load moves, so a share is measured again after <see cref="RecentMeasurements{TKey}.MaxAge"/>.
 /// </summary>
 internal static class CoreShareProbe
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(100);
     private const string SchedStat = "/proc/thread-self/schedstat";
-    private static readonly ConcurrentDictionary<int, double> Shares = new();
+    private static readonly RecentMeasurements<int> Shares = new(Measure);
 
-    public static double Share(int chips) => Shares.GetOrAdd(Math.Clamp(chips, 1, Environment.ProcessorCount), Measure);
+    public static double Share(int chips) => Shares.Get(Math.Clamp(chips, 1, Environment.ProcessorCount));
 
     private static double Measure(int threads)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using FastInfer.Lpu.Execution;
@@ -6,11 +5,12 @@ using FastInfer.Lpu.Execution;
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
-/// What the CPU device's chips pay for meeting each other, measured with the device's own code: the barrier that
-/// ends every transfer of the schedule (<see cref="SpinBarrier"/>) and the team that starts and ends every token
-/// (<see cref="ChipTeam"/>). Barriers are timed on one thread per chip (at most one per core). Both are the median of many
-/// rounds rather than the best window the bandwidth probes keep: the device pays every crossing, not its best one,
-/// and a preempted waiter is part of what a user's wall time sees. Measured once per chip count and process.
+/// What a CPU device token costs besides its steps, measured with the device's own code: the release of the barrier
+/// that ends every transfer of the schedule (<see cref="SpinBarrier"/>, one thread per chip, at most one per core) and
+/// the host's call into a chip team (<see cref="ChipTeam"/>). Both are the median of many rounds rather than the best
+/// window the bandwidth probes keep: the device pays every crossing, not its best one, and a preempted waiter is part
+/// of what a user's wall time sees. Both depend on the load, so they are measured again after
+/// <see cref="RecentMeasurements{TKey}.MaxAge"/>.
 /// </summary>
 internal static class TokenLoopProbe
 {
@@ -19,8 +19,8 @@ internal static class TokenLoopProbe
     /// <summary>The latest chip of a round arrives up to this much after the others, so that waiters are caught both
     /// polling and yielding (<see cref="ChipWait"/>), as chips whose steps differ are.</summary>
     private const double MaxLateSeconds = 8e-6;
-    private static readonly ConcurrentDictionary<int, double> Barriers = new();
-    private static readonly Lazy<double> HostCall = new(MeasureHostCall);
+    private static readonly RecentMeasurements<int> Barriers = new(MeasureBarrier);
+    private static readonly RecentMeasurements<bool> HostCall = new(_ => MeasureHostCall());
 
     /// <summary>Threads a probe for <paramref name="chips"/> chips runs on: one per chip, but no more than the cores
     /// (the OS time-slices extra chips, which no cost model here covers), and at least two, since a barrier needs two.</summary>
@@ -30,7 +30,7 @@ internal static class TokenLoopProbe
     /// Median seconds from the last chip's arrival at a barrier until every waiting chip has left it: the cache-line
     /// trips of the arrival count and the release flag plus the time a waiter takes to notice.
     /// </summary>
-    public static double BarrierSeconds(int chips) => Barriers.GetOrAdd(Threads(chips), MeasureBarrier);
+    public static double BarrierSeconds(int chips) => Barriers.Get(Threads(chips));
 
     /// <summary>
     /// Median seconds the host spends in a token besides the chips' work and their meetings: a token with no work
@@ -38,7 +38,7 @@ internal static class TokenLoopProbe
     /// they finished are the schedule's own receives (the head's candidates and the next token), charged
     /// <see cref="BarrierSeconds"/> like every other.
     /// </summary>
-    public static double HostCallSeconds => HostCall.Value;
+    public static double HostCallSeconds => HostCall.Get(true);
 
     private static double MeasureBarrier(int threads)
     {
