@@ -50,8 +50,8 @@ public class TokenLoopTests
         spec.Validate();
         Assert.True(spec.SyncSeconds > 0 && spec.TokenOverheadSeconds > 0);
         Assert.Equal(0, spec.HopLatencySeconds); // the lines' trips are inside the measured release
-        var built = ThisCpu.Build(CpuCacheTopology.Read(), HostProbe.Current, 3e9, chips: 2, barrierSeconds: 3e-6, hostCallSeconds: 1e-6, coreShare: 0.5);
-        Assert.Equal((3e-6, 1e-6, 0.5, 0.0), (built.SyncSeconds, built.TokenOverheadSeconds, built.CoreShare, built.HopLatencySeconds));
+        var built = ThisCpu.Build(CpuCacheTopology.Read(), HostProbe.Current, 3e9, chips: 2, barrierSeconds: 3e-6, hostCallSeconds: 1e-6);
+        Assert.Equal((3e-6, 1e-6, 0.0), (built.SyncSeconds, built.TokenOverheadSeconds, built.HopLatencySeconds));
         // One chip has no barrier, but the host still calls it.
         var one = ThisCpu.Spec(1);
         Assert.Equal(0, one.SyncSeconds);
@@ -147,30 +147,5 @@ public class TokenLoopTests
         foreach (var t in threads)
             t.Join();
         Assert.Equal([Rounds, Rounds, Rounds], seen);
-    }
-
-    [Fact]
-    public void The_core_share_is_in_range_and_read_from_schedstat()
-    {
-        Assert.InRange(CoreShareProbe.Share(2), 0.01, 1);
-        Assert.InRange(ThisCpu.Spec(2).CoreShare, 0.01, 1);
-        Assert.Equal((3965051L, 17440084L), CoreShareProbe.Parse("3965051 17440084 3\n"));
-        Assert.Contains("schedstat", Assert.Throws<FormatException>(() => CoreShareProbe.Parse("garbage")).Message);
-        Assert.Throws<FormatException>(() => CoreShareProbe.Parse("-5 7 1"));
-    }
-
-    [Fact]
-    public void A_chip_with_half_a_core_takes_twice_as_long_for_its_steps_but_not_for_its_transfers()
-    {
-        var spec = ThisCpu.Spec(2) with { SramBytesPerChip = 64L << 20, SyncSeconds = 1e-6, TokenOverheadSeconds = 0 };
-        var whole = LpuCompiler.Compile(Stories, spec with { CoreShare = 1 }, stageWidth: 2);
-        var half = LpuCompiler.Compile(Stories, spec with { CoreShare = 0.5 }, stageWidth: 2);
-        var a = LpuSimulator.Run(whole, 32).Total;
-        var b = LpuSimulator.Run(half, 32).Total;
-        Assert.Equal(2 * a.Compute, b.Compute, 1e-12);
-        Assert.Equal(2 * a.Stream, b.Stream, 1e-12);
-        Assert.Equal(a.Transfer, b.Transfer, 1e-12);
-        Assert.Contains("core share", Assert.Throws<ArgumentException>(() => (spec with { CoreShare = 0 }).Validate()).Message);
-        Assert.Contains("core share", Assert.Throws<ArgumentException>(() => (spec with { CoreShare = 1.5 }).Validate()).Message);
     }
 }

@@ -11,8 +11,8 @@ public readonly record struct ComputeTime(double Latency, double Arithmetic, dou
 }
 
 /// <summary>
-/// The physical cost model: per step max(arithmetic, SRAM stream) plus a fixed pipeline latency per dependent op, over
-/// the share of its core the chip gets; per message link serialization, hop latency and a synchronisation guard.
+/// The physical cost model: per step max(arithmetic, SRAM stream) plus a fixed pipeline latency per dependent op;
+/// per message link serialization, hop latency and a synchronisation guard.
 /// </summary>
 public sealed class LpuCostModel(LpuSpec spec, LpuPrecision precision)
 {
@@ -25,12 +25,10 @@ public sealed class LpuCostModel(LpuSpec spec, LpuPrecision precision)
         double attended = (double)tokens * position + (double)tokens * (tokens + 1) / 2;
         double kvRead = step.KvBytesPerPosition * (position + tokens);
         double ops = step.OpsPerToken * tokens + step.OpsPerPosition * attended;
-        // A chip that gets only part of its core (other processes) takes proportionally longer for everything it does.
-        double share = Spec.CoreShare;
         return new ComputeTime(
-            step.FixedOps * Spec.OpLatencySeconds / share,
-            ops / Spec.PeakOpsPerSecond(precision) / share,
-            (step.WeightBytes + kvRead) / Spec.WeightStreamBytesPerSecond / share);
+            step.FixedOps * Spec.OpLatencySeconds,
+            ops / Spec.PeakOpsPerSecond(precision),
+            (step.WeightBytes + kvRead) / Spec.WeightStreamBytesPerSecond);
     }
 
     /// <summary>Time to put the message on the links: each peer has its own link, up to the chip's link count.</summary>

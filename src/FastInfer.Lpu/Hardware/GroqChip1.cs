@@ -53,7 +53,5 @@ public static class GroqChip1
         // first stage over C2C (head.next_token), and the host only collects the tokens as they stream out. No figure
         // is published for a host cost per token, and none sits on the critical path, so none is charged.
         TokenOverheadSeconds = 0,
-        // A chip runs its own program and nothing else.
-        CoreShare = 1,
     };
 }

@@ -41,11 +41,6 @@ public sealed record LpuSpec
     /// finish and picking the next token from the logits.
     /// </summary>
     public required double TokenOverheadSeconds { get; init; }
-    /// <summary>
-    /// Fraction of its core a chip gets, in (0, 1]: 1 for dedicated hardware; on a CPU shared with other processes,
-    /// less. A chip's steps take their time divided by it.
-    /// </summary>
-    public required double CoreShare { get; init; }
 
     /// <summary>Every chip has a direct path to every other (cores sharing a cache), whatever the link count.</summary>
     public bool FullyConnected { get; init; }
@@ -105,6 +100,5 @@ public sealed record LpuSpec
         Require(OpLatencyCycles >= 0 && double.IsFinite(OpLatencyCycles), $"op latency {OpLatencyCycles} cycles");
         Require(SyncSeconds >= 0 && double.IsFinite(SyncSeconds), $"sync time {SyncSeconds}");
         Require(TokenOverheadSeconds >= 0 && double.IsFinite(TokenOverheadSeconds), $"token overhead {TokenOverheadSeconds}");
-        Require(CoreShare is > 0 and <= 1, $"core share {CoreShare}");
     }
 }

@@ -4,8 +4,8 @@ using System.Diagnostics;
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
-/// Measurements that depend on what else the machine is doing (how much of a core a chip gets, how fast a waiter
-/// notices its peer), kept for <see cref="MaxAge"/> and then taken again. A process that compiles one model after
+/// Measurements that depend on what else the machine is doing (how fast a waiter notices its peer, whether the
+/// chips' threads share a core), kept for <see cref="MaxAge"/> and then taken again. A process that compiles one model after
 /// another (<c>fastinfer lpu calibrate</c>) so predicts each from the load of its own minute, while the many specs a
 /// test run builds share one measurement.
 /// </summary>

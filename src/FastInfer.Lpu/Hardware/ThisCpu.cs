@@ -24,7 +24,7 @@ public static class ThisCpu
             throw new ArgumentOutOfRangeException(nameof(chips), $"a system needs at least one chip, got {count}");
         // One chip has no peer to wait for.
         double barrier = count > 1 ? TokenLoopProbe.BarrierSeconds(count) : 0;
-        return Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), count, barrier, TokenLoopProbe.HostCallSeconds, CoreShareProbe.Share(count));
+        return Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), count, barrier, TokenLoopProbe.HostCallSeconds);
     }
 
     /// <summary>
@@ -79,7 +79,7 @@ public static class ThisCpu
     internal static long StreamedWeights(LpuModelShape shape) =>
         shape.TotalWeights - (shape.TiedEmbeddings ? 0 : shape.EmbeddingWeights);
 
-    internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips, double barrierSeconds, double hostCallSeconds, double coreShare) => new()
+    internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips, double barrierSeconds, double hostCallSeconds) => new()
     {
         Name = Name,
         Chips = chips,
@@ -113,8 +113,6 @@ public static class ThisCpu
         // Measured (TokenLoopProbe.HostCallSeconds): the median of an empty token through a one-chip team, the host's
         // own part of every token. DeviceSpec adds the host's pick of the next token over the model's vocabulary.
         TokenOverheadSeconds = hostCallSeconds,
-        // Measured (CoreShareProbe): how much of its core a spinning thread per chip got while other processes ran.
-        CoreShare = coreShare,
     };
 
     private static double ReadClockHz()
