@@ -46,11 +46,11 @@ public class DeviceBenchmarkTests
         string row = LpuReport.CalibrationRow(run);
         Assert.StartsWith(run.Model, row, StringComparison.Ordinal);
         Assert.Contains(" 1x1 ", row, StringComparison.Ordinal);
-        // model, layout, probe, predicted, fastest tenth, wall, two ratios, fastest token, then one wall rate per run
+        // model, layout, probe, barrier, host, predicted, fastest tenth, wall, two ratios, fastest token, then one wall rate per run
         // (and maybe "(JIT busy)") under the last column
         int columns = LpuReport.CalibrationHeader.Split("  ", StringSplitOptions.RemoveEmptyEntries).Length;
         var values = row.Replace(" (JIT busy)", "", StringComparison.Ordinal).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(10, columns);
+        Assert.Equal(12, columns);
         Assert.Equal(columns - 1 + run.MeasuredTokensPerSecond.Count, values.Length);
         Assert.Equal(run.WarmedUp, !row.EndsWith("(JIT busy)", StringComparison.Ordinal));
     }

@@ -22,6 +22,18 @@ public class ReportTests
         Assert.Equal(simulation.SecondsPerToken * 1e3, root.GetProperty("ms_per_token").GetDouble(), 0.001);
         Assert.Equal(program.ChipsNeeded, root.GetProperty("chips_needed").GetInt32());
         Assert.Equal(LpuUnits.Count(program.Shape), root.GetProperty("units").GetArrayLength());
+        Assert.Equal(0, root.GetProperty("host_ms_per_token").GetDouble());
+    }
+
+    [Fact]
+    public void The_host_work_per_token_is_reported_when_the_spec_charges_it()
+    {
+        var program = LpuCompiler.Compile(LpuModelShapes.ByName("stories15M"), GroqChip1.Spec(8) with { TokenOverheadSeconds = 2.5e-6 });
+        var simulation = LpuSimulator.Run(program, 16);
+        using var json = JsonDocument.Parse(LpuReport.SimulationJson(program, simulation));
+        Assert.Equal(0.0025, json.RootElement.GetProperty("host_ms_per_token").GetDouble(), 1e-9);
+        Assert.Contains("host          2.50 us per token", LpuReport.SimulationText(program, simulation));
+        Assert.DoesNotContain("host  ", LpuReport.SimulationText(LpuCompiler.Compile(LpuModelShapes.ByName("stories15M"), GroqChip1.Spec(8)), simulation with { HostSecondsPerToken = 0 }));
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public class SpecTests
         Assert.True(5 * spec.HopLatencySeconds + spec.SyncSeconds <= 3e-6 + 1e-12);
         // the stream fabric (64 lanes x 320 B x 0.9 GHz) is narrower than the SRAM arrays
         Assert.Equal(18.432e12, spec.WeightStreamBytesPerSecond, 1e9);
+        // the token loop runs on the chips
+        Assert.Equal(0, spec.TokenOverheadSeconds);
     }
 
     [Fact]

@@ -49,6 +49,8 @@ internal sealed class TokenInput(int maxTokens)
     public int Position;
     /// <summary>A prompt pass runs the Engine's prefill kernels (even for one token), a decode step its forward kernels.</summary>
     public bool Prompt;
+    /// <summary>Where the head writes the pass's logits: the running session's own vector.</summary>
+    public float[] Logits = [];
 }
 
 /// <summary>
@@ -56,7 +58,7 @@ internal sealed class TokenInput(int maxTokens)
 /// only its own rows of a vector and reads the whole vector only after the barrier that ends the transfer, so no two
 /// chips ever write the same element.
 /// </summary>
-internal sealed class ChipLinks(int embedding, int queryDimension, int feedForward, int experts, int expertsUsed, int vocabulary, int stageBoundaries, int maxTokens)
+internal sealed class ChipLinks(int embedding, int queryDimension, int feedForward, int experts, int expertsUsed, int stageBoundaries, int maxTokens)
 {
     public float[] Embedding { get; } = new float[maxTokens * embedding];
     public float[] Heads { get; } = new float[maxTokens * queryDimension];
@@ -69,7 +71,6 @@ internal sealed class ChipLinks(int embedding, int queryDimension, int feedForwa
     public float[] ExpertGate { get; } = new float[experts > 0 ? (long)maxTokens * expertsUsed * feedForward : 0];
     public float[] ExpertUp { get; } = new float[experts > 0 ? (long)maxTokens * expertsUsed * feedForward : 0];
     public float[] ExpertRows { get; } = new float[experts > 0 ? (long)maxTokens * expertsUsed * embedding : 0];
-    public float[] Logits { get; } = new float[vocabulary];
     /// <summary>The residual stream handed from stage s to stage s + 1.</summary>
     public float[][] Handoff { get; } = Enumerable.Range(0, stageBoundaries).Select(_ => new float[maxTokens * embedding]).ToArray();
 }

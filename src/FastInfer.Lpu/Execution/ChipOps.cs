@@ -79,22 +79,25 @@ internal sealed class RmsNormOp(TensorView weight, float epsilon, int width, boo
 /// chip's normed residual or a shared vector. One token is exactly the matrix-vector product the Engine's decode
 /// runs; several go through the Engine's prefill matrix product, into the chip's scratch and then to their rows.
 /// </summary>
+/// <param name="output">The shared vector, or null for the running session's logits (<see cref="TokenInput.Logits"/>),
+/// which the head writes in place so that no copy of the vocabulary follows each token.</param>
 /// <param name="lastOnly">Only the pass's last token, whose input <see cref="RmsNormOp"/> put in the first row.</param>
-internal sealed class ProjectOp(WeightMatrix tile, float[]? sharedInput, float[] output, int firstRow, int outputWidth, bool lastOnly = false) : ChipOp
+internal sealed class ProjectOp(WeightMatrix tile, float[]? sharedInput, float[]? output, int firstRow, int outputWidth, bool lastOnly = false) : ChipOp
 {
     public override void Run(ChipMemory chip, TokenInput input)
     {
         int n = lastOnly ? 1 : input.Count, rows = tile.Rows;
         var x = (sharedInput ?? chip.Normed).AsSpan(0, n * tile.Columns);
+        var target = output ?? input.Logits;
         if (n == 1)
         {
-            MatVec.Multiply(tile, x, output.AsSpan(firstRow, rows), Core);
+            MatVec.Multiply(tile, x, target.AsSpan(firstRow, rows), Core);
             return;
         }
         var local = chip.Scratch.AsSpan(0, n * rows);
         MatMul.Multiply(tile, x, local, n, Core);
         for (int t = 0; t < n; t++)
-            local.Slice(t * rows, rows).CopyTo(output.AsSpan(t * outputWidth + firstRow, rows));
+            local.Slice(t * rows, rows).CopyTo(target.AsSpan(t * outputWidth + firstRow, rows));
     }
 }
 

@@ -189,7 +189,7 @@ internal sealed class ChipPlanBuilder
                 continue;
             // A prompt pass needs the logits of its last token only, as the Engine's prefill computes them.
             _ops[chip].Add(new RmsNormOp(_weights.OutputNorm, _config.RmsEpsilon, _config.EmbeddingLength, lastOnly: true));
-            _ops[chip].Add(new ProjectOp(Slice(_weights.Output, output), null, _links.Logits, output.Start, _config.VocabularySize, lastOnly: true));
+            _ops[chip].Add(new ProjectOp(Slice(_weights.Output, output), null, null, output.Start, _config.VocabularySize, lastOnly: true));
         }
     }
 }

@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace FastInfer.Lpu.Execution;
 
 /// <summary>
-/// One thread per chip. The caller runs chip 0 itself; the others wait for a token (spinning for a millisecond, then
-/// blocking, so an idle device costs no CPU), run their fixed list of operations and report back. A failing chip
+/// One thread per chip. The caller runs chip 0 itself; the others wait for a token (polling for a millisecond, then
+/// blocking, so an idle device costs no CPU), run their fixed list of operations and report back. A token wakes the
+/// blocked workers only if there are any: in a decode loop they are still polling, and the lock and pulse would be
+/// per-token work for nothing. A failing chip
 /// raises the shared fault, so peers stop at their next barrier; the first failure is rethrown to the caller and the
 /// team refuses further tokens, since its barriers are no longer in step.
 /// </summary>
@@ -20,6 +23,7 @@ internal sealed class ChipTeam : IDisposable
     private readonly ChipFault _fault;
     private int _generation;
     private int _remaining;
+    private int _blocked;
     private volatile bool _disposed;
 
     public ChipTeam(int chips, Action<int> runChip, ChipFault fault)
@@ -37,6 +41,7 @@ internal sealed class ChipTeam : IDisposable
     }
 
     /// <summary>Runs every chip's list once and returns when all have finished.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunToken()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -44,12 +49,15 @@ internal sealed class ChipTeam : IDisposable
             throw new InvalidOperationException("the Lpu device stopped after a chip failed; load the model again");
         Volatile.Write(ref _remaining, _workers.Length);
         Interlocked.Increment(ref _generation);
-        lock (_gate)
-            Monitor.PulseAll(_gate);
+        if (Volatile.Read(ref _blocked) != 0)
+        {
+            lock (_gate)
+                Monitor.PulseAll(_gate);
+        }
         Run(0);
-        var spinner = new SpinWait();
+        var wait = new ChipWait();
         while (Volatile.Read(ref _remaining) != 0)
-            spinner.SpinOnce(sleep1Threshold: -1);
+            wait.Once();
         foreach (var failure in _failures)
         {
             if (failure is not null and not OperationCanceledException)
@@ -71,24 +79,28 @@ internal sealed class ChipTeam : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(int chip)
     {
         int seen = 0;
         while (true)
         {
             long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            var spinner = new SpinWait();
+            var wait = new ChipWait();
             while (Volatile.Read(ref _generation) == seen && !_disposed)
             {
                 if (Stopwatch.GetTimestamp() < deadline)
                 {
-                    spinner.SpinOnce(sleep1Threshold: -1);
+                    wait.Once();
                     continue;
                 }
                 lock (_gate)
                 {
+                    // Counted before the last check, so a token that bumps the generation after it sees the sleeper.
+                    Interlocked.Increment(ref _blocked);
                     while (Volatile.Read(ref _generation) == seen && !_disposed)
                         Monitor.Wait(_gate);
+                    Interlocked.Decrement(ref _blocked);
                 }
             }
             if (_disposed)

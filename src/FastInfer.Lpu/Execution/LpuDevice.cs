@@ -40,7 +40,7 @@ public sealed class LpuDevice : IForwardDevice
         var rope = new RopeTable(c.HeadDimension, c.RotaryDimensions, maxContextLength, c.RopeTheta, c.RopeLayout);
         var fault = new ChipFault();
         _links = new ChipLinks(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.FeedForwardLength, c.ExpertCount, c.ExpertUsedCount,
-            c.VocabularySize, program.Stages.Count - 1, PromptBatch);
+            program.Stages.Count - 1, PromptBatch);
         _plans = ChipPlanBuilder.Build(program, weights, rope, _links, fault);
         _memory = _plans.Select(_ => new ChipMemory(c.EmbeddingLength, c.HeadCount * c.HeadDimension, c.FeedForwardLength, c.ExpertCount, c.ExpertUsedCount, PromptBatch)).ToArray();
         _team = new ChipTeam(_plans.Length, RunChip, fault);
@@ -148,10 +148,10 @@ public sealed class LpuDevice : IForwardDevice
         _input.Count = count;
         _input.Position = position;
         _input.Prompt = prompt;
+        _input.Logits = session.Logits;
         for (int chip = 0; chip < _memory.Length; chip++)
             _memory[chip].Cache = session.Caches[chip];
         _team.RunToken();
-        _links.Logits.CopyTo(session.Logits, 0);
         return session.Logits;
     }
 

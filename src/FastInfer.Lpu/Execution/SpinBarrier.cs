@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
+
 namespace FastInfer.Lpu.Execution;
 
 /// <summary>
 /// The point where a transfer of the schedule completes: every chip of a group writes its part of an activation
 /// vector into the shared buffer, then waits here until all have. Sense-reversing, so the same barrier serves every
-/// token; waiters spin (yielding now and then, so an oversubscribed machine still progresses).
+/// token; waiters poll, then yield (<see cref="ChipWait"/>), so an oversubscribed machine still progresses.
 /// </summary>
 internal sealed class SpinBarrier(int participants, ChipFault fault)
 {
@@ -12,6 +14,9 @@ internal sealed class SpinBarrier(int participants, ChipFault fault)
 
     public int Participants { get; } = participants;
 
+    /// <remarks>Optimized from the first call: its cost is measured (<see cref="Hardware.TokenLoopProbe"/>) before
+    /// tiered compilation would have replaced tier-0 code.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Arrive()
     {
         int phase = Volatile.Read(ref _phase);
@@ -21,11 +26,11 @@ internal sealed class SpinBarrier(int participants, ChipFault fault)
             Volatile.Write(ref _phase, phase + 1);
             return;
         }
-        var spinner = new SpinWait();
+        var wait = new ChipWait();
         while (Volatile.Read(ref _phase) == phase)
         {
             fault.ThrowIfFailed();
-            spinner.SpinOnce(sleep1Threshold: -1);
+            wait.Once();
         }
     }
 }

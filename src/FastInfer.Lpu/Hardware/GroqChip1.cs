@@ -49,5 +49,9 @@ public static class GroqChip1
         // Chips run plesiochronously; the compiler pads each receive with a deskew margin (ISCA 2022 software-aligned
         // counters [PAPER]). See HopLatencySeconds for how 0.5 us follows from the 3 us end-to-end bound.
         SyncSeconds = 0.5e-6,
+        // The token loop runs on the chips: the schedule samples the next token (head.sample) and sends it back to the
+        // first stage over C2C (head.next_token), and the host only collects the tokens as they stream out. No figure
+        // is published for a host cost per token, and none sits on the critical path, so none is charged.
+        TokenOverheadSeconds = 0,
     };
 }

@@ -33,7 +33,8 @@ internal static class JitWarmup
         var sinceChange = Stopwatch.StartNew();
         long seen = compiledMethods();
         int calls = 0;
-        while (total.Elapsed < limit)
+        // At least one call, even when a preempted thread finds the limit past before it starts.
+        do
         {
             work();
             calls++;
@@ -47,6 +48,7 @@ internal static class JitWarmup
             else if (calls >= minimumCalls && sinceChange.Elapsed >= quiet)
                 return true;
         }
+        while (total.Elapsed < limit);
         return false;
     }
 }

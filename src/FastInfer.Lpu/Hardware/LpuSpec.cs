@@ -2,7 +2,8 @@ namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
 /// One LPU-style system: identical chips, each with its own SRAM and no DRAM, joined by direct chip-to-chip
-/// links. The last three members are the cost model's fixed latencies; everything else is a datasheet figure.
+/// links. The op latency, hop latency, sync time and token overhead are the cost model's fixed latencies; everything
+/// else is a datasheet figure.
 /// </summary>
 public sealed record LpuSpec
 {
@@ -30,8 +31,16 @@ public sealed record LpuSpec
     public required int ActivationBytes { get; init; }
     /// <summary>Pipeline latency, in clock cycles, that every dependent operation adds on top of its data time.</summary>
     public required double OpLatencyCycles { get; init; }
-    /// <summary>Guard time a receiver adds to every message so that chips with separate clocks stay aligned.</summary>
+    /// <summary>
+    /// Time a receiver adds to every message before it can use it: on a GroqChip the deskew guard that keeps chips with
+    /// separate clocks aligned; on a CPU the barrier's release (waiters noticing the last arrival).
+    /// </summary>
     public required double SyncSeconds { get; init; }
+    /// <summary>
+    /// Host work every token pays outside the chips' schedules: handing the token to the chips, waiting for them to
+    /// finish and picking the next token from the logits.
+    /// </summary>
+    public required double TokenOverheadSeconds { get; init; }
 
     /// <summary>Every chip has a direct path to every other (cores sharing a cache), whatever the link count.</summary>
     public bool FullyConnected { get; init; }
@@ -90,5 +99,6 @@ public sealed record LpuSpec
         Require(ActivationBytes is 1 or 2 or 4, $"activation bytes {ActivationBytes}");
         Require(OpLatencyCycles >= 0 && double.IsFinite(OpLatencyCycles), $"op latency {OpLatencyCycles} cycles");
         Require(SyncSeconds >= 0 && double.IsFinite(SyncSeconds), $"sync time {SyncSeconds}");
+        Require(TokenOverheadSeconds >= 0 && double.IsFinite(TokenOverheadSeconds), $"token overhead {TokenOverheadSeconds}");
     }
 }

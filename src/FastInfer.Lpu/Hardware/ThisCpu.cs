@@ -17,7 +17,15 @@ public static class ThisCpu
     /// <summary>Used when /sys/devices/system/cpu/cpu0/cpufreq is unreadable; only converts cycle latencies to time.</summary>
     public const double FallbackClockHz = 3.0e9;
 
-    public static LpuSpec Spec(int? chips = null) => Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), chips ?? Environment.ProcessorCount);
+    public static LpuSpec Spec(int? chips = null)
+    {
+        int count = chips ?? Environment.ProcessorCount;
+        if (count < 1)
+            throw new ArgumentOutOfRangeException(nameof(chips), $"a system needs at least one chip, got {count}");
+        // One chip has no peer to wait for.
+        double barrier = count > 1 ? TokenLoopProbe.BarrierSeconds(count) : 0;
+        return Build(CpuCacheTopology.Read(), HostProbe.Current, ReadClockHz(), count, barrier, TokenLoopProbe.HostCallSeconds);
+    }
 
     /// <summary>
     /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
@@ -44,7 +52,14 @@ public static class ThisCpu
         if (streamedPerChip > spec.SramBytesPerChip)
             rate = Math.Min(rate, SharedDramReadBytesPerSecond(chips) / chips);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
-        spec = spec with { SramReadBytesPerSecond = rate, StreamBytesPerSecond = rate, OpLatencyCycles = opLatency * spec.ClockHz };
+        spec = spec with
+        {
+            SramReadBytesPerSecond = rate,
+            StreamBytesPerSecond = rate,
+            OpLatencyCycles = opLatency * spec.ClockHz,
+            // The host's greedy pick reads the logits once, from the cache the head just wrote them to.
+            TokenOverheadSeconds = spec.TokenOverheadSeconds + shape.Vocabulary * (double)sizeof(float) / HostProbe.Current.CacheReadBytesPerSecond,
+        };
         if (perChip <= LpuCompiler.UsableSram(shape, spec))
             return spec;
         long ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -64,7 +79,7 @@ public static class ThisCpu
     internal static long StreamedWeights(LpuModelShape shape) =>
         shape.TotalWeights - (shape.TiedEmbeddings ? 0 : shape.EmbeddingWeights);
 
-    internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips) => new()
+    internal static LpuSpec Build(CpuCacheTopology caches, HostMeasurement measured, double clockHz, int chips, double barrierSeconds, double hostCallSeconds) => new()
     {
         Name = Name,
         Chips = chips,
@@ -81,16 +96,23 @@ public static class ThisCpu
         LinksPerChip = Math.Max(1, chips - 1),
         FullyConnected = true,
         LinkBytesPerSecond = measured.DramReadBytesPerSecond,
-        // A cache line moving between cores takes ~50-100 ns on current x86 parts (core-to-core ping-pong).
-        HopLatencySeconds = 100e-9,
+        // A transfer is a write into the shared cache followed by a barrier; the lines' trips between cores are part of
+        // the barrier's measured release (SyncSeconds), so no separate hop is charged.
+        HopLatencySeconds = 0,
         ChipsPerNode = chips,
         ChipsPerRack = chips,
         ActivationBytes = sizeof(float),
         // Loop set-up plus the drain of the load/FMA pipeline for one dependent operation; DeviceSpec replaces this
         // guess by the measured cost of a kernel call for the model's weight type and width.
         OpLatencyCycles = 200,
-        // A receiving core spins on a flag: one more line transfer to observe it.
-        SyncSeconds = 100e-9,
+        // Measured (TokenLoopProbe.BarrierSeconds): the median time from the last chip's arrival at the device's own
+        // barrier until every waiter has left it, with one thread per chip. Every receive of the schedule pays it,
+        // including the head's two per token, which on this CPU are the host learning that the chips finished and
+        // the chips learning of the next token.
+        SyncSeconds = barrierSeconds,
+        // Measured (TokenLoopProbe.HostCallSeconds): the median of an empty token through a one-chip team, the host's
+        // own part of every token. DeviceSpec adds the host's pick of the next token over the model's vocabulary.
+        TokenOverheadSeconds = hostCallSeconds,
     };
 
     private static double ReadClockHz()

@@ -15,7 +15,7 @@ public static class LpuReport
 
     /// <summary>
     /// One JSON object: always model, spec, precision, chips, chips_needed and fits; when the model fits also the
-    /// layout, tokens_per_second, ms_per_token, ttft_ms, the overall split and the per-unit split (microseconds).
+    /// layout, tokens_per_second, ms_per_token, ttft_ms, host_ms_per_token, the overall split and the per-unit split (microseconds).
     /// When it does not fit, tokens_per_second and ms_per_token are null.
     /// </summary>
     public static string SimulationJson(LpuProgram program, LpuSimulation? simulation)
@@ -44,6 +44,7 @@ public static class LpuReport
                 json.WriteNumber("tokens_per_second", Round(simulation.TokensPerSecond));
                 json.WriteNumber("ms_per_token", Round(simulation.SecondsPerToken * 1e3));
                 json.WriteNumber("ttft_ms", Round(simulation.TimeToFirstTokenSeconds * 1e3));
+                json.WriteNumber("host_ms_per_token", Round(simulation.HostSecondsPerToken * 1e3));
                 json.WritePropertyName("split_ms");
                 WriteSplit(json, simulation.Total, 1e3);
                 json.WriteStartArray("units");
@@ -83,6 +84,8 @@ public static class LpuReport
         text.AppendLine(Inv, $"decode        {simulation.TokensPerSecond:F1} tok/s per user, {simulation.SecondsPerToken * 1e3:F3} ms/token at position {simulation.PromptTokens}");
         text.AppendLine(Inv, $"first token   {simulation.TimeToFirstTokenSeconds * 1e3:F2} ms for a {simulation.PromptTokens}-token prompt (device time, no network)");
         text.AppendLine(Inv, $"split         {Percentages(simulation.Total)}");
+        if (simulation.HostSecondsPerToken > 0)
+            text.AppendLine(Inv, $"host          {simulation.HostSecondsPerToken * 1e6:F2} us per token outside the chips (dispatch, pick of the next token)");
         text.AppendLine();
         text.AppendLine("unit          chip      total us   compute    stream  transfer      sync");
         foreach (var unit in simulation.Units)
@@ -124,11 +127,11 @@ public static class LpuReport
 
     /// <summary>The column names of <see cref="CalibrationRow"/>.</summary>
     public const string CalibrationHeader =
-        "model                 layout  probe GB/s/chip  predicted tok/s  measured tok/s: fastest tenth  wall   predicted/fastest  predicted/wall  fastest token  runs (wall tok/s)";
+        "model                 layout  probe GB/s/chip  barrier us  host us  predicted tok/s  measured tok/s: fastest tenth  wall   predicted/fastest  predicted/wall  fastest token  runs (wall tok/s)";
 
     /// <summary>
     /// One model of <c>fastinfer lpu calibrate</c>: the layout, the weight-stream rate the kernel probe measured per
-    /// chip, the prediction, the medians of the measured runs and the two ratios (1 is a perfect prediction), the rate
+    /// chip, the barrier release and host work per token the spec charges (both measured), the prediction, the medians of the measured runs and the two ratios (1 is a perfect prediction), the rate
     /// of the fastest token, then every run's wall rate; "(JIT busy)" marks a result whose warm-up never saw the JIT go
     /// quiet.
     /// </summary>
@@ -137,7 +140,7 @@ public static class LpuReport
         ArgumentNullException.ThrowIfNull(run);
         string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
         string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", Inv)));
-        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,29:F1}  {run.MedianMeasured,5:F1}  {run.Ratio,17:F2}  {run.WallRatio,14:F2}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
+        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.Program.Spec.SyncSeconds * 1e6,10:F2}  {run.Program.Spec.TokenOverheadSeconds * 1e6,7:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,29:F1}  {run.MedianMeasured,5:F1}  {run.Ratio,17:F2}  {run.WallRatio,14:F2}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
     }
 
     private static string Unit(LpuProgram program, int unit) => LpuUnits.Name(program.Shape, unit).Replace("layer ", "L", StringComparison.Ordinal);

@@ -4,7 +4,10 @@ namespace FastInfer.Lpu.Simulation;
 public sealed record LpuSimulation
 {
     public required int PromptTokens { get; init; }
+    /// <summary>A decode token: the critical path through the chips' schedules plus <see cref="HostSecondsPerToken"/>.</summary>
     public required double SecondsPerToken { get; init; }
+    /// <summary>The spec's host work per token (<see cref="Hardware.LpuSpec.TokenOverheadSeconds"/>), outside the units' split.</summary>
+    public required double HostSecondsPerToken { get; init; }
     public double TokensPerSecond => 1 / SecondsPerToken;
     public required double TimeToFirstTokenSeconds { get; init; }
     /// <summary>Per-unit split of one decode token at position <see cref="PromptTokens"/>.</summary>

@@ -5,7 +5,8 @@ namespace FastInfer.Lpu.Simulation;
 /// <summary>
 /// Runs a program's schedules against its spec, chip by chip, without weights: each chip executes its steps in
 /// order, a receive waits until every message it names has arrived (send end + hop latency + sync guard). One token
-/// of batch-1 decode is the time from stage 0 holding a token to stage 0 holding the next one.
+/// of batch-1 decode is the time from stage 0 holding a token to stage 0 holding the next one, plus the host's work
+/// between tokens (<see cref="Hardware.LpuSpec.TokenOverheadSeconds"/>), which a prompt pass pays once.
 /// </summary>
 public static class LpuSimulator
 {
@@ -19,20 +20,22 @@ public static class LpuSimulator
             throw new ArgumentOutOfRangeException(nameof(promptTokens), $"prompt of {promptTokens} tokens: {program.Shape.Name} takes 1 to {program.Shape.Context - 1} so that the next token still fits its {program.Shape.Context}-token context");
         var decode = Execute(program, tokens: 1, position: promptTokens);
         var prefill = Execute(program, tokens: promptTokens, position: 0);
+        double host = program.Spec.TokenOverheadSeconds;
         return new LpuSimulation
         {
             PromptTokens = promptTokens,
-            SecondsPerToken = decode.Makespan,
-            TimeToFirstTokenSeconds = prefill.Makespan,
+            SecondsPerToken = decode.Makespan + host,
+            HostSecondsPerToken = host,
+            TimeToFirstTokenSeconds = prefill.Makespan + host,
             Units = decode.Units,
         };
     }
 
-    /// <summary>Seconds for one decode token at <paramref name="position"/> (no per-unit split).</summary>
+    /// <summary>Seconds for one decode token at <paramref name="position"/> (no per-unit split), host work included.</summary>
     public static double SecondsPerToken(LpuProgram program, int position)
     {
         program.EnsureFits();
-        return Execute(program, 1, position).Makespan;
+        return Execute(program, 1, position).Makespan + program.Spec.TokenOverheadSeconds;
     }
 
     private sealed record Outcome(double Makespan, IReadOnlyList<LpuUnitTime> Units);
