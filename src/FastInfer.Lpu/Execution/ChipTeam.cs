@@ -8,9 +8,8 @@ namespace FastInfer.Lpu.Execution;
 /// One thread per chip. The caller runs chip 0 itself; the others wait for a token (polling for a millisecond, then
 /// blocking, so an idle device costs no CPU), run their fixed list of operations and report back. A token wakes the
 /// blocked workers only if there are any: in a decode loop they are still polling, and the lock and pulse would be
-/// per-token work for nothing. A failing chip
-/// raises the shared fault, so peers stop at their next barrier; the first failure is rethrown to the caller and the
-/// team refuses further tokens, since its barriers are no longer in step.
+/// per-token work for nothing. A failing chip raises the shared fault, so peers stop at their next barrier; the first
+/// failure is rethrown to the caller and the team refuses further tokens, since its barriers are no longer in step.
 /// </summary>
 internal sealed class ChipTeam : IDisposable
 {
