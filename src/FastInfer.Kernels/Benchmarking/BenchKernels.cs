@@ -251,7 +251,9 @@ public static class BenchKernels
             }
         for (int c = 1; c < copies; c++)
             Buffer.MemoryCopy(arena, arena + c * copyBytes, copyBytes, copyBytes);
-        int next = 0, nextRead = 0;
+        // One counter for both calls, as RotatingMatrices does: the read pass takes the copy after the kernel's, never the
+        // one the kernel has just pulled into the cache.
+        int next = 0;
         var pool = context.Pool;
         var (kernel, read) = CallTimer.BestOfAlternating(() =>
         {
@@ -263,8 +265,8 @@ public static class BenchKernels
                 Attention.Decode(q, new ReadOnlySpan<float>(k, keys.Length), new ReadOnlySpan<float>(v, keys.Length), 0, ContextLength, Heads, KvHeads, HeadDim, output, pool);
         }, () =>
         {
-            new ReadPass(arena + nextRead * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
-            nextRead = (nextRead + 1) % copies;
+            new ReadPass(arena + next * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
+            next = (next + 1) % copies;
         }, context.Seconds);
         context.AddRooflineBound($"attention decode {(typeof(T) == typeof(Half) ? "F16" : "F32")} KV", $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength} ×{copies}",
             kernel, copyBytes, 4.0 * Heads * HeadDim * ContextLength, copyBytes / read / 1e9);
