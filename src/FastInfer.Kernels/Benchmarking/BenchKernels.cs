@@ -96,10 +96,7 @@ public static class BenchKernels
         public void AddRooflineBound(string name, string shape, double seconds, double bytes, double flops, double sameMemoryGbps)
         {
             double gbps = bytes / seconds / 1e9;
-            double readLimit = Math.Max(Limits.ReadBandwidthAllThreads, sameMemoryGbps);
-            double flopLimit = Limits.Fp32FmaGflopsAllThreads > 0 ? Limits.Fp32FmaGflopsAllThreads * bytes / flops : double.PositiveInfinity;
-            bool memory = readLimit <= flopLimit;
-            double limit = Math.Min(readLimit, flopLimit);
+            var (limit, memory) = Roofline(Math.Max(Limits.ReadBandwidthAllThreads, sameMemoryGbps), Limits.Fp32FmaGflopsAllThreads, bytes / flops);
             Results.Add(new KernelResult(name, shape, Pool.ThreadCount, seconds * 1e6, gbps, flops / seconds / 1e9,
                 memory ? "read-bw-all" : "fma-all×B/flop", gbps / limit, limit));
         }
@@ -259,7 +256,9 @@ public static class BenchKernels
             }
         for (int c = 1; c < copies; c++)
             Buffer.MemoryCopy(arena, arena + c * copyBytes, copyBytes, copyBytes);
-        int next = 0, nextRead = 0;
+        // One counter for both calls, as RotatingMatrices does: the read pass takes the copy after the kernel's, never the
+        // one the kernel has just pulled into the cache.
+        int next = 0;
         var pool = context.Pool;
         var (kernel, read) = CallTimer.BestOfAlternating(() =>
         {
@@ -271,11 +270,21 @@ public static class BenchKernels
                 Attention.Decode(q, new ReadOnlySpan<float>(k, keys.Length), new ReadOnlySpan<float>(v, keys.Length), 0, ContextLength, Heads, KvHeads, HeadDim, output, pool);
         }, () =>
         {
-            new ReadPass(arena + nextRead * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
-            nextRead = (nextRead + 1) % copies;
+            new ReadPass(arena + next * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
+            next = (next + 1) % copies;
         }, context.Seconds);
         context.AddRooflineBound($"attention decode {(typeof(T) == typeof(Half) ? "F16" : "F32")} KV", $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength} ×{copies}",
             kernel, copyBytes, 4.0 * Heads * HeadDim * ContextLength, copyBytes / read / 1e9);
+    }
+
+    /// <summary>
+    /// The GB/s a kernel that does one flop per <paramref name="bytesPerFlop"/> bytes read can reach: the read bandwidth, or the
+    /// FMA peak × bytes per flop where that is lower (an unknown peak, 0, leaves the bandwidth); and whether memory is the bound.
+    /// </summary>
+    internal static (double Gbps, bool MemoryBound) Roofline(double readGbps, double fmaGflops, double bytesPerFlop)
+    {
+        double flopBound = fmaGflops > 0 ? fmaGflops * bytesPerFlop : double.PositiveInfinity;
+        return readGbps <= flopBound ? (readGbps, true) : (flopBound, false);
     }
 
     private struct EmptyJob : IRowJob

@@ -9,7 +9,8 @@ namespace FastInfer.Kernels.Ops;
 /// Grouped-query attention over a KV cache in one pass over K and V with an online (streaming) softmax,
 /// for one query position (decode) or many (prefill, causal). The cache holds one row of
 /// kvHeadCount × headDim values per position, in F32 or F16. A single query (decode) is split over blocks of cached
-/// positions (<see cref="SplitContextDecodeJob{TKv}"/>); many queries are spread over heads and queries.
+/// positions (<see cref="SplitContextDecodeJob{TKv}"/>; on AVX-512 with whole-vector heads each K/V row is read in place
+/// once for up to four heads of its group by <see cref="GroupTile512"/>); many queries are spread over heads and queries.
 /// </summary>
 public static unsafe class Attention
 {

@@ -26,6 +26,17 @@ public unsafe class BenchmarkingTests
         }
     }
 
+    [Theory]
+    [InlineData(50.0, 150.0, 0.5, 50.0, true)]   // F32 cache, four heads per KV head: 75 GB/s of arithmetic, memory bounds
+    [InlineData(50.0, 150.0, 0.25, 37.5, false)] // F16 cache: 4 flops per byte, the FMA peak bounds
+    [InlineData(50.0, 0.0, 0.25, 50.0, true)]    // no measured peak: the bandwidth alone
+    public void The_roofline_is_the_lower_of_bandwidth_and_arithmetic(double read, double fma, double bytesPerFlop, double limit, bool memory)
+    {
+        var (gbps, memoryBound) = BenchKernels.Roofline(read, fma, bytesPerFlop);
+        Assert.Equal(limit, gbps, 9);
+        Assert.Equal(memory, memoryBound);
+    }
+
     [Fact]
     public void Alternating_timing_runs_both_calls_and_reports_each_best()
     {
