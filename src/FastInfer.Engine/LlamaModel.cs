@@ -55,9 +55,10 @@ public sealed class LlamaModel : IDisposable
         _pool = new ComputePool(options.Threads);
         try
         {
-            _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool) : null;
+            var budget = new WeightCopyBudget(options.MaxWeightCopyBytes ?? WeightCopyBudget.Default());
+            _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool, budget) : null;
             var packed = _packed?.Weights ?? bound;
-            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, source as IMappedTensorSource) : null;
+            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, budget, source as IMappedTensorSource) : null;
             Weights = _resident?.Weights ?? packed;
             Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
             Device = options.Device?.Invoke(this);

@@ -22,20 +22,27 @@ public sealed record ModelLoadOptions
     public Func<LlamaModel, Models.IForwardDevice>? Device { get; init; }
 
     /// <summary>
-    /// Copies Q4_0 and Q8_0 matrices at load into the row-interleaved layout the AVX2/AVX-512 kernels read fastest
-    /// (about as much memory again as those tensors take in the file; their file pages are then no longer read).
-    /// Off: the kernels read the file's ggml rows directly.
+    /// Copies Q4_0, Q5_0, Q8_0, Q4_K and Q6_K matrices at load into the row-interleaved layout the AVX2/AVX-512 kernels
+    /// read fastest (about as much memory again as those tensors take in the file). Off: the kernels read the file's
+    /// ggml rows directly.
     /// </summary>
     public bool PackWeights { get; init; } = true;
 
     /// <summary>
-    /// Copies every other matrix the forward pass multiplies by (F32, F16, BF16, the K-quants, and Q4_0/Q8_0 when not
-    /// packed) from the memory-mapped file into the process's own memory at load, in huge pages where the OS allows:
+    /// Copies every other matrix the forward pass multiplies by (F32, F16, BF16, and quantized ones without a packed
+    /// copy) from the memory-mapped file into the process's own memory at load, in huge pages where the OS allows:
     /// on the machines measured, mapped file pages stream at about half the rate, which halves decode speed. Costs
     /// the copy at load and as much memory again as those tensors (the file's pages are then no longer read).
     /// Off: the kernels read the mapped file directly and loading is instant.
     /// </summary>
     public bool CopyWeights { get; init; } = true;
+
+    /// <summary>
+    /// At most this many bytes of packed and resident copies (<see cref="PackWeights"/>, <see cref="CopyWeights"/>);
+    /// the matrices beyond it, in forward-pass order, are read from the file mapping. Null: three quarters of the
+    /// memory the OS reports available at load, so a model larger than memory still loads and runs from the mapping.
+    /// </summary>
+    public long? MaxWeightCopyBytes { get; init; }
 
     public const int DefaultContextCap = 4096;
 }

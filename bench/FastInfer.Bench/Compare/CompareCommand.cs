@@ -17,6 +17,8 @@ public static class CompareCommand
 {
     private const int ContextLength = 1024;
     private const int ShortPrompt = 8;
+    private const int WarmUpRounds = 2;
+    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(2);
     private const double BandwidthSeconds = 0.3;
 
     public static int Run(IReadOnlyList<string> args)
@@ -105,9 +107,15 @@ public static class CompareCommand
                     engines.Add((engineResult, engine));
                     engineResult.Settings = engine.Settings;
                     engineResult.LoadSeconds = engine.LoadSeconds;
-                    // Warm-up: JIT tiers, page faults in the mapped weights, allocator pools.
-                    engine.PromptSeconds(prompts[^1]);
-                    engine.GenerateSeconds(shortPrompt, generated[..Math.Min(32, generated.Length)]);
+                    // Warm-up: page faults in the mapped weights, allocator pools, and .NET's JIT, which recompiles hot
+                    // methods optimized only after they have run for a while (a single round of a small model is over
+                    // before that, and its first timed prompt then ran partly unoptimized code).
+                    var warmUp = System.Diagnostics.Stopwatch.StartNew();
+                    for (int round = 0; round < WarmUpRounds || warmUp.Elapsed < WarmUpTime; round++)
+                    {
+                        engine.PromptSeconds(prompts[^1]);
+                        engine.GenerateSeconds(shortPrompt, generated[..Math.Min(32, generated.Length)]);
+                    }
                     engine.AfterWarmUp();
                     engineResult.PeakBytes = engine.PeakBytes;
                     Log($"{model.Label} t{threads} {peer.Name}: loaded in {engine.LoadSeconds:0.00} s ({engine.Settings})");

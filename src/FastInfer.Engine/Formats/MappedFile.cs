@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Memory;
 using System.IO.MemoryMappedFiles;
 
 namespace FastInfer.Engine.Formats;

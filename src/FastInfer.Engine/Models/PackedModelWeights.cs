@@ -14,11 +14,14 @@ internal sealed class PackedModelWeights : IDisposable
 {
     private readonly List<PackedWeights> _copies = [];
     private readonly ComputePool _pool;
+    private readonly WeightCopyBudget _budget;
 
     /// <param name="pool">splits the copying across the model's threads.</param>
-    public PackedModelWeights(LlamaWeights weights, IsaPath path, ComputePool pool)
+    /// <param name="budget">matrices whose copy no longer fits stay in the file's layout.</param>
+    public PackedModelWeights(LlamaWeights weights, IsaPath path, ComputePool pool, WeightCopyBudget budget)
     {
         _pool = pool;
+        _budget = budget;
         try
         {
             Weights = PackedWeights.IsReadOn(path) ? weights.WithMatrices(Pack) : weights;
@@ -35,6 +38,8 @@ internal sealed class PackedModelWeights : IDisposable
 
     private WeightMatrix Pack(WeightMatrix matrix)
     {
+        if (!PackedWeights.CanPack(matrix.Type) || !_budget.TryTake(matrix.ByteLength))
+            return matrix;
         if (!PackedWeights.TryPack(matrix, out var packed, _pool))
             return matrix;
         _copies.Add(packed);

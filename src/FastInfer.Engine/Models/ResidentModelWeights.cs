@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Memory;
 using FastInfer.Engine.Formats;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Threading;
@@ -20,14 +21,19 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
     private byte* _memory;
     private long _used;
 
+    /// <param name="budget">matrices whose copy no longer fits stay in the mapping.</param>
     /// <param name="file">when the weights point into a file mapping, each copied range is unmapped there afterwards so
     /// the process does not hold both (the file's pages stay in the OS's cache).</param>
-    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, IMappedTensorSource? file = null)
+    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, WeightCopyBudget budget, IMappedTensorSource? file = null)
     {
+        // Decided in a first walk so one allocation holds every copy; the second walk visits the matrices in the same order.
+        var copies = new List<bool>();
         long total = 0;
         weights.WithMatrices(m =>
         {
-            if (!m.IsPacked)
+            bool copy = !m.IsPacked && budget.TryTake(Align(m.ByteLength));
+            copies.Add(copy);
+            if (copy)
                 total += Align(m.ByteLength);
             return m;
         });
@@ -39,7 +45,8 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
         _memory = HugePageMemory.Allocate(total);
         try
         {
-            Weights = weights.WithMatrices(m => m.IsPacked ? m : Copy(m, pool, file));
+            int next = 0;
+            Weights = weights.WithMatrices(m => copies[next++] ? Copy(m, pool, file) : m);
         }
         catch
         {

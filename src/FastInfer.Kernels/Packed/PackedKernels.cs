@@ -57,7 +57,7 @@ internal static unsafe class PackedKernels
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
         int blocks = w.Columns / PackedLayout.BlockColumns;
-        var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0);
+        var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, pool);
         int groups = w.Packed.GroupCount(w.Rows);
         if (tokens == 1)
         {

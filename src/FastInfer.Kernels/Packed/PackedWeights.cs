@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Memory;
 using FastInfer.Kernels.Isa;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;

@@ -1,6 +1,7 @@
 using FastInfer.Engine.Models;
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
+using FastInfer.Kernels.Memory;
 using FastInfer.Tests;
 
 namespace FastInfer.Engine.Tests.Models;
@@ -18,7 +19,7 @@ public sealed class ResidentModelWeightsTests : IDisposable
     [Theory]
     [InlineData(GgmlType.F32, "custom:dim=64,ffn=96,layers=2,heads=4,kv=2,vocab=100,ctx=32")]
     [InlineData(GgmlType.F16, "custom:dim=64,ffn=96,layers=2,heads=4,kv=2,vocab=100,ctx=32")]
-    [InlineData(GgmlType.Q4_K, "custom:dim=256,ffn=512,layers=1,heads=4,kv=4,vocab=120,ctx=32")]
+    [InlineData(GgmlType.Q5_K, "custom:dim=256,ffn=512,layers=1,heads=4,kv=4,vocab=120,ctx=32")]
     [InlineData(GgmlType.F32, "custom:dim=64,ffn=96,layers=2,heads=4,kv=4,vocab=90,ctx=32,experts=4,top=2")]
     public void CopiedAndMappedWeightsGiveIdenticalLogits(GgmlType type, string shape)
     {
@@ -58,15 +59,17 @@ public sealed class ResidentModelWeightsTests : IDisposable
         Assert.NotEqual(query.IsPacked, copied);
     }
 
-    [Fact]
-    public unsafe void HugePageMemoryIsAlignedToTheHugePageSize()
+    [Theory]
+    [InlineData(3 * 1000, 64)]
+    [InlineData(HugePageMemory.HugePageBytes * 3 + 1000, HugePageMemory.HugePageBytes)]
+    public unsafe void HugePageMemoryAlignsLargeCopiesToTheHugePageSize(long bytes, long alignment)
     {
-        byte* memory = HugePageMemory.Allocate(3 * 1000);
+        byte* memory = HugePageMemory.Allocate(bytes);
         try
         {
-            Assert.Equal(0, (long)memory % HugePageMemory.PageBytes);
-            memory[2999] = 7;
-            Assert.Equal(7, memory[2999]);
+            Assert.Equal(0, (long)memory % alignment);
+            memory[bytes - 1] = 7;
+            Assert.Equal(7, memory[bytes - 1]);
         }
         finally
         {

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace FastInfer.Engine;
+namespace FastInfer.Kernels.Memory;
 
 /// <summary>Linux madvise hints for large weight memory; elsewhere they do nothing (they are only hints or releases).</summary>
-internal static partial class MemoryAdvice
+public static partial class MemoryAdvice
 {
-    private const int DontNeed = 4;
-    private const int HugePage = 14;
+    private const int DontNeed = 4;   // MADV_DONTNEED
+    private const int HugePage = 14;  // MADV_HUGEPAGE
 
     /// <summary>Asks for transparent huge pages (needed when the system's THP mode is "madvise").</summary>
     public static void PreferHugePages(nint address, long length) => Advise(address, length, HugePage);
@@ -19,6 +19,7 @@ internal static partial class MemoryAdvice
 
     private static void Advise(nint address, long length, int advice)
     {
+        // Advisory: a refusal leaves the memory as it was.
         if (OperatingSystem.IsLinux() && length > 0)
             _ = Madvise(address, (nuint)length, advice);
     }
