@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Memory;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels.Isa;
@@ -39,7 +40,7 @@ public static class BenchKernels
         }
         finally
         {
-            NativeMemory.AlignedFree(arena);
+            HugePageMemory.Free(arena);
         }
     }
 

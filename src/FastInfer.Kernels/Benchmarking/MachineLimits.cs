@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Memory;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -43,7 +44,7 @@ public sealed record MachineLimits(
         }
         finally
         {
-            NativeMemory.AlignedFree(buffer);
+            HugePageMemory.Free(buffer);
         }
     }
 
@@ -53,11 +54,12 @@ public sealed record MachineLimits(
         return BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => pass.Run(pool), secondsPerMeasurement);
     }
 
-    /// <summary><see cref="BufferBytes"/> of 64-byte-aligned memory, every page touched so that timings read memory, not
-    /// page faults. Free with <see cref="NativeMemory.AlignedFree"/>.</summary>
+    /// <summary><see cref="BufferBytes"/> of memory on huge pages where the OS grants them, as the engine's streamed weights
+    /// are (<see cref="HugePageMemory"/>), every page touched so that timings read memory, not page faults. Free with
+    /// <see cref="HugePageMemory.Free"/>.</summary>
     public static unsafe byte* AllocateBuffer()
     {
-        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        byte* buffer = HugePageMemory.Allocate(BufferBytes);
         for (long offset = 0; offset < BufferBytes; offset += int.MaxValue / 2)
             new Span<byte>(buffer + offset, (int)Math.Min(BufferBytes - offset, int.MaxValue / 2)).Fill(1);
         return buffer;
