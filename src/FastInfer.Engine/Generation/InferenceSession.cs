@@ -148,7 +148,11 @@ public sealed class InferenceSession : IDisposable
             if (reason == StopReason.StopString)
                 _unprocessedToken = next;
             if (text.Length > 0)
+            {
+                stopwatch.Stop(); // what the caller does with the text (printing, streaming) is not generation time
                 yield return text;
+                stopwatch.Start();
+            }
         }
         if (reason != StopReason.StopString)
         {

@@ -97,6 +97,21 @@ public class TinyStoriesModelTests
     }
 
     [SkippableFact]
+    public void TheCallersTimeBetweenPiecesIsNotGenerationTime()
+    {
+        using var model = LoadGguf();
+        using var session = model.CreateSession();
+        var callerTime = TimeSpan.Zero;
+        foreach (var _ in session.Generate("Once upon a time", new GenerationSettings { MaxTokens = 5, Sampling = SamplingSettings.Greedy }))
+        {
+            Thread.Sleep(300); // a slow consumer: 5 tokens of this 260K-parameter model take milliseconds, not 1.5 s
+            callerTime += TimeSpan.FromMilliseconds(300);
+        }
+        Assert.True(session.LastStats!.GenerationTime < callerTime,
+            $"generation time {session.LastStats.GenerationTime} includes the {callerTime} the caller spent on the pieces");
+    }
+
+    [SkippableFact]
     public void StopStringEndsGenerationBeforeIt()
     {
         using var model = LoadGguf();
