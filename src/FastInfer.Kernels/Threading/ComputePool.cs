@@ -142,9 +142,9 @@ public sealed unsafe class ComputePool : IDisposable
 
         RunShare(0);
 
-        var spinner = new SpinWait();
+        var wait = new PollThenYield();
         while (Volatile.Read(ref _remaining) != 0)
-            spinner.SpinOnce(sleep1Threshold: -1);
+            wait.Once();
         _job = null;
         RethrowFailure();
     }
@@ -204,17 +204,17 @@ public sealed unsafe class ComputePool : IDisposable
         }
     }
 
-    /// <summary>Polls (spinning, then yielding) for a new generation, and blocks once the spin budget is spent.</summary>
+    /// <summary>Polls (<see cref="PollThenYield"/>) for a new generation, and blocks once the spin budget is spent.</summary>
     private int WaitForWork(int seen)
     {
         int generation;
         long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-        var spinner = new SpinWait();
+        var wait = new PollThenYield();
         while ((generation = Volatile.Read(ref _generation)) == seen && !_disposed)
         {
-            if (!spinner.NextSpinWillYield || Stopwatch.GetTimestamp() < deadline)
+            if (Stopwatch.GetTimestamp() < deadline)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                wait.Once();
                 continue;
             }
             lock (_gate)

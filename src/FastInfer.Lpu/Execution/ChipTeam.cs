@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Threading;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -54,7 +55,7 @@ internal sealed class ChipTeam : IDisposable
                 Monitor.PulseAll(_gate);
         }
         Run(0);
-        var wait = new ChipWait();
+        var wait = new PollThenYield();
         while (Volatile.Read(ref _remaining) != 0)
             wait.Once();
         foreach (var failure in _failures)
@@ -85,7 +86,7 @@ internal sealed class ChipTeam : IDisposable
         while (true)
         {
             long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            var wait = new ChipWait();
+            var wait = new PollThenYield();
             while (Volatile.Read(ref _generation) == seen && !_disposed)
             {
                 if (Stopwatch.GetTimestamp() < deadline)

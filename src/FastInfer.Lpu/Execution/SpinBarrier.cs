@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Threading;
 using System.Runtime.CompilerServices;
 
 namespace FastInfer.Lpu.Execution;
@@ -5,7 +6,7 @@ namespace FastInfer.Lpu.Execution;
 /// <summary>
 /// The point where a transfer of the schedule completes: every chip of a group writes its part of an activation
 /// vector into the shared buffer, then waits here until all have. Sense-reversing, so the same barrier serves every
-/// token; waiters poll, then yield (<see cref="ChipWait"/>), so an oversubscribed machine still progresses.
+/// token; waiters poll, then yield (<see cref="PollThenYield"/>), so an oversubscribed machine still progresses.
 /// </summary>
 internal sealed class SpinBarrier(int participants, ChipFault fault)
 {
@@ -26,7 +27,7 @@ internal sealed class SpinBarrier(int participants, ChipFault fault)
             Volatile.Write(ref _phase, phase + 1);
             return;
         }
-        var wait = new ChipWait();
+        var wait = new PollThenYield();
         while (Volatile.Read(ref _phase) == phase)
         {
             fault.ThrowIfFailed();

@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Threading;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using FastInfer.Lpu.Execution;
@@ -17,7 +18,7 @@ internal static class TokenLoopProbe
     private const int BarrierRounds = 2000;
     private const int TokenRounds = 64 * 256;
     /// <summary>The latest chip of a round arrives up to this much after the others, so that waiters are caught both
-    /// polling and yielding (<see cref="ChipWait"/>), as chips whose steps differ are.</summary>
+    /// polling and yielding (<see cref="PollThenYield"/>), as chips whose steps differ are.</summary>
     private const double MaxLateSeconds = 8e-6;
     private static readonly RecentMeasurements<int> Barriers = new(MeasureBarrier);
     private static readonly RecentMeasurements<bool> HostCall = new(_ => MeasureHostCall());

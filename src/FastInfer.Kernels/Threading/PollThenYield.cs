@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
-namespace FastInfer.Lpu.Execution;
+namespace FastInfer.Kernels.Threading;
 
 /// <summary>
-/// How a chip's thread waits for its peers: it polls without leaving user mode for a few microseconds, then polls
-/// with yields (<see cref="SpinWait.SpinOnce(int)"/>). A wait at a barrier usually lasts a fraction of a step, so
-/// the first phase is where it ends. Yielding almost at once (<see cref="SpinWait"/> alone) cost barriers system
-/// calls: on this machine (a paravirtualized guest) a waiter caught inside <c>sched_yield</c> noticed its peer about
-/// 4 µs late (median, load 8), against 0.06–0.12 µs when polling, and a stories15M token has 25 barriers. The yields
-/// stay for long waits, so a machine with more chips than cores, or other busy processes, still lets the missing peer
-/// run.
+/// How a thread waits for its peers: it polls without leaving user mode for a few microseconds, then polls with yields
+/// (<see cref="SpinWait.SpinOnce(int)"/>). A wait between two ops or at a barrier usually lasts a fraction of an op,
+/// so the first phase is where it ends. Yielding almost at once (<see cref="SpinWait"/> alone) cost every op a system
+/// call: on this project's machine (a paravirtualized guest) a waiter caught inside <c>sched_yield</c> noticed its
+/// peer about 4 µs late (median, load 8), against 0.06–0.12 µs when polling, and a small model's token has dozens of
+/// ops. The yields stay for long waits, so a machine with more threads than cores, or other busy processes, still lets
+/// the missing peer run.
 /// </summary>
-internal struct ChipWait
+public struct PollThenYield
 {
     /// <summary>How long a waiter polls before it starts yielding.</summary>
     public static readonly long PollTicks = Math.Max(1, Stopwatch.Frequency * 4 / 1_000_000);
