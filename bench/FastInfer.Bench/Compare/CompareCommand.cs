@@ -19,6 +19,7 @@ public static class CompareCommand
     private const int ShortPrompt = 8;
     private const int WarmUpRounds = 2;
     private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(200);
     private const double BandwidthSeconds = 0.3;
 
     public static int Run(IReadOnlyList<string> args)
@@ -139,6 +140,9 @@ public static class CompareCommand
                             continue;
                         try
                         {
+                            // Engines keep their threads polling for a while after a call (llama.cpp's ggml threads,
+                            // FastInfer's pool for 1 ms); on 2 cores the engine timed next would share them with the last one.
+                            Thread.Sleep(SettleTime);
                             double seconds = test < prompts.Length
                                 ? engine!.PromptSeconds(prompts[test])
                                 : engine!.GenerateSeconds(shortPrompt, generated);
