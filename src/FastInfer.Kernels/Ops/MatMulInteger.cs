@@ -35,8 +35,7 @@ internal static unsafe class MatMulInteger
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            for (int t = 0; t < tokens; t++)
-                ActivationQuantizer.Quantize<TA>(px + (long)t * w.Columns, activations + t * activationRow, blocks);
+            ActivationQuantizer.QuantizeTokens<TA>(px, w.Columns, activations, activationRow, tokens, pool);
             if (RowDot.UsesVnni(path))
                 Go<TW, TA, VnniDot256, TTile>(w, activations, activationRow, blocks, py, tokens, pool, path);
             else

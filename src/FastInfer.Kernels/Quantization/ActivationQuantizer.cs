@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Quantization;
 
@@ -26,6 +27,33 @@ internal static unsafe class ActivationQuantizer
             return;
         }
         Quantizer.Encode<TA>(x, destination, blocks * TA.Elements);
+    }
+
+    /// <summary>
+    /// Quantizes <paramref name="tokens"/> rows of <paramref name="columns"/> floats, row t to
+    /// <paramref name="destination"/> + t·<paramref name="destinationRow"/>, the tokens split over <paramref name="pool"/>
+    /// (each row on its own, so the bytes do not depend on the split): on one thread this step left the other core idle
+    /// for a noticeable part of a prompt.
+    /// </summary>
+    public static void QuantizeTokens<TA>(float* x, int columns, byte* destination, long destinationRow, int tokens, ComputePool pool)
+        where TA : struct, IQuantizableBlock
+    {
+        var job = new TokenRows<TA> { X = x, Columns = columns, Destination = destination, DestinationRow = destinationRow };
+        pool.For(tokens, ref job, 1, (long)tokens * columns * sizeof(float));
+    }
+
+    private struct TokenRows<TA> : IRowJob where TA : struct, IQuantizableBlock
+    {
+        public float* X;
+        public int Columns;
+        public byte* Destination;
+        public long DestinationRow;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+                Quantize<TA>(X + (long)t * Columns, Destination + t * DestinationRow, Columns / TA.Elements);
+        }
     }
 
     private static void Q8_0(float* x, byte* block)

@@ -45,8 +45,7 @@ internal static unsafe class KQuantGemm
         int blocks = w.Columns / BlockQ8_K.Elements;
         long activationRow = (long)blocks * BlockQ8_K.ByteCount;
         byte* activations = MatMulScratch.Get(2, tokens * activationRow);
-        var quantize = new QuantizeTokens { X = x, Columns = w.Columns, A = activations, ActivationRow = activationRow, Blocks = blocks };
-        pool.For(tokens, ref quantize, 8);
+        ActivationQuantizer.QuantizeTokens<BlockQ8_K>(x, w.Columns, activations, activationRow, tokens, pool);
         var job = new KQuantGemmJob<TPanel, TStep>
         {
             Weights = (byte*)w.Data, RowBytes = w.RowBytes, Rows = w.Rows, Blocks = blocks,
@@ -54,20 +53,5 @@ internal static unsafe class KQuantGemm
         };
         int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows;
         pool.For((w.Rows + pairRows - 1) / pairRows, ref job, 1);
-    }
-
-    private struct QuantizeTokens : IRowJob
-    {
-        public float* X;
-        public int Columns;
-        public byte* A;
-        public long ActivationRow;
-        public int Blocks;
-
-        public readonly void Execute(int start, int end)
-        {
-            for (int t = start; t < end; t++)
-                ActivationQuantizer.Quantize<BlockQ8_K>(X + (long)t * Columns, A + t * ActivationRow, Blocks);
-        }
     }
 }
