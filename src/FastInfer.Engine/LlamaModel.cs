@@ -8,6 +8,7 @@ using FastInfer.Engine.Models;
 using FastInfer.Engine.Tokenizers;
 using FastInfer.Engine.Tokenizers.HuggingFace;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Engine;
@@ -30,6 +31,7 @@ namespace FastInfer.Engine;
 public sealed class LlamaModel : IDisposable
 {
     private readonly ITensorSource _source;
+    private readonly FusedProjectionWeights? _fused;
     private readonly PackedModelWeights? _packed;
     private readonly ResidentModelWeights? _resident;
     private readonly ComputePool _pool;
@@ -56,9 +58,12 @@ public sealed class LlamaModel : IDisposable
         try
         {
             var budget = new WeightCopyBudget(options.MaxWeightCopyBytes ?? WeightCopyBudget.Default());
-            _packed = options.PackWeights ? new PackedModelWeights(bound, KernelIsa.Active, _pool, budget) : null;
-            var packed = _packed?.Weights ?? bound;
-            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, budget, source as IMappedTensorSource) : null;
+            bool packs = options.PackWeights && PackedWeights.IsReadOn(KernelIsa.Active);
+            _fused = options.FuseProjections ? new FusedProjectionWeights(bound, packs, options.CopyWeights, _pool, budget, source as IMappedTensorSource) : null;
+            var fused = _fused?.Weights ?? bound;
+            _packed = options.PackWeights ? new PackedModelWeights(fused, KernelIsa.Active, _pool, budget) : null;
+            var packed = _packed?.Weights ?? fused;
+            _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, budget, source as IMappedTensorSource, _fused is { } f ? f.Holds : null) : null;
             Weights = _resident?.Weights ?? packed;
             Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
             Device = options.Device?.Invoke(this);
@@ -66,6 +71,7 @@ public sealed class LlamaModel : IDisposable
         catch
         {
             _pool.Dispose();
+            _fused?.Dispose();
             _packed?.Dispose();
             _resident?.Dispose();
             throw;
@@ -205,6 +211,7 @@ public sealed class LlamaModel : IDisposable
             _disposed = true;
             Device?.Dispose();
             _pool.Dispose();
+            _fused?.Dispose();
             _packed?.Dispose();
             _resident?.Dispose();
             _source.Dispose();

@@ -44,5 +44,13 @@ public sealed record ModelLoadOptions
     /// </summary>
     public long? MaxWeightCopyBytes { get; init; }
 
+    /// <summary>
+    /// Stacks each layer's query, key and value matrices, and its gate and up matrices, into one contiguous copy at
+    /// load (where they share a type), so each token runs one matrix-vector product for each stack instead of one per
+    /// matrix. The logits do not change. The copies count against <see cref="MaxWeightCopyBytes"/> like the others;
+    /// a stack that does not fit stays separate. Off: every matrix is multiplied on its own.
+    /// </summary>
+    public bool FuseProjections { get; init; } = true;
+
     public const int DefaultContextCap = 4096;
 }

@@ -13,6 +13,17 @@ public sealed class LayerWeights
     public required WeightMatrix AttentionOutput { get; init; }
     public required TensorView FeedForwardNorm { get; init; }
 
+    /// <summary>
+    /// Query and Key, and Value too when it has their type, stacked row-wise into one matrix at load
+    /// (<see cref="ModelLoadOptions.FuseProjections"/>), so decode quantizes the input once and runs one matrix-vector
+    /// product; <see cref="Query"/>, <see cref="Key"/> and <see cref="Value"/> are then row slices of it. Null when they
+    /// stay separate.
+    /// </summary>
+    public WeightMatrix? QueryKeyValue { get; init; }
+
+    /// <summary>True when <see cref="QueryKeyValue"/> holds the value rows too (not only query and key).</summary>
+    public bool FusesValue => QueryKeyValue is { } fused && fused.Rows == Query.Rows + Key.Rows + Value.Rows;
+
     /// <summary>The dense SwiGLU block; null in a mixture-of-experts layer.</summary>
     public DenseFeedForward? Dense { get; init; }
 
@@ -21,7 +32,14 @@ public sealed class LayerWeights
 }
 
 /// <summary>down(silu(gate·x) ⊙ up·x).</summary>
-public sealed record DenseFeedForward(WeightMatrix Gate, WeightMatrix Up, WeightMatrix Down);
+public sealed record DenseFeedForward(WeightMatrix Gate, WeightMatrix Up, WeightMatrix Down)
+{
+    /// <summary>
+    /// Gate and Up stacked row-wise into one matrix at load (<see cref="ModelLoadOptions.FuseProjections"/>), of which
+    /// <see cref="Gate"/> and <see cref="Up"/> are then the two row halves. Null when they stay separate.
+    /// </summary>
+    public WeightMatrix? GateUp { get; init; }
+}
 
 /// <summary>A router and its experts, each a <see cref="DenseFeedForward"/> of its own.</summary>
 public sealed record ExpertFeedForward(WeightMatrix Router, DenseFeedForward[] Experts, int ExpertsPerToken);

@@ -1,3 +1,4 @@
+using FastInfer.Kernels;
 using FastInfer.Kernels.Ops;
 
 namespace FastInfer.Engine.Models;
@@ -66,9 +67,7 @@ public sealed partial class LlamaTransformer
                 var queries = p.Queries.AsSpan(0, n * dim);
                 var keys = state.Cache.Keys(layer).Slice(start * kvDim, n * kvDim);
                 var values = state.Cache.Values(layer).Slice(start * kvDim, n * kvDim);
-                MatMul.Multiply(w.Query, normed, queries, n, _pool);
-                MatMul.Multiply(w.Key, normed, keys, n, _pool);
-                MatMul.Multiply(w.Value, normed, values, n, _pool);
+                ProjectQueryKeyValue(p, w, normed, queries, keys, values, n);
                 Rotate(queries, keys, start, n);
                 var attention = p.AttentionOut.AsSpan(0, n * dim);
                 Attention.Prefill(queries, n, start, state.Cache.Keys(layer), state.Cache.Values(layer),
@@ -99,6 +98,34 @@ public sealed partial class LlamaTransformer
         }
     }
 
+    /// <summary>Queries, keys and values of n tokens: one product when the layer has a fused matrix, then split per token.</summary>
+    private unsafe void ProjectQueryKeyValue(PrefillBuffers p, LayerWeights w, ReadOnlySpan<float> normed, Span<float> queries, Span<float> keys, Span<float> values, int n)
+    {
+        if (w.QueryKeyValue is not { } fused)
+        {
+            MatMul.Multiply(w.Query, normed, queries, n, _pool);
+            MatMul.Multiply(w.Key, normed, keys, n, _pool);
+            MatMul.Multiply(w.Value, normed, values, n, _pool);
+            return;
+        }
+        var all = p.Fused.AsSpan(0, n * fused.Rows);
+        MatMul.Multiply(fused, normed, all, n, _pool);
+        bool withValue = w.FusesValue;
+        fixed (float* a = all)
+        fixed (float* q = queries)
+        fixed (float* k = keys)
+        fixed (float* v = values)
+        {
+            var job = new PrefillRowJobs.SplitQueryKeyValue
+            {
+                Fused = a, FusedWidth = fused.Rows, Queries = q, QueryWidth = w.Query.Rows, Keys = k, Values = withValue ? v : null, KeyWidth = w.Key.Rows,
+            };
+            _pool.For(n, ref job, 1, 2L * all.Length * sizeof(float));
+        }
+        if (!withValue)
+            MatMul.Multiply(w.Value, normed, values, n, _pool);
+    }
+
     private unsafe void Rotate(Span<float> queries, Span<float> keys, int start, int n)
     {
         fixed (float* q = queries)
@@ -122,14 +149,33 @@ public sealed partial class LlamaTransformer
         }
     }
 
+    /// <summary>gate = silu(gate·x) ⊙ up·x for n tokens from one product with the fused gate-up matrix.</summary>
+    private unsafe void SplitSiluMulBatch(in WeightMatrix gateUp, ReadOnlySpan<float> input, Span<float> gate, Span<float> both, int n)
+    {
+        MatMul.Multiply(gateUp, input, both, n, _pool);
+        fixed (float* g = gate)
+        fixed (float* b = both)
+        {
+            var job = new PrefillRowJobs.SplitSiluMul { GateUp = b, Gate = g, Hidden = _config.FeedForwardLength };
+            _pool.For(n, ref job, 1, 4L * both.Length * sizeof(float));
+        }
+    }
+
     private void FeedForwardBatch(PrefillBuffers p, DenseFeedForward ffn, ReadOnlySpan<float> input, Span<float> output, int n)
     {
         int hidden = _config.FeedForwardLength;
         var gate = p.Gate.AsSpan(0, n * hidden);
-        var up = p.Up.AsSpan(0, n * hidden);
-        MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
-        MatMul.Multiply(ffn.Up, input, up, n, _pool);
-        SiluMulBatch(gate, up);
+        if (ffn.GateUp is { } fused)
+        {
+            SplitSiluMulBatch(fused, input, gate, p.Fused.AsSpan(0, 2 * n * hidden), n);
+        }
+        else
+        {
+            var up = p.Fused.AsSpan(0, n * hidden);
+            MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
+            MatMul.Multiply(ffn.Up, input, up, n, _pool);
+            SiluMulBatch(gate, up);
+        }
         MatMul.Multiply(ffn.Down, gate, output, n, _pool);
     }
 

@@ -74,17 +74,32 @@ public sealed partial class LlamaTransformer
         var cache = state.Cache;
         Norms.RmsNorm(b.Residual, w.AttentionNorm.AsF32Span(), _config.RmsEpsilon, b.Normed);
 
-        // This position's key and value go straight into the cache rows.
+        // This position's key and value go into the cache rows: straight from separate matrices, copied from a fused one.
         var key = cache.KeyRow(layer, position);
         var value = cache.ValueRow(layer, position);
-        MatVec.Multiply(w.Query, b.Normed, b.Query, _pool);
-        MatVec.Multiply(w.Key, b.Normed, key, _pool);
-        MatVec.Multiply(w.Value, b.Normed, value, _pool);
-        _rope.Apply(b.Query, _config.HeadCount, position);
+        Span<float> query = b.Query;
+        if (w.QueryKeyValue is { } fused)
+        {
+            var projected = b.QueryKeyValue.AsSpan(0, fused.Rows);
+            MatVec.Multiply(fused, b.Normed, projected, _pool);
+            query = projected[..w.Query.Rows];
+            projected.Slice(w.Query.Rows, w.Key.Rows).CopyTo(key);
+            if (w.FusesValue)
+                projected.Slice(w.Query.Rows + w.Key.Rows, w.Value.Rows).CopyTo(value);
+            else
+                MatVec.Multiply(w.Value, b.Normed, value, _pool);
+        }
+        else
+        {
+            MatVec.Multiply(w.Query, b.Normed, query, _pool);
+            MatVec.Multiply(w.Key, b.Normed, key, _pool);
+            MatVec.Multiply(w.Value, b.Normed, value, _pool);
+        }
+        _rope.Apply(query, _config.HeadCount, position);
         _rope.Apply(key, _config.KvHeadCount, position);
 
         int first = _config.SlidingWindow > 0 ? Math.Max(0, position - _config.SlidingWindow + 1) : 0;
-        Attention.Decode(b.Query, cache.Keys(layer), cache.Values(layer), first, position + 1,
+        Attention.Decode(query, cache.Keys(layer), cache.Values(layer), first, position + 1,
             _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, b.AttentionOut, _pool);
         MatVec.Multiply(w.AttentionOutput, b.AttentionOut, b.Projected, _pool);
     }
@@ -92,8 +107,15 @@ public sealed partial class LlamaTransformer
     /// <summary>SwiGLU: output = down(silu(gate·x) ⊙ up·x), reading the normed input.</summary>
     private void FeedForward(ForwardBuffers b, DenseFeedForward ffn, Span<float> output)
     {
-        MatVec.Multiply(ffn.Gate, b.Normed, b.Gate, _pool);
-        MatVec.Multiply(ffn.Up, b.Normed, b.Up, _pool);
+        if (ffn.GateUp is { } fused)
+        {
+            MatVec.Multiply(fused, b.Normed, b.GateUp, _pool);
+        }
+        else
+        {
+            MatVec.Multiply(ffn.Gate, b.Normed, b.Gate, _pool);
+            MatVec.Multiply(ffn.Up, b.Normed, b.Up, _pool);
+        }
         Activations.SiluMul(b.Gate, b.Up);
         MatVec.Multiply(ffn.Down, b.Gate, output, _pool);
     }

@@ -61,30 +61,63 @@ public sealed class LlamaWeights
 
     /// <summary>
     /// The same weights with every matrix the forward pass multiplies by passed through <paramref name="map"/> (for
-    /// example to attach a repacked copy). The token embedding stays as it is: it is only read row by row.
+    /// example to attach a repacked copy). The token embedding stays as it is: it is only read row by row. A fused
+    /// matrix is mapped as one, and its parts become row slices of the result.
     /// </summary>
     internal LlamaWeights WithMatrices(Func<WeightMatrix, WeightMatrix> map)
     {
-        static DenseFeedForward Dense(DenseFeedForward ffn, Func<WeightMatrix, WeightMatrix> map) => new(map(ffn.Gate), map(ffn.Up), map(ffn.Down));
         var layers = new LayerWeights[Layers.Count];
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = Layers[i];
+            WeightMatrix query, key, value;
+            WeightMatrix? fused = null;
+            if (layer.QueryKeyValue is { } qkv)
+            {
+                var mapped = map(qkv);
+                fused = mapped;
+                query = mapped.SliceRows(0, layer.Query.Rows);
+                key = mapped.SliceRows(layer.Query.Rows, layer.Key.Rows);
+                value = layer.FusesValue ? mapped.SliceRows(layer.Query.Rows + layer.Key.Rows, layer.Value.Rows) : map(layer.Value);
+            }
+            else
+            {
+                query = map(layer.Query);
+                key = map(layer.Key);
+                value = map(layer.Value);
+            }
             layers[i] = new LayerWeights
             {
                 AttentionNorm = layer.AttentionNorm,
-                Query = map(layer.Query),
-                Key = map(layer.Key),
-                Value = map(layer.Value),
+                Query = query,
+                Key = key,
+                Value = value,
+                QueryKeyValue = fused,
                 AttentionOutput = map(layer.AttentionOutput),
                 FeedForwardNorm = layer.FeedForwardNorm,
-                Dense = layer.Dense is { } dense ? Dense(dense, map) : null,
+                Dense = layer.Dense is { } dense ? MapDense(dense, map) : null,
                 Experts = layer.Experts is { } moe
-                    ? new ExpertFeedForward(map(moe.Router), moe.Experts.Select(e => Dense(e, map)).ToArray(), moe.ExpertsPerToken)
+                    ? new ExpertFeedForward(map(moe.Router), moe.Experts.Select(e => MapDense(e, map)).ToArray(), moe.ExpertsPerToken)
                     : null,
             };
         }
         return new LlamaWeights(Config, TokenEmbedding, layers, OutputNorm, map(Output), TiedOutput);
+    }
+
+    private static DenseFeedForward MapDense(DenseFeedForward ffn, Func<WeightMatrix, WeightMatrix> map)
+    {
+        if (ffn.GateUp is not { } fused)
+            return new DenseFeedForward(map(ffn.Gate), map(ffn.Up), map(ffn.Down));
+        var mapped = map(fused);
+        return new DenseFeedForward(mapped.SliceRows(0, ffn.Gate.Rows), mapped.SliceRows(ffn.Gate.Rows, ffn.Up.Rows), map(ffn.Down)) { GateUp = mapped };
+    }
+
+    /// <summary>The same weights with <paramref name="layers"/> in place of the blocks (the fused ones, same shapes).</summary>
+    internal LlamaWeights WithLayers(LayerWeights[] layers)
+    {
+        if (layers.Length != Layers.Count)
+            throw new ArgumentException($"{layers.Length} layers given for a model of {Layers.Count}", nameof(layers));
+        return new LlamaWeights(Config, TokenEmbedding, layers, OutputNorm, Output, TiedOutput);
     }
 
     private static ExpertFeedForward BindExperts(ITensorSource source, LlamaConfig config, string prefix)

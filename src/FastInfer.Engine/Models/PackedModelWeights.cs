@@ -38,7 +38,7 @@ internal sealed class PackedModelWeights : IDisposable
 
     private WeightMatrix Pack(WeightMatrix matrix)
     {
-        if (!PackedWeights.CanPack(matrix.Type) || !_budget.TryTake(matrix.ByteLength))
+        if (matrix.IsPacked || !PackedWeights.CanPack(matrix.Type) || !_budget.TryTake(matrix.ByteLength))
             return matrix;
         if (!PackedWeights.TryPack(matrix, out var packed, _pool))
             return matrix;

@@ -13,7 +13,7 @@ internal sealed class PrefillBuffers
         AttentionOut = new float[maxTokens * dim];
         Projected = new float[maxTokens * dim];
         Gate = new float[maxTokens * ffn];
-        Up = new float[maxTokens * ffn];
+        Fused = new float[maxTokens * Math.Max(2 * ffn, dim + 2 * config.KvDimension)];
         if (config.IsMixtureOfExperts)
         {
             RouterLogits = new float[maxTokens * config.ExpertCount];
@@ -33,7 +33,11 @@ internal sealed class PrefillBuffers
     public float[] AttentionOut { get; }
     public float[] Projected { get; }
     public float[] Gate { get; }
-    public float[] Up { get; }
+    /// <summary>
+    /// The output of a fused matrix (tokens × its rows: query-key-value or gate-up) before it is split; the up
+    /// projection's rows when gate and up run separately.
+    /// </summary>
+    public float[] Fused { get; }
     public float[] RouterLogits { get; } = [];
     /// <summary>For each token, the experts it is routed to and their renormalised weights.</summary>
     public int[] Assignments { get; } = [];

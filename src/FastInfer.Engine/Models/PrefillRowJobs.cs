@@ -76,4 +76,53 @@ internal static unsafe class PrefillRowJobs
             Activations.SiluMul(new Span<float>(Gate + first, count), new ReadOnlySpan<float>(Up + first, count));
         }
     }
+
+    /// <summary>
+    /// Splits each token's row of a fused query-key(-value) product into its query row and its key and value cache
+    /// rows (the value only when <see cref="Values"/> is not null).
+    /// </summary>
+    public struct SplitQueryKeyValue : IRowJob
+    {
+        public float* Fused;
+        public int FusedWidth;
+        public float* Queries;
+        public int QueryWidth;
+        public float* Keys;
+        public float* Values;
+        public int KeyWidth;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                var row = new ReadOnlySpan<float>(Fused + (long)t * FusedWidth, FusedWidth);
+                row[..QueryWidth].CopyTo(new Span<float>(Queries + (long)t * QueryWidth, QueryWidth));
+                row.Slice(QueryWidth, KeyWidth).CopyTo(new Span<float>(Keys + (long)t * KeyWidth, KeyWidth));
+                if (Values != null)
+                    row.Slice(QueryWidth + KeyWidth, KeyWidth).CopyTo(new Span<float>(Values + (long)t * KeyWidth, KeyWidth));
+            }
+        }
+    }
+
+    /// <summary>
+    /// SwiGLU from each token's row of a fused gate-up product: the gate half is copied to the token's row of
+    /// <see cref="Gate"/> and combined there with the up half. <see cref="Activations.SiluMul(Span{float}, ReadOnlySpan{float})"/>
+    /// is bit-identical at every vector width, so rows give the same values as one call over the whole batch.
+    /// </summary>
+    public struct SplitSiluMul : IRowJob
+    {
+        public float* GateUp;
+        public float* Gate;
+        public int Hidden;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int t = start; t < end; t++)
+            {
+                var gate = new Span<float>(Gate + (long)t * Hidden, Hidden);
+                new ReadOnlySpan<float>(GateUp + 2L * t * Hidden, Hidden).CopyTo(gate);
+                Activations.SiluMul(gate, new ReadOnlySpan<float>(GateUp + (2L * t + 1) * Hidden, Hidden));
+            }
+        }
+    }
 }

@@ -24,14 +24,16 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
     /// <param name="budget">matrices whose copy no longer fits stay in the mapping.</param>
     /// <param name="file">when the weights point into a file mapping, each copied range is unmapped there afterwards so
     /// the process does not hold both (the file's pages stay in the OS's cache).</param>
-    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, WeightCopyBudget budget, IMappedTensorSource? file = null)
+    /// <param name="alreadyResident">matrices an earlier load step already copied into process memory (fused ones).</param>
+    public ResidentModelWeights(LlamaWeights weights, ComputePool pool, WeightCopyBudget budget, IMappedTensorSource? file = null,
+        Predicate<WeightMatrix>? alreadyResident = null)
     {
         // Decided in a first walk so one allocation holds every copy; the second walk visits the matrices in the same order.
         var copies = new List<bool>();
         long total = 0;
         weights.WithMatrices(m =>
         {
-            bool copy = !m.IsPacked && budget.TryTake(Align(m.ByteLength));
+            bool copy = !m.IsPacked && alreadyResident?.Invoke(m) != true && budget.TryTake(Align(m.ByteLength));
             copies.Add(copy);
             if (copy)
                 total += Align(m.ByteLength);
@@ -67,29 +69,9 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
     {
         byte* target = _memory + _used;
         _used += Align(matrix.ByteLength);
-        var job = new CopyJob { Source = (byte*)matrix.Data, Target = target, Length = matrix.ByteLength };
-        pool.For(CopyJob.Chunks(matrix.ByteLength), ref job);
+        ParallelCopy.Run((byte*)matrix.Data, target, matrix.ByteLength, pool);
         file?.ReleasePages(matrix.Data, matrix.ByteLength);
         return new WeightMatrix((nint)target, matrix.ByteLength, matrix.Type, matrix.Rows, matrix.Columns);
-    }
-
-    /// <summary>Copies 1 MiB chunks, so both threads fault in and fill their own halves of a large matrix.</summary>
-    private struct CopyJob : IRowJob
-    {
-        private const long ChunkBytes = 1 << 20;
-
-        public byte* Source;
-        public byte* Target;
-        public long Length;
-
-        public static int Chunks(long length) => checked((int)((length + ChunkBytes - 1) / ChunkBytes));
-
-        public readonly void Execute(int start, int end)
-        {
-            long first = start * ChunkBytes;
-            long bytes = Math.Min(Length, end * ChunkBytes) - first;
-            Buffer.MemoryCopy(Source + first, Target + first, bytes, bytes);
-        }
     }
 
     public void Dispose()

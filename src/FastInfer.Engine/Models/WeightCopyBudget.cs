@@ -19,6 +19,9 @@ internal sealed class WeightCopyBudget(long bytes)
         return true;
     }
 
+    /// <summary>Gives back <paramref name="bytes"/> taken earlier for a copy that was not kept after all.</summary>
+    public void Return(long bytes) => _remaining += bytes;
+
     /// <summary>Three quarters of the memory the OS reports available now: the rest stays for the KV cache, the file's
     /// embedding rows and whatever else runs on the machine.</summary>
     public static long Default() => AvailableMemory.Bytes() / 4 * 3;

@@ -52,7 +52,7 @@ public sealed class ResidentModelWeightsTests : IDisposable
     {
         string path = Path.Combine(_folder, "q8.gguf");
         SyntheticModelWriter.Write(SyntheticModelShape.Parse("custom:dim=64,ffn=96,layers=1,heads=2,kv=2,vocab=100,ctx=16"), GgmlType.Q8_0, seed: 3, path);
-        using var model = LlamaModel.Load(path, new ModelLoadOptions { Threads = 1 });
+        using var model = LlamaModel.Load(path, new ModelLoadOptions { Threads = 1, FuseProjections = false });
         Assert.Equal(model.Tensors.Get("token_embd.weight").Data, model.Weights.TokenEmbedding.Data);
         var query = model.Weights.Layers[0].Query;
         bool copied = query.Data != model.Tensors.Get("blk.0.attn_q.weight").Data;
