@@ -1,4 +1,3 @@
-using FastInfer.Kernels;
 using FastInfer.Kernels.Ops;
 
 namespace FastInfer.Engine.Models;
@@ -149,33 +148,16 @@ public sealed partial class LlamaTransformer
         }
     }
 
-    /// <summary>gate = silu(gate·x) ⊙ up·x for n tokens from one product with the fused gate-up matrix.</summary>
-    private unsafe void SplitSiluMulBatch(in WeightMatrix gateUp, ReadOnlySpan<float> input, Span<float> gate, Span<float> both, int n)
-    {
-        MatMul.Multiply(gateUp, input, both, n, _pool);
-        fixed (float* g = gate)
-        fixed (float* b = both)
-        {
-            var job = new PrefillRowJobs.SplitSiluMul { GateUp = b, Gate = g, Hidden = _config.FeedForwardLength };
-            _pool.For(n, ref job, 1, 4L * both.Length * sizeof(float));
-        }
-    }
-
     private void FeedForwardBatch(PrefillBuffers p, DenseFeedForward ffn, ReadOnlySpan<float> input, Span<float> output, int n)
     {
         int hidden = _config.FeedForwardLength;
         var gate = p.Gate.AsSpan(0, n * hidden);
-        if (ffn.GateUp is { } fused)
-        {
-            SplitSiluMulBatch(fused, input, gate, p.Fused.AsSpan(0, 2 * n * hidden), n);
-        }
-        else
-        {
-            var up = p.Fused.AsSpan(0, n * hidden);
-            MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
-            MatMul.Multiply(ffn.Up, input, up, n, _pool);
-            SiluMulBatch(gate, up);
-        }
+        var up = p.Fused.AsSpan(0, n * hidden);
+        // A fused gate-up matrix runs as its two halves here: one product of twice the rows, then a pass splitting the
+        // token rows, measured 5% slower in tinyllama Q4_0 pp128 than two products (decode uses the fused one).
+        MatMul.Multiply(ffn.Gate, input, gate, n, _pool);
+        MatMul.Multiply(ffn.Up, input, up, n, _pool);
+        SiluMulBatch(gate, up);
         MatMul.Multiply(ffn.Down, gate, output, n, _pool);
     }
 

@@ -13,7 +13,7 @@ internal sealed class PrefillBuffers
         AttentionOut = new float[maxTokens * dim];
         Projected = new float[maxTokens * dim];
         Gate = new float[maxTokens * ffn];
-        Fused = new float[maxTokens * Math.Max(2 * ffn, dim + 2 * config.KvDimension)];
+        Fused = new float[maxTokens * Math.Max(ffn, dim + 2 * config.KvDimension)];
         if (config.IsMixtureOfExperts)
         {
             RouterLogits = new float[maxTokens * config.ExpertCount];
@@ -33,10 +33,7 @@ internal sealed class PrefillBuffers
     public float[] AttentionOut { get; }
     public float[] Projected { get; }
     public float[] Gate { get; }
-    /// <summary>
-    /// The output of a fused matrix (tokens × its rows: query-key-value or gate-up) before it is split; the up
-    /// projection's rows when gate and up run separately.
-    /// </summary>
+    /// <summary>The output of a fused query-key-value matrix (tokens × its rows) before it is split; later the up projection's rows.</summary>
     public float[] Fused { get; }
     public float[] RouterLogits { get; } = [];
     /// <summary>For each token, the experts it is routed to and their renormalised weights.</summary>

@@ -103,26 +103,4 @@ internal static unsafe class PrefillRowJobs
             }
         }
     }
-
-    /// <summary>
-    /// SwiGLU from each token's row of a fused gate-up product: the gate half is copied to the token's row of
-    /// <see cref="Gate"/> and combined there with the up half. <see cref="Activations.SiluMul(Span{float}, ReadOnlySpan{float})"/>
-    /// is bit-identical at every vector width, so rows give the same values as one call over the whole batch.
-    /// </summary>
-    public struct SplitSiluMul : IRowJob
-    {
-        public float* GateUp;
-        public float* Gate;
-        public int Hidden;
-
-        public readonly void Execute(int start, int end)
-        {
-            for (int t = start; t < end; t++)
-            {
-                var gate = new Span<float>(Gate + (long)t * Hidden, Hidden);
-                new ReadOnlySpan<float>(GateUp + 2L * t * Hidden, Hidden).CopyTo(gate);
-                Activations.SiluMul(gate, new ReadOnlySpan<float>(GateUp + (2L * t + 1) * Hidden, Hidden));
-            }
-        }
-    }
 }
