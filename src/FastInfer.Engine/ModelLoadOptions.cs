@@ -38,9 +38,10 @@ public sealed record ModelLoadOptions
     public bool CopyWeights { get; init; } = true;
 
     /// <summary>
-    /// At most this many bytes of packed and resident copies (<see cref="PackWeights"/>, <see cref="CopyWeights"/>);
-    /// the matrices beyond it, in forward-pass order, are read from the file mapping. Null: three quarters of the
-    /// memory the OS reports available at load, so a model larger than memory still loads and runs from the mapping.
+    /// At most this many bytes of packed and resident copies (<see cref="PackWeights"/>, <see cref="CopyWeights"/>,
+    /// <see cref="FuseProjections"/>), taken by the fused stacks first and then by the other matrices in forward-pass
+    /// order; the matrices beyond it are read from the file mapping. Null: three quarters of the memory the OS
+    /// reports available at load, so a model larger than memory still loads and runs from the mapping.
     /// </summary>
     public long? MaxWeightCopyBytes { get; init; }
 

@@ -4,7 +4,8 @@ namespace FastInfer.Engine.Models;
 /// How many bytes of weight copies (packed tiles, resident copies) one load may still make. The copies speed up decode
 /// but cost as much memory again as the matrices they replace, so a model near or above the machine's memory (a 25 GiB
 /// Mixtral on a 23 GiB machine) must keep the rest of its matrices in the file mapping instead of pushing the OS into
-/// the OOM killer. Matrices are taken in the forward pass's order, so the same budget always copies the same ones.
+/// the OOM killer. The fused stacks (<see cref="FusedProjectionWeights"/>: their contiguous rows and packed copy) are
+/// taken first, then the other matrices in the forward pass's order, so the same budget always copies the same ones.
 /// </summary>
 internal sealed class WeightCopyBudget(long bytes)
 {
