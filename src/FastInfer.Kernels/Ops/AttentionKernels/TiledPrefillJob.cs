@@ -48,8 +48,11 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
         float* scratch = (float*)MatMulScratch.Get(1, floats * sizeof(float));
         for (int item = start; item < end; item++)
         {
-            // Early and late (short and long) query blocks alternate, so contiguous shares carry similar causal work.
-            int sequence = item / KvHeads, kvHead = item % KvHeads;
+            // Items run head by head, so a contiguous share holds whole heads (each with all its causal work, short
+            // and long query blocks alike) and reuses a head's keys and values; within a head, early and late query
+            // blocks alternate so a share that ends mid-head still gets a fair mix. Block-major order gave one thread
+            // every short first block of a 128-token prompt, and the other all the long ones.
+            int kvHead = item / QueryBlocks, sequence = item % QueryBlocks;
             int block = sequence % 2 == 0 ? sequence / 2 : QueryBlocks - 1 - sequence / 2;
             Attend(block * QueryBlock, Math.Min(QueryBlock, Shape.QueryCount - block * QueryBlock), kvHead, scratch);
         }
