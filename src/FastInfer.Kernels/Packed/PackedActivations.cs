@@ -41,10 +41,28 @@ internal readonly unsafe struct PackedActivations
     /// </summary>
     public static PackedActivations Prepare(float* x, int tokens, int blocks, int zeroPoint, ComputePool pool)
     {
-        var prepared = new PackedActivations(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks);
+        var prepared = Allocate(tokens, blocks);
         var job = new PrepareTokens { X = x, Prepared = prepared, ZeroPoint = zeroPoint };
         pool.For(tokens, ref job, 1, tokens * (long)blocks * 32 * sizeof(float));
         return prepared;
+    }
+
+    /// <summary>Room for <paramref name="tokens"/> prepared rows in this thread's scratch, for <see cref="PrepareRange"/> to fill.</summary>
+    public static PackedActivations Allocate(int tokens, int blocks)
+        => new(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks);
+
+    /// <summary>Prepares tokens [start, end) of <paramref name="x"/> (rows of blocks·32 floats); any thread may fill its own range.</summary>
+    public readonly void PrepareRange(float* x, int start, int end, int zeroPoint)
+    {
+        for (int t = start; t < end; t++)
+        {
+            float* row = x + (long)t * _blocks * 32;
+            byte* quants = Quants(t);
+            float* scales = Scales(t);
+            int* corrections = Corrections(t);
+            for (int b = 0; b < _blocks; b++)
+                corrections[b] = -zeroPoint * QuantizeBlock(row + b * 32, quants + b * 32, scales + b);
+        }
     }
 
     private struct PrepareTokens : IRowJob
@@ -53,19 +71,7 @@ internal readonly unsafe struct PackedActivations
         public PackedActivations Prepared;
         public int ZeroPoint;
 
-        public readonly void Execute(int start, int end)
-        {
-            int blocks = Prepared._blocks;
-            for (int t = start; t < end; t++)
-            {
-                float* x = X + (long)t * blocks * 32;
-                byte* quants = Prepared.Quants(t);
-                float* scales = Prepared.Scales(t);
-                int* corrections = Prepared.Corrections(t);
-                for (int b = 0; b < blocks; b++)
-                    corrections[b] = -ZeroPoint * QuantizeBlock(x + b * 32, quants + b * 32, scales + b);
-            }
-        }
+        public readonly void Execute(int start, int end) => Prepared.PrepareRange(X, start, end, ZeroPoint);
     }
 
     /// <summary>
