@@ -101,6 +101,25 @@ public class PackedMatMulTests
         }
     }
 
+    [Fact]
+    public void AMatrixTooLargeForSmallItemsGivesTheBitsOfDecodeOnAnyThreadCount()
+    {
+        // 1024×1024 Q4_0 packs to 576 KiB, past the size that takes 16-token items: items are whole 64-token chunks.
+        const int rows = 1024, columns = 1024, tokens = 70;
+        using var m = new TestMatrix(GgmlType.Q4_0, rows, columns, seed: 51);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(tokens * columns, seed: 52);
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(tokens * rows, (pool, y) => Ops.MatMul.Multiply(packed.Matrix, x, y, tokens, pool));
+        var all = new float[tokens * rows];
+        Ops.MatMul.Multiply(packed.Matrix, x, all, tokens, ComputePool.SingleThreaded);
+        var single = new float[rows];
+        foreach (int t in new[] { 0, 63, 64, 69 })
+        {
+            MatVec.Multiply(packed.Matrix, x.AsSpan(t * columns, columns), single, ComputePool.SingleThreaded);
+            Assert.Equal(single, all.AsSpan(t * rows, rows).ToArray());
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TypesAndPaths))]
     public void UnalignedSlicesGiveTheSameBits(GgmlType type, IsaPath path)
