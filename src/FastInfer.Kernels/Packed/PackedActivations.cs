@@ -9,7 +9,7 @@ namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// Activations for the packed kernels, prepared once per call: each token quantized to the same Q8_0 blocks the
-/// row-major kernels use (<see cref="ActivationQuantizer"/>), then split into three arrays per token — the 32 quants
+/// row-major kernels use (<see cref="ActivationQuantizer"/>), written as three arrays per token — the 32 quants
 /// of each block, its scale times <see cref="PackedScales.Rescale"/> as a float, and the zero-point correction
 /// −zp·Σq as an int — so the inner loop does no F16 lookups and no sums.
 /// </summary>
@@ -41,10 +41,28 @@ internal readonly unsafe struct PackedActivations
     /// </summary>
     public static PackedActivations Prepare(float* x, int tokens, int blocks, int zeroPoint, ComputePool pool)
     {
-        var prepared = new PackedActivations(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks);
+        var prepared = Allocate(tokens, blocks);
         var job = new PrepareTokens { X = x, Prepared = prepared, ZeroPoint = zeroPoint };
         pool.For(tokens, ref job, 1, tokens * (long)blocks * 32 * sizeof(float));
         return prepared;
+    }
+
+    /// <summary>Room for <paramref name="tokens"/> prepared rows in this thread's scratch, for <see cref="PrepareRange"/> to fill.</summary>
+    public static PackedActivations Allocate(int tokens, int blocks)
+        => new(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks);
+
+    /// <summary>Prepares tokens [start, end) of <paramref name="x"/> (rows of blocks·32 floats); any thread may fill its own range.</summary>
+    public readonly void PrepareRange(float* x, int start, int end, int zeroPoint)
+    {
+        for (int t = start; t < end; t++)
+        {
+            float* row = x + (long)t * _blocks * 32;
+            byte* quants = Quants(t);
+            float* scales = Scales(t);
+            int* corrections = Corrections(t);
+            for (int b = 0; b < _blocks; b++)
+                corrections[b] = -zeroPoint * QuantizeBlock(row + b * 32, quants + b * 32, scales + b);
+        }
     }
 
     private struct PrepareTokens : IRowJob
@@ -53,32 +71,35 @@ internal readonly unsafe struct PackedActivations
         public PackedActivations Prepared;
         public int ZeroPoint;
 
-        public readonly void Execute(int start, int end)
-        {
-            int blocks = Prepared._blocks;
-            byte* q8 = MatMulScratch.Get(0, (long)blocks * BlockQ8_0.ByteCount); // the running thread's own
-            for (int t = start; t < end; t++)
-            {
-                ActivationQuantizer.Quantize<BlockQ8_0>(X + (long)t * blocks * 32, q8, blocks);
-                byte* quants = Prepared.Quants(t);
-                float* scales = Prepared.Scales(t);
-                int* corrections = Prepared.Corrections(t);
-                for (int b = 0; b < blocks; b++)
-                {
-                    byte* block = q8 + b * BlockQ8_0.ByteCount;
-                    var q = Vector256.Load((sbyte*)(block + 2));
-                    q.Store((sbyte*)(quants + b * 32));
-                    scales[b] = Fp16.Load(block) * PackedScales.Rescale;
-                    corrections[b] = -ZeroPoint * Sum(q);
-                }
-            }
-        }
+        public readonly void Execute(int start, int end) => Prepared.PrepareRange(X, start, end, ZeroPoint);
     }
 
+    /// <summary>
+    /// One block of 32 floats straight into the packed arrays: the same max, reciprocal, F16 scale and rounding as
+    /// <see cref="ActivationQuantizer"/>'s Q8_0 blocks (so the bits match the row-major kernels), in one pass with the
+    /// quants still in registers; returns Σq. Going through a Q8_0 block and back cost a small model's prefill
+    /// several times what this pass does.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Sum(Vector256<sbyte> q)
+    private static int QuantizeBlock(float* x, byte* quants, float* scale)
     {
-        var (lo, hi) = Vector256.Widen(q);
-        return Vector256.Sum(Vector256.WidenLower(lo + hi) + Vector256.WidenUpper(lo + hi));
+        var v0 = Vector256.Load(x);
+        var v1 = Vector256.Load(x + 8);
+        var v2 = Vector256.Load(x + 16);
+        var v3 = Vector256.Load(x + 24);
+        var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        var half = Vector128.Max(max.GetLower(), max.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
+        float d = half.ToScalar() / 127f;
+        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        ushort stored = Fp16.FloatToHalf(d);
+        *scale = Fp16.Load((byte*)&stored) * PackedScales.Rescale;
+        var q0 = ActivationQuantizer.RoundHalfAwayFromZero(v0 * id);
+        var q1 = ActivationQuantizer.RoundHalfAwayFromZero(v1 * id);
+        var q2 = ActivationQuantizer.RoundHalfAwayFromZero(v2 * id);
+        var q3 = ActivationQuantizer.RoundHalfAwayFromZero(v3 * id);
+        Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store((sbyte*)quants);
+        return Vector256.Sum((q0 + q1) + (q2 + q3));
     }
 }

@@ -56,6 +56,7 @@ internal static unsafe class PackedKernels
     private static void Run<TFormat, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
+        if (tokens > 1) { PackedMatMul<TFormat, TStep>.Multiply(w, x, y, tokens, pool); return; }
         int blocks = w.Columns / PackedLayout.BlockColumns;
         var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, pool);
         int groups = w.Packed.GroupCount(w.Rows);
@@ -66,14 +67,6 @@ internal static unsafe class PackedKernels
                 View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Y = y,
             };
             pool.For(groups, ref job, 1, groups * w.Packed.GroupBytes);
-        }
-        else
-        {
-            var job = new PackedMatMul<TFormat, TStep>
-            {
-                View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Tokens = tokens, Y = y,
-            };
-            pool.For(groups, ref job, 1);
         }
     }
 }

@@ -96,7 +96,7 @@ internal static unsafe class ActivationQuantizer
 
     /// <summary>MathF.Round(v, AwayFromZero) per lane: the truncation, plus one step away from zero when |fraction| ≥ ½.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
+    internal static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
     {
         var truncated = Vector256.Truncate(v);
         var up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - truncated), Vector256.Create(0.5f));

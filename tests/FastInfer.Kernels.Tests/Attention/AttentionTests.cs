@@ -266,7 +266,15 @@ public class AttentionTests
     [InlineData(4)]
     public void Results_are_identical_for_one_two_and_three_threads(int group)
     {
-        const int kvHeads = 3, headDim = 40, firstPosition = 50, queryCount = 13;
+        // 40-wide heads take the per-query kernel; 64-wide ones the tiled one (on AVX-512), whose items the threads
+        // claim as they go, with 70 queries in several blocks of unequal causal length.
+        AssertIdenticalForOneTwoAndThreeThreads(group, headDim: 40, queryCount: 13);
+        AssertIdenticalForOneTwoAndThreeThreads(group, headDim: 64, queryCount: 70);
+    }
+
+    private static void AssertIdenticalForOneTwoAndThreeThreads(int group, int headDim, int queryCount)
+    {
+        const int kvHeads = 3, firstPosition = 50;
         int heads = kvHeads * group, positions = firstPosition + queryCount;
         var q = RandomData.Uniform(queryCount * heads * headDim, 13);
         var k = RandomData.Uniform(positions * kvHeads * headDim, 14);

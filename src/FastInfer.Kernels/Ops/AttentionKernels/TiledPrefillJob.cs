@@ -13,7 +13,7 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// positions, the K slice is widened once and transposed so that scores = Q·Kᵀ runs 6 rows × 64 keys per register tile;
 /// each row's scores outside its causal/windowed span become zero weights, the online softmax folds in the rest, and
 /// O += P·V runs 6 rows × 64 output columns against the widened V slice. Items are fixed by head and query block, so
-/// results do not depend on the thread count.
+/// results do not depend on the thread count or on which thread takes an item.
 /// </summary>
 internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
 {
@@ -24,6 +24,7 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
     public AttentionShape Shape;
     public int QueryBlock, QueryBlocks, KvHeads, PaddedRows;
     public IsaPath Path;
+    public int* NextItem;
 
     /// <summary>Whether the tiled kernel runs this shape (else the per-query job does).</summary>
     public static bool Fits(AttentionShape shape, IsaPath path) => path >= IsaPath.Avx512 && shape.HeadDim % 16 == 0 && shape.QueryCount > 1;
@@ -38,19 +39,24 @@ internal unsafe struct TiledPrefillJob<TKv> : IRowJob where TKv : IKvRow
             QueryBlocks = (shape.QueryCount + queryBlock - 1) / queryBlock, KvHeads = shape.HeadCount / shape.Group,
             PaddedRows = (rows + FloatTile512.Rows - 1) / FloatTile512.Rows * FloatTile512.Rows,
         };
-        pool.For(job.QueryBlocks * job.KvHeads, ref job, 1);
+        int nextItem = 0;
+        job.NextItem = &nextItem;
+        pool.For(Math.Min(pool.ThreadCount, job.QueryBlocks * job.KvHeads), ref job, 1);
     }
 
+    /// <summary>
+    /// Each thread claims items until none are left (start and end only count the threads), the longest first: the
+    /// last query blocks see the most keys. A static split of a 128-token prompt gave one thread all the short first
+    /// blocks, and any thread that lost its core for a while held the other at the barrier.
+    /// </summary>
     public readonly void Execute(int start, int end)
     {
-        int d = Shape.HeadDim;
+        int d = Shape.HeadDim, items = QueryBlocks * KvHeads;
         long floats = 2L * PaddedRows * d + (long)PaddedRows * KeyTile + 2L * d * KeyTile + ValueFloats(d) + 2L * PaddedRows;
         float* scratch = (float*)MatMulScratch.Get(1, floats * sizeof(float));
-        for (int item = start; item < end; item++)
+        for (int item = Interlocked.Increment(ref *NextItem) - 1; item < items; item = Interlocked.Increment(ref *NextItem) - 1)
         {
-            // Early and late (short and long) query blocks alternate, so contiguous shares carry similar causal work.
-            int sequence = item / KvHeads, kvHead = item % KvHeads;
-            int block = sequence % 2 == 0 ? sequence / 2 : QueryBlocks - 1 - sequence / 2;
+            int block = QueryBlocks - 1 - item / KvHeads, kvHead = item % KvHeads;
             Attend(block * QueryBlock, Math.Min(QueryBlock, Shape.QueryCount - block * QueryBlock), kvHead, scratch);
         }
     }
