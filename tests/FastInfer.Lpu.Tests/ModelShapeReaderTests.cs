@@ -45,9 +45,12 @@ public class ModelShapeReaderTests
     [Fact]
     public void Kernel_probe_gives_a_finite_rate_and_refuses_types_without_a_kernel()
     {
-        double rate = KernelProbe.WeightBytesPerSecond(GgmlType.Q4_0, 256 << 10, 288);
+        MatrixCall[][] token = [[new MatrixCall(64, 288), new MatrixCall(32, 288)], [new MatrixCall(288, 64)]];
+        double rate = KernelProbe.TokenBytesPerSecond(GgmlType.Q4_0, token);
         Assert.True(rate > 1e6 && double.IsFinite(rate), $"{rate} B/s");
-        Assert.Throws<ArgumentException>(() => KernelProbe.WeightBytesPerSecond((GgmlType)999, 1 << 20, 256));
+        double together = KernelProbe.TokenBytesPerSecond(GgmlType.Q4_0, token, chips: 2);
+        Assert.True(together > 1e6 && double.IsFinite(together), $"{together} B/s per chip");
+        Assert.Throws<ArgumentException>(() => KernelProbe.TokenBytesPerSecond((GgmlType)999, token));
     }
 
     [Fact]
