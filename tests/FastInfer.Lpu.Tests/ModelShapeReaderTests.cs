@@ -46,11 +46,15 @@ public class ModelShapeReaderTests
     public void Kernel_probe_gives_a_finite_rate_and_refuses_types_without_a_kernel()
     {
         MatrixCall[][] token = [[new MatrixCall(64, 288), new MatrixCall(32, 288)], [new MatrixCall(288, 64)]];
-        double rate = KernelProbe.TokenBytesPerSecond(GgmlType.Q4_0, token);
-        Assert.True(rate > 1e6 && double.IsFinite(rate), $"{rate} B/s");
-        double together = KernelProbe.TokenBytesPerSecond(GgmlType.Q4_0, token, chips: 2);
-        Assert.True(together > 1e6 && double.IsFinite(together), $"{together} B/s per chip");
-        Assert.Throws<ArgumentException>(() => KernelProbe.TokenBytesPerSecond((GgmlType)999, token));
+        var alone = KernelProbe.Token(GgmlType.Q4_0, token);
+        Assert.True(alone.StreamBytesPerSecond > 1e6 && double.IsFinite(alone.StreamBytesPerSecond), $"{alone.StreamBytesPerSecond} B/s");
+        Assert.Equal(0, alone.BarrierSeconds); // one chip meets no peer
+        Assert.True(alone.TokenSeconds > 0);
+        var together = KernelProbe.Token(GgmlType.Q4_0, token, chips: 2);
+        Assert.True(together.StreamBytesPerSecond > 1e6 && double.IsFinite(together.StreamBytesPerSecond), $"{together.StreamBytesPerSecond} B/s per chip");
+        Assert.True(together.BarrierSeconds is > 0 and < 1e-2, $"barrier {together.BarrierSeconds} s");
+        Assert.Same(together, KernelProbe.Token(GgmlType.Q4_0, token, chips: 2)); // a recent probe is reused
+        Assert.Throws<ArgumentException>(() => KernelProbe.Token((GgmlType)999, token));
     }
 
     [Fact]

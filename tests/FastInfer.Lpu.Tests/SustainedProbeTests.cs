@@ -105,11 +105,11 @@ public class SustainedProbeTests
     [Fact]
     public void The_token_probe_refuses_empty_tokens_and_impossible_calls()
     {
-        Assert.Throws<ArgumentException>(() => KernelProbe.TokenBytesPerSecond(GgmlType.Q8_0, []));
-        Assert.Throws<ArgumentException>(() => KernelProbe.TokenBytesPerSecond(GgmlType.Q8_0, [[]]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => KernelProbe.TokenBytesPerSecond(GgmlType.Q8_0, [[new MatrixCall(0, 32)]]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => KernelProbe.TokenBytesPerSecond(GgmlType.Q8_0, [[new MatrixCall(4, 32)]], chips: 0));
-        Assert.Throws<ArgumentNullException>(() => KernelProbe.TokenBytesPerSecond(GgmlType.Q8_0, null!));
+        Assert.Throws<ArgumentException>(() => KernelProbe.Token(GgmlType.Q8_0, []));
+        Assert.Throws<ArgumentException>(() => KernelProbe.Token(GgmlType.Q8_0, [[]]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelProbe.Token(GgmlType.Q8_0, [[new MatrixCall(0, 32)]]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelProbe.Token(GgmlType.Q8_0, [[new MatrixCall(4, 32)]], chips: 0));
+        Assert.Throws<ArgumentNullException>(() => KernelProbe.Token(GgmlType.Q8_0, null!));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public class SustainedProbeTests
     [Fact]
     public void A_recent_measurement_can_take_its_probe_per_call()
     {
-        var recent = new RecentMeasurements<string>();
+        var recent = new RecentMeasurements<string, double>();
         int calls = 0;
         Assert.Equal(3, recent.Get("a", () => 3 + calls++));
         Assert.Equal(3, recent.Get("a", () => 3 + calls++)); // well within MaxAge

@@ -10,11 +10,18 @@ namespace FastInfer.Lpu.Hardware;
 public readonly record struct MatrixCall(int Rows, int Columns);
 
 /// <summary>
+/// What a token-shaped probe measured (<see cref="KernelProbe.Token"/>): the rate a chip streams its weights once the
+/// fixed costs are taken out, the mean release of the barrier that ends each step (0 for one chip), and the seconds a
+/// whole probe token took.
+/// </summary>
+public sealed record TokenProbe(double StreamBytesPerSecond, double BarrierSeconds, double TokenSeconds);
+
+/// <summary>
 /// This machine's "matrix unit", measured with the kernel the device calls: a quantized dot product costs unpacking
 /// and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache. Every probe runs
 /// after the kernel of its type has reached its optimized code (<see cref="JitWarmup"/>), is timed as a sustained rate
 /// (<see cref="ProbeTimer.SustainedRate(Func{double}, TimeSpan, int)"/>: a run's slow moments count, as a run's slow
-/// tokens do) and is taken again when older than <see cref="RecentMeasurements{TKey}.MaxAge"/>, so that a model is
+/// tokens do) and is taken again when older than <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>, so that a model is
 /// predicted from the machine of its own minute.
 /// </summary>
 public static class KernelProbe
@@ -24,20 +31,22 @@ public static class KernelProbe
     /// <summary>A small matrix warms the kernel up: its calls are fast enough for the JIT's call counting.</summary>
     private const int WarmupRows = 256;
     private static readonly ConcurrentDictionary<GgmlType, bool> Warm = new();
-    private static readonly RecentMeasurements<(GgmlType Type, int Columns)> Calls = new(key => MeasureCall(key.Type, key.Columns));
-    private static readonly RecentMeasurements<(GgmlType Type, int Chips, string Calls)> Tokens = new();
+    private static readonly RecentMeasurements<(GgmlType Type, int Columns), double> Calls = new(key => MeasureCall(key.Type, key.Columns));
+    private static readonly RecentMeasurements<(GgmlType Type, int Chips, string Calls), TokenProbe> Tokens = new();
     private static readonly TimeSpan CallBudget = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// Weight bytes per second at which a chip streams its share of a token. Every chip runs <paramref name="steps"/>
+    /// How a chip streams its share of a token, and what the barriers between its steps cost. Every chip runs <paramref name="steps"/>
     /// over and over, all chips at once: its slices of the model's matrices in a token's order, each in memory of its
     /// own (so the working set is the chip's real one: L2, L3 or DRAM), with a barrier of all chips after each step, as
     /// the device's transfers are. Cores that share caches, memory bandwidth or a physical core slow each other down,
     /// the slower chip of each step sets the pace, short rows and short calls stream slower, and the rate says so. The
     /// fixed costs the cost model charges on their own are taken out: <see cref="CallSeconds"/> per call and the
-    /// barrier's release (<see cref="TokenLoopProbe.BarrierSeconds"/>) per step.
+    /// barrier's release per step. That release (from the last chip's arrival until every chip has left) is timed at
+    /// every crossing of the probe, so it is the device's barrier with the device's thread placement and waits, and
+    /// its mean counts the crossings where a waiter had yielded and came back late.
     /// </summary>
-    public static double TokenBytesPerSecond(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips = 1)
+    public static TokenProbe Token(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips = 1)
     {
         ArgumentNullException.ThrowIfNull(steps);
         if (chips < 1 || chips > Environment.ProcessorCount * 4)
@@ -96,20 +105,19 @@ public static class KernelProbe
         return Math.Clamp((columns + block - 1) / block * block, block, 1 << 16);
     }
 
-    private static double MeasureToken(GgmlType type, MatrixCall[][] steps, int chips)
+    private static TokenProbe MeasureToken(GgmlType type, MatrixCall[][] steps, int chips)
     {
         WarmUp(type, steps[0][0].Columns);
-        double fixedSeconds = steps.Sum(step => step.Sum(c => CallSeconds(type, c.Columns)));
-        var fault = new Execution.ChipFault();
-        var barrier = chips > 1 ? new Execution.SpinBarrier(chips, fault) : null;
-        if (barrier is not null)
-            fixedSeconds += steps.Length * TokenLoopProbe.BarrierSeconds(chips);
-        var tokens = Enumerable.Range(0, chips).Select(_ => new TokenWindow(type, steps, barrier)).ToArray();
+        double callSeconds = steps.Sum(step => step.Sum(c => CallSeconds(type, c.Columns)));
+        var barrier = chips > 1 ? new Execution.SpinBarrier(chips, new Execution.ChipFault()) : null;
+        var activations = TokenWindow.SharedActivations(steps, chips);
+        var tokens = Enumerable.Range(0, chips).Select(chip => new TokenWindow(type, steps, barrier, activations, chip)).ToArray();
         try
         {
             double bytes = tokens[0].Bytes;
-            double bytesPerSecond = chips == 1 ? MeasureOne(tokens[0]) : MeasureTogether(tokens);
-            return StreamRate(bytes, bytes / bytesPerSecond, fixedSeconds);
+            var (bytesPerSecond, release) = chips == 1 ? (MeasureOne(tokens[0]), 0) : MeasureTogether(tokens);
+            double tokenSeconds = bytes / bytesPerSecond;
+            return new TokenProbe(StreamRate(bytes, tokenSeconds, callSeconds + steps.Length * release), release, tokenSeconds);
         }
         finally
         {
@@ -124,7 +132,8 @@ public static class KernelProbe
         return ProbeTimer.SustainedRate(() => token.Run(), Budget);
     }
 
-    private static double MeasureTogether(TokenWindow[] tokens)
+    /// <summary>The sustained bytes per second of all chips' tokens together, and the mean barrier release.</summary>
+    private static (double BytesPerSecond, double ReleaseSeconds) MeasureTogether(TokenWindow[] tokens)
     {
         int chips = tokens.Length;
         // The window runs from a start all chips share to the last chip's end. The barriers only hand out windows, so
@@ -155,6 +164,7 @@ public static class KernelProbe
         }) { IsBackground = true }).ToArray();
         foreach (var worker in workers)
             worker.Start();
+        long released = 0;
         (double, double) Window()
         {
             // Far enough ahead for a blocked peer to wake up and reach the start.
@@ -162,47 +172,108 @@ public static class KernelProbe
             barrier.SignalAndWait();
             long bytes = RunFromStart(0);
             barrier.SignalAndWait();
+            released += TokenWindow.ReleaseTicks(tokens);
             return ((double)bytes, (ends.Max() - startAt) / (double)Stopwatch.Frequency);
         }
         Window(); // loads the caches
-        double rate = ProbeTimer.SustainedRate(Window, Budget);
+        released = 0;
+        int windows = 0;
+        double rate = ProbeTimer.SustainedRate(() =>
+        {
+            windows++;
+            return Window();
+        }, Budget);
         Volatile.Write(ref stop, true);
         barrier.SignalAndWait();
         foreach (var worker in workers)
             worker.Join();
-        return rate;
+        return (rate, released / (double)Stopwatch.Frequency / ((long)windows * tokens[0].Steps));
     }
 
-    /// <summary>One chip's share of a token: a matrix of its own per call, multiplied in order, each step ended at the
-    /// barrier the chips share (none for one chip).</summary>
+    /// <summary>
+    /// One chip's share of a token: a matrix of its own per call, multiplied in order, each step ended at the barrier
+    /// the chips share (none for one chip). As on the device, a step's calls read the activations every chip wrote in
+    /// the step before (so their lines come from the peers' caches) and the step's last call writes this chip's rows of
+    /// the next ones; the two vectors alternate, so that no chip writes what another is still reading.
+    /// </summary>
     private sealed class TokenWindow : IDisposable
     {
         private readonly SyntheticMatrix[][] _steps;
         private readonly Execution.SpinBarrier? _barrier;
-        private readonly float[] _x, _y;
+        private readonly float[][] _activations;
+        private readonly int _chip;
+        private readonly float[] _y;
+        private readonly long[] _arrived, _left;
 
-        public TokenWindow(GgmlType type, MatrixCall[][] steps, Execution.SpinBarrier? barrier)
+        public TokenWindow(GgmlType type, MatrixCall[][] steps, Execution.SpinBarrier? barrier, float[][] activations, int chip)
         {
             _barrier = barrier;
+            _activations = activations;
+            _chip = chip;
             _steps = steps.Select(step => step.Select(call => new SyntheticMatrix(type, call.Rows, call.Columns)).ToArray()).ToArray();
             Bytes = _steps.Sum(step => step.Sum(m => m.Bytes));
-            _x = new float[steps.Max(step => step.Max(c => c.Columns))];
-            _x.AsSpan().Fill(1f);
             _y = new float[steps.Max(step => step.Max(c => c.Rows))];
+            _arrived = new long[steps.Length];
+            _left = new long[steps.Length];
+        }
+
+        public int Steps => _steps.Length;
+
+        /// <summary>Ticks from the last chip's arrival until every chip had left, summed over the steps of the chips'
+        /// last window (which every chip has finished).</summary>
+        public static long ReleaseTicks(TokenWindow[] chips)
+        {
+            long total = 0;
+            for (int s = 0; s < chips[0]._steps.Length; s++)
+            {
+                long arrived = long.MinValue, left = long.MinValue;
+                foreach (var chip in chips)
+                {
+                    arrived = Math.Max(arrived, chip._arrived[s]);
+                    left = Math.Max(left, chip._left[s]);
+                }
+                total += left - arrived;
+            }
+            return total;
+        }
+
+        /// <summary>The two activation vectors the chips of a token probe share, 1.0 everywhere to begin with.</summary>
+        public static float[][] SharedActivations(MatrixCall[][] steps, int chips)
+        {
+            int length = steps.Max(step => step.Max(c => Math.Max(c.Columns, c.Rows * chips)));
+            return [Ones(length), Ones(length)];
+        }
+
+        private static float[] Ones(int length)
+        {
+            var vector = new float[length];
+            vector.AsSpan().Fill(1f);
+            return vector;
         }
 
         public long Bytes { get; }
 
         public long Run()
         {
-            foreach (var step in _steps)
+            for (int s = 0; s < _steps.Length; s++)
             {
+                float[] input = _activations[s & 1], output = _activations[~s & 1];
+                var step = _steps[s];
+                int rows = 0;
                 foreach (var matrix in step)
                 {
                     var w = matrix.Matrix;
-                    MatVec.Multiply(w, _x.AsSpan(0, w.Columns), _y.AsSpan(0, w.Rows), ComputePool.SingleThreaded);
+                    MatVec.Multiply(w, input.AsSpan(0, w.Columns), _y.AsSpan(0, w.Rows), ComputePool.SingleThreaded);
+                    rows = w.Rows;
                 }
-                _barrier?.Arrive();
+                // The products of 0x11 weights are large; scaled to 1 they keep every later step's input finite.
+                int start = Math.Min(_chip * rows, output.Length - rows);
+                output.AsSpan(start, rows).Fill(1f);
+                if (_barrier is null)
+                    continue;
+                _arrived[s] = Stopwatch.GetTimestamp();
+                _barrier.Arrive();
+                _left[s] = Stopwatch.GetTimestamp();
             }
             return Bytes;
         }
@@ -222,7 +293,8 @@ public static class KernelProbe
     {
         if (Warm.ContainsKey(type))
             return;
-        using var token = new TokenWindow(type, [[new MatrixCall(WarmupRows, columns)]], barrier: null);
+        MatrixCall[][] steps = [[new MatrixCall(WarmupRows, columns)]];
+        using var token = new TokenWindow(type, steps, barrier: null, TokenWindow.SharedActivations(steps, 1), chip: 0);
         JitWarmup.Run(() => token.Run(), JitWarmup.DefaultQuiet, WarmupLimit);
         Warm[type] = true;
     }

@@ -43,12 +43,14 @@ public static class ThisCpu
         var spec = Spec(chips);
         double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
         var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
-        double rate = KernelProbe.TokenBytesPerSecond(type, TokenCalls(shape, chips), chips);
+        var token = KernelProbe.Token(type, TokenCalls(shape, chips), chips);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
         spec = spec with
         {
-            SramReadBytesPerSecond = rate,
-            StreamBytesPerSecond = rate,
+            SramReadBytesPerSecond = token.StreamBytesPerSecond,
+            StreamBytesPerSecond = token.StreamBytesPerSecond,
+            // The barrier's release as the token probe met it, with the device's threads, placement and waits.
+            SyncSeconds = chips > 1 ? token.BarrierSeconds : 0,
             OpLatencyCycles = opLatency * spec.ClockHz,
             // The host's greedy pick reads the logits once, from the cache the head just wrote them to.
             TokenOverheadSeconds = spec.TokenOverheadSeconds + shape.Vocabulary * (double)sizeof(float) / HostProbe.Current.CacheReadBytesPerSecond,

@@ -11,7 +11,7 @@ namespace FastInfer.Lpu.Hardware;
 /// the host's call into a chip team (<see cref="ChipTeam"/>). Both are the mean of many rounds, neither the best nor
 /// the median: the device pays every crossing, and a token's time is their sum, so a waiter that yielded and came back
 /// late (the distribution's long tail) counts by what it cost. Both depend on the load, so they are measured again
-/// after <see cref="RecentMeasurements{TKey}.MaxAge"/>.
+/// after <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>.
 /// </summary>
 internal static class TokenLoopProbe
 {
@@ -20,8 +20,8 @@ internal static class TokenLoopProbe
     /// <summary>The latest chip of a round arrives up to this much after the others, so that waiters are caught both
     /// polling and yielding (<see cref="PollThenYield"/>), as chips whose steps differ are.</summary>
     private const double MaxLateSeconds = 8e-6;
-    private static readonly RecentMeasurements<int> Barriers = new(MeasureBarrier);
-    private static readonly RecentMeasurements<bool> HostCall = new(_ => MeasureHostCall());
+    private static readonly RecentMeasurements<int, double> Barriers = new(MeasureBarrier);
+    private static readonly RecentMeasurements<bool, double> HostCall = new(_ => MeasureHostCall());
 
     /// <summary>Threads a probe for <paramref name="chips"/> chips runs on: one per chip, but no more than the cores
     /// (the OS time-slices extra chips, which no cost model here covers), and at least two, since a barrier needs two.</summary>
