@@ -133,3 +133,36 @@ public class SustainedProbeTests
         Assert.Throws<InvalidOperationException>(() => recent.Get("b"));
     }
 }
+
+/// <summary>The probe token itself: what it streams, what its chips share, and its barrier accounting.</summary>
+public class TokenWindowTests
+{
+    private static readonly MatrixCall[][] Steps = [[new MatrixCall(8, 64), new MatrixCall(4, 64)], [new MatrixCall(64, 32)]];
+
+    [Fact]
+    public void The_shared_activations_hold_the_widest_input_and_every_chips_rows_of_the_widest_output()
+    {
+        var vectors = TokenWindow.SharedActivations(Steps, chips: 2);
+        Assert.Equal(2, vectors.Length);
+        Assert.All(vectors, v => Assert.Equal(128, v.Length)); // 64 rows x 2 chips > 64 columns
+        Assert.All(vectors, v => Assert.All(v, x => Assert.Equal(1f, x)));
+    }
+
+    [Fact]
+    public void Two_chips_stream_their_own_matrices_and_their_barrier_release_is_counted_per_step()
+    {
+        var barrier = new FastInfer.Lpu.Execution.SpinBarrier(2, new FastInfer.Lpu.Execution.ChipFault());
+        var shared = TokenWindow.SharedActivations(Steps, 2);
+        using var a = new TokenWindow(GgmlType.Q8_0, Steps, barrier, shared, chip: 0);
+        using var b = new TokenWindow(GgmlType.Q8_0, Steps, barrier, shared, chip: 1);
+        long expected = Steps.Sum(step => step.Sum(c => c.Rows * GgmlTypeTraits.RowBytes(GgmlType.Q8_0, c.Columns)));
+        Assert.Equal(expected, a.Bytes);
+        Assert.Equal(2, a.Steps);
+        var peer = new Thread(() => b.Run());
+        peer.Start();
+        Assert.Equal(expected, a.Run());
+        peer.Join();
+        Assert.True(TokenWindow.ReleaseTicks([a, b]) >= 0);
+        Assert.All(shared, v => Assert.All(v, x => Assert.True(float.IsFinite(x))));
+    }
+}
