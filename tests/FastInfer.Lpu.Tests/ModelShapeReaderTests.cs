@@ -45,9 +45,16 @@ public class ModelShapeReaderTests
     [Fact]
     public void Kernel_probe_gives_a_finite_rate_and_refuses_types_without_a_kernel()
     {
-        double rate = KernelProbe.WeightBytesPerSecond(GgmlType.Q4_0, 256 << 10, 288);
-        Assert.True(rate > 1e6 && double.IsFinite(rate), $"{rate} B/s");
-        Assert.Throws<ArgumentException>(() => KernelProbe.WeightBytesPerSecond((GgmlType)999, 1 << 20, 256));
+        MatrixCall[][] token = [[new MatrixCall(64, 288), new MatrixCall(32, 288)], [new MatrixCall(288, 64)]];
+        var alone = KernelProbe.Token(GgmlType.Q4_0, token);
+        Assert.True(alone.StreamBytesPerSecond > 1e6 && double.IsFinite(alone.StreamBytesPerSecond), $"{alone.StreamBytesPerSecond} B/s");
+        Assert.Equal(0, alone.BarrierSeconds); // one chip meets no peer
+        Assert.True(alone.TokenSeconds > 0);
+        var together = KernelProbe.Token(GgmlType.Q4_0, token, chips: 2);
+        Assert.True(together.StreamBytesPerSecond > 1e6 && double.IsFinite(together.StreamBytesPerSecond), $"{together.StreamBytesPerSecond} B/s per chip");
+        Assert.True(together.BarrierSeconds is > 0 and < 1e-2, $"barrier {together.BarrierSeconds} s");
+        Assert.Same(together, KernelProbe.Token(GgmlType.Q4_0, token, chips: 2)); // a recent probe is reused
+        Assert.Throws<ArgumentException>(() => KernelProbe.Token((GgmlType)999, token));
     }
 
     [Fact]

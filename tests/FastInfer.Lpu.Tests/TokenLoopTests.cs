@@ -27,12 +27,12 @@ public class TokenLoopTests
     public void A_recent_measurement_is_reused_and_each_key_is_measured_on_its_own()
     {
         int calls = 0;
-        var recent = new RecentMeasurements<int>(key => key * 10 + ++calls);
+        var recent = new RecentMeasurements<int, double>(key => key * 10 + ++calls);
         Assert.Equal(11, recent.Get(1));
         Assert.Equal(11, recent.Get(1)); // well within MaxAge
         Assert.Equal(22, recent.Get(2));
         Assert.Equal(2, calls);
-        Assert.True(RecentMeasurements<int>.MaxAge > TimeSpan.Zero);
+        Assert.True(RecentMeasurements<int, double>.MaxAge > TimeSpan.Zero);
     }
 
     [Fact]
@@ -67,6 +67,10 @@ public class TokenLoopTests
         double pick = shape.Vocabulary * 4.0 / HostProbe.Current.CacheReadBytesPerSecond;
         // The host call itself is measured again as the load moves; the pick is what the device spec adds to it.
         Assert.True(spec.TokenOverheadSeconds > pick);
+        // Each transfer pays the barrier release the model's own token probe met (the same, recent, probe).
+        var token = KernelProbe.Token(FastInfer.Kernels.GgmlType.Q4_0, ThisCpu.TokenCalls(shape, 2), 2);
+        Assert.Equal(token.BarrierSeconds, spec.SyncSeconds);
+        Assert.Equal(token.StreamBytesPerSecond, spec.StreamBytesPerSecond);
     }
 
     [Fact]

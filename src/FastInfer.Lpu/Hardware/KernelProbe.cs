@@ -1,49 +1,66 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 using FastInfer.Kernels;
-using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
-using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Lpu.Hardware;
 
+/// <summary>One matrix-vector call of a token on one chip: a slice of <see cref="Rows"/> rows of <see cref="Columns"/> weights.</summary>
+public readonly record struct MatrixCall(int Rows, int Columns);
+
 /// <summary>
-/// The rate one core's matrix-vector kernel consumes weights of a given type when they sit where a chip's tiles
-/// sit: in L2, in the L3 share, or in DRAM. This is this machine's "matrix unit": a quantized dot product costs
-/// unpacking and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache.
-/// Measured once per (type, residency) and process as the best of short windows (<see cref="ProbeTimer"/>) over
-/// about 250 ms (more windows, more chances of one no other process touched), after the kernel of that type has reached its optimized code (<see cref="JitWarmup"/>).
+/// What a token-shaped probe measured (<see cref="KernelProbe.Token"/>): the rate a chip streams its weights once the
+/// fixed costs are taken out, the mean release of the barrier that ends each step (0 for one chip), and the seconds a
+/// whole probe token took.
+/// </summary>
+public sealed record TokenProbe(double StreamBytesPerSecond, double BarrierSeconds, double TokenSeconds);
+
+/// <summary>
+/// This machine's "matrix unit", measured with the kernel the device calls: a quantized dot product costs unpacking
+/// and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache. Every probe runs
+/// after the kernel of its type has reached its optimized code (<see cref="JitWarmup"/>), is timed as a sustained rate
+/// (<see cref="ProbeTimer.SustainedRate(Func{double}, TimeSpan, int)"/>: a run's slow moments count, as a run's slow
+/// tokens do) and is taken again when older than <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>, so that a model is
+/// predicted from the machine of its own minute.
 /// </summary>
 public static class KernelProbe
 {
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan WarmupLimit = TimeSpan.FromSeconds(3);
     /// <summary>A small matrix warms the kernel up: its calls are fast enough for the JIT's call counting.</summary>
-    private const long WarmupBytes = 256 << 10;
-    private static readonly ConcurrentDictionary<(GgmlType, long, int, int), double> Cache = new();
+    private const int WarmupRows = 256;
     private static readonly ConcurrentDictionary<GgmlType, bool> Warm = new();
-    private static readonly ConcurrentDictionary<(GgmlType, int), double> CallCache = new();
+    private static readonly RecentMeasurements<(GgmlType Type, int Columns), double> Calls = new(key => MeasureCall(key.Type, key.Columns));
+    private static readonly RecentMeasurements<(GgmlType Type, int Chips, string Calls), TokenProbe> Tokens = new();
     private static readonly TimeSpan CallBudget = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// Weight bytes per second for a working set of <paramref name="workingSetBytes"/> (clamped to 64 KiB..128 MiB;
-    /// beyond the caches every size behaves alike) in rows of <paramref name="columns"/> weights (rounded up to whole
-    /// blocks): every row pays a fixed cost (its horizontal sum and store), so short rows stream slower. With
-    /// <paramref name="chips"/> &gt; 1, that many cores run the probe at once, each on its own working set, and a window
-    /// ends when the slowest finishes, as a step of the device does: cores that share caches, memory bandwidth or a
-    /// physical core (SMT) slow each other down, and the rate per chip says so.
+    /// How a chip streams its share of a token, and what the barriers between its steps cost. Every chip runs <paramref name="steps"/>
+    /// over and over, all chips at once: its slices of the model's matrices in a token's order, each in memory of its
+    /// own (so the working set is the chip's real one: L2, L3 or DRAM), with a barrier of all chips after each step, as
+    /// the device's transfers are. Cores that share caches, memory bandwidth or a physical core slow each other down,
+    /// the slower chip of each step sets the pace, short rows and short calls stream slower, and the rate says so. The
+    /// fixed costs the cost model charges on their own are taken out: <see cref="CallSeconds"/> per call and the
+    /// barrier's release per step. That release (from the last chip's arrival until every chip has left) is timed at
+    /// every crossing of the probe, so it is the device's barrier with the device's thread placement and waits, and
+    /// its mean counts the crossings where a waiter had yielded and came back late.
     /// </summary>
-    public static double WeightBytesPerSecond(GgmlType type, long workingSetBytes, int columns, int chips = 1)
+    public static TokenProbe Token(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips = 1)
     {
+        ArgumentNullException.ThrowIfNull(steps);
         if (chips < 1 || chips > Environment.ProcessorCount * 4)
             throw new ArgumentOutOfRangeException(nameof(chips), $"probe on 1 to {Environment.ProcessorCount * 4} cores, got {chips}");
-        columns = WholeBlocks(type, columns);
-        // Round to a power of two so that nearby sizes share a probe.
-        long size = Math.Clamp(workingSetBytes, 64L << 10, 128L << 20);
-        size = 1L << (int)Math.Round(Math.Log2(size));
-        return Cache.GetOrAdd((type, size, columns, chips), key => Measure(key.Item1, key.Item2, key.Item3, key.Item4));
+        if (steps.Count == 0 || steps.Any(step => step is null || step.Count == 0))
+            throw new ArgumentException("a token is at least one step of at least one matrix-vector call", nameof(steps));
+        var whole = steps.Select(step => step.Select(call =>
+        {
+            if (call.Rows < 1 || call.Columns < 1)
+                throw new ArgumentOutOfRangeException(nameof(steps), $"a call of {call.Rows} rows of {call.Columns} weights");
+            return new MatrixCall(call.Rows, WholeBlocks(type, call.Columns));
+        }).ToArray()).ToArray();
+        string signature = string.Join('|', whole.Select(step => string.Join(';', step.Select(c => $"{c.Rows}x{c.Columns}"))));
+        return Tokens.Get((type, chips, signature), () => MeasureToken(type, whole, chips));
     }
 
     /// <summary>
@@ -51,21 +68,33 @@ public static class KernelProbe
     /// weights: mostly the quantization of the input vector, which every call repeats, and the call's set-up. It is
     /// this machine's pipeline latency per dependent operation.
     /// </summary>
-    public static double CallSeconds(GgmlType type, int columns)
+    public static double CallSeconds(GgmlType type, int columns) => Calls.Get((type, WholeBlocks(type, columns)));
+
+    /// <summary>
+    /// The stream rate left once the calls' fixed costs are taken out of a token's seconds. Should the fixed costs
+    /// measure as the whole token (two probes of a machine that changed between them), the token's own rate is kept.
+    /// </summary>
+    internal static double StreamRate(double bytes, double tokenSeconds, double fixedSeconds)
     {
-        columns = WholeBlocks(type, columns);
-        return CallCache.GetOrAdd((type, columns), key =>
+        if (!(bytes > 0) || !(tokenSeconds > 0) || fixedSeconds < 0)
+            throw new ArgumentOutOfRangeException(nameof(tokenSeconds), $"{bytes} bytes in {tokenSeconds} s with {fixedSeconds} s of call costs");
+        double streaming = tokenSeconds - fixedSeconds;
+        return bytes / (streaming > 0 ? streaming : tokenSeconds);
+    }
+
+    private static double MeasureCall(GgmlType type, int columns)
+    {
+        WarmUp(type, columns);
+        using var matrix = new SyntheticMatrix(type, rows: 1, columns);
+        var x = new float[columns];
+        var y = new float[1];
+        const int Batch = 64;
+        return 1 / ProbeTimer.SustainedRate(() =>
         {
-            WarmUp(key.Item1, key.Item2);
-            using var probe = new Probe(key.Item1, 0, key.Item2, rows: 1);
-            const int Calls = 64;
-            return 1 / ProbeTimer.BestRate(() =>
-            {
-                for (int i = 0; i < Calls; i++)
-                    probe.Run();
-                return Calls;
-            }, CallBudget);
-        });
+            for (int i = 0; i < Batch; i++)
+                MatVec.Multiply(matrix.Matrix, x, y, ComputePool.SingleThreaded);
+            return Batch;
+        }, CallBudget);
     }
 
     private static int WholeBlocks(GgmlType type, int columns)
@@ -76,26 +105,37 @@ public static class KernelProbe
         return Math.Clamp((columns + block - 1) / block * block, block, 1 << 16);
     }
 
-    private static double Measure(GgmlType type, long bytes, int columns, int chips)
+    private static TokenProbe MeasureToken(GgmlType type, MatrixCall[][] steps, int chips)
     {
-        WarmUp(type, columns);
-        if (chips == 1)
-            return MeasureOne(type, bytes, columns);
-        var probes = Enumerable.Range(0, chips).Select(_ => new Probe(type, bytes, columns)).ToArray();
+        WarmUp(type, steps[0][0].Columns);
+        double callSeconds = steps.Sum(step => step.Sum(c => CallSeconds(type, c.Columns)));
+        var barrier = chips > 1 ? new Execution.SpinBarrier(chips, new Execution.ChipFault()) : null;
+        var activations = TokenWindow.SharedActivations(steps, chips);
+        var tokens = Enumerable.Range(0, chips).Select(chip => new TokenWindow(type, steps, barrier, activations, chip)).ToArray();
         try
         {
-            return MeasureTogether(probes);
+            double bytes = tokens[0].Bytes;
+            var (bytesPerSecond, release) = chips == 1 ? (MeasureOne(tokens[0]), 0) : MeasureTogether(tokens);
+            double tokenSeconds = bytes / bytesPerSecond;
+            return new TokenProbe(StreamRate(bytes, tokenSeconds, callSeconds + steps.Length * release), release, tokenSeconds);
         }
         finally
         {
-            foreach (var probe in probes)
-                probe.Dispose();
+            foreach (var token in tokens)
+                token.Dispose();
         }
     }
 
-    private static double MeasureTogether(Probe[] probes)
+    private static double MeasureOne(TokenWindow token)
     {
-        int chips = probes.Length;
+        token.Run(); // loads the caches
+        return ProbeTimer.SustainedRate(() => token.Run(), Budget);
+    }
+
+    /// <summary>The sustained bytes per second of all chips' tokens together, and the mean barrier release.</summary>
+    private static (double BytesPerSecond, double ReleaseSeconds) MeasureTogether(TokenWindow[] tokens)
+    {
+        int chips = tokens.Length;
         // The window runs from a start all chips share to the last chip's end. The barriers only hand out windows, so
         // a blocked thread's wake-up (tens of microseconds) is not charged to the kernel, and the chips run together.
         var ends = new long[chips];
@@ -107,7 +147,7 @@ public static class KernelProbe
             long start = Volatile.Read(ref startAt);
             while (Stopwatch.GetTimestamp() < start)
                 Thread.SpinWait(16);
-            long done = probes[chip].Run();
+            long done = tokens[chip].Run();
             ends[chip] = Stopwatch.GetTimestamp();
             return done;
         }
@@ -124,70 +164,30 @@ public static class KernelProbe
         }) { IsBackground = true }).ToArray();
         foreach (var worker in workers)
             worker.Start();
-        probes[0].Run(); // loads this core's caches
-        double rate = ProbeTimer.BestRate(() =>
+        long released = 0;
+        (double, double) Window()
         {
             // Far enough ahead for a blocked peer to wake up and reach the start.
             Volatile.Write(ref startAt, Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5000);
             barrier.SignalAndWait();
             long bytes = RunFromStart(0);
             barrier.SignalAndWait();
+            released += TokenWindow.ReleaseTicks(tokens);
             return ((double)bytes, (ends.Max() - startAt) / (double)Stopwatch.Frequency);
+        }
+        Window(); // loads the caches
+        released = 0;
+        int windows = 0;
+        double rate = ProbeTimer.SustainedRate(() =>
+        {
+            windows++;
+            return Window();
         }, Budget);
         Volatile.Write(ref stop, true);
         barrier.SignalAndWait();
         foreach (var worker in workers)
             worker.Join();
-        return rate;
-    }
-
-    /// <summary>
-    /// One core's matrix, filled and ready to multiply, a window of at most <see cref="WindowBytes"/> at a time. The
-    /// windows cycle through the whole matrix, so a working set larger than the caches still comes from DRAM, but a
-    /// window stays short: on a loaded machine short windows are the ones that escape preemption.
-    /// </summary>
-    private sealed class Probe : IDisposable
-    {
-        private readonly PackedWeights? _packed;
-        private const long WindowBytes = 16L << 20;
-        private readonly byte[] _buffer;
-        private readonly WeightMatrix _w;
-        private readonly float[] _x, _y;
-        private readonly int _windowRows;
-        private int _next;
-
-        /// <param name="rows">Rows of the matrix (default: as many as <paramref name="bytes"/> hold, at least 16).</param>
-        public Probe(GgmlType type, long bytes, int columns, int? rows = null)
-        {
-            long rowBytes = GgmlTypeTraits.RowBytes(type, columns);
-            int count = rows ?? (int)Math.Max(16, bytes / rowBytes);
-            Length = count * rowBytes;
-            _buffer = GC.AllocateUninitializedArray<byte>(checked((int)Length), pinned: true);
-            // 0x11 in every byte is a small finite value for every block type (scales, halves, floats alike), and
-            // writing it touches every page, so the probe reads real memory rather than the shared zero page.
-            _buffer.AsSpan().Fill(0x11);
-            _w = new WeightMatrix(Marshal.UnsafeAddrOfPinnedArrayElement(_buffer, 0), Length, type, count, columns);
-            // The engine (and so the device) packs Q4_0/Q8_0 at load for the AVX2/AVX-512 kernels; probe the same kernels.
-            if (PackedWeights.IsReadOn(KernelIsa.Active) && PackedWeights.TryPack(_w, out _packed))
-                _w = _packed.Matrix;
-            _x = new float[columns];
-            _x.AsSpan().Fill(1f);
-            _y = new float[count];
-            _windowRows = (int)Math.Clamp(WindowBytes / rowBytes, 1, count);
-        }
-
-        public long Length { get; }
-
-        public void Dispose() => _packed?.Dispose();
-
-        /// <summary>Multiplies the next window of rows; returns its bytes.</summary>
-        public long Run()
-        {
-            int rows = Math.Min(_windowRows, _w.Rows - _next);
-            MatVec.Multiply(_w.SliceRows(_next, rows), _x, _y.AsSpan(_next, rows), ComputePool.SingleThreaded);
-            _next = (_next + rows) % _w.Rows;
-            return rows * (Length / _w.Rows);
-        }
+        return (rate, released / (double)Stopwatch.Frequency / ((long)windows * tokens[0].Steps));
     }
 
     /// <summary>Once per type and process: every later probe of the type, on any thread, runs optimized code.</summary>
@@ -195,15 +195,9 @@ public static class KernelProbe
     {
         if (Warm.ContainsKey(type))
             return;
-        using var probe = new Probe(type, WarmupBytes, columns);
-        JitWarmup.Run(() => probe.Run(), JitWarmup.DefaultQuiet, WarmupLimit);
+        MatrixCall[][] steps = [[new MatrixCall(WarmupRows, columns)]];
+        using var token = new TokenWindow(type, steps, barrier: null, TokenWindow.SharedActivations(steps, 1), chip: 0);
+        JitWarmup.Run(() => token.Run(), JitWarmup.DefaultQuiet, WarmupLimit);
         Warm[type] = true;
-    }
-
-    private static double MeasureOne(GgmlType type, long bytes, int columns)
-    {
-        using var probe = new Probe(type, bytes, columns);
-        probe.Run(); // loads the caches
-        return ProbeTimer.BestRate(() => probe.Run(), Budget);
     }
 }

@@ -3,35 +3,99 @@ using System.Diagnostics;
 namespace FastInfer.Lpu.Hardware;
 
 /// <summary>
-/// Times a probe as the best of many short windows rather than one long average. Other processes preempting the
-/// probe only ever make a window slower, so the fastest window is the closest to what the hardware does, and a
-/// loaded machine (other builds, other agents) moves the result far less than it moves an average.
+/// Times a probe over many windows, with one of two statistics:
+/// <list type="bullet">
+/// <item><see cref="BestRate(Func{double}, TimeSpan, int)"/>: the best window, the closest to what the hardware does at
+/// its best, since other processes preempting the probe only ever make a window slower (the host probes);</item>
+/// <item><see cref="SustainedRate"/>: the rate a run of back-to-back windows keeps, as a device run's tok/s (tokens over
+/// its wall time) is. The probes the <c>this-cpu</c> device's predictions come from use it: a token pays its slow
+/// moments too, so the best window describes a faster machine than the one a run meets.</item>
+/// </list>
 /// </summary>
 internal static class ProbeTimer
 {
     /// <summary>Runs <paramref name="window"/> (which returns the units it processed) until <paramref name="budget"/> has
     /// passed and at least <paramref name="minimumWindows"/> windows ran; returns the best units per second.</summary>
     public static double BestRate(Func<double> window, TimeSpan budget, int minimumWindows = 8) =>
-        BestRate(() =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            double units = window();
-            return (units, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }, budget, minimumWindows);
+        BestRate(SelfTimed(window), budget, minimumWindows);
 
     /// <summary>As above, for a window that times itself (for example from a start it shares with other threads).</summary>
     public static double BestRate(Func<(double Units, double Seconds)> window, TimeSpan budget, int minimumWindows = 8)
     {
         double best = 0;
+        foreach (var (units, seconds) in Windows(window, budget, minimumWindows, floor: 1))
+        {
+            if (seconds > 0)
+                best = Math.Max(best, units / seconds);
+        }
+        return best;
+    }
+
+    /// <summary>Runs windows as <see cref="BestRate(Func{double}, TimeSpan, int)"/> does and returns their
+    /// <see cref="MedianRunRate"/> over <paramref name="runs"/> runs.</summary>
+    public static double SustainedRate(Func<double> window, TimeSpan budget, int runs = DefaultRuns) =>
+        SustainedRate(SelfTimed(window), budget, runs);
+
+    /// <summary>As above, for a window that times itself.</summary>
+    public static double SustainedRate(Func<(double Units, double Seconds)> window, TimeSpan budget, int runs = DefaultRuns) =>
+        MedianRunRate(Windows(window, budget, Math.Max(runs, 8), floor: runs), runs);
+
+    /// <summary>As many runs as a calibration reports the median of (<c>lpu calibrate --repeat 3</c>).</summary>
+    public const int DefaultRuns = 3;
+
+    /// <summary>
+    /// Cuts <paramref name="windows"/> (in the order they ran) into <paramref name="runs"/> consecutive runs of equal
+    /// count (the last takes the remainder), takes each run's rate as its units over its seconds, and returns the
+    /// median run's rate. This is the statistic <c>lpu calibrate</c> reports for the device: each run's tokens over its
+    /// wall time, the median of the runs. A slow window weighs in by the time it took, as a slow token does, while one
+    /// run spoiled by another process does not decide the result.
+    /// </summary>
+    public static double MedianRunRate(IReadOnlyList<(double Units, double Seconds)> windows, int runs)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        if (runs < 1)
+            throw new ArgumentOutOfRangeException(nameof(runs), $"at least one run, got {runs}");
+        if (windows.Count < runs)
+            throw new ArgumentException($"{windows.Count} windows cannot make {runs} runs", nameof(windows));
+        var rates = new double[runs];
+        int per = windows.Count / runs;
+        for (int r = 0; r < runs; r++)
+        {
+            double units = 0, seconds = 0;
+            int end = r == runs - 1 ? windows.Count : (r + 1) * per;
+            for (int i = r * per; i < end; i++)
+            {
+                if (windows[i].Units < 0 || windows[i].Seconds < 0 || !double.IsFinite(windows[i].Units) || !double.IsFinite(windows[i].Seconds))
+                    throw new ArgumentException($"window {i} has {windows[i].Units} units in {windows[i].Seconds} s", nameof(windows));
+                units += windows[i].Units;
+                seconds += windows[i].Seconds;
+            }
+            rates[r] = seconds > 0 ? units / seconds : 0;
+        }
+        Array.Sort(rates);
+        // The lower middle for an even count: a rate a run actually kept, and the cautious one.
+        return rates[(runs - 1) / 2];
+    }
+
+    private static Func<(double Units, double Seconds)> SelfTimed(Func<double> window) => () =>
+    {
+        long start = Stopwatch.GetTimestamp();
+        double units = window();
+        return (units, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    };
+
+    /// <summary>Windows until the budget has passed and <paramref name="minimumWindows"/> ran; on a machine so loaded that
+    /// ten budgets pass first, as soon as <paramref name="floor"/> ran.</summary>
+    private static List<(double Units, double Seconds)> Windows(Func<(double Units, double Seconds)> window, TimeSpan budget, int minimumWindows, int floor)
+    {
+        var windows = new List<(double, double)>();
         var total = Stopwatch.StartNew();
         for (int n = 0; n < minimumWindows || total.Elapsed < budget; n++)
         {
-            var (units, seconds) = window();
-            if (seconds > 0)
-                best = Math.Max(best, units / seconds);
-            if (total.Elapsed > 10 * budget)
+            windows.Add(window());
+            if (total.Elapsed > 10 * budget && windows.Count >= floor)
                 break; // a machine this loaded will not give a better window
         }
-        return best;
+        return windows;
     }
 }

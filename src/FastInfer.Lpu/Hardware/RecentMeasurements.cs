@@ -9,17 +9,22 @@ namespace FastInfer.Lpu.Hardware;
 /// another (<c>fastinfer lpu calibrate</c>) so predicts each from the load of its own minute, while the many specs a
 /// test run builds share one measurement.
 /// </summary>
-internal sealed class RecentMeasurements<TKey>(Func<TKey, double> measure) where TKey : notnull
+internal sealed class RecentMeasurements<TKey, TValue>(Func<TKey, TValue>? measure = null) where TKey : notnull
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<TKey, (double Value, long TakenAt)> _values = new();
+    private readonly ConcurrentDictionary<TKey, (TValue Value, long TakenAt)> _values = new();
 
-    public double Get(TKey key)
+    public TValue Get(TKey key) =>
+        Get(key, () => (measure ?? throw new InvalidOperationException("these measurements take their probe per call"))(key));
+
+    /// <summary>As <see cref="Get(TKey)"/>, measuring with <paramref name="measureNow"/> (for a key that does not carry
+    /// everything the probe needs).</summary>
+    public TValue Get(TKey key, Func<TValue> measureNow)
     {
         if (_values.TryGetValue(key, out var entry) && Stopwatch.GetElapsedTime(entry.TakenAt) <= MaxAge)
             return entry.Value;
-        double value = measure(key);
+        var value = measureNow();
         _values[key] = (value, Stopwatch.GetTimestamp());
         return value;
     }

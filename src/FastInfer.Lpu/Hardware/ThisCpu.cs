@@ -1,6 +1,4 @@
 using FastInfer.Kernels;
-using FastInfer.Kernels.Benchmarking;
-using FastInfer.Kernels.Threading;
 using FastInfer.Lpu.Compiler;
 using FastInfer.Lpu.Models;
 
@@ -31,11 +29,11 @@ public static class ThisCpu
     /// The spec the CPU device runs <paramref name="shape"/> on. A core's "SRAM" is its cache, but unlike a GroqChip a
     /// core can also read DRAM: when the model's bytes per chip do not fit the cache, the tiles live in DRAM, so each
     /// chip's memory is its share of RAM. Two figures are measured with the kernel the device calls
-    /// (<see cref="KernelProbe"/>), for the model's weight type and rows as long as the model's:
+    /// (<see cref="KernelProbe"/>), for the model's weight type:
     /// <list type="bullet">
-    /// <item>the rate a chip consumes its tiles, on a working set the size of the weights it streams (all but the
-    /// embedding table, of which a token reads one row), with every chip streaming at once. That rate includes where
-    /// the bytes come from (L2, L3 or DRAM) and what the cores share;</item>
+    /// <item>the rate a chip streams its tiles: every chip makes its share of a token's matrix-vector calls
+    /// (<see cref="TokenCalls"/>) over and over, all at once, on weights as large as its own. That rate includes where
+    /// the bytes come from (L2, L3 or DRAM) and what the cores share (caches, DRAM bandwidth);</item>
     /// <item>the pipeline latency of a dependent operation: what a matrix-vector call costs besides its rows.</item>
     /// </list>
     /// </summary>
@@ -44,18 +42,15 @@ public static class ThisCpu
         ArgumentNullException.ThrowIfNull(shape);
         var spec = Spec(chips);
         double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
-        double streamedPerChip = StreamedWeights(shape) * shape.WeightBytes / chips;
         var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
-        double rate = KernelProbe.WeightBytesPerSecond(type, (long)streamedPerChip, shape.Embedding, chips);
-        // Weights too large for the caches come from DRAM, which every core shares: however fast one core's kernel
-        // streams a short window, the chips together read no faster than all cores' sustained DRAM bandwidth.
-        if (streamedPerChip > spec.SramBytesPerChip)
-            rate = Math.Min(rate, SharedDramReadBytesPerSecond(chips) / chips);
+        var token = KernelProbe.Token(type, TokenCalls(shape, chips), chips);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
         spec = spec with
         {
-            SramReadBytesPerSecond = rate,
-            StreamBytesPerSecond = rate,
+            SramReadBytesPerSecond = token.StreamBytesPerSecond,
+            StreamBytesPerSecond = token.StreamBytesPerSecond,
+            // The barrier's release as the token probe met it, with the device's threads, placement and waits.
+            SyncSeconds = chips > 1 ? token.BarrierSeconds : 0,
             OpLatencyCycles = opLatency * spec.ClockHz,
             // The host's greedy pick reads the logits once, from the cache the head just wrote them to.
             TokenOverheadSeconds = spec.TokenOverheadSeconds + shape.Vocabulary * (double)sizeof(float) / HostProbe.Current.CacheReadBytesPerSecond,
@@ -66,14 +61,31 @@ public static class ThisCpu
         return spec with { SramBytesPerChip = Math.Max(spec.SramBytesPerChip, ram / chips) };
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, double> SharedDram = new();
-
-    /// <summary>Sustained read bandwidth of <paramref name="chips"/> cores reading DRAM at once (1 GiB, measured once per process).</summary>
-    private static double SharedDramReadBytesPerSecond(int chips) => SharedDram.GetOrAdd(chips, n =>
+    /// <summary>
+    /// One chip's matrix-vector calls for a token when <paramref name="chips"/> chips split every matrix by output rows
+    /// (the layout the compiler picks on a few cores: one tensor-parallel stage), grouped in the steps that end at a
+    /// transfer of the schedule: per layer the query, key and value projections (then the heads are gathered), the
+    /// output projection, gate and up for every expert a token uses (then the hidden rows are gathered), down; then the
+    /// output head. The router and the embedding row are left out: a token reads a few kilobytes of them.
+    /// </summary>
+    internal static List<MatrixCall[]> TokenCalls(LpuModelShape shape, int chips)
     {
-        using var pool = new ComputePool(n);
-        return MachineLimits.MeasureReadBandwidth(pool, secondsPerMeasurement: 0.1) * 1e9;
-    });
+        ArgumentNullException.ThrowIfNull(shape);
+        if (chips < 1)
+            throw new ArgumentOutOfRangeException(nameof(chips), $"a system needs at least one chip, got {chips}");
+        MatrixCall Slice(int rows, int columns) => new(Math.Max(1, (rows + chips - 1) / chips), columns);
+        int experts = Math.Max(1, shape.ExpertsUsed);
+        var steps = new List<MatrixCall[]>();
+        for (int layer = 0; layer < shape.Layers; layer++)
+        {
+            steps.Add([Slice(shape.QueryDimension, shape.Embedding), Slice(shape.KvDimension, shape.Embedding), Slice(shape.KvDimension, shape.Embedding)]);
+            steps.Add([Slice(shape.Embedding, shape.QueryDimension)]);
+            steps.Add(Enumerable.Repeat(Slice(shape.FeedForward, shape.Embedding), 2 * experts).ToArray());
+            steps.Add(Enumerable.Repeat(Slice(shape.Embedding, shape.FeedForward), experts).ToArray());
+        }
+        steps.Add([Slice(shape.Vocabulary, shape.Embedding)]);
+        return steps;
+    }
 
     /// <summary>Weights that stream through the matrix units over many tokens: all but an untied embedding table.</summary>
     internal static long StreamedWeights(LpuModelShape shape) =>
@@ -105,12 +117,12 @@ public static class ThisCpu
         // Loop set-up plus the drain of the load/FMA pipeline for one dependent operation; DeviceSpec replaces this
         // guess by the measured cost of a kernel call for the model's weight type and width.
         OpLatencyCycles = 200,
-        // Measured (TokenLoopProbe.BarrierSeconds): the median time from the last chip's arrival at the device's own
+        // Measured (TokenLoopProbe.BarrierSeconds): the mean time from the last chip's arrival at the device's own
         // barrier until every waiter has left it, with one thread per chip. Every receive of the schedule pays it,
         // including the head's two per token, which on this CPU are the host learning that the chips finished and
         // the chips learning of the next token.
         SyncSeconds = barrierSeconds,
-        // Measured (TokenLoopProbe.HostCallSeconds): the median of an empty token through a one-chip team, the host's
+        // Measured (TokenLoopProbe.HostCallSeconds): the mean of an empty token through a one-chip team, the host's
         // own part of every token. DeviceSpec adds the host's pick of the next token over the model's vocabulary.
         TokenOverheadSeconds = hostCallSeconds,
     };

@@ -8,10 +8,10 @@ namespace FastInfer.Lpu.Hardware;
 /// <summary>
 /// What a CPU device token costs besides its steps, measured with the device's own code: the release of the barrier
 /// that ends every transfer of the schedule (<see cref="SpinBarrier"/>, one thread per chip, at most one per core) and
-/// the host's call into a chip team (<see cref="ChipTeam"/>). Both are the median of many rounds rather than the best
-/// window the bandwidth probes keep: the device pays every crossing, not its best one, and a preempted waiter is part
-/// of what a user's wall time sees. Both depend on the load, so they are measured again after
-/// <see cref="RecentMeasurements{TKey}.MaxAge"/>.
+/// the host's call into a chip team (<see cref="ChipTeam"/>). Both are the mean of many rounds, neither the best nor
+/// the median: the device pays every crossing, and a token's time is their sum, so a waiter that yielded and came back
+/// late (the distribution's long tail) counts by what it cost. Both depend on the load, so they are measured again
+/// after <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>.
 /// </summary>
 internal static class TokenLoopProbe
 {
@@ -20,21 +20,21 @@ internal static class TokenLoopProbe
     /// <summary>The latest chip of a round arrives up to this much after the others, so that waiters are caught both
     /// polling and yielding (<see cref="PollThenYield"/>), as chips whose steps differ are.</summary>
     private const double MaxLateSeconds = 8e-6;
-    private static readonly RecentMeasurements<int> Barriers = new(MeasureBarrier);
-    private static readonly RecentMeasurements<bool> HostCall = new(_ => MeasureHostCall());
+    private static readonly RecentMeasurements<int, double> Barriers = new(MeasureBarrier);
+    private static readonly RecentMeasurements<bool, double> HostCall = new(_ => MeasureHostCall());
 
     /// <summary>Threads a probe for <paramref name="chips"/> chips runs on: one per chip, but no more than the cores
     /// (the OS time-slices extra chips, which no cost model here covers), and at least two, since a barrier needs two.</summary>
     public static int Threads(int chips) => Math.Clamp(chips, 2, Math.Max(2, Environment.ProcessorCount));
 
     /// <summary>
-    /// Median seconds from the last chip's arrival at a barrier until every waiting chip has left it: the cache-line
+    /// Mean seconds from the last chip's arrival at a barrier until every waiting chip has left it: the cache-line
     /// trips of the arrival count and the release flag plus the time a waiter takes to notice.
     /// </summary>
     public static double BarrierSeconds(int chips) => Barriers.Get(Threads(chips));
 
     /// <summary>
-    /// Median seconds the host spends in a token besides the chips' work and their meetings: a token with no work
+    /// Mean seconds the host spends in a token besides the chips' work and their meetings: a token with no work
     /// through a one-chip team (the call, its bookkeeping, no peer to wake). Waking the other chips and learning that
     /// they finished are the schedule's own receives (the head's candidates and the next token), charged
     /// <see cref="BarrierSeconds"/> like every other.
@@ -81,7 +81,7 @@ internal static class TokenLoopProbe
                 last = Math.Max(last, released[r, chip]);
             latencies[r] = (last - late[r]) / (double)Stopwatch.Frequency;
         }
-        return Median(latencies);
+        return latencies.Average();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -98,7 +98,7 @@ internal static class TokenLoopProbe
                 team.RunToken();
             seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / Batch;
         }
-        return Median(seconds);
+        return seconds.Average();
     }
 
     /// <summary>Runs <paramref name="chip"/> on this thread (as chip 0) and on <paramref name="threads"/> − 1 others.</summary>
@@ -110,11 +110,5 @@ internal static class TokenLoopProbe
         chip(0);
         foreach (var worker in workers)
             worker.Join();
-    }
-
-    internal static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }
