@@ -45,12 +45,14 @@ internal static unsafe class PackedKernels
     private static void RunQ4_0Pairs(in WeightMatrix w, float* x, float* y, ComputePool pool)
     {
         int blocks = w.Columns / PackedLayout.BlockColumns;
-        var job = new PackedQ4_0PairMatVec
-        {
-            View = w.Packed, Rows = w.Rows, Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, PackedQ4_0.ZeroPoint, pool), Y = y,
-        };
-        int pairs = PackedQ4_0PairMatVec.PairCount(w.Packed, w.Rows);
-        pool.For(pairs, ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+        var kernel = new PackedQ4_0PairKernel { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, PackedQ4_0.ZeroPoint, pool) };
+        RunPairs(w, kernel, y, pool);
+    }
+
+    private static void RunPairs<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
+    {
+        var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
+        pool.For(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)

@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -12,51 +10,10 @@ namespace FastInfer.Kernels.Packed;
 /// half the multiply work per weight of eight vpdpbusd on 256-bit vectors, and half the unpack and scale work.
 /// The int sum is the same exact integer and the float step the same FMA, so the bits match the 8-row kernels.
 /// </summary>
-internal unsafe struct PackedQ4_0PairMatVec : IRowJob
+internal unsafe struct PackedQ4_0PairKernel : IPackedPairKernel
 {
-    public PackedView View;
-    public int Rows;
     public int Blocks;
     public PackedActivations A;
-    public float* Y;
-
-    /// <summary>Pairs of groups a view of <paramref name="rows"/> rows needs (the last may hold one group).</summary>
-    public static int PairCount(PackedView view, int rows) => (view.GroupCount(rows) + 1) / 2;
-
-    public void Execute(int firstPair, int endPair)
-    {
-        int groups = View.GroupCount(Rows);
-        for (int p = firstPair; p < endPair; p++)
-        {
-            int group = 2 * p;
-            byte* low = (byte*)View.FirstGroup + group * View.GroupBytes;
-            bool hasHighGroup = group + 1 < groups;
-            // A lone last group reads itself as its partner and stores only its own lanes.
-            var lanes = Pair(low, hasHighGroup ? View.GroupBytes : 0);
-            PackedPair.Store(lanes, Y, group * PackedLayout.GroupRows - View.RowOffset, Rows, hasHighGroup);
-        }
-    }
-
-    /// <summary>How far ahead of the chunk being read the kernel asks for lines: sixteen chunks (9 KiB for Q4_0).</summary>
-    private const int PrefetchChunks = 16;
-
-    /// <summary>
-    /// Reading two groups at once is two streams, and the second one jumps a whole group at every new pair: left to the
-    /// hardware prefetcher, a pair ran at half the DRAM rate of one group. So each chunk asks for the lines
-    /// <see cref="PrefetchChunks"/> chunks further on in both groups — past the pair's end, the next pair's lines.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchAhead(byte* low, long offset, long groupBytes)
-    {
-        long chunkBytes = PackedLayout.ChunkBytes(PackedQ4_0.QuantBytesPerBlock);
-        long ahead = offset + PrefetchChunks * chunkBytes;
-        byte* next = low + ahead + (ahead >= groupBytes ? groupBytes : 0);
-        for (long line = 0; line < chunkBytes; line += 64)
-        {
-            Sse.Prefetch0(next + line);
-            Sse.Prefetch0(next + line + groupBytes);
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Block(byte* q, byte* rowScaleHalves, long groupBytes, byte* a, float scale, int correction, Vector512<float> acc)
@@ -79,7 +36,7 @@ internal unsafe struct PackedQ4_0PairMatVec : IRowJob
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly Vector512<float> Pair(byte* low, long groupBytes)
+    public readonly Vector512<float> Pair(byte* low, long groupBytes)
     {
         byte* quants = A.Quants(0);
         float* scales = A.Scales(0);
@@ -92,7 +49,7 @@ internal unsafe struct PackedQ4_0PairMatVec : IRowJob
             int end = Math.Min(first + PackedLayout.ChunkBlocks, Blocks);
             byte* q = chunk + PackedLayout.ChunkScaleBytes;
             byte* rowScaleHalves = chunk;
-            PrefetchAhead(low, chunk - low, groupBytes);
+            PackedPair.PrefetchAhead(low, chunk - low, groupBytes, PackedLayout.ChunkBytes(PackedQ4_0.QuantBytesPerBlock));
             for (int b = first; b < end; b++)
             {
                 acc = Block(q, rowScaleHalves, groupBytes, quants + b * 32, scales[b], corrections[b], acc);
