@@ -59,10 +59,26 @@ internal static unsafe class HalfFloatRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Row512<T>(byte* w, float* x, int n, out float sum) where T : struct, IHalfFloatBlock
     {
+        // Four accumulators: with two, each FMA waited on the previous one's latency and the row ran at 64 bytes per
+        // FMA latency (about 53 GB/s on one core here), below what one core can read.
         var even = Vector512<float>.Zero;
         var odd = even;
+        var evenNext = even;
+        var oddNext = even;
         var magnitude = Vector512<short>.Zero;
-        for (int i = 0; i < n; i += 32)
+        int i = 0;
+        for (; i + 64 <= n; i += 64)
+        {
+            var pairs = Vector512.Load((int*)(w + 2 * i));
+            var pairsNext = Vector512.Load((int*)(w + 2 * i + 64));
+            even = Vector512.FusedMultiplyAdd(T.Even(pairs), Vector512.Load(x + i), even);
+            odd = Vector512.FusedMultiplyAdd(T.Odd(pairs), Vector512.Load(x + i + 16), odd);
+            evenNext = Vector512.FusedMultiplyAdd(T.Even(pairsNext), Vector512.Load(x + i + 32), evenNext);
+            oddNext = Vector512.FusedMultiplyAdd(T.Odd(pairsNext), Vector512.Load(x + i + 48), oddNext);
+            if (T.HasSpecials)
+                magnitude = Vector512.Max(magnitude, Vector512.Max(pairs.AsInt16() & Vector512.Create((short)0x7FFF), pairsNext.AsInt16() & Vector512.Create((short)0x7FFF)));
+        }
+        if (i < n)
         {
             var pairs = Vector512.Load((int*)(w + 2 * i));
             even = Vector512.FusedMultiplyAdd(T.Even(pairs), Vector512.Load(x + i), even);
@@ -70,7 +86,7 @@ internal static unsafe class HalfFloatRows
             if (T.HasSpecials)
                 magnitude = Vector512.Max(magnitude, pairs.AsInt16() & Vector512.Create((short)0x7FFF));
         }
-        sum = Vector512.Sum(even + odd);
+        sum = Vector512.Sum((even + evenNext) + (odd + oddNext));
         return !T.HasSpecials || !Vector512.GreaterThanOrEqualAny(magnitude, Vector512.Create(T.SpecialMagnitude));
     }
 

@@ -25,6 +25,7 @@ internal static unsafe class PackedKernels
         {
             switch (w.Type)
             {
+                case GgmlType.Q4_0 when tokens == 1 && PackedPair.IsUsable(path): RunQ4_0Pairs(w, px, py, pool); break;
                 case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
@@ -39,6 +40,19 @@ internal static unsafe class PackedKernels
             }
         }
         return true;
+    }
+
+    private static void RunQ4_0Pairs(in WeightMatrix w, float* x, float* y, ComputePool pool)
+    {
+        int blocks = w.Columns / PackedLayout.BlockColumns;
+        var kernel = new PackedQ4_0PairKernel { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, PackedQ4_0.ZeroPoint, pool) };
+        RunPairs(w, kernel, y, pool);
+    }
+
+    private static void RunPairs<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
+    {
+        var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
+        pool.For(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)

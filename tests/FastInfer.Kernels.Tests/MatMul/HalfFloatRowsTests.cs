@@ -92,7 +92,15 @@ public unsafe class HalfFloatRowsTests
     [MemberData(nameof(HalfTypesAndPaths))]
     public void Rows_with_infinities_or_nans_match_the_scalar_reference(GgmlType type, IsaPath path)
     {
-        const int rows = 7, columns = 77; // two AVX-512 groups, four AVX2 groups, and a 13-element tail
+        // 77: two AVX-512 groups (one unrolled step), four AVX2 groups, a 13-element tail; 109: three AVX-512 groups
+        // (an unrolled step and a single one), six AVX2 groups, a 13-element tail.
+        foreach (int columns in new[] { 77, 109 })
+            AssertSpecialsMatchTheScalarReference(type, path, columns);
+    }
+
+    private static void AssertSpecialsMatchTheScalarReference(GgmlType type, IsaPath path, int columns)
+    {
+        const int rows = 7;
         var values = new float[rows * columns];
         var random = new Random(11);
         for (int i = 0; i < values.Length; i++)
@@ -100,7 +108,8 @@ public unsafe class HalfFloatRowsTests
         values[0 * columns + 5] = float.PositiveInfinity;
         values[1 * columns + 40] = float.NegativeInfinity;
         values[2 * columns + 17] = float.NaN;
-        values[3 * columns + 70] = float.PositiveInfinity; // in the tail
+        values[3 * columns + 70] = float.PositiveInfinity; // in the tail (77) or the last single group (109)
+        values[6 * columns + columns - 2] = float.NegativeInfinity; // in the tail
         values[4 * columns + 3] = 1e-6f; // an F16 subnormal: finite, exact
         values[5 * columns + 33] = -0f;
         var bytes = new byte[GgmlTypeTraits.RowBytes(type, columns) * rows];
@@ -119,7 +128,7 @@ public unsafe class HalfFloatRowsTests
         for (int r = 0; r < rows; r++)
         {
             if (float.IsFinite(expected[r]))
-                Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-5 * columns, $"{type} {path} row {r}: {actual[r]} vs {expected[r]}");
+                Assert.True(Math.Abs(expected[r] - actual[r]) <= 1e-5 * columns, $"{type} {path} {columns} columns row {r}: {actual[r]} vs {expected[r]}");
             else
                 Assert.Equal(expected[r], actual[r]);
         }

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Two adjacent groups of the <see cref="PackedLayout"/> read as one 16-row unit in 512-bit registers: the low group
+/// in lanes 0–7, the next group in lanes 8–15. Every lane is still one row with its own exact int sum and its own
+/// float chain, so a pair gives each row the same bits as the 8-row kernels; only the work per weight halves.
+/// </summary>
+internal static unsafe class PackedPair
+{
+    /// <summary>The vector at <paramref name="low"/> of the low group and the same offset of the next group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Load(byte* low, long groupBytes)
+        => Avx512F.InsertVector256(Vector256.Load(low).ToVector512Unsafe(), Vector256.Load(low + groupBytes), 1);
+
+    /// <summary>The pair's sixteen F16 row scales (eight per group) as <see cref="PackedScales.Load"/> converts them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Scales(byte* low, long groupBytes)
+    {
+        var halves = Avx2.InsertVector128(Vector128.Load((short*)low).ToVector256Unsafe(), Vector128.Load((short*)(low + groupBytes)), 1);
+        var widened = Avx512F.ConvertToVector512Int32(halves);
+        return (Avx512F.ShiftLeftLogical(widened, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<sbyte> Broadcast(byte* fourBytes) => Vector512.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> LowNibbles(Vector512<byte> v) => v & Vector512.Create((byte)0x0F);
+
+    /// <summary>
+    /// Each byte's high nibble in its low four bits: one GFNI affine transform (output bit i = input bit i+4) where
+    /// the CPU has it, instead of a shift and a mask.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> HighNibbles(Vector512<byte> v)
+    {
+        if (Gfni.V512.IsSupported)
+            return Gfni.V512.GaloisFieldAffineTransform(v, Vector512.Create(HighNibbleMatrix).AsByte(), 0);
+        return Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & Vector512.Create((byte)0x0F);
+    }
+
+    /// <summary>gf2p8affineqb's bit matrix: byte 7−i of the qword selects the input bits that make output bit i.</summary>
+    private const ulong HighNibbleMatrix = 0x10_20_40_80_00_00_00_00UL;
+
+    /// <summary>
+    /// vpmaddubsw of unsigned weights by signed activations: each int16 lane gains two products. With weights ≤ 15 and
+    /// |a| ≤ 128, eight steps (sixteen products) stay within ±30720, so int16 sums of up to eight steps are exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Products(Vector512<byte> w, Vector512<sbyte> a) => Avx512BW.MultiplyAddAdjacent(w, a);
+
+    /// <summary>The int16 pairs of each 32-bit lane summed into that lane (vpmaddwd by ones): exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Widen(Vector512<short> sums) => Avx512BW.MultiplyAddAdjacent(sums, Vector512.Create((short)1));
+
+    /// <summary>Stores lanes 0–7 to rows firstRow.. and lanes 8–15 to the next group's rows, skipping rows outside [0, rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> lanes, float* y, int firstRow, int rows, bool hasHighGroup)
+    {
+        PackedDot.Store(lanes.GetLower(), y, firstRow, rows);
+        if (hasHighGroup)
+            PackedDot.Store(lanes.GetUpper(), y, firstRow + PackedLayout.GroupRows, rows);
+    }
+
+    /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for lines (sixteen Q4_0 chunks).</summary>
+    public const int PrefetchBytes = 9216;
+
+    /// <summary>
+    /// Reading two groups at once is two streams, and the second one jumps a whole group at every new pair: left to the
+    /// hardware prefetcher, a pair ran at half the DRAM rate of one group. So as a kernel reads the
+    /// <paramref name="spanBytes"/> at <paramref name="offset"/> of both groups, it asks for the same span
+    /// <see cref="PrefetchBytes"/> further on in both — past the pair's end, the next pair's lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchAhead(byte* low, long offset, long groupBytes, long spanBytes)
+    {
+        long ahead = offset + PrefetchBytes;
+        byte* next = low + ahead + (ahead >= groupBytes ? groupBytes : 0);
+        for (long line = 0; line < spanBytes; line += 64)
+        {
+            Sse.Prefetch0(next + line);
+            Sse.Prefetch0(next + line + groupBytes);
+        }
+    }
+
+    /// <summary>True when the 512-bit pair kernels can run on <paramref name="path"/>.</summary>
+    public static bool IsUsable(Isa.IsaPath path) => path >= Isa.IsaPath.Avx512 && Avx512BW.IsSupported;
+}

@@ -1,0 +1,126 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Tests.Support;
+using FastInfer.Kernels;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Quantization;
+using FastInfer.Kernels.Tests.MatMul;
+using FastInfer.Kernels.Threading;
+
+namespace FastInfer.Kernels.Tests.Packed;
+
+/// <summary>
+/// The 512-bit pair kernels (two groups, sixteen rows, per pass) on the AVX-512 path: each row must carry exactly the
+/// bits of the 256-bit 8-row kernels and of prefill, for any group count (odd ones end in a lone group), slice and
+/// thread count. Skipped where the machine has no AVX-512 (the 256-bit kernels run there and are tested elsewhere).
+/// </summary>
+public unsafe class PackedPairMatVecTests
+{
+    /// <summary>Rows: one group, an odd and an even number of groups, partial last groups; columns: chunk tails.</summary>
+    private static readonly (int Rows, int Columns)[] Shapes =
+        [(1, 32), (5, 96), (8, 160), (9, 64), (16, 128), (17, 160), (24, 32), (33, 1024), (47, 224), (64, 256)];
+
+    [SkippableFact]
+    public void HighNibblesAreEachBytesTopFourBits()
+    {
+        Skip.IfNot(Vector512.IsHardwareAccelerated && PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        var bytes = new byte[256];
+        for (int i = 0; i < 256; i++)
+            bytes[i] = (byte)i;
+        for (int offset = 0; offset < 256; offset += 64)
+        {
+            var high = PackedPair.HighNibbles(Vector512.Create(bytes, offset));
+            for (int i = 0; i < 64; i++)
+                Assert.Equal((byte)((offset + i) >> 4), high[i]);
+        }
+    }
+
+    [SkippableFact]
+    public void Q4_0DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        foreach (var (rows, columns) in Shapes)
+        {
+            using var m = new TestMatrix(GgmlType.Q4_0, rows, columns, seed: rows * 3 + columns);
+            using var packed = PackedWeights.Pack(m.Matrix);
+            var x = TestMatrix.RandomVector(2 * columns, seed: columns + 1);
+            var pair = new float[rows];
+            MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), pair, ComputePool.SingleThreaded, IsaPath.Avx512);
+
+            var maddubs = new float[rows];
+            MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), maddubs, ComputePool.SingleThreaded, IsaPath.Avx2);
+            Assert.Equal(maddubs, pair);
+            if (AvxVnni.IsSupported)
+                Assert.Equal(EightRowVnni(packed.Matrix, x.AsSpan(0, columns)), pair);
+
+            var prefill = new float[2 * rows];
+            Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
+            Assert.Equal(prefill.AsSpan(0, rows).ToArray(), pair);
+
+            var expected = new float[rows];
+            MatVec.Multiply(m.Matrix, x.AsSpan(0, columns), expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+            PackedCases.AssertRowsClose(m.Floats, x.AsSpan(0, columns), expected, pair, $"Q4_0 pair {rows}x{columns}");
+        }
+    }
+
+    [SkippableFact]
+    public void Q4_0SlicesAndThreadCountsKeepTheBits()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // 1003 rows: 126 groups, 63 pairs, the last group partial; above the pool's inline threshold.
+        const int rows = 1003, columns = 1024;
+        using var m = new TestMatrix(GgmlType.Q4_0, rows, columns, seed: 11);
+        using var packed = PackedWeights.Pack(m.Matrix);
+        var x = TestMatrix.RandomVector(columns, seed: 12);
+        ThreadCounts.AssertIdenticalForOneTwoAndThree(rows, (pool, y) => MatVec.Multiply(packed.Matrix, x, y, pool, IsaPath.Avx512));
+        var full = new float[rows];
+        MatVec.Multiply(packed.Matrix, x, full, ComputePool.SingleThreaded, IsaPath.Avx512);
+        if (AvxVnni.IsSupported)
+            Assert.Equal(EightRowVnni(packed.Matrix, x), full);
+        foreach (var (first, count) in new[] { (8, 16), (3, 21), (13, 1), (9, 40), (990, 13) })
+        {
+            var part = new float[count];
+            MatVec.Multiply(packed.Matrix.SliceRows(first, count), x, part, ComputePool.SingleThreaded, IsaPath.Avx512);
+            Assert.Equal(full.AsSpan(first, count).ToArray(), part);
+        }
+    }
+
+    /// <summary>The 8-row VNNI decode kernel the pair kernel replaced on this path, run directly.</summary>
+    private static float[] EightRowVnni(in WeightMatrix w, ReadOnlySpan<float> x)
+    {
+        var y = new float[w.Rows];
+        int blocks = w.Columns / PackedLayout.BlockColumns;
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            var job = new PackedMatVec<PackedQ4_0, VnniPackedStep>
+            {
+                View = w.Packed, Rows = w.Rows, Blocks = blocks, Y = py,
+                A = PackedActivations.Prepare(px, 1, blocks, PackedQ4_0.ZeroPoint, ComputePool.SingleThreaded),
+            };
+            job.Execute(0, w.Packed.GroupCount(w.Rows));
+        }
+        return y;
+    }
+
+    [Fact]
+    public void ActivationQuantsStayWithinTheRangeThePairSumsAssume()
+    {
+        // The int16 sums are exact for activations within ±128; the quantizer's d = max|x|/127 keeps them within ±127.
+        var x = TestMatrix.RandomVector(4096, seed: 13);
+        x[7] = -1e30f;
+        x[100] = 3.4e38f;
+        x[2000] = -float.Epsilon;
+        var q8 = new byte[4096 / 32 * Blocks.BlockQ8_0.ByteCount];
+        fixed (float* px = x)
+        fixed (byte* pq = q8)
+        {
+            ActivationQuantizer.Quantize<Blocks.BlockQ8_0>(px, pq, 4096 / 32);
+            for (int b = 0; b < 4096 / 32; b++)
+                for (int i = 0; i < 32; i++)
+                    Assert.InRange((sbyte)pq[b * Blocks.BlockQ8_0.ByteCount + 2 + i], -127, 127);
+        }
+    }
+}
