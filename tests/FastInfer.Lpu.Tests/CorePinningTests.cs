@@ -35,7 +35,7 @@ public class CorePinningTests
     }
 
     [SkippableFact]
-    public void Each_chip_thread_runs_on_exactly_its_own_core_and_the_caller_gets_its_affinity_back()
+    public void Each_worker_thread_runs_on_exactly_its_own_core_and_the_caller_gets_its_affinity_back()
     {
         var allowed = RequireCpus(2);
         OnOwnThread(() =>
@@ -46,7 +46,7 @@ public class CorePinningTests
             for (int token = 0; token < 3; token++)
             {
                 team.RunToken();
-                Assert.Equal([allowed[0]], seen[0]);
+                // The caller runs chip 0 pinned only when it started the token off chip 0's core (the test above).
                 Assert.Equal([allowed[1]], seen[1]);
                 Assert.Equal(allowed, CorePinning.CurrentThreadCpus());
             }
@@ -54,16 +54,25 @@ public class CorePinningTests
     }
 
     [SkippableFact]
-    public void A_caller_with_an_affinity_of_its_own_keeps_it()
+    public void A_caller_off_chip_0s_core_runs_chip_0_there_and_keeps_its_own_affinity()
     {
         var allowed = RequireCpus(2);
         OnOwnThread(() =>
         {
-            // A caller kept off chip 0's core by its owner is given that restriction back, not the process's set.
+            // A caller kept off chip 0's core by its owner runs chip 0 on chip 0's core, then is given that restriction
+            // back, not the process's set.
             Assert.True(CorePinning.PinCurrentThread(allowed[1]));
-            using var team = new ChipTeam(2, _ => { }, new ChipFault());
+            var seen = new int[2][];
+            using var team = new ChipTeam(2, chip => seen[chip] = CorePinning.CurrentThreadCpus()!, new ChipFault());
             team.RunToken();
+            Assert.Equal([allowed[0]], seen[0]);
+            Assert.Equal([allowed[1]], seen[1]);
             Assert.Equal([allowed[1]], CorePinning.CurrentThreadCpus()!);
+            // A caller that is already on chip 0's core alone keeps running there with no system call.
+            Assert.True(CorePinning.PinCurrentThread(allowed[0]));
+            team.RunToken();
+            Assert.Equal([allowed[0]], seen[0]);
+            Assert.Equal([allowed[0]], CorePinning.CurrentThreadCpus()!);
         });
     }
 

@@ -12,7 +12,8 @@ namespace FastInfer.Lpu.Execution;
 /// per-token work for nothing. A failing chip raises the shared fault, so peers stop at their next barrier; the first
 /// failure is rethrown to the caller and the team refuses further tokens, since its barriers are no longer in step.
 /// On Linux each chip's thread runs on a core of its own (<see cref="CorePinning"/>): a worker pins itself when it
-/// starts, and the caller is pinned to chip 0's core for the length of a token only, then given its affinity back.
+/// starts; a caller found off chip 0's core at the start of a token is pinned to it for that token only, then given
+/// its affinity back.
 /// </summary>
 internal sealed class ChipTeam : IDisposable
 {
