@@ -11,6 +11,9 @@ namespace FastInfer.Lpu.Execution;
 /// blocked workers only if there are any: in a decode loop they are still polling, and the lock and pulse would be
 /// per-token work for nothing. A failing chip raises the shared fault, so peers stop at their next barrier; the first
 /// failure is rethrown to the caller and the team refuses further tokens, since its barriers are no longer in step.
+/// On Linux each chip's thread runs on a core of its own (<see cref="CorePinning"/>): a worker pins itself when it
+/// starts; a caller found off chip 0's core at the start of a token is pinned to it for that token only, then given
+/// its affinity back.
 /// </summary>
 internal sealed class ChipTeam : IDisposable
 {
@@ -21,6 +24,7 @@ internal sealed class ChipTeam : IDisposable
     private readonly Exception?[] _failures;
     private readonly object _gate = new();
     private readonly ChipFault _fault;
+    private readonly int[]? _cores;
     private int _generation;
     private int _remaining;
     private int _blocked;
@@ -30,6 +34,7 @@ internal sealed class ChipTeam : IDisposable
     {
         _runChip = runChip;
         _fault = fault;
+        _cores = CorePinning.CoresFor(chips);
         _failures = new Exception?[chips];
         _workers = new Thread[chips - 1];
         for (int i = 0; i < _workers.Length; i++)
@@ -39,6 +44,9 @@ internal sealed class ChipTeam : IDisposable
             _workers[i].Start();
         }
     }
+
+    /// <summary>The core each chip runs on, or null when the chips' threads are left where the OS puts them.</summary>
+    public IReadOnlyList<int>? Cores => _cores;
 
     /// <summary>Runs every chip's list once and returns when all have finished.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -54,10 +62,13 @@ internal sealed class ChipTeam : IDisposable
             lock (_gate)
                 Monitor.PulseAll(_gate);
         }
-        Run(0);
-        var wait = new PollThenYield();
-        while (Volatile.Read(ref _remaining) != 0)
-            wait.Once();
+        using (CorePinning.PinCaller(_cores?[0]))
+        {
+            Run(0);
+            var wait = new PollThenYield();
+            while (Volatile.Read(ref _remaining) != 0)
+                wait.Once();
+        }
         foreach (var failure in _failures)
         {
             if (failure is not null and not OperationCanceledException)
@@ -82,6 +93,7 @@ internal sealed class ChipTeam : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(int chip)
     {
+        CorePinning.PinCurrentThread(_cores, chip);
         int seen = 0;
         while (true)
         {

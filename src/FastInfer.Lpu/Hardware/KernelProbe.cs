@@ -128,6 +128,7 @@ public static class KernelProbe
 
     private static double MeasureOne(TokenWindow token)
     {
+        using var pin = Execution.CorePinning.PinCaller(Execution.CorePinning.CoresFor(1)?[0]);
         token.Run(); // loads the caches
         return ProbeTimer.SustainedRate(() => token.Run(), Budget);
     }
@@ -138,6 +139,9 @@ public static class KernelProbe
         int chips = tokens.Length;
         // The window runs from a start all chips share to the last chip's end. The barriers only hand out windows, so
         // a blocked thread's wake-up (tens of microseconds) is not charged to the kernel, and the chips run together.
+        // On the cores the device's chips get (Execution.ChipTeam), so that the probe meets the device's placement.
+        var cores = Execution.CorePinning.CoresFor(chips);
+        using var pin = Execution.CorePinning.PinCaller(cores?[0]);
         var ends = new long[chips];
         long startAt = 0;
         using var barrier = new Barrier(chips);
@@ -153,6 +157,7 @@ public static class KernelProbe
         }
         var workers = Enumerable.Range(1, chips - 1).Select(chip => new Thread(() =>
         {
+            Execution.CorePinning.PinCurrentThread(cores, chip);
             while (true)
             {
                 barrier.SignalAndWait();

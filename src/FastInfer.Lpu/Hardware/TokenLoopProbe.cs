@@ -101,13 +101,22 @@ internal static class TokenLoopProbe
         return seconds.Average();
     }
 
-    /// <summary>Runs <paramref name="chip"/> on this thread (as chip 0) and on <paramref name="threads"/> − 1 others.</summary>
+    /// <summary>
+    /// Runs <paramref name="chip"/> on this thread (as chip 0) and on <paramref name="threads"/> − 1 others, each on the
+    /// core a <see cref="ChipTeam"/> of as many chips gives it, so that the probe meets the device's placement.
+    /// </summary>
     private static void RunOnThreads(int threads, Action<int> chip)
     {
-        var workers = Enumerable.Range(1, threads - 1).Select(c => new Thread(() => chip(c)) { IsBackground = true }).ToArray();
+        var cores = CorePinning.CoresFor(threads);
+        var workers = Enumerable.Range(1, threads - 1).Select(c => new Thread(() =>
+        {
+            CorePinning.PinCurrentThread(cores, c);
+            chip(c);
+        }) { IsBackground = true }).ToArray();
         foreach (var worker in workers)
             worker.Start();
-        chip(0);
+        using (CorePinning.PinCaller(cores?[0]))
+            chip(0);
         foreach (var worker in workers)
             worker.Join();
     }
