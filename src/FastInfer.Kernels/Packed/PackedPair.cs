@@ -21,8 +21,7 @@ internal static unsafe class PackedPair
     public static Vector512<float> Scales(byte* low, long groupBytes)
     {
         var halves = Avx2.InsertVector128(Vector128.Load((short*)low).ToVector256Unsafe(), Vector128.Load((short*)(low + groupBytes)), 1);
-        var widened = Avx512F.ConvertToVector512Int32(halves);
-        return (Avx512F.ShiftLeftLogical(widened, 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+        return PackedScales.FromSignExtended(Avx512F.ConvertToVector512Int32(halves));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -18,11 +18,22 @@ internal static unsafe class PackedScales
     /// <summary>The eight halves at <paramref name="halves"/>, each as a float 2^-112 times its value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(byte* halves)
-    {
-        // Sign extension leaves the sign in bit 31 after the shift; the mask clears the copies it also left in 30..28.
-        var widened = Avx2.ConvertToVector256Int32((short*)halves);
-        return (Avx2.ShiftLeftLogical(widened, 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
-    }
+        => FromSignExtended(Avx2.ConvertToVector256Int32((short*)halves));
+
+    /// <summary>Sixteen sign-extended halves as <see cref="Load(byte*)"/> converts eight (the 512-bit pair kernels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FromSignExtended(Vector512<int> widened)
+        => (Vector512.ShiftLeft(widened, 13) & Vector512.Create(SignExponentMantissa)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FromSignExtended(Vector256<int> widened)
+        => (Vector256.ShiftLeft(widened, 13) & Vector256.Create(SignExponentMantissa)).AsSingle();
+
+    /// <summary>
+    /// After the shift, sign extension leaves the sign in bit 31 and copies of it in bits 30..28; this keeps bit 31 and
+    /// the half's exponent and mantissa, now in float position.
+    /// </summary>
+    private const int SignExponentMantissa = unchecked((int)0x8FFFE000);
 
     /// <summary>True for the halves <see cref="Load"/> converts exactly: every finite value.</summary>
     public static bool IsFinite(ushort half) => (half & 0x7C00) != 0x7C00;
