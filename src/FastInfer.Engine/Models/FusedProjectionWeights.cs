@@ -78,15 +78,11 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
         WeightMatrix? queryKeyValue = TryFuse([layer.Query, layer.Key, layer.Value]) ?? TryFuse([layer.Query, layer.Key]);
         var dense = layer.Dense;
         if (dense is not null && TryFuse([dense.Gate, dense.Up]) is { } gateUp)
-            dense = new DenseFeedForward(gateUp.SliceRows(0, dense.Gate.Rows), gateUp.SliceRows(dense.Gate.Rows, dense.Up.Rows), dense.Down) { GateUp = gateUp };
+            dense = DenseFeedForward.Stacked(gateUp, dense.Gate.Rows, dense.Down);
         if (queryKeyValue is not { } fused)
             return dense == layer.Dense ? layer : With(layer, layer.Query, layer.Key, layer.Value, null, dense);
-        bool withValue = fused.Rows == layer.Query.Rows + layer.Key.Rows + layer.Value.Rows;
-        return With(layer,
-            fused.SliceRows(0, layer.Query.Rows),
-            fused.SliceRows(layer.Query.Rows, layer.Key.Rows),
-            withValue ? fused.SliceRows(layer.Query.Rows + layer.Key.Rows, layer.Value.Rows) : layer.Value,
-            fused, dense);
+        var (query, key, value) = LayerWeights.SlicesOf(fused, layer.Query.Rows, layer.Key.Rows, layer.Value);
+        return With(layer, query, key, value, fused, dense);
     }
 
     private static LayerWeights With(LayerWeights layer, WeightMatrix query, WeightMatrix key, WeightMatrix value, WeightMatrix? fused, DenseFeedForward? dense) => new()

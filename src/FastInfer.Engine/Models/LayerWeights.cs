@@ -24,6 +24,18 @@ public sealed class LayerWeights
     /// <summary>True when <see cref="QueryKeyValue"/> holds the value rows too (not only query and key).</summary>
     public bool FusesValue => QueryKeyValue is { } fused && fused.Rows == Query.Rows + Key.Rows + Value.Rows;
 
+    /// <summary>
+    /// Query, key and value as row slices of a fused matrix; the value is <paramref name="separateValue"/> when the
+    /// fused matrix ends after the key rows.
+    /// </summary>
+    internal static (WeightMatrix Query, WeightMatrix Key, WeightMatrix Value) SlicesOf(WeightMatrix fused, int queryRows, int keyRows, WeightMatrix? separateValue)
+    {
+        int valueRows = fused.Rows - queryRows - keyRows;
+        var value = valueRows > 0 ? fused.SliceRows(queryRows + keyRows, valueRows)
+            : separateValue ?? throw new ArgumentException("a fused matrix of query and key rows only needs the separate value matrix", nameof(separateValue));
+        return (fused.SliceRows(0, queryRows), fused.SliceRows(queryRows, keyRows), value);
+    }
+
     /// <summary>The dense SwiGLU block; null in a mixture-of-experts layer.</summary>
     public DenseFeedForward? Dense { get; init; }
 
@@ -39,6 +51,10 @@ public sealed record DenseFeedForward(WeightMatrix Gate, WeightMatrix Up, Weight
     /// <see cref="Gate"/> and <see cref="Up"/> are then the two row halves. Null when they stay separate.
     /// </summary>
     public WeightMatrix? GateUp { get; init; }
+
+    /// <summary>The block reading gate and up as the two row halves of <paramref name="gateUp"/>.</summary>
+    internal static DenseFeedForward Stacked(WeightMatrix gateUp, int gateRows, WeightMatrix down)
+        => new(gateUp.SliceRows(0, gateRows), gateUp.SliceRows(gateRows, gateUp.Rows - gateRows), down) { GateUp = gateUp };
 }
 
 /// <summary>A router and its experts, each a <see cref="DenseFeedForward"/> of its own.</summary>

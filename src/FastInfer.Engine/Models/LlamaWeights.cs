@@ -74,11 +74,8 @@ public sealed class LlamaWeights
             WeightMatrix? fused = null;
             if (layer.QueryKeyValue is { } qkv)
             {
-                var mapped = map(qkv);
-                fused = mapped;
-                query = mapped.SliceRows(0, layer.Query.Rows);
-                key = mapped.SliceRows(layer.Query.Rows, layer.Key.Rows);
-                value = layer.FusesValue ? mapped.SliceRows(layer.Query.Rows + layer.Key.Rows, layer.Value.Rows) : map(layer.Value);
+                fused = map(qkv);
+                (query, key, value) = LayerWeights.SlicesOf(fused.Value, layer.Query.Rows, layer.Key.Rows, layer.FusesValue ? null : map(layer.Value));
             }
             else
             {
@@ -108,8 +105,7 @@ public sealed class LlamaWeights
     {
         if (ffn.GateUp is not { } fused)
             return new DenseFeedForward(map(ffn.Gate), map(ffn.Up), map(ffn.Down));
-        var mapped = map(fused);
-        return new DenseFeedForward(mapped.SliceRows(0, ffn.Gate.Rows), mapped.SliceRows(ffn.Gate.Rows, ffn.Up.Rows), map(ffn.Down)) { GateUp = mapped };
+        return DenseFeedForward.Stacked(map(fused), ffn.Gate.Rows, map(ffn.Down));
     }
 
     /// <summary>The same weights with <paramref name="layers"/> in place of the blocks (the fused ones, same shapes).</summary>
