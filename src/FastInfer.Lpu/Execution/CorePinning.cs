@@ -63,6 +63,9 @@ internal static unsafe partial class CorePinning
     /// <summary>The CPU the calling thread is on now, or −1 when that cannot be asked.</summary>
     private static int CurrentCpu()
     {
+        // Called every token: elsewhere the libc lookup would fail, and throw, each time.
+        if (!OperatingSystem.IsLinux())
+            return -1;
         try
         {
             return GetCpu();
