@@ -75,30 +75,16 @@ internal readonly unsafe struct PackedActivations
     }
 
     /// <summary>
-    /// One block of 32 floats straight into the packed arrays: the same max, reciprocal, F16 scale and rounding as
-    /// <see cref="ActivationQuantizer"/>'s Q8_0 blocks (so the bits match the row-major kernels), in one pass with the
-    /// quants still in registers; returns Σq. Going through a Q8_0 block and back cost a small model's prefill
-    /// several times what this pass does.
+    /// One block of 32 floats straight into the packed arrays, with the quants of a Q8_0 block
+    /// (<see cref="ActivationQuantizer.Q8_0Quants"/>, so the bits match the row-major kernels) still in registers;
+    /// returns Σq. Going through a Q8_0 block and back cost a small model's prefill several times what this pass does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int QuantizeBlock(float* x, byte* quants, float* scale)
     {
-        var v0 = Vector256.Load(x);
-        var v1 = Vector256.Load(x + 8);
-        var v2 = Vector256.Load(x + 16);
-        var v3 = Vector256.Load(x + 24);
-        var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-        var half = Vector128.Max(max.GetLower(), max.GetUpper());
-        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
-        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
-        float d = half.ToScalar() / 127f;
-        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        float d = ActivationQuantizer.Q8_0Quants(x, out var q0, out var q1, out var q2, out var q3);
         ushort stored = Fp16.FloatToHalf(d);
         *scale = Fp16.Load((byte*)&stored) * PackedScales.Rescale;
-        var q0 = ActivationQuantizer.RoundHalfAwayFromZero(v0 * id);
-        var q1 = ActivationQuantizer.RoundHalfAwayFromZero(v1 * id);
-        var q2 = ActivationQuantizer.RoundHalfAwayFromZero(v2 * id);
-        var q3 = ActivationQuantizer.RoundHalfAwayFromZero(v3 * id);
         Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store((sbyte*)quants);
         return Vector256.Sum((q0 + q1) + (q2 + q3));
     }

@@ -58,11 +58,37 @@ internal static unsafe class ActivationQuantizer
 
     private static void Q8_0(float* x, byte* block)
     {
-        float d = MaxAbs(x, 32) / 127f;
-        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        float d = Q8_0Quants(x, out var q0, out var q1, out var q2, out var q3);
         Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
-        for (int i = 0; i < 32; i += 8)
-            StoreBytes(RoundHalfAwayFromZero(Vector256.Load(x + i) * id), block + 2 + i);
+        StoreBytes(q0, block + 2);
+        StoreBytes(q1, block + 10);
+        StoreBytes(q2, block + 18);
+        StoreBytes(q3, block + 26);
+    }
+
+    /// <summary>
+    /// 32 floats as a Q8_0 block holds them: returns d = max|x| / 127 (before its rounding to F16) and gives the quants
+    /// round(x / d), half away from zero, as four vectors of eight. The packed kernels' activations
+    /// (<see cref="Packed.PackedActivations"/>) take the same step, so both layouts carry the same quants.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Q8_0Quants(float* x, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    {
+        var v0 = Vector256.Load(x);
+        var v1 = Vector256.Load(x + 8);
+        var v2 = Vector256.Load(x + 16);
+        var v3 = Vector256.Load(x + 24);
+        var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        float m = 0;
+        for (int i = 0; i < 8; i++)
+            m = MathF.Max(m, max[i]);
+        float d = m / 127f;
+        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
+        q0 = RoundHalfAwayFromZero(v0 * id);
+        q1 = RoundHalfAwayFromZero(v1 * id);
+        q2 = RoundHalfAwayFromZero(v2 * id);
+        q3 = RoundHalfAwayFromZero(v3 * id);
+        return d;
     }
 
     private static void Q8_K(float* x, byte* block)
@@ -96,7 +122,7 @@ internal static unsafe class ActivationQuantizer
 
     /// <summary>MathF.Round(v, AwayFromZero) per lane: the truncation, plus one step away from zero when |fraction| ≥ ½.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
+    private static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
     {
         var truncated = Vector256.Truncate(v);
         var up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - truncated), Vector256.Create(0.5f));
