@@ -47,8 +47,8 @@ internal static unsafe partial class CorePinning
     /// <summary>
     /// Keeps the calling thread (a caller that runs chip 0 itself) on <paramref name="cpu"/> until the returned scope is
     /// disposed, which gives the thread back its previous affinity. A caller already on that core is left as it is:
-    /// the read, pin and restore are three system calls, 1.4–1.9 µs each in this project's guest (5–6 µs a token,
-    /// measured as the host part of a token, against 0.7 without), while asking which core the thread is on costs
+    /// the read, pin and restore are three system calls, slow in this project's guest (the host part of a token,
+    /// as `lpu calibrate` reports it, went from 0.7 to 5–6 µs), while asking which core the thread is on costs
     /// nanoseconds. With no core (null), or a mask that cannot be read, it does nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
