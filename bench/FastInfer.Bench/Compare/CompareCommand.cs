@@ -51,6 +51,7 @@ public static class CompareCommand
             Command = "dotnet run --project bench/FastInfer.Bench -c Release -- compare " + string.Join(' ', args),
             StartedUtc = DateTime.UtcNow,
             Repeats = options.Repeats,
+            MinSampleSeconds = options.MinSampleSeconds,
         };
 
         var labels = options.Model is { } single ? [Path.GetFileNameWithoutExtension(single)] : ModelSet.Select(options).ToList();
@@ -143,11 +144,12 @@ public static class CompareCommand
                             // Engines keep their threads polling for a while after a call (llama.cpp's ggml threads,
                             // FastInfer's pool for 1 ms); on 2 cores the engine timed next would share them with the last one.
                             Thread.Sleep(SettleTime);
-                            double seconds = test < prompts.Length
-                                ? engine!.PromptSeconds(prompts[test])
-                                : engine!.GenerateSeconds(shortPrompt, generated);
-                            int tokens = test < prompts.Length ? prompts[test].Length : generated.Length;
-                            engineResult.For(tests[test]).Add(tokens / seconds);
+                            var peerEngine = engine!;
+                            int current = test;
+                            double rate = current < prompts.Length
+                                ? RepeatedCall.TokensPerSecond(() => peerEngine.PromptSeconds(prompts[current]), prompts[current].Length, options.MinSampleSeconds)
+                                : RepeatedCall.TokensPerSecond(() => peerEngine.GenerateSeconds(shortPrompt, generated), generated.Length, options.MinSampleSeconds);
+                            engineResult.For(tests[test]).Add(rate);
                         }
                         catch (Exception e) when (e is not OutOfMemoryException)
                         {

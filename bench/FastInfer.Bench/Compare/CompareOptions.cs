@@ -19,9 +19,14 @@ public sealed record CompareOptions
     public bool NodePeer { get; init; } = true;
     public IReadOnlyList<int> PromptLengths { get; init; } = [128, 512];
     public int GenerateLength { get; init; } = 128;
+    /// <summary>
+    /// A sample repeats its call (one prompt, or one generation) until the timed parts reach this many seconds,
+    /// so samples of the small models' millisecond calls are not single hiccups of the host.
+    /// </summary>
+    public double MinSampleSeconds { get; init; } = 0.5;
 
     public const string Usage =
-        "compare [-m FILE] [--quick] [--threads 1,2] [--repeats N] [--json out.json] [--dir CACHE] [--only label,...] [--no-node]";
+        "compare [-m FILE] [--quick] [--threads 1,2] [--repeats N] [--json out.json] [--dir CACHE] [--only label,...] [--no-node] [--min-sample SECONDS]";
 
     public static CompareOptions Parse(IReadOnlyList<string> args)
     {
@@ -40,6 +45,7 @@ public sealed record CompareOptions
                 "--dir" => options with { CacheDirectory = Value() },
                 "--only" => options with { Only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--no-node" => options with { NodePeer = false },
+                "--min-sample" => options with { MinSampleSeconds = NonNegativeSeconds(arg, Value()) },
                 _ => throw new ArgumentException($"unknown argument '{arg}'; usage: {Usage}"),
             };
         }
@@ -59,6 +65,11 @@ public sealed record CompareOptions
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
             ? value
             : throw new ArgumentException($"{name} must be a positive integer, got '{text}'");
+
+    private static double NonNegativeSeconds(string name, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 60
+            ? value
+            : throw new ArgumentException($"{name} must be a number of seconds from 0 to 60, got '{text}'");
 
     private static IReadOnlyList<int> IntList(string name, string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => PositiveInt(name, t)).ToArray() is { Length: > 0 } list

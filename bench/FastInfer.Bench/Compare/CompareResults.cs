@@ -37,5 +37,7 @@ public sealed class CompareRun
     public required string Command { get; init; }
     public required DateTime StartedUtc { get; init; }
     public required int Repeats { get; init; }
+    /// <summary>Each sample repeats its call until the timed parts add up to this many seconds.</summary>
+    public double MinSampleSeconds { get; init; }
     public List<ModelResult> Models { get; } = [];
 }

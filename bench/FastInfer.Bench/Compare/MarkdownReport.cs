@@ -10,7 +10,7 @@ public static class MarkdownReport
     {
         var text = new StringBuilder();
         text.AppendLine($"Machine: {run.Machine}  ");
-        text.AppendLine($"Command: `{run.Command}` ({run.Repeats} repeats, median and min–max tok/s; engines alternate within each repeat)");
+        text.AppendLine($"Command: `{run.Command}` ({run.Repeats} repeats, median and min–max tok/s; engines alternate within each repeat; each sample repeats its call until the timed parts reach {run.MinSampleSeconds.ToString("0.##", CultureInfo.InvariantCulture)} s)");
         text.AppendLine();
         text.Append("| model | threads | engine |");
         foreach (var test in tests)
