@@ -106,13 +106,17 @@ public sealed unsafe class ComputePool : IDisposable
             job.Execute(0, count);
     }
 
-    /// <summary>Bytes a claimed chunk reads at least, so the claims (one atomic exchange each) stay a negligible cost.</summary>
-    public const long MinimumChunkBytes = 32 * 1024;
+    /// <summary>
+    /// Bytes a claimed chunk reads at least. Every chunk starts a new stream that the prefetchers must pick up again:
+    /// on this project's machine a decode token ran about 5% faster with chunks of half, a quarter, … of the range
+    /// down to 64–128 KiB than with quarters, eighths, … down to 32 KiB.
+    /// </summary>
+    public const long MinimumChunkBytes = 64 * 1024;
 
     /// <summary>
     /// As <see cref="For{TJob}(int, ref TJob, int, long)"/>, but the threads claim chunks of the range instead of taking
-    /// one fixed share each: the first chunks are large (a quarter of what is left between two threads), later ones
-    /// shrink to <see cref="MinimumChunkBytes"/>, and the caller waits only for the chunks, not for every worker. A
+    /// one fixed share each: each chunk is what is left divided by the thread count (half, then a quarter, … with two
+    /// threads), at least <see cref="MinimumChunkBytes"/>, and the caller waits only for the chunks, not for every worker. A
     /// worker that wakes late, or is preempted by another process, then costs the call its share of the bandwidth for
     /// that time instead of holding the call up until it has done a full share.
     /// Only for jobs whose rows do not depend on the partition (every row of a <see cref="IRowJob"/> must not) and
@@ -343,7 +347,7 @@ internal struct ClaimCursor
     public static long Start(int generation) => (long)generation << 32;
 
     /// <summary>
-    /// Claims the next chunk of [0, count): a 1/(2·threads) part of the grains left, at least
+    /// Claims the next chunk of [0, count): a 1/threads part of the grains left, at least
     /// <paramref name="minimumGrains"/>; false once the range is used up or <paramref name="generation"/>'s call is over.
     /// </summary>
     public bool TryClaim(int generation, int count, int grain, int threads, int minimumGrains, out int start, out int end)
@@ -356,7 +360,7 @@ internal struct ClaimCursor
             if ((int)(seen >> 32) != generation || start >= count)
                 return false;
             long grainsLeft = ((long)count - start + grain - 1) / grain;
-            long grains = Math.Max(minimumGrains, grainsLeft / (2 * threads));
+            long grains = Math.Max(minimumGrains, grainsLeft / threads);
             end = (int)Math.Min(count, start + grains * grain);
             if (Interlocked.CompareExchange(ref Tagged, Start(generation) | (uint)end, seen) == seen)
                 return true;

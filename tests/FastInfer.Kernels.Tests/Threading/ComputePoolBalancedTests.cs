@@ -149,7 +149,7 @@ public unsafe class ComputePoolBalancedTests
             next = end;
         }
         Assert.Equal(1000, next);
-        Assert.Equal(1000 / 4 / 4 * 4, sizes[0]);
+        Assert.Equal(1000 / 4 / 2 * 4, sizes[0]);
         for (int i = 1; i < sizes.Count; i++)
             Assert.True(sizes[i] <= sizes[i - 1], $"chunk {i} grew: {string.Join(",", sizes)}");
         Assert.All(sizes.SkipLast(1), size => Assert.True(size >= 12));
