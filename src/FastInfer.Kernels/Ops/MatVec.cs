@@ -57,7 +57,7 @@ public static unsafe class MatVec
         where T : struct, IFloatBlock
     {
         var job = new FloatJob<T> { W = w, X = x, Y = y, Path = path };
-        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
+        pool.ForBalanced(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
     private static void RunHalf<T>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
@@ -72,7 +72,7 @@ public static unsafe class MatVec
         float* deinterleaved = (float*)MatMulScratch.Get(2, (long)w.Columns * sizeof(float));
         HalfFloatRows.Deinterleave(x, deinterleaved, w.Columns, group);
         var job = new HalfJob<T> { W = w, X = x, Deinterleaved = deinterleaved, Y = y, Path = path };
-        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
+        pool.ForBalanced(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
     private static void RunInteger<TW, TA>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
@@ -82,7 +82,7 @@ public static unsafe class MatVec
         byte* activation = MatMulScratch.Get(2, blocks * TA.Bytes);
         ActivationQuantizer.Quantize<TA>(x, activation, blocks);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
-        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
+        pool.ForBalanced(w.Rows, ref job, RowGrain, w.ByteLength);
     }
 
     private struct FloatJob<T> : IRowJob where T : struct, IFloatBlock

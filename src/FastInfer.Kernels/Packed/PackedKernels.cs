@@ -52,7 +52,7 @@ internal static unsafe class PackedKernels
     private static void RunPairs<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
     {
         var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
-        pool.For(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+        pool.ForBalanced(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)
@@ -64,7 +64,7 @@ internal static unsafe class PackedKernels
             View = w.Packed, Rows = w.Rows, SuperBlocks = superBlocks, A = PackedKActivations.Prepare(x, superBlocks), Y = y,
         };
         int groups = w.Packed.GroupCount(w.Rows);
-        pool.For(groups, ref job, 1, groups * w.Packed.GroupBytes);
+        pool.ForBalanced(groups, ref job, 1, groups * w.Packed.GroupBytes);
     }
 
     private static void Run<TFormat, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
@@ -80,7 +80,7 @@ internal static unsafe class PackedKernels
             {
                 View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Y = y,
             };
-            pool.For(groups, ref job, 1, groups * w.Packed.GroupBytes);
+            pool.ForBalanced(groups, ref job, 1, groups * w.Packed.GroupBytes);
         }
     }
 }

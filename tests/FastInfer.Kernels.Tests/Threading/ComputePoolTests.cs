@@ -17,7 +17,7 @@ public unsafe class ComputePoolTests
         }
     }
 
-    private struct ThrowingJob : IRowJob
+    internal struct ThrowingJob : IRowJob
     {
         public int ThrowAtRow;
 
