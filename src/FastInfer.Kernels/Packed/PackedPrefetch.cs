@@ -6,9 +6,9 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// Software prefetch for the one-stream decode kernels (<see cref="PackedMatVec{TFormat, TStep}"/>,
 /// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>: a thread reads its groups front to back). The hardware
-/// prefetcher alone let packed Q8_0 decode from DRAM reach about 75% of a plain read pass over the same memory when the
-/// host's memory ran at ~86 GB/s; asking for each span <see cref="Distance"/> bytes ahead as it is read lifted that to
-/// about 90% (2 KiB ahead was too short to help; 16–32 KiB no better than 8 KiB).
+/// prefetcher alone let packed Q8_0 decode from DRAM reach 68–82% of a plain read pass over the same memory (alternated
+/// runs, read pass 77–93 GB/s); asking for each span <see cref="Distance"/> bytes ahead as it is read gave 86–90%
+/// (2 KiB ahead helped Q4_K less than 8 KiB; 16–32 KiB no better).
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
