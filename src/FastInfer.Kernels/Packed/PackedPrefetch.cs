@@ -8,7 +8,7 @@ namespace FastInfer.Kernels.Packed;
 /// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>: a thread reads its groups front to back). The hardware
 /// prefetcher alone let packed Q8_0 decode from DRAM reach 68–82% of a plain read pass over the same memory (alternated
 /// runs, read pass 77–93 GB/s); asking for each span <see cref="Distance"/> bytes ahead as it is read gave 86–90%
-/// (2 KiB ahead helped Q4_K less than 8 KiB; 16–32 KiB no better).
+/// (for Q4_K, 2 KiB ahead measured no better than none; for Q8_0, 16–32 KiB no better than 8 KiB).
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
