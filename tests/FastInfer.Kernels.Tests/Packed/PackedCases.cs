@@ -1,10 +1,12 @@
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
+using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Tests.Packed;
 
 /// <summary>The packable types, paths and shapes the packed-kernel tests run over.</summary>
-internal static class PackedCases
+internal static unsafe class PackedCases
 {
     /// <summary>The types with packed decode and prefill kernels.</summary>
     public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0];
@@ -51,5 +53,38 @@ internal static class PackedCases
             double bound = columns / 32 * Math.Pow(2, -23) * magnitude + 1e-7;
             Assert.True(Math.Abs(expected[r] - actual[r]) <= bound, $"{what} row {r}: {actual[r]} vs scalar {expected[r]} (bound {bound:E3})");
         }
+    }
+
+    /// <summary>
+    /// One token against a packed Q4_0, Q5_0 or Q8_0 matrix group by group (<see cref="PackedDot.Group"/>, the arithmetic
+    /// prefill shares) with the step a path with or without VNNI uses: the bits every packed decode kernel must give.
+    /// </summary>
+    public static float[] GroupByGroup(in WeightMatrix w, ReadOnlySpan<float> x, bool vnni) => (w.Type, vnni) switch
+    {
+        (GgmlType.Q4_0, true) => GroupByGroup<PackedQ4_0, VnniPackedStep>(w, x),
+        (GgmlType.Q4_0, false) => GroupByGroup<PackedQ4_0, MaddubsPackedStep>(w, x),
+        (GgmlType.Q5_0, true) => GroupByGroup<PackedQ5_0, VnniPackedStep>(w, x),
+        (GgmlType.Q5_0, false) => GroupByGroup<PackedQ5_0, MaddubsPackedStep>(w, x),
+        (GgmlType.Q8_0, true) => GroupByGroup<PackedQ8_0, VnniPackedStep>(w, x),
+        (GgmlType.Q8_0, false) => GroupByGroup<PackedQ8_0, SignedMaddubsPackedStep>(w, x),
+        _ => throw new ArgumentException($"{w.Type} has no 8-row packed layout"),
+    };
+
+    public static float[] GroupByGroup<TFormat, TStep>(in WeightMatrix w, ReadOnlySpan<float> x)
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+    {
+        var y = new float[w.Rows];
+        int blocks = w.Columns / PackedLayout.BlockColumns;
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            var a = PackedActivations.Prepare(px, 1, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, ComputePool.SingleThreaded);
+            for (int g = 0; g < w.Packed.GroupCount(w.Rows); g++)
+            {
+                var lanes = PackedDot.Group<TFormat, TStep>((byte*)w.Packed.FirstGroup + g * w.Packed.GroupBytes, blocks, a.Quants(0), a.Scales(0), a.Corrections(0));
+                PackedDot.Store(lanes, py, g * PackedLayout.GroupRows - w.Packed.RowOffset, w.Rows);
+            }
+        }
+        return y;
     }
 }

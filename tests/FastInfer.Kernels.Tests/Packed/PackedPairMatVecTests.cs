@@ -53,7 +53,7 @@ public unsafe class PackedPairMatVecTests
             MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), maddubs, ComputePool.SingleThreaded, IsaPath.Avx2);
             Assert.Equal(maddubs, pair);
             if (AvxVnni.IsSupported)
-                Assert.Equal(EightRowVnni(packed.Matrix, x.AsSpan(0, columns)), pair);
+                Assert.Equal(PackedCases.GroupByGroup<PackedQ4_0, VnniPackedStep>(packed.Matrix, x.AsSpan(0, columns)), pair);
 
             var prefill = new float[2 * rows];
             Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -78,31 +78,13 @@ public unsafe class PackedPairMatVecTests
         var full = new float[rows];
         MatVec.Multiply(packed.Matrix, x, full, ComputePool.SingleThreaded, IsaPath.Avx512);
         if (AvxVnni.IsSupported)
-            Assert.Equal(EightRowVnni(packed.Matrix, x), full);
+            Assert.Equal(PackedCases.GroupByGroup<PackedQ4_0, VnniPackedStep>(packed.Matrix, x), full);
         foreach (var (first, count) in new[] { (8, 16), (3, 21), (13, 1), (9, 40), (990, 13) })
         {
             var part = new float[count];
             MatVec.Multiply(packed.Matrix.SliceRows(first, count), x, part, ComputePool.SingleThreaded, IsaPath.Avx512);
             Assert.Equal(full.AsSpan(first, count).ToArray(), part);
         }
-    }
-
-    /// <summary>The 8-row VNNI decode kernel the pair kernel replaced on this path, run directly.</summary>
-    private static float[] EightRowVnni(in WeightMatrix w, ReadOnlySpan<float> x)
-    {
-        var y = new float[w.Rows];
-        int blocks = w.Columns / PackedLayout.BlockColumns;
-        fixed (float* px = x)
-        fixed (float* py = y)
-        {
-            var job = new PackedMatVec<PackedQ4_0, VnniPackedStep>
-            {
-                View = w.Packed, Rows = w.Rows, Blocks = blocks, Y = py,
-                A = PackedActivations.Prepare(px, 1, blocks, PackedQ4_0.ZeroPoint, ComputePool.SingleThreaded),
-            };
-            job.Execute(0, w.Packed.GroupCount(w.Rows));
-        }
-        return y;
     }
 
     [Fact]
