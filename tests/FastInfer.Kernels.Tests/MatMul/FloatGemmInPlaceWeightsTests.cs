@@ -23,18 +23,7 @@ public class FloatGemmInPlaceWeightsTests
         {
             var y = new float[Tokens * Rows];
             Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, ComputePool.SingleThreaded, path);
-            for (int t = 0; t < Tokens; t++)
-                for (int r = 0; r < Rows; r++)
-                {
-                    double sum = 0, magnitude = 0;
-                    for (int c = 0; c < Columns; c++)
-                    {
-                        double p = (double)m.Floats[r * Columns + c] * x[t * Columns + c];
-                        sum += p;
-                        magnitude += Math.Abs(p);
-                    }
-                    Assert.True(Math.Abs(sum - y[t * Rows + r]) <= 1e-6 * magnitude + 1e-7, $"{path} token {t} row {r}: {y[t * Rows + r]} vs {sum}");
-                }
+            FloatGemmTests.AssertMatchesDoubleReference(m, x, y, Tokens, path.ToString());
         }
     }
 
