@@ -31,20 +31,25 @@ public class FloatGemmTests
         var input = TestMatrix.RandomVector(Tokens * Columns, seed: 22);
         var y = new float[Tokens * Rows];
         Ops.MatMul.Multiply(m.Matrix, input, y, Tokens, ComputePool.SingleThreaded, path);
-        var x = MatVecTypes.ActivationRoundTrip(type, input);
-        for (int t = 0; t < Tokens; t++)
-            for (int r = 0; r < Rows; r++)
+        AssertMatchesDoubleReference(m, MatVecTypes.ActivationRoundTrip(type, input), y, Tokens, $"{type} {path}");
+    }
+
+    /// <summary>Every y[t, r] against the double-precision dot of weight row r and token t.</summary>
+    internal static void AssertMatchesDoubleReference(TestMatrix m, float[] x, float[] y, int tokens, string what)
+    {
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < m.Matrix.Rows; r++)
             {
                 double sum = 0, magnitude = 0;
-                for (int c = 0; c < Columns; c++)
+                for (int c = 0; c < m.Matrix.Columns; c++)
                 {
-                    double p = (double)m.Floats[r * Columns + c] * x[t * Columns + c];
+                    double p = (double)m.Floats[r * m.Matrix.Columns + c] * x[t * m.Matrix.Columns + c];
                     sum += p;
                     magnitude += Math.Abs(p);
                 }
-                // F32 products are exact in double; the float sum over 300 terms is off by at most a few ulps of the magnitude.
-                Assert.True(Math.Abs(sum - y[t * Rows + r]) <= 1e-6 * magnitude + 1e-7,
-                    $"{type} {path} token {t} row {r}: {y[t * Rows + r]} vs {sum}");
+                // F32 products are exact in double; the float sum over the columns is off by at most a few ulps of the magnitude.
+                Assert.True(Math.Abs(sum - y[t * m.Matrix.Rows + r]) <= 1e-6 * magnitude + 1e-7,
+                    $"{what} token {t} row {r}: {y[t * m.Matrix.Rows + r]} vs {sum}");
             }
     }
 

@@ -1,5 +1,4 @@
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Threading;
 
@@ -9,8 +8,8 @@ namespace FastInfer.Kernels.Ops.FloatGemm;
 /// Y = X·Wᵀ for float weights on AVX-512, blocked for the caches. Per chunk of <see cref="ChunkTokens"/> tokens, the pool
 /// first packs X once, transposed into tiles of [k][64 tokens] (<see cref="TokenPacking"/>); then each thread takes a
 /// contiguous range of weight rows and, per block of <see cref="BlockRows"/> rows, walks the depth in slices of
-/// <see cref="DepthBlock"/>: the slice's rows are copied (F32) or widened (F16/BF16) once into a contiguous scratch while
-/// the next slice is prefetched, and every 64-token tile of X (32 KiB, held in L1) meets each 6-row panel of the slice in
+/// <see cref="DepthBlock"/>: the slice's rows are read in place (F32) or widened (F16/BF16) once into a contiguous scratch,
+/// while the micro-kernel prefetches the next slice a few lines at a time, and every 64-token tile of X (32 KiB, held in L1) meets each 6-row panel of the slice in
 /// <see cref="FloatTile512"/>. The block's outputs collect transposed in a per-thread scratch (small enough for L2) and
 /// are written out once the depth is done.
 /// </summary>
@@ -54,9 +53,14 @@ internal static unsafe class FloatGemm512
                 for (int k0 = 0, block = 0; k0 < columns; k0 += DepthBlock, block++)
                 {
                     int depth = Math.Min(DepthBlock, columns - k0);
-                    // Copied even for F32: rows a power-of-two apart would all fall into the same few L1 sets.
-                    Widen<T>(r0, rows, k0, depth, weights);
-                    const long stride = DepthBlock;
+                    // F32 weights are read in place: at these strides a row's line serves 16 steps and is fetched well
+                    // ahead, so the occasional L1 set conflict with the X tile (rows a power of two apart share a set)
+                    // costs less than copying the slice. F16/BF16 are widened once per slice into the scratch.
+                    bool inPlace = typeof(T) == typeof(BlockF32);
+                    if (!inPlace)
+                        Widen<T>(r0, rows, k0, depth, weights);
+                    long stride = inPlace ? W.RowBytes / sizeof(float) : DepthBlock;
+                    float* slice = inPlace ? (float*)Source<T>(r0, k0) : weights;
                     float* blockX = Packed + block * Tiles * tileFloats;
                     for (int tile = 0; tile < Tiles; tile++)
                     {
@@ -66,22 +70,27 @@ internal static unsafe class FloatGemm512
                         {
                             float* c = outputs + p * ldc + tile * FloatTile512.Tokens;
                             int panelRows = Math.Min(FloatTile512.Rows, rows - p);
-                            float* panel = weights + p * stride;
-                            if (tile == 0)
+                            float* panel = slice + p * stride;
+                            // The first tile fetches the next slice's weights toward L2 while it computes, so their reads (or
+                            // copy) do not wait for memory: the same panel of the next depth slice, or of the next row block.
+                            byte* next = (byte*)panel;
+                            int nextRows = 1;
+                            if (tile == 0 && k0 + DepthBlock < columns)
                             {
-                                // Fetch the next slice's weights into L2 while this one computes, so its copy does not
-                                // wait for memory: the same panel of the next depth slice, or of the next row block.
-                                if (k0 + DepthBlock < columns)
-                                    Prefetch<T>(r0 + p, panelRows, k0 + DepthBlock);
-                                else if (r0 + BlockRows + p < end)
-                                    Prefetch<T>(r0 + BlockRows + p, Math.Min(FloatTile512.Rows, end - r0 - BlockRows - p), 0);
+                                next = Source<T>(r0 + p, k0 + DepthBlock);
+                                nextRows = panelRows;
+                            }
+                            else if (tile == 0 && r0 + BlockRows + p < end)
+                            {
+                                next = Source<T>(r0 + BlockRows + p, 0);
+                                nextRows = Math.Min(FloatTile512.Rows, end - r0 - BlockRows - p);
                             }
                             switch (vectors)
                             {
-                                case 4: FloatTile512.Multiply<FourVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0); break;
-                                case 3: FloatTile512.Multiply<ThreeVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0); break;
-                                case 2: FloatTile512.Multiply<TwoVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0); break;
-                                default: FloatTile512.Multiply<OneVector>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0); break;
+                                case 4: FloatTile512.Multiply<FourVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0, next, W.RowBytes, nextRows, T.Bytes); break;
+                                case 3: FloatTile512.Multiply<ThreeVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0, next, W.RowBytes, nextRows, T.Bytes); break;
+                                case 2: FloatTile512.Multiply<TwoVectors>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0, next, W.RowBytes, nextRows, T.Bytes); break;
+                                default: FloatTile512.Multiply<OneVector>(panel, stride, panelRows, tileX, depth, c, ldc, block > 0, next, W.RowBytes, nextRows, T.Bytes); break;
                             }
                         }
                     }
@@ -90,23 +99,15 @@ internal static unsafe class FloatGemm512
             }
         }
 
-        private readonly void Prefetch<TBlock>(int r0, int rows, int k0) where TBlock : struct, IFloatBlock
-        {
-            int bytes = Math.Min(DepthBlock, W.Columns - k0) * TBlock.Bytes;
-            for (int r = 0; r < rows; r++)
-            {
-                byte* src = (byte*)W.Data + (r0 + r) * W.RowBytes + (long)k0 * TBlock.Bytes;
-                for (int offset = 0; offset < bytes; offset += 64)
-                    Sse.Prefetch1(src + offset);
-            }
-        }
+        private readonly byte* Source<TBlock>(int row, int k0) where TBlock : struct, IFloatBlock
+            => (byte*)W.Data + row * W.RowBytes + (long)k0 * TBlock.Bytes;
 
         /// <summary>Rows [r0, r0 + rows) × columns [k0, k0 + depth) widened to F32, row i at wide + i·<see cref="DepthBlock"/>.</summary>
         private readonly void Widen<TBlock>(int r0, int rows, int k0, int depth, float* wide) where TBlock : struct, IFloatBlock
         {
             for (int r = 0; r < rows; r++)
             {
-                byte* src = (byte*)W.Data + (r0 + r) * W.RowBytes + (long)k0 * TBlock.Bytes;
+                byte* src = Source<TBlock>(r0 + r, k0);
                 float* dst = wide + r * DepthBlock;
                 int k = 0;
                 for (; k + 16 <= depth; k += 16)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastInfer.Kernels.Ops.FloatGemm;
 
@@ -25,14 +26,27 @@ internal static unsafe class FloatTile512
     public const int Rows = 6;
     public const int Tokens = 64;
 
+    /// <summary>Steps of k between two rounds of prefetches: 16 F32 weights fill one cache line.</summary>
+    private const int PrefetchSteps = 16;
+
+    /// <summary>As the overload below with nothing further to fetch (its prefetches touch the panel's own weights).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply<TV>(float* w, long wStride, int rows, float* x, int depth, float* c, int ldc, bool accumulate)
+        where TV : struct, ITileVectors
+        => Multiply<TV>(w, wStride, rows, x, depth, c, ldc, accumulate, (byte*)w, wStride * sizeof(float), rows, sizeof(float));
+
     /// <summary>
     /// Cᵀ[i, 0..16·V) (+)= Σ_k W[i, k] · X[k, 0..16·V) for rows i &lt; <paramref name="rows"/> (further rows repeat the last
     /// one and their results are to be ignored). W row i starts at <paramref name="w"/> + i·<paramref name="wStride"/>;
     /// X is packed [k][<see cref="Tokens"/>]; Cᵀ row i starts at <paramref name="c"/> + i·<paramref name="ldc"/>.
+    /// <paramref name="next"/> (<paramref name="nextRows"/> rows <paramref name="nextStride"/> bytes apart,
+    /// <paramref name="nextBytesPerStep"/> bytes per k) is fetched toward L2 a line per row every 16 steps: weights a later
+    /// call will read, requested a few at a time so the requests never pile up and stall the FMAs behind them.
     /// </summary>
     // Fully optimized from the first call: it runs millions of times per prefill and has nothing for PGO to learn.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply<TV>(float* w, long wStride, int rows, float* x, int depth, float* c, int ldc, bool accumulate)
+    public static void Multiply<TV>(float* w, long wStride, int rows, float* x, int depth, float* c, int ldc, bool accumulate,
+        byte* next, long nextStride, int nextRows, int nextBytesPerStep)
         where TV : struct, ITileVectors
     {
         float* w0 = w;
@@ -56,18 +70,23 @@ internal static unsafe class FloatTile512
             Load<TV>(c + 4 * ldc, out a40, out a41, out a42, out a43);
             Load<TV>(c + 5 * ldc, out a50, out a51, out a52, out a53);
         }
-        for (int k = 0; k < depth; k++, x += Tokens)
+        for (int k0 = 0; k0 < depth; k0 += PrefetchSteps)
         {
-            var x0 = Vector512.Load(x);
-            var x1 = TV.Count > 1 ? Vector512.Load(x + 16) : default;
-            var x2 = TV.Count > 2 ? Vector512.Load(x + 32) : default;
-            var x3 = TV.Count > 3 ? Vector512.Load(x + 48) : default;
-            Row<TV>(x0, x1, x2, x3, w0[k], ref a00, ref a01, ref a02, ref a03);
-            Row<TV>(x0, x1, x2, x3, w1[k], ref a10, ref a11, ref a12, ref a13);
-            Row<TV>(x0, x1, x2, x3, w2[k], ref a20, ref a21, ref a22, ref a23);
-            Row<TV>(x0, x1, x2, x3, w3[k], ref a30, ref a31, ref a32, ref a33);
-            Row<TV>(x0, x1, x2, x3, w4[k], ref a40, ref a41, ref a42, ref a43);
-            Row<TV>(x0, x1, x2, x3, w5[k], ref a50, ref a51, ref a52, ref a53);
+            for (int i = 0; i < nextRows; i++)
+                Sse.Prefetch1(next + i * nextStride + (long)k0 * nextBytesPerStep);
+            for (int k = k0, end = Math.Min(depth, k0 + PrefetchSteps); k < end; k++, x += Tokens)
+            {
+                var x0 = Vector512.Load(x);
+                var x1 = TV.Count > 1 ? Vector512.Load(x + 16) : default;
+                var x2 = TV.Count > 2 ? Vector512.Load(x + 32) : default;
+                var x3 = TV.Count > 3 ? Vector512.Load(x + 48) : default;
+                Row<TV>(x0, x1, x2, x3, w0[k], ref a00, ref a01, ref a02, ref a03);
+                Row<TV>(x0, x1, x2, x3, w1[k], ref a10, ref a11, ref a12, ref a13);
+                Row<TV>(x0, x1, x2, x3, w2[k], ref a20, ref a21, ref a22, ref a23);
+                Row<TV>(x0, x1, x2, x3, w3[k], ref a30, ref a31, ref a32, ref a33);
+                Row<TV>(x0, x1, x2, x3, w4[k], ref a40, ref a41, ref a42, ref a43);
+                Row<TV>(x0, x1, x2, x3, w5[k], ref a50, ref a51, ref a52, ref a53);
+            }
         }
         Store<TV>(c, a00, a01, a02, a03);
         Store<TV>(c + ldc, a10, a11, a12, a13);
