@@ -40,6 +40,10 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
 public static class DeviceBenchmark
 {
     public static readonly TimeSpan DefaultWarmupLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>Tokens of a measured run unless asked otherwise; the token probes cut their windows into runs this long
+    /// (<see cref="Hardware.ProbeTimer.SustainedRate(Func{Hardware.ProbeWindow}, TimeSpan, int)"/>).</summary>
+    public const int DefaultTokens = 64;
     private const int QuietTokens = 8;
 
     /// <param name="warmupLimit">Longest warm-up before the measured runs (default <see cref="DefaultWarmupLimit"/>).</param>
