@@ -1,4 +1,5 @@
 using FastInfer.Kernels;
+using FastInfer.Lpu.Execution;
 using FastInfer.Lpu.Hardware;
 using FastInfer.Lpu.Models;
 
@@ -50,16 +51,116 @@ public class SustainedProbeTests
     }
 
     [Fact]
-    public void A_sustained_rate_runs_at_least_one_window_per_run()
+    public void A_sustained_rate_waits_for_its_minimum_of_windows_however_short_its_budget()
     {
         int windows = 0;
         double rate = ProbeTimer.SustainedRate(() =>
         {
             windows++;
-            return (2.0, 0.5);
-        }, TimeSpan.Zero, runs: 5);
+            return new ProbeWindow(2.0, 0.5);
+        }, TimeSpan.Zero, windowsPerRun: 5);
         Assert.Equal(4, rate, 12);
-        Assert.True(windows >= 5, $"{windows} windows");
+        Assert.Equal(ProbeTimer.MinimumWindows, windows);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProbeTimer.SustainedRate(() => new ProbeWindow(1, 1), TimeSpan.Zero, windowsPerRun: 0));
+        Assert.Throws<ArgumentNullException>(() => ProbeTimer.SustainedRate((Func<ProbeWindow>)null!, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void Disturbed_windows_are_left_out_and_the_budget_counts_undisturbed_seconds_only()
+    {
+        // Undisturbed windows of 10 units in 1 s alternate with disturbed ones of 1 unit in 2 s. A 10 s budget needs
+        // ten undisturbed windows: the tenth is the 19th call, and the disturbed ones do not lower the rate.
+        int calls = 0;
+        double rate = ProbeTimer.SustainedRate(() => ++calls % 2 == 1 ? new ProbeWindow(10, 1) : new ProbeWindow(1, 2, Disturbed: true),
+            TimeSpan.FromSeconds(10), windowsPerRun: 2);
+        Assert.Equal(10, rate, 12);
+        Assert.Equal(19, calls);
+    }
+
+    [Fact]
+    public void A_disturbed_stretch_makes_the_probe_longer_not_slower()
+    {
+        // The first 30 windows met the JIT's background compiles (slow and disturbed), then the machine was quiet.
+        int calls = 0;
+        double rate = ProbeTimer.SustainedRate(() => ++calls <= 30 ? new ProbeWindow(1, 0.1, Disturbed: true) : new ProbeWindow(4, 0.1),
+            TimeSpan.FromSeconds(2), windowsPerRun: 4);
+        Assert.Equal(40, rate, 12);
+        Assert.Equal(30 + 20, calls); // 20 undisturbed windows make the 2 s budget
+    }
+
+    [Fact]
+    public void A_probe_that_is_never_undisturbed_stops_after_its_maximum_budgets_and_counts_every_window()
+    {
+        int calls = 0;
+        double rate = ProbeTimer.SustainedRate(() =>
+        {
+            calls++;
+            return new ProbeWindow(2, 1, Disturbed: true);
+        }, TimeSpan.FromSeconds(1));
+        Assert.Equal(2, rate, 12);
+        // Stops once the windows' seconds pass MaximumBudgets budgets, after at least the minimum of windows.
+        Assert.Equal(Math.Max(ProbeTimer.MinimumWindows, ProbeTimer.MaximumBudgets + 1), calls);
+    }
+
+    [Fact]
+    public void Runs_are_as_long_as_a_device_run_so_a_stall_shorter_than_half_the_probe_does_not_decide()
+    {
+        // 640 token windows: the first 192 stalled (a tenth of the rate), the rest at full rate. Runs of 64 windows make
+        // ten runs, three of them stalled: the median run is a full-rate one. Three runs of the whole probe would have
+        // put the stall into the first run and part of the second.
+        var windows = Enumerable.Range(0, 640).Select(i => (Units: 1.0, Seconds: i < 192 ? 1.0 : 0.1)).ToList();
+        int runs = ProbeTimer.RunsOf(windows.Count, DeviceBenchmark.DefaultTokens);
+        Assert.Equal(10, runs);
+        Assert.Equal(10, ProbeTimer.MedianRunRate(windows, runs), 12);
+        int calls = 0;
+        // The probe itself: a budget of 236.75 s is met by the 640th window (192 × 1 s + 448 × 0.1 s = 236.8 s).
+        double rate = ProbeTimer.SustainedRate(() => new ProbeWindow(windows[calls].Units, windows[calls++].Seconds),
+            TimeSpan.FromSeconds(236.75), DeviceBenchmark.DefaultTokens);
+        Assert.Equal(640, calls);
+        Assert.Equal(10, rate, 12);
+    }
+
+    [Fact]
+    public void The_number_of_runs_fits_the_windows_but_is_at_least_three()
+    {
+        Assert.Equal(7, ProbeTimer.RunsOf(459, 64));
+        Assert.Equal(3, ProbeTimer.RunsOf(13, 64)); // a slow model's few windows: three shorter runs
+        Assert.Equal(2, ProbeTimer.RunsOf(2, 64));
+        Assert.Equal(3, ProbeTimer.RunsOf(1000, ProbeTimer.WholeBudgetRuns));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProbeTimer.RunsOf(0, 64));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProbeTimer.RunsOf(10, 0));
+    }
+
+    [Fact]
+    public void A_window_is_disturbed_when_the_process_compiled_or_a_chip_was_off_its_core_for_a_tenth_of_it()
+    {
+        Assert.False(WindowDisturbance.IsDisturbed(200e-6, 0, 0));
+        Assert.False(WindowDisturbance.IsDisturbed(200e-6, 20e-6, 0)); // a tenth exactly: a short kernel turn
+        Assert.True(WindowDisturbance.IsDisturbed(200e-6, 21e-6, 0));
+        Assert.True(WindowDisturbance.IsDisturbed(500e-6, 250e-6, 0)); // two threads taking turns on one core
+        Assert.True(WindowDisturbance.IsDisturbed(200e-6, 0, methodsCompiled: 1));
+        // No thread clock (not Linux): only the JIT sign is left.
+        Assert.False(WindowDisturbance.IsDisturbed(200e-6, double.NaN, 0));
+        Assert.True(WindowDisturbance.IsDisturbed(200e-6, double.NaN, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WindowDisturbance.IsDisturbed(-1, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WindowDisturbance.IsDisturbed(double.NaN, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WindowDisturbance.IsDisturbed(1, 0, -1));
+    }
+
+    [Fact]
+    public void The_thread_clock_reads_on_linux_and_a_threads_off_core_time_is_a_number_there()
+    {
+        double cpu = WindowDisturbance.ThreadCpuSeconds();
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.True(double.IsNaN(cpu));
+            return;
+        }
+        Assert.True(cpu > 0, $"{cpu} s of CPU");
+        var start = WindowDisturbance.Now();
+        Assert.True(double.IsFinite(start.OffCoreSecondsSince()));
+        Assert.True(WindowDisturbance.ThreadCpuSeconds() >= cpu);
+        Assert.True(WindowDisturbance.CompiledMethods() > 0);
     }
 
     [Fact]

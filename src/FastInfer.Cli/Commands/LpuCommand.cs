@@ -137,7 +137,7 @@ internal static class LpuCommand
         var command = new Command("calibrate", "Simulator prediction vs measured tok/s of the CPU Lpu device (--device lpu) for each model.");
         var models = new Option<string[]>("--model", "-m") { Description = "Model files (GGUF); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
         var chips = new Option<int?>("--chips") { Description = "Chips (cores) to compile for (default: all cores)" };
-        var tokens = new Option<int>("--tokens", "-n") { Description = "Greedy decode tokens per measurement", DefaultValueFactory = _ => 64 };
+        var tokens = new Option<int>("--tokens", "-n") { Description = "Greedy decode tokens per measurement", DefaultValueFactory = _ => DeviceBenchmark.DefaultTokens };
         var repeats = new Option<int>("--repeat") { Description = "Measured runs per model, after a warm-up until the JIT is done (the medians are compared)", DefaultValueFactory = _ => 5 };
         command.Options.Add(models);
         command.Options.Add(chips);

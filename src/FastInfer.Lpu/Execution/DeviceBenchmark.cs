@@ -40,6 +40,10 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
 public static class DeviceBenchmark
 {
     public static readonly TimeSpan DefaultWarmupLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>Tokens of a measured run unless asked otherwise; the token probes cut their windows into runs this long
+    /// (<see cref="Hardware.ProbeTimer.SustainedRate(Func{Hardware.ProbeWindow}, TimeSpan, int)"/>).</summary>
+    public const int DefaultTokens = 64;
     private const int QuietTokens = 8;
 
     /// <param name="warmupLimit">Longest warm-up before the measured runs (default <see cref="DefaultWarmupLimit"/>).</param>
@@ -57,19 +61,22 @@ public static class DeviceBenchmark
         var program = device.Program;
         double predicted = LpuSimulator.Run(program, Math.Max(1, tokens / 2)).TokensPerSecond;
 
-        var times = new double[tokens];
-        // Every run's session exists before the warm-up, so that the runs follow it and each other with no allocation
-        // between them, as a generation's tokens follow each other.
+        // Every run's session and times exist before the warm-up, so that the runs follow it and each other with no
+        // allocation between them, as a generation's tokens follow each other.
+        var times = Enumerable.Range(0, repeats).Select(_ => new double[tokens]).ToArray();
         var sessions = Enumerable.Range(0, repeats).Select(_ => device.CreateSession(context)).ToArray();
         bool warmedUp = WarmUp(device, context, warmupLimit ?? DefaultWarmupLimit);
+        for (int r = 0; r < repeats; r++)
+            Decode(sessions[r], times[r]);
+        // The statistics only after the last run: their code (a sort) was compiled at tier 0 between runs and promoted
+        // by the background JIT during the next run, which stalled a stories110M token for tens of milliseconds.
         var measured = new List<double>();
         var fastest = new List<double>();
         double best = double.MaxValue;
-        for (int r = 0; r < repeats; r++)
+        foreach (var run in times)
         {
-            Decode(sessions[r], times);
-            measured.Add(tokens / times.Sum());
-            var sorted = times.Order().ToArray();
+            measured.Add(tokens / run.Sum());
+            var sorted = run.Order().ToArray();
             fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
             best = Math.Min(best, sorted[0]);
         }
@@ -93,7 +100,7 @@ public static class DeviceBenchmark
                 session = device.CreateSession(context);
                 position = 0;
             }
-            token = VectorOps.ArgMax(session.Forward(token, position++));
+            TimedToken(session, ref token, position++);
         }, JitWarmup.DefaultQuiet, limit, minimumCalls: QuietTokens);
     }
 
@@ -102,10 +109,15 @@ public static class DeviceBenchmark
     {
         int token = 1;
         for (int p = 0; p < seconds.Length; p++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            token = VectorOps.ArgMax(session.Forward(token, p));
-            seconds[p] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
+            seconds[p] = TimedToken(session, ref token, p);
+    }
+
+    /// <summary>One greedy token, timed. The warm-up calls it too, so that the clock reads a measured token makes
+    /// have their optimized code before the first run, not promoted by the background JIT during it.</summary>
+    private static double TimedToken(Engine.Models.IForwardDeviceSession session, ref int token, int position)
+    {
+        long start = Stopwatch.GetTimestamp();
+        token = VectorOps.ArgMax(session.Forward(token, position));
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

@@ -20,8 +20,9 @@ public sealed record TokenProbe(double StreamBytesPerSecond, double BarrierSecon
 /// This machine's "matrix unit", measured with the kernel the device calls: a quantized dot product costs unpacking
 /// and integer work per byte, so the rate is the kernel's, not the bare read bandwidth of the cache. Every probe runs
 /// after the kernel of its type has reached its optimized code (<see cref="JitWarmup"/>), is timed as a sustained rate
-/// (<see cref="ProbeTimer.SustainedRate(Func{double}, TimeSpan, int)"/>: a run's slow moments count, as a run's slow
-/// tokens do) and is taken again when older than <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>, so that a model is
+/// (<see cref="ProbeTimer.SustainedRate(Func{ProbeWindow}, TimeSpan, int)"/>: runs of windows as long as a device run,
+/// the median run, so a run's slow moments count as a run's slow tokens do, while windows the process's own JIT or
+/// another thread took a core from are left out, as a device run timed after the warm-up meets neither) and is taken again when older than <see cref="RecentMeasurements{TKey, TValue}.MaxAge"/>, so that a model is
 /// predicted from the machine of its own minute.
 /// </summary>
 public static class KernelProbe
@@ -130,10 +131,14 @@ public static class KernelProbe
     {
         using var pin = Execution.CorePinning.PinCaller(Execution.CorePinning.CoresFor(1)?[0]);
         token.Run(); // loads the caches
-        return ProbeTimer.SustainedRate(() => token.Run(), Budget);
+        return ProbeTimer.SustainedRate(() => token.Run(), Budget, Execution.DeviceBenchmark.DefaultTokens);
     }
 
-    /// <summary>The sustained bytes per second of all chips' tokens together, and the mean barrier release.</summary>
+    /// <summary>
+    /// The sustained bytes per second of all chips' tokens together, and the mean barrier release, both over the
+    /// windows no chip was kept from (<see cref="WindowDisturbance"/>: a chip that reached the start late, was off its
+    /// core for a tenth of the window, or shared the machine with the process's JIT).
+    /// </summary>
     private static (double BytesPerSecond, double ReleaseSeconds) MeasureTogether(TokenWindow[] tokens)
     {
         int chips = tokens.Length;
@@ -143,16 +148,23 @@ public static class KernelProbe
         var cores = Execution.CorePinning.CoresFor(chips);
         using var pin = Execution.CorePinning.PinCaller(cores?[0]);
         var ends = new long[chips];
+        var offCore = new double[chips];
+        var late = new bool[chips];
         long startAt = 0;
         using var barrier = new Barrier(chips);
         bool stop = false;
         long RunFromStart(int chip)
         {
+            var before = WindowDisturbance.Now();
             long start = Volatile.Read(ref startAt);
+            // A chip that reaches the start after it was woken up late or preempted on its way: its window is not the
+            // kernel's.
+            late[chip] = before.WallTicks > start;
             while (Stopwatch.GetTimestamp() < start)
                 Thread.SpinWait(16);
             long done = tokens[chip].Run();
             ends[chip] = Stopwatch.GetTimestamp();
+            offCore[chip] = before.OffCoreSecondsSince();
             return done;
         }
         var workers = Enumerable.Range(1, chips - 1).Select(chip => new Thread(() =>
@@ -169,30 +181,41 @@ public static class KernelProbe
         }) { IsBackground = true }).ToArray();
         foreach (var worker in workers)
             worker.Start();
-        long released = 0;
-        (double, double) Window()
+        long released = 0, releasedAll = 0;
+        int counted = 0, windows = 0;
+        ProbeWindow Window()
         {
+            long methods = WindowDisturbance.CompiledMethods();
             // Far enough ahead for a blocked peer to wake up and reach the start.
             Volatile.Write(ref startAt, Stopwatch.GetTimestamp() + Stopwatch.Frequency / 5000);
             barrier.SignalAndWait();
             long bytes = RunFromStart(0);
             barrier.SignalAndWait();
-            released += TokenWindow.ReleaseTicks(tokens);
-            return ((double)bytes, (ends.Max() - startAt) / (double)Stopwatch.Frequency);
+            double seconds = (ends.Max() - startAt) / (double)Stopwatch.Frequency;
+            bool disturbed = late.Contains(true) || WindowDisturbance.IsDisturbed(seconds, offCore.Max(), WindowDisturbance.CompiledMethods() - methods);
+            long release = TokenWindow.ReleaseTicks(tokens);
+            releasedAll += release;
+            windows++;
+            if (!disturbed)
+            {
+                // The barrier's release, like the rate, from the windows a device run would have met.
+                released += release;
+                counted++;
+            }
+            return new ProbeWindow(bytes, seconds, disturbed);
         }
         Window(); // loads the caches
-        released = 0;
-        int windows = 0;
-        double rate = ProbeTimer.SustainedRate(() =>
-        {
-            windows++;
-            return Window();
-        }, Budget);
+        released = releasedAll = 0;
+        counted = windows = 0;
+        double rate = ProbeTimer.SustainedRate(Window, Budget, Execution.DeviceBenchmark.DefaultTokens);
         Volatile.Write(ref stop, true);
         barrier.SignalAndWait();
         foreach (var worker in workers)
             worker.Join();
-        return (rate, released / (double)Stopwatch.Frequency / ((long)windows * tokens[0].Steps));
+        // Every window disturbed: the rate came from all of them, and so does the release.
+        if (counted == 0)
+            (released, counted) = (releasedAll, windows);
+        return (rate, released / (double)Stopwatch.Frequency / ((long)counted * tokens[0].Steps));
     }
 
     /// <summary>Once per type and process: every later probe of the type, on any thread, runs optimized code.</summary>

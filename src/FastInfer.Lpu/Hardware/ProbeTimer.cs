@@ -31,17 +31,84 @@ internal static class ProbeTimer
         return best;
     }
 
-    /// <summary>Runs windows as <see cref="BestRate(Func{double}, TimeSpan, int)"/> does and returns their
-    /// <see cref="MedianRunRate"/> over <paramref name="runs"/> runs.</summary>
-    public static double SustainedRate(Func<double> window, TimeSpan budget, int runs = DefaultRuns) =>
-        SustainedRate(SelfTimed(window), budget, runs);
+    /// <summary>
+    /// The rate a device run keeps, from windows timed on the calling thread (see the overload for windows that time
+    /// themselves): a window during which the thread was preempted or the process compiled methods is left out.
+    /// </summary>
+    public static double SustainedRate(Func<double> window, TimeSpan budget, int windowsPerRun = WholeBudgetRuns) =>
+        SustainedRate(() =>
+        {
+            long methods = WindowDisturbance.CompiledMethods();
+            var start = WindowDisturbance.Now();
+            double units = window();
+            double seconds = Stopwatch.GetElapsedTime(start.WallTicks).TotalSeconds;
+            return new ProbeWindow(units, seconds,
+                WindowDisturbance.IsDisturbed(seconds, start.OffCoreSecondsSince(), WindowDisturbance.CompiledMethods() - methods));
+        }, budget, windowsPerRun);
 
-    /// <summary>As above, for a window that times itself.</summary>
-    public static double SustainedRate(Func<(double Units, double Seconds)> window, TimeSpan budget, int runs = DefaultRuns) =>
-        MedianRunRate(Windows(window, budget, Math.Max(runs, 8), floor: runs), runs);
+    /// <summary>
+    /// The rate a device run keeps (tokens over its wall time, the median of the runs, as <c>lpu calibrate</c>
+    /// reports it), from windows that time themselves and say whether they were disturbed:
+    /// <list type="bullet">
+    /// <item>windows run until <paramref name="budget"/> seconds of undisturbed windows (by their own seconds) and at
+    /// least <see cref="MinimumWindows"/> of them have run, so that a disturbed stretch makes the probe longer, not
+    /// slower; but, once that minimum has run, never past <see cref="MaximumBudgets"/> budgets of windows;</item>
+    /// <item>the undisturbed windows, in the order they ran, are cut into runs of <paramref name="windowsPerRun"/>
+    /// windows (a device run's tokens, when a window is a token) and the median run's rate is returned
+    /// (<see cref="MedianRunRate"/>, <see cref="RunsOf"/>). Runs as long as a device run pay the slow moments a device
+    /// run pays; many of them keep a stretch of stalls the guest cannot see (the host's) from deciding the rate.</item>
+    /// </list>
+    /// When too few windows were undisturbed to make <see cref="MinimumRuns"/> runs, every window counts.
+    /// </summary>
+    public static double SustainedRate(Func<ProbeWindow> window, TimeSpan budget, int windowsPerRun = WholeBudgetRuns)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        if (windowsPerRun < 1)
+            throw new ArgumentOutOfRangeException(nameof(windowsPerRun), $"at least one window per run, got {windowsPerRun}");
+        var all = new List<(double, double)>();
+        var undisturbed = new List<(double, double)>();
+        double undisturbedSeconds = 0, allSeconds = 0;
+        var elapsed = Stopwatch.StartNew();
+        while (undisturbed.Count < MinimumWindows || undisturbedSeconds < budget.TotalSeconds)
+        {
+            var w = window();
+            all.Add((w.Units, w.Seconds));
+            allSeconds += w.Seconds;
+            if (!w.Disturbed)
+            {
+                undisturbed.Add((w.Units, w.Seconds));
+                undisturbedSeconds += w.Seconds;
+            }
+            // A machine this busy will not give a better window; the wall clock also stops windows that report no time.
+            if (all.Count >= MinimumWindows && (allSeconds > MaximumBudgets * budget.TotalSeconds || elapsed.Elapsed > 2 * MaximumBudgets * budget))
+                break;
+        }
+        var counted = undisturbed.Count >= MinimumRuns ? undisturbed : all;
+        return MedianRunRate(counted, RunsOf(counted.Count, windowsPerRun));
+    }
 
-    /// <summary>As many runs as a calibration reports the median of (<c>lpu calibrate --repeat 3</c>).</summary>
-    public const int DefaultRuns = 3;
+    /// <summary>Undisturbed windows a sustained rate waits for, however short its budget.</summary>
+    public const int MinimumWindows = 8;
+
+    /// <summary>Runs a sustained rate takes the median of, at the least.</summary>
+    public const int MinimumRuns = 3;
+
+    /// <summary>How many budgets of windows a sustained rate runs at most, disturbed ones included.</summary>
+    public const int MaximumBudgets = 4;
+
+    /// <summary>Windows per run for a probe whose windows are not a device run's units: <see cref="MinimumRuns"/> runs.</summary>
+    public const int WholeBudgetRuns = int.MaxValue;
+
+    /// <summary>
+    /// How many runs <paramref name="windows"/> windows make at <paramref name="windowsPerRun"/> windows a run: as many
+    /// as fit, but at least <see cref="MinimumRuns"/> (shorter runs then), or one per window when there are fewer.
+    /// </summary>
+    public static int RunsOf(int windows, int windowsPerRun)
+    {
+        if (windows < 1 || windowsPerRun < 1)
+            throw new ArgumentOutOfRangeException(nameof(windows), $"{windows} windows in runs of {windowsPerRun}");
+        return Math.Max(Math.Min(MinimumRuns, windows), windows / windowsPerRun);
+    }
 
     /// <summary>
     /// Cuts <paramref name="windows"/> (in the order they ran) into <paramref name="runs"/> consecutive runs of equal
