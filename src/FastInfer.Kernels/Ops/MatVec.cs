@@ -55,10 +55,7 @@ public static unsafe class MatVec
 
     private static void RunFloat<T>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
         where T : struct, IFloatBlock
-    {
-        var job = new FloatJob<T> { W = w, X = x, Y = y, Path = path };
-        pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
-    }
+        => ClaimedFloatRows<T>.Run(w, x, y, pool, path);
 
     private static void RunHalf<T>(in WeightMatrix w, float* x, float* y, ComputePool pool, IsaPath path)
         where T : struct, IHalfFloatBlock
@@ -83,17 +80,6 @@ public static unsafe class MatVec
         ActivationQuantizer.Quantize<TA>(x, activation, blocks);
         var job = new IntegerJob<TW, TA> { W = w, A = activation, Y = y, Blocks = blocks, Path = path };
         pool.For(w.Rows, ref job, RowGrain, w.ByteLength);
-    }
-
-    private struct FloatJob<T> : IRowJob where T : struct, IFloatBlock
-    {
-        public WeightMatrix W;
-        public float* X;
-        public float* Y;
-        public IsaPath Path;
-
-        public void Execute(int start, int end)
-            => FloatRowGroups.Rows<T>((byte*)W.Data, W.RowBytes, start, end, X, W.Columns, Y, Path);
     }
 
     private struct HalfJob<T> : IRowJob where T : struct, IHalfFloatBlock
