@@ -122,6 +122,13 @@ internal static unsafe class RowDot
                 acc0 = Vector128.FusedMultiplyAdd(T.Load128(weight + i * T.Bytes), Vector128.Load(x + i), acc0);
             sum = Vector128.Sum(acc0 + acc1);
         }
+        return FloatTail<T>(weight, x, i, n, sum);
+    }
+
+    /// <summary>Adds elements [i, n) of a row one at a time to the vector part's <paramref name="sum"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float FloatTail<T>(byte* weight, float* x, int i, int n, float sum) where T : struct, IFloatBlock
+    {
         for (; i < n; i++)
             sum += T.Load(weight + i * T.Bytes) * x[i];
         return sum;

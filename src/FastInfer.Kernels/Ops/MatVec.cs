@@ -93,11 +93,7 @@ public static unsafe class MatVec
         public IsaPath Path;
 
         public void Execute(int start, int end)
-        {
-            byte* rows = (byte*)W.Data;
-            for (int r = start; r < end; r++)
-                Y[r] = RowDot.Float<T>(rows + r * W.RowBytes, X, W.Columns, Path);
-        }
+            => FloatRowGroups.Rows<T>((byte*)W.Data, W.RowBytes, start, end, X, W.Columns, Y, Path);
     }
 
     private struct HalfJob<T> : IRowJob where T : struct, IHalfFloatBlock
