@@ -69,7 +69,7 @@ public sealed record MachineLimits(
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement, byte* buffer)
     {
         long words = BufferBytes / sizeof(int);
-        double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => s_sink += ReadPass.Sum((int*)buffer, 0, words), secondsPerMeasurement);
+        double one = BufferBytes / 1e9 / CallTimer.SecondsPerCall(() => s_sink += ReadPass.SumStreams((int*)buffer, 0, words), secondsPerMeasurement);
         double all = MeasureReadBandwidth(pool, secondsPerMeasurement, buffer);
 
         double fma = 0, fmaAll = 0;

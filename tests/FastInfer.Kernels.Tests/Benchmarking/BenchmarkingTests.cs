@@ -26,6 +26,23 @@ public unsafe class BenchmarkingTests
         }
     }
 
+    [Fact]
+    public void The_eight_stream_sum_reads_every_word_once()
+    {
+        // Ranges shorter than one 128-byte step per stream (all tail), one whole step each, and steps plus a tail.
+        var data = Enumerable.Range(0, 3000).Select(i => (int)((uint)i * 2654435761u >> 3)).ToArray();
+        fixed (int* p = data)
+        {
+            foreach (var (start, end) in new[] { (0, 3000), (7, 2999), (5, 6), (0, 256), (3, 259), (1, 300), (100, 1111) })
+            {
+                int expected = 0;
+                for (int i = start; i < end; i++)
+                    expected = unchecked(expected + data[i]);
+                Assert.Equal(expected, ReadPass.SumStreams(p, start, end));
+            }
+        }
+    }
+
     [Theory]
     [InlineData(50.0, 150.0, 0.5, 50.0, true)]   // F32 cache, four heads per KV head: 75 GB/s of arithmetic, memory bounds
     [InlineData(50.0, 150.0, 0.25, 37.5, false)] // F16 cache: 4 flops per byte, the FMA peak bounds
