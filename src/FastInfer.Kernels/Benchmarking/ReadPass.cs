@@ -42,9 +42,9 @@ internal unsafe struct ReadPass : IRowJob
     /// <summary>
     /// Wrapping sum of the 32-bit words [start, end) read as eight streams at once, each over an eighth of the range,
     /// as a matrix-vector kernel reads eight rows per pass. The hardware prefetchers keep more lines in flight over
-    /// several streams than over one: on the Zen 5 this project measures on, eight streams read about a fifth faster than
-    /// the one prefetched stream of <see cref="Sum"/>, on one thread and on two, and the F32 kernel that reads eight rows
-    /// per pass came out above the one-stream pass. A yardstick below what a kernel reaches is no limit, so the pass
+    /// several streams than over one: on the Zen 5 this project measures on, eight streams read faster than the one
+    /// prefetched stream of <see cref="Sum"/>, on one thread and on two, and the F32 kernel that reads eight rows per
+    /// pass came out above the one-stream pass. A yardstick below what a kernel reaches is no limit, so the pass
     /// reads eight streams.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
