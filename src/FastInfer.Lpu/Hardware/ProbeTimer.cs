@@ -15,18 +15,21 @@ namespace FastInfer.Lpu.Hardware;
 internal static class ProbeTimer
 {
     /// <summary>Runs <paramref name="window"/> (which returns the units it processed) until <paramref name="budget"/> has
-    /// passed and at least <paramref name="minimumWindows"/> windows ran; returns the best units per second.</summary>
-    public static double BestRate(Func<double> window, TimeSpan budget, int minimumWindows = 8) =>
-        BestRate(SelfTimed(window), budget, minimumWindows);
-
-    /// <summary>As above, for a window that times itself (for example from a start it shares with other threads).</summary>
-    public static double BestRate(Func<(double Units, double Seconds)> window, TimeSpan budget, int minimumWindows = 8)
+    /// passed and at least <paramref name="minimumWindows"/> windows ran, or, on a machine so loaded that ten budgets
+    /// pass first, as soon as one ran; returns the best units per second.</summary>
+    public static double BestRate(Func<double> window, TimeSpan budget, int minimumWindows = 8)
     {
         double best = 0;
-        foreach (var (units, seconds) in Windows(window, budget, minimumWindows, floor: 1))
+        var total = Stopwatch.StartNew();
+        for (int n = 0; n < minimumWindows || total.Elapsed < budget; n++)
         {
+            long start = Stopwatch.GetTimestamp();
+            double units = window();
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             if (seconds > 0)
                 best = Math.Max(best, units / seconds);
+            if (total.Elapsed > 10 * budget)
+                break; // a machine this loaded will not give a better window
         }
         return best;
     }
@@ -142,27 +145,5 @@ internal static class ProbeTimer
         Array.Sort(rates);
         // The lower middle for an even count: a rate a run actually kept, and the cautious one.
         return rates[(runs - 1) / 2];
-    }
-
-    private static Func<(double Units, double Seconds)> SelfTimed(Func<double> window) => () =>
-    {
-        long start = Stopwatch.GetTimestamp();
-        double units = window();
-        return (units, Stopwatch.GetElapsedTime(start).TotalSeconds);
-    };
-
-    /// <summary>Windows until the budget has passed and <paramref name="minimumWindows"/> ran; on a machine so loaded that
-    /// ten budgets pass first, as soon as <paramref name="floor"/> ran.</summary>
-    private static List<(double Units, double Seconds)> Windows(Func<(double Units, double Seconds)> window, TimeSpan budget, int minimumWindows, int floor)
-    {
-        var windows = new List<(double, double)>();
-        var total = Stopwatch.StartNew();
-        for (int n = 0; n < minimumWindows || total.Elapsed < budget; n++)
-        {
-            windows.Add(window());
-            if (total.Elapsed > 10 * budget && windows.Count >= floor)
-                break; // a machine this loaded will not give a better window
-        }
-        return windows;
     }
 }
