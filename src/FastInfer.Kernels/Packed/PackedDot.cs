@@ -62,14 +62,21 @@ internal static unsafe class PackedDot
     public static Vector256<int> Start<TStep>(int* correction) where TStep : struct, IPackedStep
         => TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
 
-    /// <summary>One group's eight rows against one token: every block in order.</summary>
+    /// <summary>
+    /// One group's eight rows against one token: every block in order. Decode, which reads each group once from DRAM,
+    /// passes <paramref name="prefetchAhead"/> to ask for each chunk's lines <see cref="PackedPrefetch.Distance"/> ahead;
+    /// prefill reuses a group over many tokens from the cache and does not (a constant, so the JIT drops the branch).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections)
+    public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections,
+        bool prefetchAhead = false)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
         var acc = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
+            if (prefetchAhead && b % PackedLayout.ChunkBlocks == 0)
+                PackedPrefetch.Ahead(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock), (int)PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock));
             TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
                 out var w4, out var w5, out var w6, out var w7);
             acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock)),

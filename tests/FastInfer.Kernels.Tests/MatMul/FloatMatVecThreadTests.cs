@@ -4,8 +4,8 @@ using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Tests.MatMul;
 
-/// <summary>Float rows claimed in blocks by whichever thread is free must give the bits a single thread gives.</summary>
-public class ClaimedFloatRowsTests
+/// <summary>Float rows claimed in chunks (ComputePool.ForBalanced) by whichever thread is free must give the bits a single thread gives.</summary>
+public class FloatMatVecThreadTests
 {
     [Theory]
     [InlineData(GgmlType.F32, 1000, 67)]
