@@ -48,6 +48,10 @@ internal sealed class ChipTeam : IDisposable
     /// <summary>The core each chip runs on, or null when the chips' threads are left where the OS puts them.</summary>
     public IReadOnlyList<int>? Cores => _cores;
 
+    /// <summary>When set, every worker chip times its part of each token against its thread's CPU clock; set and
+    /// cleared only between tokens.</summary>
+    public ChipClock? Clock { get; set; }
+
     /// <summary>Runs every chip's list once and returns when all have finished.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunToken()
@@ -56,6 +60,7 @@ internal sealed class ChipTeam : IDisposable
         if (_fault.Failed)
             throw new InvalidOperationException("the Lpu device stopped after a chip failed; load the model again");
         Volatile.Write(ref _remaining, _workers.Length);
+        Clock?.StartToken();
         Interlocked.Increment(ref _generation);
         if (Volatile.Read(ref _blocked) != 0)
         {
@@ -118,7 +123,10 @@ internal sealed class ChipTeam : IDisposable
             if (_disposed)
                 return;
             seen = Volatile.Read(ref _generation);
+            var clock = Clock;
+            double cpu = clock is null ? 0 : ChipClock.ChipStarting();
             Run(chip);
+            clock?.ChipFinished(chip, cpu);
             Interlocked.Decrement(ref _remaining);
         }
     }

@@ -8,9 +8,10 @@ using FastInfer.Lpu.Simulation;
 namespace FastInfer.Lpu.Execution;
 
 /// <summary>
-/// What the simulator predicts for a CPU Lpu run and what the run measured: per repeat the plain rate (tokens over
-/// wall time) and the rate of its fastest tenth of tokens, which, like the host probes, discounts the tokens that
-/// other processes preempted. <see cref="WarmedUp"/> says whether the JIT went quiet before the first measured run.
+/// What the simulator predicts for a CPU Lpu run and what the runs measured. Every token is timed with the signs of a
+/// disturbance the probes use (<see cref="MeasuredToken"/>); <see cref="MeasuredRate"/>, the device's speed, leaves the
+/// disturbed tokens out by the probes' own rule. The plain per-run rates (tokens over wall time) and the fastest tenth
+/// are kept beside it. <see cref="WarmedUp"/> says whether the JIT went quiet before the first measured run.
 /// </summary>
 public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int Tokens, double PredictedTokensPerSecond,
     IReadOnlyList<double> MeasuredTokensPerSecond, IReadOnlyList<double> FastestDecileTokensPerSecond, bool WarmedUp)
@@ -21,11 +22,24 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
     /// </summary>
     public required double FastestTokenPerSecond { get; init; }
 
+    /// <summary>Every timed token of every run, in the order they ran.</summary>
+    public required IReadOnlyList<MeasuredToken> MeasuredTokens { get; init; }
+
+    /// <summary>
+    /// The device's speed: the tokens no other thread and no JIT disturbed, in the order they ran, cut into runs of
+    /// <see cref="Tokens"/>, the median run's tokens over its seconds (<see cref="ProbeTimer.UndisturbedRate"/>, the
+    /// rule the probes that make the prediction use).
+    /// </summary>
+    public double MeasuredRate => ProbeTimer.UndisturbedRate(MeasuredTokens.Select(t => new ProbeWindow(1, t.Seconds, t.Disturbed)).ToList(), Tokens);
+
+    /// <summary>Tokens left out of <see cref="MeasuredRate"/>.</summary>
+    public int DroppedTokens => MeasuredTokens.Count(t => t.Disturbed);
+
     public double MedianMeasured => Median(MeasuredTokensPerSecond);
     public double MedianFastestDecile => Median(FastestDecileTokensPerSecond);
-    /// <summary>Predicted over the fastest-decile rate (1 is a perfect prediction).</summary>
-    public double Ratio => PredictedTokensPerSecond / MedianFastestDecile;
-    /// <summary>Predicted over the wall-time rate: on a quiet machine the two measured rates agree.</summary>
+    /// <summary>Predicted over the measured device speed (<see cref="MeasuredRate"/>; 1 is a perfect prediction).</summary>
+    public double Ratio => PredictedTokensPerSecond / MeasuredRate;
+    /// <summary>Predicted over the median run's wall-time rate, disturbed tokens included.</summary>
     public double WallRatio => PredictedTokensPerSecond / MedianMeasured;
     /// <summary>The rate the compiler's spec gives each chip's weight stream (the kernel probe of <see cref="ThisCpu"/>).</summary>
     public double StreamBytesPerSecondPerChip => Program.Spec.WeightStreamBytesPerSecond;
@@ -61,26 +75,59 @@ public static class DeviceBenchmark
         var program = device.Program;
         double predicted = LpuSimulator.Run(program, Math.Max(1, tokens / 2)).TokensPerSecond;
 
-        // Every run's session and times exist before the warm-up, so that the runs follow it and each other with no
-        // allocation between them, as a generation's tokens follow each other.
-        var times = Enumerable.Range(0, repeats).Select(_ => new double[tokens]).ToArray();
+        // Every run's session and token records exist before the warm-up, so that the runs follow it and each other
+        // with no allocation between them, as a generation's tokens follow each other. Runs past the repeats reuse the
+        // sessions: a token at position p writes the cache at p and reads it up to p, so an old run's cache is not read.
+        int maxRuns = repeats * MaxRunsPerRepeat;
+        var records = new MeasuredToken[maxRuns * tokens];
         var sessions = Enumerable.Range(0, repeats).Select(_ => device.CreateSession(context)).ToArray();
-        bool warmedUp = WarmUp(device, context, warmupLimit ?? DefaultWarmupLimit);
-        for (int r = 0; r < repeats; r++)
-            Decode(sessions[r], times[r]);
+        var clock = new ChipClock(device.Chips);
+        device.ChipClock = clock;
+        bool warmedUp = WarmUp(device, context, warmupLimit ?? DefaultWarmupLimit, clock);
+        int runs = 0;
+        // A run whose tokens another thread disturbed is made up by another run, as the probe runs longer when its
+        // windows are disturbed, until the undisturbed tokens fill the runs asked for.
+        do
+        {
+            Decode(sessions[runs % repeats], records.AsSpan(runs * tokens, tokens), runs, clock);
+            runs++;
+        }
+        while (runs < maxRuns && (runs < repeats || Undisturbed(records.AsSpan(0, runs * tokens)) < repeats * tokens));
+        device.ChipClock = null;
         // The statistics only after the last run: their code (a sort) was compiled at tier 0 between runs and promoted
         // by the background JIT during the next run, which stalled a stories110M token for tens of milliseconds.
         var measured = new List<double>();
         var fastest = new List<double>();
         double best = double.MaxValue;
-        foreach (var run in times)
+        for (int r = 0; r < runs; r++)
         {
+            var run = records.AsSpan(r * tokens, tokens).ToArray().Select(t => t.Seconds).ToArray();
             measured.Add(tokens / run.Sum());
             var sorted = run.Order().ToArray();
             fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
             best = Math.Min(best, sorted[0]);
         }
-        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest, warmedUp) { FastestTokenPerSecond = 1 / best };
+        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest, warmedUp)
+        {
+            FastestTokenPerSecond = 1 / best,
+            MeasuredTokens = records[..(runs * tokens)],
+        };
+    }
+
+    /// <summary>Most runs a benchmark makes per run asked for, when other threads keep disturbing its tokens.</summary>
+    public const int MaxRunsPerRepeat = 3;
+
+    /// <summary>Tokens of <paramref name="tokens"/> that no thread or JIT disturbed. A plain loop: it runs between the
+    /// measured runs, and the warm-up calls it too, so it has its code before the first.</summary>
+    internal static int Undisturbed(ReadOnlySpan<MeasuredToken> tokens)
+    {
+        int count = 0;
+        foreach (var token in tokens)
+        {
+            if (!token.Disturbed)
+                count++;
+        }
+        return count;
     }
 
     /// <summary>
@@ -89,10 +136,11 @@ public static class DeviceBenchmark
     /// calls each kernel many times (every layer), so a few quiet tokens suffice; the few methods a token calls once
     /// cost little next to the kernels even before they are optimized.
     /// </summary>
-    private static bool WarmUp(LpuDevice device, int context, TimeSpan limit)
+    private static bool WarmUp(LpuDevice device, int context, TimeSpan limit, ChipClock clock)
     {
         var session = device.CreateSession(context);
         int token = 1, position = 0;
+        var record = new MeasuredToken[1];
         return JitWarmup.Run(() =>
         {
             if (position == context)
@@ -100,24 +148,30 @@ public static class DeviceBenchmark
                 session = device.CreateSession(context);
                 position = 0;
             }
-            TimedToken(session, ref token, position++);
+            record[0] = TimedToken(session, ref token, 0, position++, clock);
+            Undisturbed(record);
         }, JitWarmup.DefaultQuiet, limit, minimumCalls: QuietTokens);
     }
 
-    /// <summary>Greedy decoding from token 1 at position 0 in a fresh session; the seconds of each token.</summary>
-    private static void Decode(Engine.Models.IForwardDeviceSession session, Span<double> seconds)
+    /// <summary>Greedy decoding from token 1 at position 0 in <paramref name="session"/>; one record per token.</summary>
+    private static void Decode(Engine.Models.IForwardDeviceSession session, Span<MeasuredToken> records, int run, ChipClock clock)
     {
         int token = 1;
-        for (int p = 0; p < seconds.Length; p++)
-            seconds[p] = TimedToken(session, ref token, p);
+        for (int p = 0; p < records.Length; p++)
+            records[p] = TimedToken(session, ref token, run, p, clock);
     }
 
-    /// <summary>One greedy token, timed. The warm-up calls it too, so that the clock reads a measured token makes
-    /// have their optimized code before the first run, not promoted by the background JIT during it.</summary>
-    private static double TimedToken(Engine.Models.IForwardDeviceSession session, ref int token, int position)
+    /// <summary>One greedy token, timed, with the signs of a disturbance: the longest time the host's thread (chip 0) or
+    /// a worker chip's was off its core, and the methods compiled meanwhile. The warm-up calls it too, so that the clock
+    /// reads a measured token makes have their optimized code before the first run, not promoted by the background JIT
+    /// during it.</summary>
+    private static MeasuredToken TimedToken(Engine.Models.IForwardDeviceSession session, ref int token, int run, int position, ChipClock clock)
     {
-        long start = Stopwatch.GetTimestamp();
+        long methods = WindowDisturbance.CompiledMethods();
+        var start = WindowDisturbance.Now();
         token = VectorOps.ArgMax(session.Forward(token, position));
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double seconds = Stopwatch.GetElapsedTime(start.WallTicks).TotalSeconds;
+        double offCore = Math.Max(start.OffCoreSecondsSince(), clock.WorkersOffCoreSeconds());
+        return new MeasuredToken(run, position, seconds, offCore, WindowDisturbance.CompiledMethods() - methods);
     }
 }

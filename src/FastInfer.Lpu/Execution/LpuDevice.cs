@@ -51,6 +51,14 @@ public sealed class LpuDevice : IForwardDevice
 
     public string Name => "lpu";
 
+    /// <summary>Per-token times of the worker chips for a benchmark (<see cref="ChipClock"/>); null (the default) for none.
+    /// Set only while no token runs.</summary>
+    internal ChipClock? ChipClock
+    {
+        get => _team.Clock;
+        set => _team.Clock = value;
+    }
+
     public int Chips => _plans.Length;
 
     /// <summary>Most prompt tokens one pass carries: the Engine's prefill batch, or the context if shorter.</summary>

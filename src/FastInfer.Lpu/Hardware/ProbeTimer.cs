@@ -68,25 +68,41 @@ internal static class ProbeTimer
         ArgumentNullException.ThrowIfNull(window);
         if (windowsPerRun < 1)
             throw new ArgumentOutOfRangeException(nameof(windowsPerRun), $"at least one window per run, got {windowsPerRun}");
-        var all = new List<(double, double)>();
-        var undisturbed = new List<(double, double)>();
+        var all = new List<ProbeWindow>();
+        int undisturbed = 0;
         double undisturbedSeconds = 0, allSeconds = 0;
         var elapsed = Stopwatch.StartNew();
-        while (undisturbed.Count < MinimumWindows || undisturbedSeconds < budget.TotalSeconds)
+        while (undisturbed < MinimumWindows || undisturbedSeconds < budget.TotalSeconds)
         {
             var w = window();
-            all.Add((w.Units, w.Seconds));
+            all.Add(w);
             allSeconds += w.Seconds;
             if (!w.Disturbed)
             {
-                undisturbed.Add((w.Units, w.Seconds));
+                undisturbed++;
                 undisturbedSeconds += w.Seconds;
             }
             // A machine this busy will not give a better window; the wall clock also stops windows that report no time.
             if (all.Count >= MinimumWindows && (allSeconds > MaximumBudgets * budget.TotalSeconds || elapsed.Elapsed > 2 * MaximumBudgets * budget))
                 break;
         }
-        var counted = undisturbed.Count >= MinimumRuns ? undisturbed : all;
+        return UndisturbedRate(all, windowsPerRun);
+    }
+
+    /// <summary>
+    /// The one rule both sides of <c>lpu calibrate</c> use, the probes that predict and the device run that is
+    /// measured: the undisturbed windows (tokens, for the device), in the order they ran, cut into runs of
+    /// <paramref name="windowsPerRun"/> (<see cref="RunsOf"/>), and the median run's units over its seconds
+    /// (<see cref="MedianRunRate"/>). When fewer than <see cref="MinimumRuns"/> windows were undisturbed, every window
+    /// counts: a machine that never left the device alone is reported as it was.
+    /// </summary>
+    public static double UndisturbedRate(IReadOnlyList<ProbeWindow> windows, int windowsPerRun)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        if (windows.Count == 0)
+            throw new ArgumentException("a rate needs at least one window", nameof(windows));
+        var undisturbed = windows.Where(w => !w.Disturbed).Select(w => (w.Units, w.Seconds)).ToList();
+        var counted = undisturbed.Count >= MinimumRuns ? undisturbed : windows.Select(w => (w.Units, w.Seconds)).ToList();
         return MedianRunRate(counted, RunsOf(counted.Count, windowsPerRun));
     }
 

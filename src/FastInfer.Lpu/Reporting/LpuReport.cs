@@ -127,20 +127,26 @@ public static class LpuReport
 
     /// <summary>The column names of <see cref="CalibrationRow"/>.</summary>
     public const string CalibrationHeader =
-        "model                 layout  probe GB/s/chip  barrier us  host us  predicted tok/s  measured tok/s: fastest tenth  wall   predicted/fastest  predicted/wall  fastest token  runs (wall tok/s)";
+        "model                 layout  probe GB/s/chip  barrier us  host us  predicted tok/s  measured tok/s  predicted/measured  dropped  core/JIT  wall tok/s  predicted/wall  fastest tenth  fastest token  runs (wall tok/s)";
 
     /// <summary>
     /// One model of <c>fastinfer lpu calibrate</c>: the layout, the weight-stream rate the kernel probe measured per
-    /// chip, the barrier release and host work per token the spec charges (both measured), the prediction, the medians of the measured runs and the two ratios (1 is a perfect prediction), the rate
-    /// of the fastest token, then every run's wall rate; "(JIT busy)" marks a result whose warm-up never saw the JIT go
-    /// quiet.
+    /// chip, the barrier release and host work per token the spec charges (both measured), the prediction, the
+    /// device's measured speed (<see cref="DeviceBenchmarkResult.MeasuredRate"/>) and the ratio (1 is a perfect
+    /// prediction), the tokens left out of it of all timed (and how many of those a thread lost its core in, and how
+    /// many only met the JIT), the median run's wall rate with every token and its ratio, the fastest tenth and the
+    /// fastest token, then every run's wall rate; "(JIT busy)" marks a result whose warm-up never saw the JIT go quiet.
     /// </summary>
     public static string CalibrationRow(DeviceBenchmarkResult run)
     {
         ArgumentNullException.ThrowIfNull(run);
         string layout = $"{run.Program.Stages.Count}x{run.Program.StageWidth}";
         string all = string.Join(' ', run.MeasuredTokensPerSecond.Select(t => t.ToString("F1", Inv)));
-        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.Program.Spec.SyncSeconds * 1e6,10:F2}  {run.Program.Spec.TokenOverheadSeconds * 1e6,7:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MedianFastestDecile,29:F1}  {run.MedianMeasured,5:F1}  {run.Ratio,17:F2}  {run.WallRatio,14:F2}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
+        int dropped = run.DroppedTokens;
+        int offCore = run.MeasuredTokens.Count(t => t.Disturbed && t.OffCore);
+        string droppedOf = $"{dropped}/{run.MeasuredTokens.Count}";
+        string reasons = $"{offCore}/{dropped - offCore}";
+        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.Program.Spec.SyncSeconds * 1e6,10:F2}  {run.Program.Spec.TokenOverheadSeconds * 1e6,7:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MeasuredRate,14:F1}  {run.Ratio,18:F2}  {droppedOf,7}  {reasons,8}  {run.MedianMeasured,10:F1}  {run.WallRatio,14:F2}  {run.MedianFastestDecile,13:F1}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
     }
 
     private static string Unit(LpuProgram program, int unit) => LpuUnits.Name(program.Shape, unit).Replace("layer ", "L", StringComparison.Ordinal);
