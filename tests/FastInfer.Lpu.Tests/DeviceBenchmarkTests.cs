@@ -21,9 +21,15 @@ public class DeviceBenchmarkTests
         Assert.Equal(Path.GetFileNameWithoutExtension(path), run.Model);
         Assert.InRange(run.Program.ChipsUsed, 1, 2); // the compiler may keep a model this small on one chip
         Assert.Equal(12, run.Tokens);
-        // The prediction is the simulator's decode rate for this very program in the middle of the measured span.
-        Assert.Equal(LpuSimulator.Run(run.Program, 6).TokensPerSecond, run.PredictedTokensPerSecond);
-        Assert.Equal(run.Program.Spec.WeightStreamBytesPerSecond, run.StreamBytesPerSecondPerChip);
+        // One probe before each of the three runs asked for; the prediction is the median of the simulator's decode
+        // rates for the device's layout on each probed spec, in the middle of the measured span.
+        Assert.Equal(3, run.ProbedPredictions.Count);
+        Assert.Equal(run.ProbedPredictions.Order().ElementAt(1), run.PredictedTokensPerSecond);
+        Assert.Equal(LpuSimulator.Run(run.PredictionProgram, 6).TokensPerSecond, run.PredictedTokensPerSecond);
+        Assert.Equal((run.Program.Stages.Count, run.Program.StageWidth, run.Program.ChipsUsed),
+            (run.PredictionProgram.Stages.Count, run.PredictionProgram.StageWidth, run.PredictionProgram.ChipsUsed));
+        Assert.Equal(run.Program.Tiles, run.PredictionProgram.Tiles);
+        Assert.Equal(run.PredictionProgram.Spec.WeightStreamBytesPerSecond, run.StreamBytesPerSecondPerChip);
         // Three runs at least; more only while the undisturbed tokens did not fill three runs, and never more than
         // MaxRunsPerRepeat times as many.
         int runs = run.MeasuredTokensPerSecond.Count;

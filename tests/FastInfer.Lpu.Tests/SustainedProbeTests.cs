@@ -233,6 +233,21 @@ public class SustainedProbeTests
         Assert.Equal(1, calls);
         Assert.Throws<InvalidOperationException>(() => recent.Get("b"));
     }
+
+    [Fact]
+    public void A_retaken_measurement_is_measured_now_and_kept()
+    {
+        int calls = 0;
+        var recent = new RecentMeasurements<string, int>(_ => ++calls);
+        Assert.Equal(1, recent.Get("a"));
+        Assert.Equal(2, recent.Retake("a")); // however recent the kept one
+        Assert.Equal(2, recent.Get("a"));
+        Assert.Equal(10, recent.Retake("a", () => 10));
+        Assert.Equal(10, recent.Get("a"));
+        Assert.Equal(2, calls);
+        Assert.Throws<InvalidOperationException>(() => new RecentMeasurements<string, int>().Retake("b"));
+        Assert.Throws<ArgumentNullException>(() => recent.Retake("a", null!));
+    }
 }
 
 /// <summary>The probe token itself: what it streams, what its chips share, and its barrier accounting.</summary>

@@ -17,6 +17,16 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
     IReadOnlyList<double> MeasuredTokensPerSecond, IReadOnlyList<double> FastestDecileTokensPerSecond, bool WarmedUp)
 {
     /// <summary>
+    /// The simulator's rate from each spec probed right before a measured run (<see cref="DeviceBenchmark"/>);
+    /// <see cref="PredictedTokensPerSecond"/> is their median.
+    /// </summary>
+    public required IReadOnlyList<double> ProbedPredictions { get; init; }
+
+    /// <summary>The device's layout compiled with the probed spec whose prediction is the median: the figures the
+    /// prediction came from.</summary>
+    public required LpuProgram PredictionProgram { get; init; }
+
+    /// <summary>
     /// The rate of the fastest token of all runs: the probes' own best-window statistic, so on a loaded machine the
     /// fairest comparison, and on a quiet one close to the other two.
     /// </summary>
@@ -42,14 +52,16 @@ public sealed record DeviceBenchmarkResult(string Model, LpuProgram Program, int
     /// <summary>Predicted over the median run's wall-time rate, disturbed tokens included.</summary>
     public double WallRatio => PredictedTokensPerSecond / MedianMeasured;
     /// <summary>The rate the compiler's spec gives each chip's weight stream (the kernel probe of <see cref="ThisCpu"/>).</summary>
-    public double StreamBytesPerSecondPerChip => Program.Spec.WeightStreamBytesPerSecond;
+    public double StreamBytesPerSecondPerChip => PredictionProgram.Spec.WeightStreamBytesPerSecond;
 
     private static double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
 }
 
 /// <summary>
-/// Calibration of the <c>this-cpu</c> cost model: compiles a model for the CPU device, asks the simulator for the
-/// decode rate at the middle of the measured span, then times greedy decoding on the device.
+/// Calibration of the <c>this-cpu</c> cost model: compiles a model for the CPU device, then, for each run asked for,
+/// probes the machine again, asks the simulator for the decode rate of the device's layout on that spec at the middle of
+/// the measured span, and times a run of greedy decoding on the device. The prediction is the median of the probed
+/// rates; the measured rate the probes' rule applied to the runs' tokens.
 /// </summary>
 public static class DeviceBenchmark
 {
@@ -73,7 +85,7 @@ public static class DeviceBenchmark
         if (context <= tokens)
             throw new ArgumentOutOfRangeException(nameof(tokens), $"{tokens} tokens do not fit the model's context of {model.MaxContextLength}");
         var program = device.Program;
-        double predicted = LpuSimulator.Run(program, Math.Max(1, tokens / 2)).TokensPerSecond;
+        int position = Math.Max(1, tokens / 2);
 
         // Every run's session and token records exist before the warm-up, so that the runs follow it and each other
         // with no allocation between them, as a generation's tokens follow each other. Runs past the repeats reuse the
@@ -85,10 +97,22 @@ public static class DeviceBenchmark
         device.ChipClock = clock;
         bool warmedUp = WarmUp(device, context, warmupLimit ?? DefaultWarmupLimit, clock);
         int runs = 0;
+        var probed = new List<LpuProgram>(repeats);
         // A run whose tokens another thread disturbed is made up by another run, as the probe runs longer when its
         // windows are disturbed, until the undisturbed tokens fill the runs asked for.
         do
         {
+            if (runs < repeats)
+            {
+                // The machine's speed moves by a third within seconds with no sign this guest can see (traced:
+                // stories15M's median token went from 145 to 195 us in half a second); a spec probed at load, seconds
+                // before the runs, then predicts another machine. So the spec is probed again right before each run,
+                // and the prediction is the median of those, as the measured rate is the median of the runs.
+                probed.Add(Probe(program));
+                // As the probe's first window, one token loads the caches the probe filled with its own weights.
+                int first = 1;
+                TimedToken(sessions[runs % repeats], ref first, runs, 0, clock);
+            }
             Decode(sessions[runs % repeats], records.AsSpan(runs * tokens, tokens), runs, clock);
             runs++;
         }
@@ -107,11 +131,26 @@ public static class DeviceBenchmark
             fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
             best = Math.Min(best, sorted[0]);
         }
-        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predicted, measured, fastest, warmedUp)
+        var predictions = probed.Select(p => LpuSimulator.Run(p, position).TokensPerSecond).ToList();
+        // The lower middle for an even count, as for the runs.
+        int median = predictions.Select((rate, i) => (rate, i)).Order().ElementAt((predictions.Count - 1) / 2).i;
+        return new DeviceBenchmarkResult(Path.GetFileNameWithoutExtension(modelPath), program, tokens, predictions[median], measured, fastest, warmedUp)
         {
+            ProbedPredictions = predictions,
+            PredictionProgram = probed[median],
             FastestTokenPerSecond = 1 / best,
             MeasuredTokens = records[..(runs * tokens)],
         };
+    }
+
+    /// <summary>The device's layout compiled with a spec probed now (<see cref="ThisCpu.DeviceSpec(Models.LpuModelShape, int, bool)"/>).</summary>
+    private static LpuProgram Probe(LpuProgram program)
+    {
+        var spec = ThisCpu.DeviceSpec(program.Shape, program.Spec.Chips, fresh: true);
+        var probed = LpuCompiler.Compile(program.Shape, spec, program.ReferencePosition, program.StageWidth);
+        if (probed.Stages.Count != program.Stages.Count)
+            throw new InvalidOperationException($"the probed spec placed {program.Shape.Name} in {probed.Stages.Count} stages, the device runs {program.Stages.Count}");
+        return probed;
     }
 
     /// <summary>Most runs a benchmark makes per run asked for, when other threads keep disturbing its tokens.</summary>

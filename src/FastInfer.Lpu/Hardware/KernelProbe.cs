@@ -47,7 +47,12 @@ public static class KernelProbe
     /// every crossing of the probe, so it is the device's barrier with the device's thread placement and waits, and
     /// its mean counts the crossings where a waiter had yielded and came back late.
     /// </summary>
-    public static TokenProbe Token(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips = 1)
+    public static TokenProbe Token(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips = 1) =>
+        Token(type, steps, chips, fresh: false);
+
+    /// <summary>As <see cref="Token(GgmlType, IReadOnlyList{IReadOnlyList{MatrixCall}}, int)"/>; when
+    /// <paramref name="fresh"/>, measured now (the calls' fixed costs too), however recent the kept probe.</summary>
+    internal static TokenProbe Token(GgmlType type, IReadOnlyList<IReadOnlyList<MatrixCall>> steps, int chips, bool fresh)
     {
         ArgumentNullException.ThrowIfNull(steps);
         if (chips < 1 || chips > Environment.ProcessorCount * 4)
@@ -61,7 +66,11 @@ public static class KernelProbe
             return new MatrixCall(call.Rows, WholeBlocks(type, call.Columns));
         }).ToArray()).ToArray();
         string signature = string.Join('|', whole.Select(step => string.Join(';', step.Select(c => $"{c.Rows}x{c.Columns}"))));
-        return Tokens.Get((type, chips, signature), () => MeasureToken(type, whole, chips));
+        if (!fresh)
+            return Tokens.Get((type, chips, signature), () => MeasureToken(type, whole, chips));
+        foreach (int columns in whole.SelectMany(step => step.Select(c => c.Columns)).Distinct())
+            Calls.Retake((type, columns));
+        return Tokens.Retake((type, chips, signature), () => MeasureToken(type, whole, chips));
     }
 
     /// <summary>

@@ -24,8 +24,19 @@ internal sealed class RecentMeasurements<TKey, TValue>(Func<TKey, TValue>? measu
     {
         if (_values.TryGetValue(key, out var entry) && Stopwatch.GetElapsedTime(entry.TakenAt) <= MaxAge)
             return entry.Value;
+        return Retake(key, measureNow);
+    }
+
+    /// <summary>Measures now, however recent the kept value, and keeps the new one.</summary>
+    public TValue Retake(TKey key, Func<TValue> measureNow)
+    {
+        ArgumentNullException.ThrowIfNull(measureNow);
         var value = measureNow();
         _values[key] = (value, Stopwatch.GetTimestamp());
         return value;
     }
+
+    /// <summary>As <see cref="Retake(TKey, Func{TValue})"/> with the probe given at construction.</summary>
+    public TValue Retake(TKey key) =>
+        Retake(key, () => (measure ?? throw new InvalidOperationException("these measurements take their probe per call"))(key));
 }

@@ -37,13 +37,17 @@ public static class ThisCpu
     /// <item>the pipeline latency of a dependent operation: what a matrix-vector call costs besides its rows.</item>
     /// </list>
     /// </summary>
-    public static LpuSpec DeviceSpec(LpuModelShape shape, int chips)
+    public static LpuSpec DeviceSpec(LpuModelShape shape, int chips) => DeviceSpec(shape, chips, fresh: false);
+
+    /// <summary>As <see cref="DeviceSpec(LpuModelShape, int)"/>; when <paramref name="fresh"/>, the kernel probes are
+    /// taken now, however recent the kept ones (<c>lpu calibrate</c> takes one right before each measured run).</summary>
+    internal static LpuSpec DeviceSpec(LpuModelShape shape, int chips, bool fresh)
     {
         ArgumentNullException.ThrowIfNull(shape);
         var spec = Spec(chips);
         double perChip = (shape.TotalWeights * shape.WeightBytes + shape.Layers * (double)shape.KvCacheBytesPerLayer) / chips;
         var type = shape.WeightType ?? (shape.Precision == LpuPrecision.Int8 ? GgmlType.Q8_0 : GgmlType.F16);
-        var token = KernelProbe.Token(type, TokenCalls(shape, chips), chips);
+        var token = KernelProbe.Token(type, TokenCalls(shape, chips), chips, fresh);
         double opLatency = KernelProbe.CallSeconds(type, shape.Embedding);
         spec = spec with
         {

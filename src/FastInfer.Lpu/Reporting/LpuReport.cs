@@ -131,7 +131,8 @@ public static class LpuReport
 
     /// <summary>
     /// One model of <c>fastinfer lpu calibrate</c>: the layout, the weight-stream rate the kernel probe measured per
-    /// chip, the barrier release and host work per token the spec charges (both measured), the prediction, the
+    /// chip, the barrier release and host work per token the spec charges (both measured; all three from the probe
+    /// whose prediction is the median, <see cref="DeviceBenchmarkResult.PredictionProgram"/>), the prediction, the
     /// device's measured speed (<see cref="DeviceBenchmarkResult.MeasuredRate"/>) and the ratio (1 is a perfect
     /// prediction), the tokens left out of it of all timed (and how many of those a thread lost its core in, and how
     /// many only met the JIT), the median run's wall rate with every token and its ratio, the fastest tenth and the
@@ -146,7 +147,7 @@ public static class LpuReport
         int offCore = run.MeasuredTokens.Count(t => t.Disturbed && t.OffCore);
         string droppedOf = $"{dropped}/{run.MeasuredTokens.Count}";
         string reasons = $"{offCore}/{dropped - offCore}";
-        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.Program.Spec.SyncSeconds * 1e6,10:F2}  {run.Program.Spec.TokenOverheadSeconds * 1e6,7:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MeasuredRate,14:F1}  {run.Ratio,18:F2}  {droppedOf,7}  {reasons,8}  {run.MedianMeasured,10:F1}  {run.WallRatio,14:F2}  {run.MedianFastestDecile,13:F1}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
+        return string.Create(Inv, $"{run.Model,-21} {layout,-7} {run.StreamBytesPerSecondPerChip / 1e9,15:F2}  {run.PredictionProgram.Spec.SyncSeconds * 1e6,10:F2}  {run.PredictionProgram.Spec.TokenOverheadSeconds * 1e6,7:F2}  {run.PredictedTokensPerSecond,15:F1}  {run.MeasuredRate,14:F1}  {run.Ratio,18:F2}  {droppedOf,7}  {reasons,8}  {run.MedianMeasured,10:F1}  {run.WallRatio,14:F2}  {run.MedianFastestDecile,13:F1}  {run.FastestTokenPerSecond,13:F1}  {all}{(run.WarmedUp ? "" : " (JIT busy)")}");
     }
 
     private static string Unit(LpuProgram program, int unit) => LpuUnits.Name(program.Shape, unit).Replace("layer ", "L", StringComparison.Ordinal);
