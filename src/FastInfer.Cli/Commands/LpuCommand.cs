@@ -138,7 +138,7 @@ internal static class LpuCommand
         var models = new Option<string[]>("--model", "-m") { Description = "Model files (GGUF); repeat for several", Required = true, AllowMultipleArgumentsPerToken = true };
         var chips = new Option<int?>("--chips") { Description = "Chips (cores) to compile for (default: all cores)" };
         var tokens = new Option<int>("--tokens", "-n") { Description = "Greedy decode tokens per measurement", DefaultValueFactory = _ => DeviceBenchmark.DefaultTokens };
-        var repeats = new Option<int>("--repeat") { Description = "Measured runs per model, after a warm-up until the JIT is done (the medians are compared)", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--repeat") { Description = "Measured runs per model, each after a fresh probe and a warm-up until the JIT is quiet; runs whose threads lost their cores are made up (at most 3x); the medians are compared", DefaultValueFactory = _ => 5 };
         command.Options.Add(models);
         command.Options.Add(chips);
         command.Options.Add(tokens);
