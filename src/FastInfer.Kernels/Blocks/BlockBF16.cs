@@ -28,6 +28,7 @@ public readonly unsafe struct BlockBF16 : IHalfFloatBlock
 
     public static bool HasSpecials => false;
     public static short SpecialMagnitude => short.MaxValue;
+    public static float PairScale => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Even(Vector512<int> pairs) => Vector512.ShiftLeft(pairs, 16).AsSingle();

@@ -10,9 +10,13 @@ namespace FastInfer.Kernels.Blocks;
 /// infinities and NaNs get the all-ones exponent back.
 /// The pair forms (<see cref="Even(Vector512{int})"/>, <see cref="Odd(Vector512{int})"/>) take a half from the top of a
 /// 32-bit lane: an arithmetic shift right by 3 leaves sign, exponent and mantissa in single position with three copies
-/// of the sign in the top exponent bits, one AND clears those (and whatever lies below the mantissa), and the multiply
-/// by 2^112 rebiases — four operations, exact for every finite half including subnormals (the product is a normal
-/// single), but infinities and NaNs come out as finite numbers of magnitude ≥ 2^16, so callers detect them separately.
+/// of the sign in the top exponent bits, and one AND clears those (and whatever lies below the mantissa). The result is
+/// the half times 2^-112, exactly, for every finite half (a half subnormal becomes a single subnormal); the rebiasing
+/// multiply is left out because the matrix-vector kernel multiplies the activations by 2^112 once per call
+/// (<see cref="PairScale"/>) instead: activations there are F16 values (at most 65504, so the scaled copy stays finite),
+/// and an FMA forms the product of its operands exactly, so (w·2^-112)·(x·2^112) adds the same bits as w·x. That spares
+/// the multiply, which shares the FMA units, on every weight vector. Infinities and NaNs come out as finite numbers, so
+/// callers detect them separately (<see cref="SpecialMagnitude"/>).
 /// </summary>
 public readonly unsafe struct BlockF16 : IHalfFloatBlock
 {
@@ -70,18 +74,19 @@ public readonly unsafe struct BlockF16 : IHalfFloatBlock
 
     public static bool HasSpecials => true;
     public static short SpecialMagnitude => 0x7C00;
+    public static float PairScale => BitConverter.UInt32BitsToSingle(Rebias);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Even(Vector512<int> pairs) => Odd(Vector512.ShiftLeft(pairs, 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Odd(Vector512<int> pairs)
-        => (Vector512.ShiftRightArithmetic(pairs, 3) & Vector512.Create(PairMask)).AsSingle() * Vector512.Create(Rebias).AsSingle();
+        => (Vector512.ShiftRightArithmetic(pairs, 3) & Vector512.Create(PairMask)).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Even(Vector256<int> pairs) => Odd(Vector256.ShiftLeft(pairs, 16));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Odd(Vector256<int> pairs)
-        => (Vector256.ShiftRightArithmetic(pairs, 3) & Vector256.Create(PairMask)).AsSingle() * Vector256.Create(Rebias).AsSingle();
+        => (Vector256.ShiftRightArithmetic(pairs, 3) & Vector256.Create(PairMask)).AsSingle();
 }

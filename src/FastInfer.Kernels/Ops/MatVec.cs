@@ -10,7 +10,7 @@ namespace FastInfer.Kernels.Ops;
 /// y = W·x for one token (decode), rows split across the pool. Quantized weights run in integers: x is quantized
 /// once per call to 8-bit activation blocks (Q8_0 for the 32-element types, Q8_K for the K-quants) in a per-thread
 /// scratch buffer, then each row is an integer dot product. Float weights (F32/F16/BF16) widen to F32 and use FMA;
-/// the 16-bit ones two rows at a time against a deinterleaved copy of x (<see cref="HalfFloatRows"/>).
+/// the 16-bit ones several rows per pass against a deinterleaved copy of x (<see cref="HalfFloatRows"/>).
 /// </summary>
 public static unsafe class MatVec
 {
@@ -70,7 +70,7 @@ public static unsafe class MatVec
             return;
         }
         float* deinterleaved = (float*)MatMulScratch.Get(2, (long)w.Columns * sizeof(float));
-        HalfFloatRows.Deinterleave(x, deinterleaved, w.Columns, group);
+        HalfFloatRows.Deinterleave<T>(x, deinterleaved, w.Columns, group);
         var job = new HalfJob<T> { W = w, X = x, Deinterleaved = deinterleaved, Y = y, Path = path };
         pool.ForBalanced(w.Rows, ref job, RowGrain, w.ByteLength);
     }

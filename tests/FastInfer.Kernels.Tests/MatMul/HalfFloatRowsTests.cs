@@ -24,7 +24,7 @@ public unsafe class HalfFloatRowsTests
     }
 
     [Fact]
-    public void F16_pairs_widen_every_finite_half_exactly_and_flag_the_rest()
+    public void F16_pairs_widen_every_finite_half_exactly_up_to_the_pair_scale_and_flag_the_rest()
     {
         ForEveryEncoding((lanes, start) =>
         {
@@ -43,9 +43,11 @@ public unsafe class HalfFloatRowsTests
                         Assert.Equal(!float.IsFinite(expected), special);
                         if (special)
                             continue;
-                        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(value));
+                        // The pair forms return the half divided by PairScale (2^112), exactly: a half subnormal is a
+                        // single subnormal there, which the double product recovers without rounding.
+                        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits((float)((double)value * BlockF16.PairScale)));
                         if (k < 8)
-                            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(narrow));
+                            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits((float)((double)narrow * BlockF16.PairScale)));
                     }
                 }
             }
@@ -71,18 +73,41 @@ public unsafe class HalfFloatRowsTests
         });
     }
 
-    [Fact]
-    public void Deinterleaving_lists_each_group_evens_then_odds_and_leaves_the_tail()
+    [Theory]
+    [InlineData(32)]
+    [InlineData(16)]
+    public void Deinterleaving_lists_each_group_evens_then_odds_times_the_pair_scale_and_leaves_the_tail(int group)
     {
-        var x = Enumerable.Range(0, 70).Select(i => (float)i).ToArray();
-        var d = new float[70];
+        const int n = 70;
+        var x = Enumerable.Range(0, n).Select(i => (float)i).ToArray();
+        var plain = new float[n];
+        var scaled = new float[n];
+        fixed (float* px = x)
+        fixed (float* pp = plain)
+        fixed (float* ps = scaled)
+        {
+            HalfFloatRows.Deinterleave<BlockBF16>(px, pp, n, group);
+            HalfFloatRows.Deinterleave<BlockF16>(px, ps, n, group);
+        }
+        int half = group / 2, whole = n - n % group;
+        var first = Enumerable.Range(0, half).Select(k => 2f * k).Concat(Enumerable.Range(0, half).Select(k => 2f * k + 1)).ToArray();
+        for (int g = 0; g < whole; g += group)
+            Assert.Equal(first.Select(v => v + g), plain[g..(g + group)]);
+        Assert.All(plain[whole..], v => Assert.Equal(0, v));
+        Assert.Equal(plain.Select(v => v * BlockF16.PairScale), scaled);
+    }
+
+    [Fact]
+    public void Deinterleaving_refuses_a_group_no_pair_kernel_reads()
+    {
+        var x = new float[64];
+        var d = new float[64];
         fixed (float* px = x)
         fixed (float* pd = d)
-            HalfFloatRows.Deinterleave(px, pd, 70, 32);
-        var group = Enumerable.Range(0, 16).Select(k => 2f * k).Concat(Enumerable.Range(0, 16).Select(k => 2f * k + 1)).ToArray();
-        Assert.Equal(group, d[..32]);
-        Assert.Equal(group.Select(v => v + 32), d[32..64]);
-        Assert.All(d[64..], v => Assert.Equal(0, v));
+        {
+            float* a = px, b = pd;
+            Assert.Throws<ArgumentOutOfRangeException>(() => HalfFloatRows.Deinterleave<BlockF16>(a, b, 64, 8));
+        }
     }
 
     public static TheoryData<GgmlType, IsaPath> HalfTypesAndPaths() => MatVecTypes.OnEveryPath([GgmlType.F16, GgmlType.BF16]);
