@@ -5,17 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Two adjacent groups of the <see cref="PackedLayout"/> read as one 16-row unit in 512-bit registers: the low group
-/// in lanes 0–7, the next group in lanes 8–15. Every lane is still one row with its own exact int sum and its own
+/// Two adjacent groups of the <see cref="PackedLayout"/> computed as one 16-row unit in 512-bit registers: the low group
+/// in lanes 0–7 of the results, the next group in lanes 8–15. Every lane is still one row with its own exact int sum and its own
 /// float chain, so a pair gives each row the same bits as the 8-row kernels; only the work per weight halves.
 /// </summary>
 internal static unsafe class PackedPair
 {
-    /// <summary>The vector at <paramref name="low"/> of the low group and the same offset of the next group.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Load(byte* low, long groupBytes)
-        => Avx512F.InsertVector256(Vector256.Load(low).ToVector512Unsafe(), Vector256.Load(low + groupBytes), 1);
-
     /// <summary>The pair's sixteen F16 row scales (eight per group) as <see cref="PackedScales.Load"/> converts them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Scales(byte* low, long groupBytes)
@@ -24,8 +19,28 @@ internal static unsafe class PackedPair
         return PackedScales.FromSignExtended(Avx512F.ConvertToVector512Int32(halves));
     }
 
+    /// <summary>
+    /// Activation column quads <paramref name="quad"/> (every lane of the lower half) and <paramref name="quad"/>+1
+    /// (every lane of the upper half) of a block's eight, to meet a 512-bit load of a group's quant vectors k, k+1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<sbyte> Broadcast(byte* fourBytes) => Vector512.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+    public static Vector512<sbyte> Spread(Vector512<int> quads, int quad)
+    {
+        // Sixteen scalars, not Create(Vector256, Vector256): the JIT builds the latter with two inserts per use.
+        int low = quad, high = quad + 1;
+        var index = Vector512.Create(low, low, low, low, low, low, low, low, high, high, high, high, high, high, high, high);
+        return Avx512F.PermuteVar16x32(quads, index).AsSByte();
+    }
+
+    /// <summary>
+    /// Two groups' int16 sums made one pair: each group's upper half (its odd quant vectors) added to its lower half,
+    /// group <paramref name="low"/> in lanes 0–7 and group <paramref name="high"/> in lanes 8–15. Exact while each
+    /// input lane holds at most eight products (see <see cref="Products"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Fold(Vector512<short> low, Vector512<short> high)
+        => Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b01_00_01_00).AsInt16()
+            + Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b11_10_11_10).AsInt16();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> LowNibbles(Vector512<byte> v) => v & Vector512.Create((byte)0x0F);

@@ -4,35 +4,47 @@ using System.Runtime.Intrinsics;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Q4_0 decode on the AVX-512 path, sixteen rows (a <see cref="PackedPair"/>) per pass: per block, four 512-bit
-/// weight vectors give eight nibble vectors; eight vpmaddubsw against the broadcast activation bytes sum in int16
-/// (exact: nibbles ≤ 15, activations within ±128, sixteen products per lane) and one vpmaddwd widens them. That is
-/// half the multiply work per weight of eight vpdpbusd on 256-bit vectors, and half the unpack and scale work.
-/// The int sum is the same exact integer and the float step the same FMA, so the bits match the 8-row kernels.
+/// Q4_0 decode on the AVX-512 path, sixteen rows (a <see cref="PackedPair"/>) per pass. Each group is read in full
+/// 512-bit vectors — quant vectors k and k+1 in one load, eight rows' columns 4k.. in the lower half and 4k+4.. in the
+/// upper — so a block costs two loads per group and no inserts; each activation vector is the matching pair of
+/// column quads (<see cref="PackedPair.Spread"/>, four permutes per block shared by both groups) instead of eight
+/// broadcasts. Eight vpmaddubsw per group sum in int16 (exact: nibbles ≤ 15, activations within ±128, at most sixteen
+/// products per lane once <see cref="PackedPair.Fold"/> adds the halves and puts the two groups side by side), and one
+/// vpmaddwd widens them: the same exact int per row and the same FMA per block, so the bits match the 8-row kernels.
 /// </summary>
 internal unsafe struct PackedQ4_0PairKernel : IPackedPairKernel
 {
     public int Blocks;
     public PackedActivations A;
 
+    /// <summary>One group's block: int16 sums, lanes 0–7 from quant vectors 0 and 2 and lanes 8–15 from 1 and 3 (both nibbles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Block(byte* q, byte* rowScaleHalves, long groupBytes, byte* a, float scale, int correction, Vector512<float> acc)
+    private static Vector512<short> GroupSum(byte* q, Vector512<sbyte> low01, Vector512<sbyte> low23, Vector512<sbyte> high01, Vector512<sbyte> high23)
     {
-        var v0 = PackedPair.Load(q, groupBytes);
-        var v1 = PackedPair.Load(q + 32, groupBytes);
-        var v2 = PackedPair.Load(q + 64, groupBytes);
-        var v3 = PackedPair.Load(q + 96, groupBytes);
-        var lowSum = PackedPair.Products(PackedPair.LowNibbles(v0), PackedPair.Broadcast(a))
-            + PackedPair.Products(PackedPair.LowNibbles(v1), PackedPair.Broadcast(a + 4))
-            + (PackedPair.Products(PackedPair.LowNibbles(v2), PackedPair.Broadcast(a + 8))
-            + PackedPair.Products(PackedPair.LowNibbles(v3), PackedPair.Broadcast(a + 12)));
-        var highSum = PackedPair.Products(PackedPair.HighNibbles(v0), PackedPair.Broadcast(a + 16))
-            + PackedPair.Products(PackedPair.HighNibbles(v1), PackedPair.Broadcast(a + 20))
-            + (PackedPair.Products(PackedPair.HighNibbles(v2), PackedPair.Broadcast(a + 24))
-            + PackedPair.Products(PackedPair.HighNibbles(v3), PackedPair.Broadcast(a + 28)));
-        var sum = PackedPair.Widen(lowSum + highSum) + Vector512.Create(correction);
+        var w01 = Vector512.Load(q);
+        var w23 = Vector512.Load(q + 64);
+        return PackedPair.Products(PackedPair.LowNibbles(w01), low01)
+            + PackedPair.Products(PackedPair.LowNibbles(w23), low23)
+            + (PackedPair.Products(PackedPair.HighNibbles(w01), high01)
+            + PackedPair.Products(PackedPair.HighNibbles(w23), high23));
+    }
+
+    /// <summary>
+    /// A block of both groups against activation block <paramref name="a"/>: ggml's low nibbles are columns 0..15
+    /// (quads 0..3) and its high nibbles columns 16..31 (quads 4..7).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block(byte* q, byte* rowScaleHalves, long groupBytes, byte* a, float* scale, int* correction, Vector512<float> acc)
+    {
+        var quads = Vector256.Load((int*)a).ToVector512Unsafe();
+        var low01 = PackedPair.Spread(quads, 0);
+        var low23 = PackedPair.Spread(quads, 2);
+        var high01 = PackedPair.Spread(quads, 4);
+        var high23 = PackedPair.Spread(quads, 6);
+        var folded = PackedPair.Fold(GroupSum(q, low01, low23, high01, high23), GroupSum(q + groupBytes, low01, low23, high01, high23));
+        var sum = PackedPair.Widen(folded) + Vector512.Create(*correction);
         var rowScales = PackedPair.Scales(rowScaleHalves, groupBytes);
-        return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), rowScales * Vector512.Create(scale), acc);
+        return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), rowScales * Vector512.Create(*scale), acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -52,7 +64,7 @@ internal unsafe struct PackedQ4_0PairKernel : IPackedPairKernel
             PackedPair.PrefetchAhead(low, chunk - low, groupBytes, PackedLayout.ChunkBytes(PackedQ4_0.QuantBytesPerBlock));
             for (int b = first; b < end; b++)
             {
-                acc = Block(q, rowScaleHalves, groupBytes, quants + b * 32, scales[b], corrections[b], acc);
+                acc = Block(q, rowScaleHalves, groupBytes, quants + b * 32, scales + b, corrections + b, acc);
                 q += PackedQ4_0.QuantBytesPerBlock;
                 rowScaleHalves += PackedLayout.ScaleBytesPerBlock;
             }

@@ -38,6 +38,34 @@ public unsafe class PackedPairMatVecTests
     }
 
     [SkippableFact]
+    public void SpreadPutsOneColumnQuadInEachHalf()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        var quads = Vector512.CreateSequence(100, 1);
+        for (int quad = 0; quad < 7; quad++)
+        {
+            var spread = PackedPair.Spread(quads, quad).AsInt32();
+            for (int lane = 0; lane < 16; lane++)
+                Assert.Equal(100 + quad + lane / 8, spread[lane]);
+        }
+    }
+
+    [SkippableFact]
+    public void FoldAddsEachGroupsHalvesAndPutsTheGroupsSideBySide()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Values whose int32 view would carry between the int16 lanes if the halves were added as int32.
+        var low = Vector512.CreateSequence((short)-16, (short)1) * 1000;
+        var high = Vector512.CreateSequence((short)30, (short)-1) * 999;
+        var folded = PackedPair.Fold(low, high);
+        for (int lane = 0; lane < 16; lane++)
+        {
+            Assert.Equal((short)(low[lane] + low[lane + 16]), folded[lane]);
+            Assert.Equal((short)(high[lane] + high[lane + 16]), folded[lane + 16]);
+        }
+    }
+
+    [SkippableFact]
     public void Q4_0DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill()
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
