@@ -10,15 +10,12 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// <summary>
 /// Decode attention (one query) split over blocks of <see cref="BlockPositions"/> cached positions, so threads share
 /// the context rather than the heads, and every K/V row is read from memory once for all the query heads that use it
-/// (grouped-query attention). A context of fewer blocks than twice the threads is split by KV heads as well
-/// (<see cref="HeadParts"/>): a 1B model's first 128 positions were otherwise one block that the calling thread
-/// attended alone while the other core waited, about 3% of a decoded token. On AVX-512 with whole-vector heads, a block goes tile by tile of 16 positions and KV head
+/// (grouped-query attention). On AVX-512 with whole-vector heads, a block goes tile by tile of 16 positions and KV head
 /// by KV head through <see cref="GroupTile512"/>, which reads the rows in place, while the next tile's slice of that KV
 /// head is prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile at a time into a small F32 scratch
 /// laid out per KV head and every query head scores and accumulates its KV head's tile from L1. Either way each block
 /// leaves (max, sum, unnormalised output) per head; the caller merges the blocks in position order. Blocks and tiles start
-/// at fixed positions and every head's arithmetic is the same whichever part of the heads an item covers, so results
-/// depend neither on the thread count nor on the head split.
+/// at fixed positions, so results do not depend on the thread count.
 /// </summary>
 internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
 {
@@ -31,8 +28,6 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
     public byte* K, V;
     public AttentionShape Shape;
     public int FirstBlock;
-    /// <summary>How many items each block is split into, each covering an equal run of KV heads (a divisor of their count).</summary>
-    public int HeadParts;
     public float Scale;
     public IsaPath Path;
     /// <summary>Whether <see cref="GroupTile512"/> runs this shape.</summary>
@@ -58,27 +53,12 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         {
             Q = q, K = k, V = v, O = o, Partials = partials, Shape = shape, Path = path,
             FirstBlock = firstBlock, Scale = 1f / MathF.Sqrt(shape.HeadDim), Grouped = GroupTile512.Fits(shape.HeadDim, path),
-            HeadParts = HeadPartsFor(blocks, shape.HeadCount / shape.Group, pool.ThreadCount),
         };
         if (job.Grouped)
             job.ScaleQuery(partials + partialFloats, queryFloats);
         long workBytes = (end - first) * 2L * shape.KvRow * TKv.ElementBytes;
-        pool.For(blocks * job.HeadParts, ref job, 1, workBytes);
+        pool.For(blocks, ref job, 1, workBytes);
         job.Merge(blocks);
-    }
-
-    /// <summary>
-    /// The fewest parts (a divisor of <paramref name="kvHeads"/>) that give every thread at least two items, so fixed
-    /// shares stay even; all the KV heads when even that is too few.
-    /// </summary>
-    internal static int HeadPartsFor(int blocks, int kvHeads, int threads)
-    {
-        for (int parts = 1; parts < kvHeads; parts++)
-        {
-            if (kvHeads % parts == 0 && (long)blocks * parts >= 2L * threads)
-                return parts;
-        }
-        return kvHeads;
     }
 
     /// <summary>ScaledQ = Q · shortfall scale (Q itself for F32), and whether every product stayed finite.</summary>
@@ -102,43 +82,32 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         ScaledQueryFinite = !tooLarge;
     }
 
-    /// <summary>Items [start, end): item i is part i % <see cref="HeadParts"/> of the KV heads in block i / HeadParts.</summary>
     public readonly void Execute(int start, int end)
     {
-        int kvPerPart = Shape.HeadCount / Shape.Group / HeadParts;
         if (Grouped)
         {
             long exactFloats = 2L * GroupTile512.Positions * Shape.HeadDim;
             float* groupScratch = (float*)Ops.MatMulScratch.Get(1, (GroupTile512.ScratchFloats + exactFloats) * sizeof(float));
-            for (int item = start; item < end; item++)
-            {
-                int firstKv = item % HeadParts * kvPerPart;
-                AttendGrouped(item / HeadParts, firstKv, firstKv + kvPerPart, groupScratch);
-            }
+            for (int block = start; block < end; block++)
+                AttendGrouped(block, groupScratch);
             return;
         }
         int heads = Shape.HeadCount;
         long tileFloats = (long)SubTile * Shape.KvRow;
         float* scratch = (float*)Ops.MatMulScratch.Get(1, (2 * tileFloats + heads * SubTile) * sizeof(float));
         float* keys = scratch, values = keys + tileFloats, scores = values + tileFloats;
-        for (int item = start; item < end; item++)
-        {
-            int firstKv = item % HeadParts * kvPerPart;
-            Attend(item / HeadParts, firstKv, firstKv + kvPerPart, keys, values, scores);
-        }
+        for (int block = start; block < end; block++)
+            Attend(block, keys, values, scores);
     }
 
-    /// <summary>
-    /// The positions of <paramref name="block"/> and its partials, with those of the query heads of KV heads
-    /// [<paramref name="firstKv"/>, <paramref name="endKv"/>) cleared: output 0, max −∞, sum 0.
-    /// </summary>
-    private readonly float* StartBlock(int block, int firstKv, int endKv, out int lo, out int hi)
+    /// <summary>The positions of <paramref name="block"/> and its partials, cleared: output 0, max −∞, sum 0.</summary>
+    private readonly float* StartBlock(int block, out int lo, out int hi)
     {
         var (first, end) = Shape.Span(0);
         lo = Math.Max(first, (FirstBlock + block) * BlockPositions);
         hi = Math.Min(end, (FirstBlock + block + 1) * BlockPositions);
         float* partials = Partials + (long)block * Shape.HeadCount * PartialFloats;
-        for (int h = firstKv * Shape.Group; h < endKv * Shape.Group; h++)
+        for (int h = 0; h < Shape.HeadCount; h++)
         {
             float* state = partials + h * PartialFloats;
             new Span<float>(state, PartialFloats).Clear();
@@ -147,15 +116,15 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         return partials;
     }
 
-    /// <summary>One block's KV heads [firstKv, endKv) through <see cref="GroupTile512"/>, 16 positions × one KV head at a time.</summary>
-    private readonly void AttendGrouped(int block, int firstKv, int endKv, float* scratch)
+    /// <summary>One block through <see cref="GroupTile512"/>, 16 positions × one KV head at a time.</summary>
+    private readonly void AttendGrouped(int block, float* scratch)
     {
-        int d = Shape.HeadDim, group = Shape.Group, kvHeads = endKv - firstKv;
-        float* partials = StartBlock(block, firstKv, endKv, out int lo, out int hi);
+        int d = Shape.HeadDim, group = Shape.Group, kvHeads = Shape.HeadCount / group;
+        float* partials = StartBlock(block, out int lo, out int hi);
         int end = Shape.Span(0).End;
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, sliceBytes = (long)d * TKv.ElementBytes;
         float* exactKeys = scratch + GroupTile512.ScratchFloats, exactValues = exactKeys + GroupTile512.Positions * d;
-        for (int g = firstKv; g < endKv; g++)
+        for (int g = 0; g < kvHeads; g++)
             Prefetch(lo, Math.Min(hi, lo + GroupTile512.Positions), g * sliceBytes, rowBytes, sliceBytes);
         // Far enough ahead that the lines arrive in time (a DRAM round trip outlasts one small slice's arithmetic), near
         // enough that they are still in L1 when read.
@@ -163,14 +132,14 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         for (int t0 = lo; t0 < hi; t0 += GroupTile512.Positions)
         {
             int count = Math.Min(GroupTile512.Positions, hi - t0);
-            for (int g = firstKv; g < endKv; g++)
+            for (int g = 0; g < kvHeads; g++)
             {
                 byte* keys = K + t0 * rowBytes + g * sliceBytes, values = V + t0 * rowBytes + g * sliceBytes;
-                // The slice `unitsAhead` (KV head, tile) steps on, among this item's heads, heads for L1 while this one
-                // computes (past the block's end too: this or another thread reads it next).
-                int target = g - firstKv + unitsAhead, tilesOn = target / kvHeads;
+                // The slice `unitsAhead` (KV head, tile) steps on heads for L1 while this one computes (past the block's end
+                // too: this or another thread reads it next).
+                int target = g + unitsAhead, tilesOn = target / kvHeads;
                 long ahead = t0 + tilesOn * GroupTile512.Positions < end
-                    ? tilesOn * GroupTile512.Positions * rowBytes + (target % kvHeads - (g - firstKv)) * sliceBytes : 0;
+                    ? tilesOn * GroupTile512.Positions * rowBytes + (target % kvHeads - g) * sliceBytes : 0;
                 // A tile LoadScaled would misread (an infinity or NaN in a half cache, or a huge query) is widened exactly
                 // and run as F32: the same arithmetic, so the result is what an F32 cache of the same values gives.
                 bool exact = !ScaledQueryFinite || TKv.HasUnscalable(keys, rowBytes, count, d) || TKv.HasUnscalable(values, rowBytes, count, d);
@@ -193,7 +162,7 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
                 }
             }
         }
-        for (int h = firstKv * group; h < endKv * group; h++)
+        for (int h = 0; h < Shape.HeadCount; h++)
         {
             float* state = partials + h * PartialFloats + OutputFloats;
             state[1] = Vector512.Sum(Vector512.Load(state + GroupTile512.SumsOffset));
@@ -214,23 +183,20 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         }
     }
 
-    /// <summary>
-    /// One block of positions for the query heads of KV heads [firstKv, endKv); their (max, sum, output) go straight
-    /// to the partials.
-    /// </summary>
+    /// <summary>One block of positions for every head; its (max, sum, output) per head go straight to the partials.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private readonly void Attend(int block, int firstKv, int endKv, float* keys, float* values, float* scores)
+    private readonly void Attend(int block, float* keys, float* values, float* scores)
     {
-        int d = Shape.HeadDim, group = Shape.Group;
-        float* partials = StartBlock(block, firstKv, endKv, out int lo, out int hi);
+        int d = Shape.HeadDim, group = Shape.Group, heads = Shape.HeadCount, kvHeads = heads / group;
+        float* partials = StartBlock(block, out int lo, out int hi);
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes;
         bool wholeVectors = Path >= IsaPath.Avx512 && F32Tile512.Fits(d);
         for (int t0 = lo; t0 < hi; t0 += SubTile)
         {
             int count = Math.Min(SubTile, hi - t0);
-            // This item's slices of the rows in address order (one stream each for K and V), regrouped per KV head.
+            // Whole cache rows in address order (one sequential stream each for K and V), regrouped per KV head.
             for (int t = 0; t < count; t++)
-                for (int g = firstKv; g < endKv; g++)
+                for (int g = 0; g < kvHeads; g++)
                 {
                     long offset = (t0 + t) * rowBytes + (long)g * d * TKv.ElementBytes;
                     TKv.Widen(K + offset, keys + ((long)g * SubTile + t) * d, d, Path);
@@ -246,7 +212,7 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
                     Sse.Prefetch1(V + line);
                 }
             }
-            for (int h = firstKv * group; h < endKv * group; h++)
+            for (int h = 0; h < heads; h++)
             {
                 float* k = keys + (long)(h / group) * SubTile * d, v = values + (long)(h / group) * SubTile * d;
                 float* s = scores + h * SubTile, q = Q + (long)h * d;
