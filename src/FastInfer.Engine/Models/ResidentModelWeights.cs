@@ -11,7 +11,8 @@ namespace FastInfer.Engine.Models;
 /// machine the pages of a memory-mapped model file stream at about half the rate of anonymous memory — measured with
 /// the same kernels over the same bytes, both as a matrix-vector product and as a plain read — so the F32 tinyllama
 /// decoded at half its bandwidth. Matrices that already have a packed copy are left alone; the token embedding too
-/// (it is only read one row per token).
+/// (it is only read one row per token), but its pages are touched here (<see cref="PageTouch"/>) so no decoded token
+/// waits on a page fault for its row.
 /// </summary>
 internal sealed unsafe class ResidentModelWeights : IDisposable
 {
@@ -28,6 +29,7 @@ internal sealed unsafe class ResidentModelWeights : IDisposable
     public ResidentModelWeights(LlamaWeights weights, ComputePool pool, WeightCopyBudget budget, IMappedTensorSource? file = null,
         Predicate<WeightMatrix>? alreadyResident = null)
     {
+        PageTouch.Run((byte*)weights.TokenEmbedding.Data, weights.TokenEmbedding.ByteLength);
         // Decided in a first walk so one allocation holds every copy; the second walk visits the matrices in the same order.
         var copies = new List<bool>();
         long total = 0;
