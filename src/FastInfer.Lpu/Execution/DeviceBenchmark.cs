@@ -128,7 +128,7 @@ public static class DeviceBenchmark
         double best = double.MaxValue;
         for (int r = 0; r < runs; r++)
         {
-            var run = records.AsSpan(r * tokens, tokens).ToArray().Select(t => t.Seconds).ToArray();
+            var run = records[(r * tokens)..((r + 1) * tokens)].Select(t => t.Seconds).ToArray();
             measured.Add(tokens / run.Sum());
             var sorted = run.Order().ToArray();
             fastest.Add(1 / sorted[Math.Max(0, tokens / 10 - 1)]);
