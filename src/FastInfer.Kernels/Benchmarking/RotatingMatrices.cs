@@ -15,8 +15,14 @@ namespace FastInfer.Kernels.Benchmarking;
 /// </summary>
 internal sealed unsafe class RotatingMatrices : IDisposable
 {
-    /// <summary>How many times the last-level cache the copies span together.</summary>
-    public const int CacheMultiple = 4;
+    /// <summary>
+    /// How many times the last-level cache the copies span together. Four was not enough here: the cache size is assumed
+    /// (the guest hides it) and need not be all the cache the copies meet, and with copies spanning four times 32 MiB a
+    /// read pass over them ran at 86–106 GB/s in `bench-kernels`, above what the 1 GiB read reaches from DRAM (75–80), so
+    /// part of every call came from cache. At sixteen times the read pass over the copies ran at the 1 GiB rate, and the
+    /// kernels' rates measured lower: Q8_0 45–49 GB/s instead of 76 and Q4_0 50–52 instead of 67–72 in the same runs.
+    /// </summary>
+    public const int CacheMultiple = 16;
 
     // Speed does not depend on the values, so a few distinct random rows are quantized and repeated: generating every
     // row of a 4096×11008 matrix would cost seconds of the runner's one-minute budget.
