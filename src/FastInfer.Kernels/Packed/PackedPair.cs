@@ -5,17 +5,17 @@ using System.Runtime.Intrinsics.X86;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Two adjacent groups of the <see cref="PackedLayout"/> computed as one 16-row unit in 512-bit registers: the low group
-/// in lanes 0–7 of the results, the next group in lanes 8–15. Every lane is still one row with its own exact int sum and its own
+/// Two groups of the <see cref="PackedLayout"/> computed as one 16-row unit in 512-bit registers: the group a kernel is
+/// given in lanes 0–7 of the results, its partner (some bytes on) in lanes 8–15. Every lane is still one row with its own exact int sum and its own
 /// float chain, so a pair gives each row the same bits as the 8-row kernels; only the work per weight halves.
 /// </summary>
 internal static unsafe class PackedPair
 {
     /// <summary>The pair's sixteen F16 row scales (eight per group) as <see cref="PackedScales.Load"/> converts them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales(byte* low, long groupBytes)
+    public static Vector512<float> Scales(byte* low, long partnerOffset)
     {
-        var halves = Avx2.InsertVector128(Vector128.Load((short*)low).ToVector256Unsafe(), Vector128.Load((short*)(low + groupBytes)), 1);
+        var halves = Avx2.InsertVector128(Vector128.Load((short*)low).ToVector256Unsafe(), Vector128.Load((short*)(low + partnerOffset)), 1);
         return PackedScales.FromSignExtended(Avx512F.ConvertToVector512Int32(halves));
     }
 
@@ -71,33 +71,23 @@ internal static unsafe class PackedPair
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Widen(Vector512<short> sums) => Avx512BW.MultiplyAddAdjacent(sums, Vector512.Create((short)1));
 
-    /// <summary>Stores lanes 0–7 to rows firstRow.. and lanes 8–15 to the next group's rows, skipping rows outside [0, rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Vector512<float> lanes, float* y, int firstRow, int rows, bool hasHighGroup)
-    {
-        PackedDot.Store(lanes.GetLower(), y, firstRow, rows);
-        if (hasHighGroup)
-            PackedDot.Store(lanes.GetUpper(), y, firstRow + PackedLayout.GroupRows, rows);
-    }
-
     /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for lines (sixteen Q4_0 chunks).</summary>
     public const int PrefetchBytes = 9216;
 
     /// <summary>
-    /// Reading two groups at once is two streams, and the second one jumps a whole group at every new pair: left to the
-    /// hardware prefetcher, a pair ran at half the DRAM rate of one group. So as a kernel reads the
-    /// <paramref name="spanBytes"/> at <paramref name="offset"/> of both groups, it asks for the same span
-    /// <see cref="PrefetchBytes"/> further on in both — past the pair's end, the next pair's lines.
+    /// A pair is two streams (<see cref="TwoStreams"/>: each continues into the next group of its own half of the run).
+    /// As a kernel reads the <paramref name="spanBytes"/> at <paramref name="offset"/> of both groups, it asks for the same
+    /// span <see cref="PrefetchBytes"/> further on in both: left to the hardware prefetcher, two streams read from DRAM at
+    /// half the rate of one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void PrefetchAhead(byte* low, long offset, long groupBytes, long spanBytes)
+    public static void PrefetchAhead(byte* low, long offset, long partnerOffset, long spanBytes)
     {
-        long ahead = offset + PrefetchBytes;
-        byte* next = low + ahead + (ahead >= groupBytes ? groupBytes : 0);
+        byte* next = low + offset + PrefetchBytes;
         for (long line = 0; line < spanBytes; line += 64)
         {
             Sse.Prefetch0(next + line);
-            Sse.Prefetch0(next + line + groupBytes);
+            Sse.Prefetch0(next + line + partnerOffset);
         }
     }
 

@@ -4,11 +4,13 @@ using System.Runtime.Intrinsics.X86;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Software prefetch for the one-stream decode kernels (<see cref="PackedMatVec{TFormat, TStep}"/>,
-/// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>: a thread reads its groups front to back). The hardware
-/// prefetcher alone let packed Q8_0 decode from DRAM reach 68–82% of a plain read pass over the same memory (alternated
-/// runs, read pass 77–93 GB/s); asking for each span <see cref="Distance"/> bytes ahead as it is read gave 86–90%
-/// (for Q4_K, 2 KiB ahead measured no better than none; for Q8_0, 16–32 KiB no better than 8 KiB).
+/// Software prefetch for the streams of the decode kernels (<see cref="PackedMatVec{TFormat, TStep}"/>,
+/// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>: a thread reads each of its streams front to back). Tuned when a
+/// thread read one stream, with a benchmark whose copies were later found to fit partly in cache: there the hardware
+/// prefetcher alone let packed Q8_0 reach 68–82% of a plain read pass over the same memory and asking for each span
+/// <see cref="Distance"/> bytes ahead 86–90% (for Q4_K, 2 KiB ahead no better than none; for Q8_0, 16–32 KiB no better
+/// than 8 KiB). From DRAM, still with one stream per thread, 2, 8 and 32 KiB and none gave no consistent difference
+/// next to this host's swings in `bench-kernels`; the two-stream kernels were not tuned again.
 /// </summary>
 internal static unsafe class PackedPrefetch
 {

@@ -34,21 +34,21 @@ internal unsafe struct PackedQ4_0PairKernel : IPackedPairKernel
     /// (quads 0..3) and its high nibbles columns 16..31 (quads 4..7).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Block(byte* q, byte* rowScaleHalves, long groupBytes, byte* a, float* scale, int* correction, Vector512<float> acc)
+    private static Vector512<float> Block(byte* q, byte* rowScaleHalves, long partnerOffset, byte* a, float* scale, int* correction, Vector512<float> acc)
     {
         var quads = Vector256.Load((int*)a).ToVector512Unsafe();
         var low01 = PackedPair.Spread(quads, 0);
         var low23 = PackedPair.Spread(quads, 2);
         var high01 = PackedPair.Spread(quads, 4);
         var high23 = PackedPair.Spread(quads, 6);
-        var folded = PackedPair.Fold(GroupSum(q, low01, low23, high01, high23), GroupSum(q + groupBytes, low01, low23, high01, high23));
+        var folded = PackedPair.Fold(GroupSum(q, low01, low23, high01, high23), GroupSum(q + partnerOffset, low01, low23, high01, high23));
         var sum = PackedPair.Widen(folded) + Vector512.Create(*correction);
-        var rowScales = PackedPair.Scales(rowScaleHalves, groupBytes);
+        var rowScales = PackedPair.Scales(rowScaleHalves, partnerOffset);
         return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), rowScales * Vector512.Create(*scale), acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Vector512<float> Pair(byte* low, long groupBytes)
+    public readonly Vector512<float> Pair(byte* low, long partnerOffset)
     {
         byte* quants = A.Quants(0);
         float* scales = A.Scales(0);
@@ -61,10 +61,10 @@ internal unsafe struct PackedQ4_0PairKernel : IPackedPairKernel
             int end = Math.Min(first + PackedLayout.ChunkBlocks, Blocks);
             byte* q = chunk + PackedLayout.ChunkScaleBytes;
             byte* rowScaleHalves = chunk;
-            PackedPair.PrefetchAhead(low, chunk - low, groupBytes, PackedLayout.ChunkBytes(PackedQ4_0.QuantBytesPerBlock));
+            PackedPair.PrefetchAhead(low, chunk - low, partnerOffset, PackedLayout.ChunkBytes(PackedQ4_0.QuantBytesPerBlock));
             for (int b = first; b < end; b++)
             {
-                acc = Block(q, rowScaleHalves, groupBytes, quants + b * 32, scales + b, corrections + b, acc);
+                acc = Block(q, rowScaleHalves, partnerOffset, quants + b * 32, scales + b, corrections + b, acc);
                 q += PackedQ4_0.QuantBytesPerBlock;
                 rowScaleHalves += PackedLayout.ScaleBytesPerBlock;
             }

@@ -4,11 +4,10 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over a packed K-quant: each thread walks its groups front to back, the group's eight rows in the lanes of
-/// one vector, every super-block in order (so a row's float chain is the same for any thread count or row slice),
-/// asking for each super-block's lines <see cref="PackedPrefetch.Distance"/> ahead as it reads it. Q4_K from DRAM, in
-/// alternated runs while the read pass reached 90–97 GB/s: 74–79% of it without, 82–87% with; with the read pass at
-/// 65–75 GB/s it measured worse with (73–76% against 86–99%), so this is tuned for the fast memory state.
+/// Decode over a packed K-quant: each thread reads its run of groups as the two streams of <see cref="TwoStreams"/>, one
+/// group of each per pass, the group's eight rows in the lanes of one vector, every super-block in order (so a row's
+/// float chain is the same for any thread count, pairing or row slice), asking for each super-block's lines
+/// <see cref="PackedPrefetch.Distance"/> ahead in both streams as it reads them.
 /// </summary>
 internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
@@ -21,9 +20,27 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
 
     public void Execute(int firstGroup, int endGroup)
     {
-        for (int g = firstGroup; g < endGroup; g++)
+        int half = TwoStreams.Half(firstGroup, endGroup);
+        for (int i = 0; i < half; i++)
         {
-            byte* group = (byte*)View.FirstGroup + g * View.GroupBytes;
+            int groupA = firstGroup + i, groupB = groupA + half;
+            byte* a = GroupAt(groupA), b = GroupAt(groupB);
+            var accA = Vector256<float>.Zero;
+            var accB = Vector256<float>.Zero;
+            for (int s = 0; s < SuperBlocks; s++)
+            {
+                long at = (long)s * TFormat.SuperBlockBytes;
+                PackedPrefetch.Ahead(a + at, TFormat.SuperBlockBytes);
+                PackedPrefetch.Ahead(b + at, TFormat.SuperBlockBytes);
+                accA = TFormat.Dot<TStep>(a + at, A, s, accA);
+                accB = TFormat.Dot<TStep>(b + at, A, s, accB);
+            }
+            PackedDot.Store(accA, Y, groupA * PackedLayout.GroupRows - View.RowOffset, Rows);
+            PackedDot.Store(accB, Y, groupB * PackedLayout.GroupRows - View.RowOffset, Rows);
+        }
+        for (int g = firstGroup + 2 * half; g < endGroup; g++)
+        {
+            byte* group = GroupAt(g);
             var acc = Vector256<float>.Zero;
             for (int s = 0; s < SuperBlocks; s++)
             {
@@ -34,4 +51,6 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
             PackedDot.Store(acc, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
         }
     }
+
+    private readonly byte* GroupAt(int group) => (byte*)View.FirstGroup + group * View.GroupBytes;
 }
