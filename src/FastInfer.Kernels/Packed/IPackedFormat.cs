@@ -15,6 +15,12 @@ internal unsafe interface IPackedFormat
 
     static abstract int ZeroPoint { get; }
 
+    /// <summary>
+    /// True when <see cref="PackedMatVec{TFormat, TStep}"/> reads a thread's groups as two streams (<see cref="TwoStreams"/>),
+    /// which measured faster for it (the AVX-512 Q4_0 pair kernel pairs its two streams itself).
+    /// </summary>
+    static abstract bool ReadsTwoStreams { get; }
+
     /// <summary>Writes one ggml block of row <paramref name="lane"/> into its group's quant bytes for that block.</summary>
     static abstract void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock);
 

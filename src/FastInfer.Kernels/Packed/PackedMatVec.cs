@@ -5,11 +5,14 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over the packed layout: the pool hands out runs of groups (eight rows each), and a thread reads each run as
-/// the two streams of <see cref="TwoStreams"/>, one group from each per pass. A block's activation broadcasts feed both
-/// groups (<see cref="PackedDot.HalfPair"/>), each chunk's lines are asked for <see cref="PackedPrefetch.Distance"/>
-/// ahead in both streams, and each group keeps the exact int sums and the float chain of <see cref="PackedDot.Group"/>
-/// (prefill's), so the bits do not depend on the pairing, the runs or the thread count.
+/// Decode over the packed layout: the pool hands out runs of groups (eight rows each). A thread reads each run front to
+/// back, one group per pass (<see cref="PackedDot.Group"/>, prefill's bits), or, for a format that
+/// <see cref="IPackedFormat.ReadsTwoStreams"/>, as the two streams of <see cref="TwoStreams"/>, one group from each per
+/// pass: a block's activation broadcasts then feed both groups (<see cref="PackedDot.HalfPair"/>), and each group keeps
+/// the exact int sums and the float chain of <see cref="PackedDot.Group"/>, so the bits do not depend on the pairing, the
+/// runs or the thread count. Each chunk's lines are asked for <see cref="PackedPrefetch.Distance"/> ahead in every stream.
+/// Q8_0 reads two streams; Q5_0 (AVX-512 path) and Q4_0 (AVX2 path), whose blocks take more unpacking, ran at half the
+/// speed or no faster that way in the same in-process comparison, so they read one.
 /// </summary>
 internal unsafe struct PackedMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
@@ -22,7 +25,7 @@ internal unsafe struct PackedMatVec<TFormat, TStep> : IRowJob
 
     public void Execute(int firstGroup, int endGroup)
     {
-        int half = TwoStreams.Half(firstGroup, endGroup);
+        int half = TFormat.ReadsTwoStreams ? TwoStreams.Half(firstGroup, endGroup) : 0;
         for (int i = 0; i < half; i++)
         {
             int groupA = firstGroup + i, groupB = groupA + half;

@@ -27,6 +27,7 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
 
     public static GgmlType Type => GgmlType.Q6_K;
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
+    public static bool ReadsTwoStreams => false;
 
     public static void PackBlock(byte* block, int lane, byte* superBlock)
     {

@@ -4,10 +4,11 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over a packed K-quant: each thread reads its run of groups as the two streams of <see cref="TwoStreams"/>, one
-/// group of each per pass, the group's eight rows in the lanes of one vector, every super-block in order (so a row's
+/// Decode over a packed K-quant: each thread reads its run of groups front to back or, for a format that
+/// <see cref="IPackedSuperBlockFormat.ReadsTwoStreams"/>, as the two streams of <see cref="TwoStreams"/>, one group of each
+/// per pass; the group's eight rows in the lanes of one vector, every super-block in order (so a row's
 /// float chain is the same for any thread count, pairing or row slice), asking for each super-block's lines
-/// <see cref="PackedPrefetch.Distance"/> ahead in both streams as it reads them.
+/// <see cref="PackedPrefetch.Distance"/> ahead in each stream as it reads them.
 /// </summary>
 internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
@@ -20,7 +21,7 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
 
     public void Execute(int firstGroup, int endGroup)
     {
-        int half = TwoStreams.Half(firstGroup, endGroup);
+        int half = TFormat.ReadsTwoStreams ? TwoStreams.Half(firstGroup, endGroup) : 0;
         for (int i = 0; i < half; i++)
         {
             int groupA = firstGroup + i, groupB = groupA + half;

@@ -4,9 +4,11 @@ namespace FastInfer.Kernels.Packed;
 /// How the packed decode jobs split a run of groups into two streams: group i of the first half goes with group i of
 /// the second, so a thread reads two forward streams half a run apart instead of one. On this project's Zen 5 one
 /// thread reading a single packed stream, prefetched ahead, took less from DRAM than a plain read does; two streams per
-/// thread took more, in every packed type, with the old and new job alternated call by call in one process (Q8_0
-/// 4096×11008 on two threads, twenty copies: 47 against 40 GB/s median; Q4_0 51 against 40; Q4_K 49 against 43; Q6_K 53
-/// against 49). A lone last group, when the run is odd, is read on its own.
+/// thread took more for Q8_0, Q4_0 (the AVX-512 pair kernel) and Q4_K, with the one- and two-stream jobs alternated
+/// call by call in one process (4096×11008, two threads, sixteen or twenty copies; medians over a few minutes as this
+/// host's memory swung: Q8_0 +14 to +30% in most runs, within ±5% in the rest; Q4_0 +27%; Q4_K +8 to +22% in all but one,
+/// −3%). Q6_K ran within ±6% either way and Q5_0 and the AVX2 Q4_0 slower, so those keep one stream. A lone last group,
+/// when the run is odd, is read on its own.
 /// </summary>
 internal static class TwoStreams
 {
