@@ -25,11 +25,12 @@ internal static unsafe class PackedKernels
         {
             switch (w.Type)
             {
-                case GgmlType.Q4_0 when tokens == 1 && PackedPair.IsUsable(path): RunQ4_0Pairs(w, px, py, pool); break;
+                case GgmlType.Q4_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ4_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
@@ -42,17 +43,12 @@ internal static unsafe class PackedKernels
         return true;
     }
 
-    private static void RunQ4_0Pairs(in WeightMatrix w, float* x, float* y, ComputePool pool)
+    private static void RunPairs<TSum>(in WeightMatrix w, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
     {
         int blocks = w.Columns / PackedLayout.BlockColumns;
-        var kernel = new PackedQ4_0PairKernel { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, PackedQ4_0.ZeroPoint, pool) };
-        RunPairs(w, kernel, y, pool);
-    }
-
-    private static void RunPairs<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
-    {
-        var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
-        pool.ForBalanced(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+        var kernel = new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) };
+        var job = new PackedPairMatVec<PackedPairKernel<TSum>> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
+        pool.ForBalanced(PackedPairMatVec<PackedPairKernel<TSum>>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)

@@ -65,23 +65,24 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [SkippableFact]
-    public void Q4_0DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill()
+    [SkippableTheory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         foreach (var (rows, columns) in Shapes)
         {
-            using var m = new TestMatrix(GgmlType.Q4_0, rows, columns, seed: rows * 3 + columns);
+            using var m = new TestMatrix(type, rows, columns, seed: rows * 3 + columns);
             using var packed = PackedWeights.Pack(m.Matrix);
             var x = TestMatrix.RandomVector(2 * columns, seed: columns + 1);
             var pair = new float[rows];
             MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), pair, ComputePool.SingleThreaded, IsaPath.Avx512);
 
-            var maddubs = new float[rows];
-            MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), maddubs, ComputePool.SingleThreaded, IsaPath.Avx2);
-            Assert.Equal(maddubs, pair);
-            if (AvxVnni.IsSupported)
-                Assert.Equal(PackedCases.GroupByGroup<PackedQ4_0, VnniPackedStep>(packed.Matrix, x.AsSpan(0, columns)), pair);
+            var narrow = new float[rows];
+            MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), narrow, ComputePool.SingleThreaded, IsaPath.Avx2);
+            Assert.Equal(narrow, pair);
+            Assert.Equal(PackedCases.GroupByGroup(packed.Matrix, x.AsSpan(0, columns), AvxVnni.IsSupported), pair);
 
             var prefill = new float[2 * rows];
             Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -89,29 +90,65 @@ public unsafe class PackedPairMatVecTests
 
             var expected = new float[rows];
             MatVec.Multiply(m.Matrix, x.AsSpan(0, columns), expected, ComputePool.SingleThreaded, IsaPath.Scalar);
-            PackedCases.AssertRowsClose(m.Floats, x.AsSpan(0, columns), expected, pair, $"Q4_0 pair {rows}x{columns}");
+            PackedCases.AssertRowsClose(m.Floats, x.AsSpan(0, columns), expected, pair, $"{type} pair {rows}x{columns}");
         }
     }
 
-    [SkippableFact]
-    public void Q4_0SlicesAndThreadCountsKeepTheBits()
+    [SkippableTheory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         // 1003 rows: 126 groups, 63 pairs, the last group partial; above the pool's inline threshold.
         const int rows = 1003, columns = 1024;
-        using var m = new TestMatrix(GgmlType.Q4_0, rows, columns, seed: 11);
+        using var m = new TestMatrix(type, rows, columns, seed: 11);
         using var packed = PackedWeights.Pack(m.Matrix);
         var x = TestMatrix.RandomVector(columns, seed: 12);
         ThreadCounts.AssertIdenticalForOneTwoAndThree(rows, (pool, y) => MatVec.Multiply(packed.Matrix, x, y, pool, IsaPath.Avx512));
         var full = new float[rows];
         MatVec.Multiply(packed.Matrix, x, full, ComputePool.SingleThreaded, IsaPath.Avx512);
-        if (AvxVnni.IsSupported)
-            Assert.Equal(PackedCases.GroupByGroup<PackedQ4_0, VnniPackedStep>(packed.Matrix, x), full);
+        Assert.Equal(PackedCases.GroupByGroup(packed.Matrix, x, AvxVnni.IsSupported), full);
         foreach (var (first, count) in new[] { (8, 16), (3, 21), (13, 1), (9, 40), (990, 13) })
         {
             var part = new float[count];
             MatVec.Multiply(packed.Matrix.SliceRows(first, count), x, part, ComputePool.SingleThreaded, IsaPath.Avx512);
             Assert.Equal(full.AsSpan(first, count).ToArray(), part);
+        }
+    }
+
+    [SkippableFact]
+    public void Q8_0ExtremeQuantsSumExactly()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every stored byte q+128 from 0 to 255 (both nibbles 0 and 15 included) against activations at ±127: the split
+        // into nibbles must give the exact int vpdpbusd gives, with no int16 saturation anywhere.
+        const int rows = 19, columns = 256;
+        int rowBytes = columns / 32 * Blocks.BlockQ8_0.ByteCount;
+        var data = new byte[rows * rowBytes];
+        sbyte[] pattern = [127, -128, -127, 0, 1, -1, 15, -16];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 32; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ8_0.ByteCount;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // scale 1.0
+                for (int i = 0; i < 32; i++)
+                    data[at + 2 + i] = (byte)(r + b + i < 8 ? pattern[(r + b + i) % 8] : (sbyte)((r * 31 + b * 17 + i * 7) % 256 - 128));
+            }
+        var x = new float[columns];
+        for (int i = 0; i < columns; i++)
+            x[i] = i % 3 == 0 ? 1 : -1;
+        fixed (byte* pd = data)
+        {
+            var matrix = new WeightMatrix((nint)pd, data.Length, GgmlType.Q8_0, rows, columns);
+            using var packed = PackedWeights.Pack(matrix);
+            var pair = new float[rows];
+            MatVec.Multiply(packed.Matrix, x, pair, ComputePool.SingleThreaded, IsaPath.Avx512);
+            Assert.Equal(PackedCases.GroupByGroup(packed.Matrix, x, AvxVnni.IsSupported), pair);
+            var expected = new float[rows];
+            MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+            Assert.Equal(expected, pair);
         }
     }
 

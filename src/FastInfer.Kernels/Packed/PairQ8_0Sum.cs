@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Q8_0's block sums for <see cref="PackedPairKernel{TSum}"/>, without a 512-bit vpdpbusd (this runtime exposes none
+/// here): each stored weight w = q+128 is split into its nibbles, w = 16·high + low, so vpmaddubsw sees only values
+/// ≤ 15 and cannot saturate, exactly as for Q4_0. Both nibbles of a byte belong to the same column, so they meet the
+/// same activation vector (<see cref="PackedPair.Spread"/>, four permutes per block shared by both groups). Per group a
+/// block is four 512-bit loads (quant vectors k, k+1); the low and high nibbles sum in int16 separately (at most eight
+/// steps of two products ≤ 15·128 per lane after <see cref="PackedPair.Fold"/>), and the widening vpmaddwd weighs the
+/// high sums by 16: the same exact int per row as vpdpbusd gives.
+/// </summary>
+internal readonly unsafe struct PairQ8_0Sum : IPairBlockSum
+{
+    public static int QuantBytesPerBlock => PackedQ8_0.QuantBytesPerBlock;
+    public static int ZeroPoint => PackedQ8_0.ZeroPoint;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Sum(byte* quants, long partnerOffset, Vector512<int> activationQuads)
+    {
+        var a01 = PackedPair.Spread(activationQuads, 0);
+        var a23 = PackedPair.Spread(activationQuads, 2);
+        var a45 = PackedPair.Spread(activationQuads, 4);
+        var a67 = PackedPair.Spread(activationQuads, 6);
+        GroupSums(quants, a01, a23, a45, a67, out var lowA, out var highA);
+        GroupSums(quants + partnerOffset, a01, a23, a45, a67, out var lowB, out var highB);
+        return PackedPair.Widen(PackedPair.Fold(lowA, lowB))
+            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), Vector512.Create((short)16));
+    }
+
+    /// <summary>One group's block: int16 sums of the low and of the high nibbles, lanes 0–7 from the even quant vectors, 8–15 from the odd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GroupSums(byte* q, Vector512<sbyte> a01, Vector512<sbyte> a23, Vector512<sbyte> a45, Vector512<sbyte> a67,
+        out Vector512<short> low, out Vector512<short> high)
+    {
+        var w01 = Vector512.Load(q);
+        var w23 = Vector512.Load(q + 64);
+        var w45 = Vector512.Load(q + 128);
+        var w67 = Vector512.Load(q + 192);
+        low = PackedPair.Products(PackedPair.LowNibbles(w01), a01) + PackedPair.Products(PackedPair.LowNibbles(w23), a23)
+            + (PackedPair.Products(PackedPair.LowNibbles(w45), a45) + PackedPair.Products(PackedPair.LowNibbles(w67), a67));
+        high = PackedPair.Products(PackedPair.HighNibbles(w01), a01) + PackedPair.Products(PackedPair.HighNibbles(w23), a23)
+            + (PackedPair.Products(PackedPair.HighNibbles(w45), a45) + PackedPair.Products(PackedPair.HighNibbles(w67), a67));
+    }
+}
