@@ -9,8 +9,9 @@ namespace FastInfer.Kernels.Packed;
 /// thread read one stream, with a benchmark whose copies were later found to fit partly in cache: there the hardware
 /// prefetcher alone let packed Q8_0 reach 68–82% of a plain read pass over the same memory and asking for each span
 /// <see cref="Distance"/> bytes ahead 86–90% (for Q4_K, 2 KiB ahead no better than none; for Q8_0, 16–32 KiB no better
-/// than 8 KiB). From DRAM, still with one stream per thread, 2, 8 and 32 KiB and none gave no consistent difference
-/// next to this host's swings in `bench-kernels`; the two-stream kernels were not tuned again.
+/// than 8 KiB). From DRAM, still with one stream per thread, a trial build that read the distance from the environment
+/// found 2, 8 and 32 KiB and none no different next to this host's swings in `bench-kernels`; the two-stream kernels
+/// were not tuned again.
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
