@@ -28,9 +28,10 @@ internal unsafe struct PackedPairKernel<TSum> : IPackedPairKernel where TSum : s
             int end = Math.Min(first + PackedLayout.ChunkBlocks, Blocks);
             byte* q = chunk + PackedLayout.ChunkScaleBytes;
             byte* rowScaleHalves = chunk;
-            PackedPair.PrefetchAhead(low, chunk - low, partnerOffset, chunkBytes);
+            PackedPair.PrefetchAhead(low, chunk - low, partnerOffset, PackedLayout.ChunkScaleBytes);
             for (int b = first; b < end; b++)
             {
+                PackedPair.PrefetchAhead(low, q - low, partnerOffset, TSum.QuantBytesPerBlock);
                 var activationQuads = Vector256.Load((int*)(quants + b * 32)).ToVector512Unsafe();
                 var sum = TSum.Sum(q, partnerOffset, activationQuads) + Vector512.Create(corrections[b]);
                 var rowScales = PackedPair.Scales(rowScaleHalves, partnerOffset);
