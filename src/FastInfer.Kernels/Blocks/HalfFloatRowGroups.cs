@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastInfer.Kernels.Blocks;
 
@@ -39,6 +40,7 @@ internal static unsafe class HalfFloatRowGroups
         for (int i = 0; i < n; i += 32)
         {
             long at = 2L * i;
+            PrefetchAhead(w0, rowBytes, at);
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
             var p = Vector512.Load((int*)(w0 + at));
@@ -91,6 +93,28 @@ internal static unsafe class HalfFloatRowGroups
         sums[6] = Vector512.Sum(e6 + o6);
         sums[7] = Vector512.Sum(e7 + o7);
         return !T.HasSpecials || !Vector512.GreaterThanOrEqualAny(Vector512.Max(low, high), Vector512.Create(T.SpecialMagnitude));
+    }
+
+    /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for each row's line.</summary>
+    public const int PrefetchBytes = 1024;
+
+    /// <summary>
+    /// Asks for the line <see cref="PrefetchBytes"/> past offset <paramref name="at"/> in each of the eight rows from
+    /// <paramref name="w0"/>; past a row's end, for the same place in the next group's row, where the thread goes next
+    /// (past the matrix's end it only names lines no one reads: a prefetch never faults). The eight streams of a group
+    /// carry about five lines each in flight through the out-of-order window, as the widening costs several operations
+    /// per line; the hardware prefetcher does not fill the gap, nor does it follow the jump to the next group. In trial
+    /// runs outside the repository (alternated call by call in one process, from DRAM, two threads), F16 decode read
+    /// about 10% faster with these requests at 512–1536 bytes than with none, BF16 a few percent; prefetching only
+    /// within the row, as tried before, had not helped: each group then started its eight rows cold.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead(byte* w0, long rowBytes, long at)
+    {
+        long ahead = at + PrefetchBytes;
+        byte* line = w0 + ahead + (ahead >= rowBytes ? 7 * rowBytes : 0);
+        for (int row = 0; row < 8; row++)
+            Sse.Prefetch0(line + row * rowBytes);
     }
 
     /// <summary>Four rows on the 256-bit path (whole groups of 16), as <see cref="Eight512{T}"/>.</summary>
