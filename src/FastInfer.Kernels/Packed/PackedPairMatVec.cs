@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Threading;
 
@@ -29,10 +28,6 @@ internal unsafe struct PackedPairMatVec<TKernel> : IRowJob where TKernel : struc
     /// <summary>Pairs of groups a view of <paramref name="rows"/> rows needs (the last may hold one group).</summary>
     public static int PairCount(PackedView view, int rows) => (view.GroupCount(rows) + 1) / 2;
 
-    // Fully optimized from the first call: the tiered JIT would first run this loop as instrumented Tier0 code, whose
-    // profile counters every pool thread increments, so the threads fight over their cache lines. In trial runs
-    // outside the repository, two threads then decoded Q4_K from cache slower than one until the method was recompiled.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int firstPair, int endPair)
     {
         int groups = View.GroupCount(Rows);
