@@ -67,6 +67,28 @@ internal static unsafe class PackedPair
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<short> Products(Vector512<byte> w, Vector512<sbyte> a) => Avx512BW.MultiplyAddAdjacent(w, a);
 
+    /// <summary>
+    /// The int16 sums of four quant vector pairs of one group (256 bytes at <paramref name="q"/>, read as four 512-bit
+    /// vectors): <paramref name="low"/> from the low nibbles against <paramref name="low01"/>..<paramref name="low67"/>,
+    /// <paramref name="high"/> from the high nibbles against <paramref name="high01"/>..; lanes 0–7 from the even quant
+    /// vectors, 8–15 from the odd. Four steps per lane: exact (see <see cref="Products"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NibbleSums(byte* q,
+        Vector512<sbyte> low01, Vector512<sbyte> low23, Vector512<sbyte> low45, Vector512<sbyte> low67,
+        Vector512<sbyte> high01, Vector512<sbyte> high23, Vector512<sbyte> high45, Vector512<sbyte> high67,
+        out Vector512<short> low, out Vector512<short> high)
+    {
+        var v01 = Vector512.Load(q);
+        var v23 = Vector512.Load(q + 64);
+        var v45 = Vector512.Load(q + 128);
+        var v67 = Vector512.Load(q + 192);
+        low = Products(LowNibbles(v01), low01) + Products(LowNibbles(v23), low23)
+            + (Products(LowNibbles(v45), low45) + Products(LowNibbles(v67), low67));
+        high = Products(HighNibbles(v01), high01) + Products(HighNibbles(v23), high23)
+            + (Products(HighNibbles(v45), high45) + Products(HighNibbles(v67), high67));
+    }
+
     /// <summary>The int16 pairs of each 32-bit lane summed into that lane (vpmaddwd by ones): exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Widen(Vector512<short> sums) => Avx512BW.MultiplyAddAdjacent(sums, Vector512.Create((short)1));
@@ -78,9 +100,9 @@ internal static unsafe class PackedPair
     /// A pair is two streams (<see cref="TwoStreams"/>: each continues into the next group of its own half of the run).
     /// As a kernel reads the <paramref name="spanBytes"/> at <paramref name="offset"/> of both groups, it asks for the same
     /// span <see cref="PrefetchBytes"/> further on in both: left to the hardware prefetcher, two streams read from DRAM at
-    /// half the rate of one. The kernels ask block by block (a few lines per stream), not for a whole chunk at once: in
-    /// trial runs outside the repository (the two kinds alternated call by call in one process, from DRAM),
-    /// bursts of 18 (Q4_0) and 34 (Q8_0) requests read slower than the same requests spread over the reads.
+    /// half the rate of one. The kernels ask block by block (a few lines per stream), not for a whole chunk or super-block
+    /// at once: in trial runs outside the repository (the two kinds alternated call by call in one process, from DRAM),
+    /// bursts of 18–36 requests read slower than the same requests spread over the reads, for Q4_0, Q8_0 and Q4_K.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PrefetchAhead(byte* low, long offset, long partnerOffset, long spanBytes)

@@ -28,24 +28,9 @@ internal readonly unsafe struct PairQ8_0Sum : IPairBlockSum
         var a23 = PackedPair.Spread(activationQuads, 2);
         var a45 = PackedPair.Spread(activationQuads, 4);
         var a67 = PackedPair.Spread(activationQuads, 6);
-        GroupSums(quants, a01, a23, a45, a67, out var lowA, out var highA);
-        GroupSums(quants + partnerOffset, a01, a23, a45, a67, out var lowB, out var highB);
+        PackedPair.NibbleSums(quants, a01, a23, a45, a67, a01, a23, a45, a67, out var lowA, out var highA);
+        PackedPair.NibbleSums(quants + partnerOffset, a01, a23, a45, a67, a01, a23, a45, a67, out var lowB, out var highB);
         return PackedPair.Widen(PackedPair.Fold(lowA, lowB))
             + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), Vector512.Create((short)16));
-    }
-
-    /// <summary>One group's block: int16 sums of the low and of the high nibbles, lanes 0–7 from the even quant vectors, 8–15 from the odd.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GroupSums(byte* q, Vector512<sbyte> a01, Vector512<sbyte> a23, Vector512<sbyte> a45, Vector512<sbyte> a67,
-        out Vector512<short> low, out Vector512<short> high)
-    {
-        var w01 = Vector512.Load(q);
-        var w23 = Vector512.Load(q + 64);
-        var w45 = Vector512.Load(q + 128);
-        var w67 = Vector512.Load(q + 192);
-        low = PackedPair.Products(PackedPair.LowNibbles(w01), a01) + PackedPair.Products(PackedPair.LowNibbles(w23), a23)
-            + (PackedPair.Products(PackedPair.LowNibbles(w45), a45) + PackedPair.Products(PackedPair.LowNibbles(w67), a67));
-        high = PackedPair.Products(PackedPair.HighNibbles(w01), a01) + PackedPair.Products(PackedPair.HighNibbles(w23), a23)
-            + (PackedPair.Products(PackedPair.HighNibbles(w45), a45) + PackedPair.Products(PackedPair.HighNibbles(w67), a67));
     }
 }
