@@ -33,6 +33,7 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_K when PackedPair.IsUsable(path): RunQ4_KPairs(w, px, py, pool); break;
                 case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q4_K: RunSuperBlocks<PackedQ4_K, MaddubsPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q6_K when vnni: RunSuperBlocks<PackedQ6_K, VnniPackedStep>(w, px, py, pool); break;
@@ -46,9 +47,19 @@ internal static unsafe class PackedKernels
     private static void RunPairs<TSum>(in WeightMatrix w, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
     {
         int blocks = w.Columns / PackedLayout.BlockColumns;
-        var kernel = new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) };
-        var job = new PackedPairMatVec<PackedPairKernel<TSum>> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
-        pool.ForBalanced(PackedPairMatVec<PackedPairKernel<TSum>>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+        RunPairKernel(w, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
+    }
+
+    private static void RunQ4_KPairs(in WeightMatrix w, float* x, float* y, ComputePool pool)
+    {
+        int superBlocks = w.Columns / PackedKActivations.SuperBlockColumns;
+        RunPairKernel(w, new PackedQ4_KPairKernel { SuperBlocks = superBlocks, A = PackedKActivations.Prepare(x, superBlocks) }, y, pool);
+    }
+
+    private static void RunPairKernel<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
+    {
+        var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
+        pool.ForBalanced(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)

@@ -68,11 +68,14 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
-        foreach (var (rows, columns) in Shapes)
+        int columnScale = GgmlTypeTraits.BlockSize(type) / 32;
+        foreach (var (rows, blockColumns) in Shapes)
         {
+            int columns = blockColumns * columnScale;
             using var m = new TestMatrix(type, rows, columns, seed: rows * 3 + columns);
             using var packed = PackedWeights.Pack(m.Matrix);
             var x = TestMatrix.RandomVector(2 * columns, seed: columns + 1);
@@ -82,11 +85,15 @@ public unsafe class PackedPairMatVecTests
             var narrow = new float[rows];
             MatVec.Multiply(packed.Matrix, x.AsSpan(0, columns), narrow, ComputePool.SingleThreaded, IsaPath.Avx2);
             Assert.Equal(narrow, pair);
-            Assert.Equal(PackedCases.GroupByGroup(packed.Matrix, x.AsSpan(0, columns), AvxVnni.IsSupported), pair);
+            Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
-            var prefill = new float[2 * rows];
-            Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
-            Assert.Equal(prefill.AsSpan(0, rows).ToArray(), pair);
+            // Packed K-quants prefill from the ggml rows, with their own float chain.
+            if (type != GgmlType.Q4_K)
+            {
+                var prefill = new float[2 * rows];
+                Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
+                Assert.Equal(prefill.AsSpan(0, rows).ToArray(), pair);
+            }
 
             var expected = new float[rows];
             MatVec.Multiply(m.Matrix, x.AsSpan(0, columns), expected, ComputePool.SingleThreaded, IsaPath.Scalar);
@@ -97,6 +104,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
@@ -108,13 +116,26 @@ public unsafe class PackedPairMatVecTests
         ThreadCounts.AssertIdenticalForOneTwoAndThree(rows, (pool, y) => MatVec.Multiply(packed.Matrix, x, y, pool, IsaPath.Avx512));
         var full = new float[rows];
         MatVec.Multiply(packed.Matrix, x, full, ComputePool.SingleThreaded, IsaPath.Avx512);
-        Assert.Equal(PackedCases.GroupByGroup(packed.Matrix, x, AvxVnni.IsSupported), full);
+        Assert.Equal(EightRowBits(packed.Matrix, x), full);
         foreach (var (first, count) in new[] { (8, 16), (3, 21), (13, 1), (9, 40), (990, 13) })
         {
             var part = new float[count];
             MatVec.Multiply(packed.Matrix.SliceRows(first, count), x, part, ComputePool.SingleThreaded, IsaPath.Avx512);
             Assert.Equal(full.AsSpan(first, count).ToArray(), part);
         }
+    }
+
+    /// <summary>
+    /// The bits of the 8-row arithmetic: group by group for the block formats; for Q4_K, whose 8-row kernel has no
+    /// separate reference, the 256-bit path's walk over the same packed copy.
+    /// </summary>
+    private static float[] EightRowBits(in WeightMatrix packed, ReadOnlySpan<float> x)
+    {
+        if (packed.Type != GgmlType.Q4_K)
+            return PackedCases.GroupByGroup(packed, x, AvxVnni.IsSupported);
+        var y = new float[packed.Rows];
+        MatVec.Multiply(packed, x, y, ComputePool.SingleThreaded, IsaPath.Avx2);
+        return y;
     }
 
     [SkippableFact]
@@ -149,6 +170,45 @@ public unsafe class PackedPairMatVecTests
             var expected = new float[rows];
             MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
             Assert.Equal(expected, pair);
+        }
+    }
+
+    [SkippableFact]
+    public void Q4_KLargestSubBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every nibble 15 and every scale and minimum 63, against activations that all quantize to +127 or all to −127:
+        // each int16 lane of a sub-block then holds sixteen products of 15·127 (30480, just under int16's limit) and the
+        // scale multiply reaches its largest int. The 256-bit kernel sums in int32, so any wrap would show.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 256 * Blocks.BlockQ4_K.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 256; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ4_K.Bytes;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // d = 1.0
+                data[at + 2] = 0x00;
+                data[at + 3] = (byte)(r % 2 == 0 ? 0x38 : 0x00); // dmin = 0.5 or 0
+                for (int i = 4; i < Blocks.BlockQ4_K.Bytes; i++)
+                    data[at + i] = 0xFF;
+            }
+        fixed (byte* pd = data)
+        {
+            var matrix = new WeightMatrix((nint)pd, data.Length, GgmlType.Q4_K, rows, columns);
+            using var packed = PackedWeights.Pack(matrix);
+            foreach (float sign in new[] { 1f, -1f })
+            {
+                var x = Enumerable.Repeat(sign, columns).ToArray();
+                var pair = new float[rows];
+                MatVec.Multiply(packed.Matrix, x, pair, ComputePool.SingleThreaded, IsaPath.Avx512);
+                Assert.Equal(EightRowBits(packed.Matrix, x), pair);
+                var expected = new float[rows];
+                MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+                for (int r = 0; r < rows; r++)
+                    Assert.Equal(expected[r], pair[r], Math.Abs(expected[r]) * 1e-6f);
+            }
         }
     }
 
