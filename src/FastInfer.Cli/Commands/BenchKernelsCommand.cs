@@ -67,6 +67,8 @@ internal static class BenchKernelsCommand
         limits.AddRow("int8 vpdpbusd (256-bit), GOP/s", Number(m.Int8VnniGopsPerThread, "F1"), Number(m.Int8VnniGopsAllThreads, "F1"));
         limits.AddRow("int8 maddubs+madd (512-bit), GOP/s", Number(m.Int8Avx512BwGopsPerThread, "F1"), "");
         AnsiConsole.Write(limits);
+        foreach (var warning in report.Warnings)
+            AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(warning)}[/]");
 
         var kernels = new Table().Title("Kernels")
             .AddColumn("kernel").AddColumn("shape").AddColumn(new TableColumn("threads").RightAligned())

@@ -27,6 +27,9 @@ public sealed record BenchKernelsReport(string Isa, MachineLimits Machine, IRead
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Limits of this run that contradict each other (<see cref="MachineLimits.Inconsistencies"/>).</summary>
+    public IReadOnlyList<string> Warnings => Machine.Inconsistencies();
+
     /// <summary>The report as one JSON object.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 }

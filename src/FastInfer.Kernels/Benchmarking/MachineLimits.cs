@@ -28,6 +28,25 @@ public sealed record MachineLimits(
     /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
     public const long BufferBytes = 1L << 30;
 
+    /// <summary>
+    /// Compute peaks that came out lower on every thread than on one: on a machine whose threads are cores of their own
+    /// that happens only when something else took a core while the peak was timed (a host taking a virtual CPU), and
+    /// then every ratio judged against that peak is meaningless. Empty when the limits are consistent.
+    /// </summary>
+    public IReadOnlyList<string> Inconsistencies()
+    {
+        var found = new List<string>();
+        if (Threads < 2)
+            return found;
+        if (Fp32FmaGflopsAllThreads < Fp32FmaGflopsPerThread)
+            found.Add($"FP32 FMA peak on {Threads} threads ({Fp32FmaGflopsAllThreads:F1} GFLOP/s) is below one thread's ({Fp32FmaGflopsPerThread:F1}): "
+                + "the measurement was disturbed, so the fma-all ratios of this run are not meaningful; run again");
+        if (Int8VnniGopsAllThreads > 0 && Int8VnniGopsAllThreads < Int8VnniGopsPerThread)
+            found.Add($"int8 vpdpbusd peak on {Threads} threads ({Int8VnniGopsAllThreads:F1} GOP/s) is below one thread's ({Int8VnniGopsPerThread:F1}): "
+                + "the measurement was disturbed, so the int8-all ratios of this run are not meaningful; run again");
+        return found;
+    }
+
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
         => WithBuffer(buffer => Measure(pool, secondsPerMeasurement, (byte*)buffer));
 

@@ -195,6 +195,28 @@ public unsafe class BenchmarkingTests
     }
 
     [Fact]
+    public void Limits_lower_on_every_thread_than_on_one_are_reported_as_disturbed()
+    {
+        // Threads, read 1t / all, FMA 1t / all, VNNI 1t, AVX-512BW 1t, VNNI all.
+        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 400, 400, 790).Inconsistencies());
+        Assert.Empty(new MachineLimits(1, 38, 38, 220, 220, 400, 400, 400).Inconsistencies());
+        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 0, 0, 0).Inconsistencies());
+
+        var fma = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790).Inconsistencies();
+        Assert.Single(fma);
+        Assert.Contains("FP32 FMA", fma[0]);
+        Assert.Contains("212.5", fma[0]);
+
+        var both = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 390).Inconsistencies();
+        Assert.Equal(2, both.Count);
+        Assert.Contains("vpdpbusd", both[1]);
+
+        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790), [], 1);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal(1, json.RootElement.GetProperty("warnings").GetArrayLength());
+    }
+
+    [Fact]
     public void The_runner_rejects_bad_settings()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => BenchKernels.Run(0, 0.5));
