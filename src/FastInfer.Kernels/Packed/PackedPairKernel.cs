@@ -13,7 +13,8 @@ internal unsafe struct PackedPairKernel<TSum> : IPackedPairKernel where TSum : s
     public int Blocks;
     public PackedActivations A;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // A call of its own, fully optimized (see IPackedPairKernel).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public readonly Vector512<float> Pair(byte* low, long partnerOffset)
     {
         byte* quants = A.Quants(0);

@@ -7,6 +7,16 @@ namespace FastInfer.Kernels.Packed;
 /// One 16-row pass of a pair kernel: the sixteen row results of the group at <paramref name="low"/> (lanes 0–7) and of
 /// its partner <paramref name="partnerOffset"/> bytes on (lanes 8–15; 0 reads the group as its own partner).
 /// </summary>
+/// <remarks>
+/// Implementations mark <see cref="Pair"/> <c>NoInlining | AggressiveOptimization</c>, a call of its own per 16 rows,
+/// fully optimized from the first call. Inlined into the pool's Tier1 <c>Invoke&lt;TJob&gt;</c> together with
+/// <see cref="PackedPairMatVec{TKernel}.Execute"/>, the Q4_K kernel overran the JIT's inlining budget and its helpers
+/// stayed calls passing eight vectors through memory; tinyllama Q4_K_M then decoded 34.8–39.4 tok/s against 42.9–48.9
+/// without the kernel, and 46.1–47.3 once it was its own method (`fastinfer generate`, builds alternated). The Q4_0 and
+/// Q8_0 kernels, given the same attributes, decoded tinyllama at 70.7–81.0 tok/s against 61.1–68.1 (Q4_0) and
+/// 39.7–43.2 against 39.0–40.8 (Q8_0) in the same kind of runs (likely because their first tokens no longer run Tier0
+/// code).
+/// </remarks>
 internal unsafe interface IPackedPairKernel
 {
     Vector512<float> Pair(byte* low, long partnerOffset);

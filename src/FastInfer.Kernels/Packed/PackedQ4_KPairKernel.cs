@@ -24,11 +24,7 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
     public int SuperBlocks;
     public PackedKActivations A;
 
-    // A call of its own, compiled fully optimized: inlined into the pool's Tier1 Invoke<TJob> (with Execute), this body
-    // ran past the JIT's inlining budget, and the chunk and scale helpers were left as calls taking eight vectors
-    // through memory each. In trial runs outside the repository (a tinyllama-shaped decode loop, the two kernels
-    // alternated pass by pass in one process) the kernel then ran well behind the 256-bit one, and well ahead of it
-    // once it was compiled as its own method.
+    // A call of its own, fully optimized (see IPackedPairKernel).
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public readonly Vector512<float> Pair(byte* low, long partnerOffset)
     {
