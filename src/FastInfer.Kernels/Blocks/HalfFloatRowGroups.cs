@@ -105,8 +105,9 @@ internal static unsafe class HalfFloatRowGroups
     /// carry about five lines each in flight through the out-of-order window, as the widening costs several operations
     /// per line; the hardware prefetcher does not fill the gap, nor does it follow the jump to the next group. In trial
     /// runs outside the repository (alternated call by call in one process, from DRAM, two threads), F16 decode read
-    /// about 10% faster with these requests at 512–1536 bytes than with none, BF16 a few percent; prefetching only
-    /// within the row, as tried before, had not helped: each group then started its eight rows cold.
+    /// faster with these requests at 512–1536 bytes than with none, and BF16 a little faster; prefetching only within
+    /// the row, as tried before, had not helped: each group then started its eight rows cold. `bench-kernels` shows the
+    /// effect (README.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchAhead(byte* w0, long rowBytes, long at)

@@ -17,7 +17,8 @@ internal unsafe interface IPackedFormat
 
     /// <summary>
     /// True when <see cref="PackedMatVec{TFormat, TStep}"/> reads a thread's groups as two streams (<see cref="TwoStreams"/>),
-    /// which measured faster for it (the AVX-512 Q4_0 pair kernel pairs its two streams itself).
+    /// which measured faster for it (the AVX-512 pair kernels, <see cref="PackedPairMatVec{TKernel}"/>, pair their two
+    /// streams themselves).
     /// </summary>
     static abstract bool ReadsTwoStreams { get; }
 
