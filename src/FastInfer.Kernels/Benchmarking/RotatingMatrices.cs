@@ -70,7 +70,7 @@ internal sealed unsafe class RotatingMatrices : IDisposable
                 Buffer.MemoryCopy(_copies[0], _copies[0] + done, MatrixBytes - done, Math.Min(done, MatrixBytes - done));
             for (int c = 1; c < copies; c++)
                 Buffer.MemoryCopy(_copies[0], _copies[c], MatrixBytes, MatrixBytes);
-            if (PackedWeights.IsReadOn(KernelIsa.Active) && PackedWeights.CanPack(type))
+            if (PackedWeights.IsReadOn(KernelIsa.Active, type))
                 for (int c = 0; c < copies; c++)
                     _packed[c] = PackedWeights.Pack(new WeightMatrix((nint)_copies[c], MatrixBytes, Type, Rows, Columns));
         }

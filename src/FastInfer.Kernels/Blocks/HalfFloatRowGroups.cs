@@ -23,13 +23,17 @@ internal static unsafe class HalfFloatRowGroups
 {
     /// <summary>
     /// sums[k] = the first <paramref name="n"/> elements (whole groups of 32) of row k against the deinterleaved
-    /// <paramref name="x"/>, for the eight rows from <paramref name="w0"/>; false when a special encoding was seen.
+    /// <paramref name="x"/>, for the eight rows <typeparamref name="TRows"/> places: rows 0–3 from <paramref name="first"/>
+    /// and rows 4–7 from <paramref name="second"/>, <paramref name="rowStride"/> bytes apart; false when a special encoding
+    /// was seen. The file's rows (<see cref="FileRows"/>) and the packed copy (<see cref="Packed.PackedHalfFloatStreams"/>)
+    /// run the same arithmetic, so a row's bits do not depend on where it is read from.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool Eight512<T>(byte* w0, long rowBytes, float* x, int n, float* sums) where T : struct, IHalfFloatBlock
+    public static bool Eight512<T, TRows>(byte* first, byte* second, long rowStride, float* x, int n, float* sums)
+        where T : struct, IHalfFloatBlock where TRows : struct, IHalfFloatRowStreams
     {
-        byte* w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
-        byte* w4 = w3 + rowBytes, w5 = w4 + rowBytes, w6 = w5 + rowBytes, w7 = w6 + rowBytes;
+        byte* w0 = first, w1 = w0 + rowStride, w2 = w1 + rowStride, w3 = w2 + rowStride;
+        byte* w4 = second, w5 = w4 + rowStride, w6 = w5 + rowStride, w7 = w6 + rowStride;
         var e0 = Vector512<float>.Zero;
         Vector512<float> e1 = e0, e2 = e0, e3 = e0, e4 = e0, e5 = e0, e6 = e0, e7 = e0;
         Vector512<float> o0 = e0, o1 = e0, o2 = e0, o3 = e0, o4 = e0, o5 = e0, o6 = e0, o7 = e0;
@@ -37,10 +41,10 @@ internal static unsafe class HalfFloatRowGroups
         var low = Vector512<short>.Zero;
         var high = low;
         var magnitudeBits = Vector512.Create((short)0x7FFF);
-        for (int i = 0; i < n; i += 32)
+        long at = 0;
+        for (int i = 0; i < n; i += 32, at += TRows.StepBytes)
         {
-            long at = 2L * i;
-            PrefetchAhead(w0, rowBytes, at);
+            TRows.PrefetchAhead(first, second, rowStride, at);
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
             var p = Vector512.Load((int*)(w0 + at));
@@ -95,30 +99,36 @@ internal static unsafe class HalfFloatRowGroups
         return !T.HasSpecials || !Vector512.GreaterThanOrEqualAny(Vector512.Max(low, high), Vector512.Create(T.SpecialMagnitude));
     }
 
-    /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for each row's line.</summary>
-    public const int PrefetchBytes = 1024;
-
-    /// <summary>
-    /// Asks for the line <see cref="PrefetchBytes"/> past offset <paramref name="at"/> in each of the eight rows from
-    /// <paramref name="w0"/>; past a row's end, for the same place in the next group's row, where the thread goes next
-    /// (past the matrix's end it only names lines no one reads: a prefetch never faults). The eight streams of a group
-    /// carry about five lines each in flight through the out-of-order window, as the widening costs several operations
-    /// per line; the hardware prefetcher does not fill the gap, nor does it follow the jump to the next group. In trial
-    /// runs outside the repository (alternated call by call in one process, from DRAM, two threads), F16 decode read
-    /// faster with these requests at 512–1536 bytes than with none, and BF16 a little faster; prefetching only within
-    /// the row, as tried before, had not helped: each group then started its eight rows cold. `bench-kernels` shows the
-    /// effect (README.md).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchAhead(byte* w0, long rowBytes, long at)
+    /// <summary>The file's rows, one after another: each a stream of its own, 64 bytes per step.</summary>
+    public readonly struct FileRows : IHalfFloatRowStreams
     {
-        long ahead = at + PrefetchBytes;
-        byte* line = w0 + ahead + (ahead >= rowBytes ? 7 * rowBytes : 0);
-        for (int row = 0; row < 8; row++)
-            Sse.Prefetch0(line + row * rowBytes);
+        /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for each row's line.</summary>
+        public const int PrefetchBytes = 1024;
+
+        public static long StepBytes => 64;
+
+        /// <summary>
+        /// Asks for the line <see cref="PrefetchBytes"/> past offset <paramref name="at"/> in each of the eight rows from
+        /// <paramref name="first"/> (<paramref name="rowStride"/> is the row length); past a row's end, for the same place in the next
+        /// group's row, where the thread goes next (past the matrix's end it only names lines no one reads: a prefetch never
+        /// faults). The eight streams of a group carry about five lines each in flight through the out-of-order window, as
+        /// the widening costs several operations per line; the hardware prefetcher does not fill the gap, nor does it follow
+        /// the jump to the next group. In trial runs outside the repository (alternated call by call in one process, from
+        /// DRAM, two threads), F16 decode read faster with these requests at 512–1536 bytes than with none, and BF16 a little
+        /// faster; prefetching only within the row, as tried before, had not helped: each group then started its eight rows
+        /// cold. `bench-kernels` shows the effect (README.md).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void PrefetchAhead(byte* first, byte* second, long rowStride, long at)
+        {
+            long ahead = at + PrefetchBytes;
+            byte* line = first + ahead + (ahead >= rowStride ? 7 * rowStride : 0);
+            for (int row = 0; row < 8; row++)
+                Sse.Prefetch0(line + row * rowStride);
+        }
     }
 
-    /// <summary>Four rows on the 256-bit path (whole groups of 16), as <see cref="Eight512{T}"/>.</summary>
+    /// <summary>Four rows on the 256-bit path (whole groups of 16), as <see cref="Eight512{T, TRows}"/> reads the file's rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Four256<T>(byte* w0, long rowBytes, float* x, int n, float* sums) where T : struct, IHalfFloatBlock
     {

@@ -67,7 +67,8 @@ internal static unsafe class HalfFloatRows
         {
             for (; r + 8 <= end; r += 8)
             {
-                bool exact = HalfFloatRowGroups.Eight512<T>(matrix + r * rowBytes, rowBytes, deinterleaved, whole, y + r);
+                byte* group = matrix + r * rowBytes;
+                bool exact = HalfFloatRowGroups.Eight512<T, HalfFloatRowGroups.FileRows>(group, group + 4 * rowBytes, rowBytes, deinterleaved, whole, y + r);
                 FinishGroup<T>(matrix, rowBytes, r, 8, exact, x, deinterleaved, whole, n, y, path);
             }
         }
@@ -93,6 +94,11 @@ internal static unsafe class HalfFloatRows
             y[r] = exact ? RowDot.FloatTail<T>(w, x, whole, n, y[r]) : Row<T>(w, x, deinterleaved, whole, n, path);
         }
     }
+
+    /// <summary>Row <paramref name="w"/> alone, as <see cref="Rows{T}"/> sums a row of a group: for the packed kernel's
+    /// groups that met an infinity or NaN (<see cref="Packed.PackedHalfFloatMatVec{T}"/>).</summary>
+    public static float LoneRow<T>(byte* w, float* x, float* deinterleaved, int n, IsaPath path) where T : struct, IHalfFloatBlock
+        => Row<T>(w, x, deinterleaved, n - n % Group(path), n, path);
 
     /// <summary>One row alone, summed as a grouped row is; exact even when the row holds infinities or NaNs.</summary>
     private static float Row<T>(byte* w, float* x, float* deinterleaved, int whole, int n, IsaPath path) where T : struct, IHalfFloatBlock

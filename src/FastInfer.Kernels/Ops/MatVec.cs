@@ -71,6 +71,12 @@ public static unsafe class MatVec
         }
         float* deinterleaved = (float*)MatMulScratch.Get(2, (long)w.Columns * sizeof(float));
         HalfFloatRows.Deinterleave<T>(x, deinterleaved, w.Columns, group);
+        if (w.IsPacked && PackedHalfFloat.IsReadOn(path))
+        {
+            var packed = new PackedHalfFloatMatVec<T> { W = w, X = x, Deinterleaved = deinterleaved, Y = y, Path = path };
+            pool.ForBalanced(w.Packed.GroupCount(w.Rows), ref packed, 1, w.ByteLength);
+            return;
+        }
         var job = new HalfJob<T> { W = w, X = x, Deinterleaved = deinterleaved, Y = y, Path = path };
         pool.ForBalanced(w.Rows, ref job, RowGrain, w.ByteLength);
     }

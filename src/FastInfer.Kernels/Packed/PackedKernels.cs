@@ -14,7 +14,9 @@ internal static unsafe class PackedKernels
     /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ over the packed copy; false when this matrix or path has none to use.</summary>
     public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
     {
-        if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path))
+        // Half-float packed copies are read by the float kernels themselves (MatVec's and FloatGemm512's), after the
+        // activations are rounded as those kernels need.
+        if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path) || PackedHalfFloat.Holds(w.Type))
             return false;
         // Packed K-quants have only decode kernels; prefill reads the ggml rows the matrix still points at.
         if (w.Type is GgmlType.Q4_K or GgmlType.Q6_K && tokens != 1)

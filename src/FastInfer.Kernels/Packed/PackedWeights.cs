@@ -8,8 +8,8 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// A load-time, row-interleaved copy of a Q4_0, Q5_0, Q8_0 (<see cref="PackedLayout"/>), Q4_K (<see cref="PackedQ4_K"/>) or
-/// Q6_K (<see cref="PackedQ6_K"/>) weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
+/// A load-time, row-interleaved copy of a Q4_0, Q5_0, Q8_0 (<see cref="PackedLayout"/>), Q4_K (<see cref="PackedQ4_K"/>),
+/// Q6_K (<see cref="PackedQ6_K"/>), F16 or BF16 (<see cref="PackedHalfFloat"/>) weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
 /// <see cref="WeightMatrix.Data"/> still points at the ggml rows, which the V128 and scalar paths read) plus the
 /// packed copy, which MatVec and MatMul use on the AVX2 and AVX-512 paths. Keep this object alive — and the
 /// original data too — for as long as <see cref="Matrix"/> or any slice of it is used; dispose it afterwards.
@@ -32,15 +32,29 @@ public sealed unsafe class PackedWeights : IDisposable
     public long ByteLength { get; }
 
     /// <summary>The weight types that have a packed layout.</summary>
-    public static bool CanPack(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool CanPack(GgmlType type)
+        => type is GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q4_K or GgmlType.Q6_K || PackedHalfFloat.Holds(type);
 
-    /// <summary>The kernel paths that read the packed copy (narrower ones read the original ggml rows), so packing pays.</summary>
+    /// <summary>The kernel paths that read some packed copy (narrower ones read the original ggml rows).</summary>
     public static bool IsReadOn(IsaPath path) => path >= IsaPath.Avx2;
 
     /// <summary>
+    /// Whether the packed copy of a <paramref name="type"/> matrix replaces its rows on <paramref name="path"/> for decode and
+    /// prefill alike and holds them whole, so its original rows are read again only to recompute the rare row with an
+    /// infinity or NaN (F16 and BF16 on the 512-bit path): a loader may release them, and gains nothing by keeping a second
+    /// row-major copy (a fused one) beside the packed one.
+    /// </summary>
+    public static bool ReplacesRows(IsaPath path, GgmlType type) => PackedHalfFloat.Holds(type) && PackedHalfFloat.IsReadOn(path);
+
+    /// <summary>Whether <paramref name="path"/> reads the packed copy of a <paramref name="type"/> matrix, so packing it pays:
+    /// F16 and BF16 copies are read on the 512-bit path only, the quantized ones from AVX2 up.</summary>
+    public static bool IsReadOn(IsaPath path, GgmlType type)
+        => CanPack(type) && (PackedHalfFloat.Holds(type) ? PackedHalfFloat.IsReadOn(path) : IsReadOn(path));
+
+    /// <summary>
     /// Packs <paramref name="weights"/>, splitting the work over <paramref name="pool"/> when given; false (and
-    /// nothing kept) when its type has no packed layout or a block scale is Inf or NaN (the packed kernels convert
-    /// scales in a way only exact for finite values).
+    /// nothing kept) when its type has no packed layout, a block scale is Inf or NaN (the packed kernels convert
+    /// scales in a way only exact for finite values), or an F16/BF16 matrix's columns are not a multiple of 32.
     /// </summary>
     public static bool TryPack(in WeightMatrix weights, [NotNullWhen(true)] out PackedWeights? packed, ComputePool? pool = null)
     {
@@ -51,6 +65,7 @@ public sealed unsafe class PackedWeights : IDisposable
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q4_K => PackSuperBlocks<PackedQ4_K>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q6_K => PackSuperBlocks<PackedQ6_K>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.F16 or GgmlType.BF16 => PackHalfFloat(weights, pool ?? ComputePool.SingleThreaded),
             _ => null,
         };
         return packed != null;
@@ -60,7 +75,9 @@ public sealed unsafe class PackedWeights : IDisposable
     public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
-            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q5_0, Q8_0, Q4_K and Q6_K do)");
+            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q5_0, Q8_0, Q4_K, Q6_K, F16 and BF16 do)");
+        if (PackedHalfFloat.Holds(weights.Type) && !PackedHalfFloat.Fits(weights.Columns))
+            throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) cannot be packed: its column count is not a multiple of {PackedHalfFloat.StepColumns}");
         return TryPack(weights, out var packed, pool)
             ? packed
             : throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) has an Inf or NaN block scale and cannot be packed");
@@ -78,6 +95,21 @@ public sealed unsafe class PackedWeights : IDisposable
         int superBlocks = weights.Columns / PackedKActivations.SuperBlockColumns;
         var job = new PackSuperBlockJob<TFormat> { Weights = weights, GroupBytes = (long)superBlocks * TFormat.SuperBlockBytes, SuperBlocks = superBlocks };
         return Fill(weights, ref job, job.GroupBytes, pool);
+    }
+
+    /// <summary>The two-region layout of <see cref="PackedHalfFloat"/>; null when the columns do not fill whole steps.</summary>
+    private static PackedWeights? PackHalfFloat(in WeightMatrix weights, ComputePool pool)
+    {
+        if (!PackedHalfFloat.Fits(weights.Columns))
+            return null;
+        int groups = (weights.Rows + PackedLayout.GroupRows - 1) / PackedLayout.GroupRows;
+        long halfBytes = PackedHalfFloat.HalfGroupBytes(weights.Columns);
+        long secondHalf = groups * halfBytes;
+        byte* memory = HugePageMemory.Allocate(2 * secondHalf);
+        var job = new PackedHalfFloat.PackJob { Weights = weights, Memory = memory, SecondHalf = secondHalf };
+        pool.For(groups, ref job, 1);
+        var matrix = weights.WithPacked(new PackedView((nint)memory, halfBytes, 0, secondHalf));
+        return new PackedWeights((nint)memory, 2 * secondHalf, matrix);
     }
 
     /// <summary>Allocates the groups and has <paramref name="job"/> write them; null (memory freed) when it found a non-finite scale.</summary>

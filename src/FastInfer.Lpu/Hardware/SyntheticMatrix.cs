@@ -29,7 +29,7 @@ internal sealed unsafe class SyntheticMatrix : IDisposable
             new Span<byte>((byte*)_source + offset, (int)Math.Min(int.MaxValue, Bytes - offset)).Fill(0x11);
         Matrix = new WeightMatrix((nint)_source, Bytes, type, rows, columns);
         // The engine (and so the device) packs Q4_0/Q8_0 at load for the AVX2/AVX-512 kernels; probe the same kernels.
-        if (PackedWeights.IsReadOn(KernelIsa.Active) && PackedWeights.TryPack(Matrix, out _packed))
+        if (PackedWeights.IsReadOn(KernelIsa.Active, Matrix.Type) && PackedWeights.TryPack(Matrix, out _packed))
         {
             Matrix = _packed.Matrix;
             FreeSource();

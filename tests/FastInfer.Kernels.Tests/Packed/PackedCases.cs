@@ -25,7 +25,7 @@ internal static unsafe class PackedCases
 
     public static TheoryData<GgmlType, IsaPath> DecodeTypesAndPaths() => OnEveryPath(DecodeTypes);
 
-    private static TheoryData<GgmlType, IsaPath> OnEveryPath(GgmlType[] types)
+    public static TheoryData<GgmlType, IsaPath> OnEveryPath(GgmlType[] types)
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in types)

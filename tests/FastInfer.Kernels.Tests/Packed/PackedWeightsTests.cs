@@ -15,7 +15,7 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.F32)]
-    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q5_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
