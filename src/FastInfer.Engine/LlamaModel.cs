@@ -61,7 +61,7 @@ public sealed class LlamaModel : IDisposable
             bool packs = options.PackWeights && PackedWeights.IsReadOn(KernelIsa.Active);
             _fused = options.FuseProjections ? new FusedProjectionWeights(bound, packs, options.CopyWeights, _pool, budget, source as IMappedTensorSource) : null;
             var fused = _fused?.Weights ?? bound;
-            _packed = options.PackWeights ? new PackedModelWeights(fused, KernelIsa.Active, _pool, budget) : null;
+            _packed = options.PackWeights ? new PackedModelWeights(fused, KernelIsa.Active, _pool, budget, source as IMappedTensorSource) : null;
             var packed = _packed?.Weights ?? fused;
             _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, budget, source as IMappedTensorSource, _fused is { } f ? f.Holds : null) : null;
             Weights = _resident?.Weights ?? packed;

@@ -9,7 +9,8 @@ namespace FastInfer.Engine.Tests.Models;
 
 /// <summary>
 /// Loading with <see cref="ModelLoadOptions.PackWeights"/> swaps the kernels behind every Q4_0/Q5_0/Q8_0/Q4_K/Q6_K matrix (dense,
-/// expert slices, the output head) for the row-interleaved ones; the model must compute the same thing either way.
+/// expert slices, the output head), and on the 512-bit path every F16/BF16 one, for the row-interleaved ones; the model must
+/// compute the same thing either way.
 /// </summary>
 public sealed class PackedModelWeightsTests : IDisposable
 {
@@ -54,8 +55,44 @@ public sealed class PackedModelWeightsTests : IDisposable
         Assert.True(divergences.Average() <= 1e-7, $"mean KL {divergences.Average():E2}");
     }
 
+    /// <summary>
+    /// F16 and BF16 models are packed on the 512-bit path, part by part (not fused: the fused rows would be a second copy
+    /// beside the packed one), and every row keeps the bits the kernels give over the file's rows, so the logits are equal.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void HalfFloatModelsArePackedPartByPartWithTheBitsOfTheirRows(GgmlType type)
+    {
+        string path = Path.Combine(_folder, $"{type}.gguf");
+        SyntheticModelWriter.Write(SyntheticModelShape.Parse("custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64"), type, seed: 3, path);
+        using var packed = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2 });
+        using var plain = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, PackWeights = false });
+
+        bool packs = KernelIsa.Active >= IsaPath.Avx512;
+        var layer = packed.Weights.Layers[0];
+        Assert.Equal(packs, layer.Query.IsPacked);
+        Assert.Equal(packs, layer.Dense!.Gate.IsPacked);
+        Assert.Equal(packs, layer.Dense.Down.IsPacked);
+        Assert.Equal(packs, packed.Weights.Output.IsPacked);
+        Assert.Equal(packs, layer.QueryKeyValue is null && layer.Dense.GateUp is null);
+        Assert.NotNull(plain.Weights.Layers[0].QueryKeyValue);
+
+        int[] prompt = [1, 17, 42, 99, 5, 150, 3, 77, 128, 64, 31];
+        var a = packed.Transformer.CreateState(32);
+        var b = plain.Transformer.CreateState(32);
+        Assert.Equal(plain.Transformer.Prefill(b, prompt, 0).ToArray(), packed.Transformer.Prefill(a, prompt, 0).ToArray());
+        int token = 9;
+        for (int position = prompt.Length; position < prompt.Length + 8; position++)
+        {
+            var fromPlain = plain.Transformer.Forward(b, token, position).ToArray();
+            Assert.Equal(fromPlain, packed.Transformer.Forward(a, token, position).ToArray());
+            token = VectorOps.ArgMax(fromPlain);
+        }
+    }
+
     [Fact]
-    public void FloatModelsAreLeftAsTheyAre()
+    public void F32ModelsAreLeftAsTheyAre()
     {
         string path = Path.Combine(_folder, "f32.gguf");
         SyntheticModelWriter.Write(SyntheticModelShape.Parse("custom:dim=64,ffn=96,layers=1,heads=2,kv=2,vocab=100,ctx=16"), GgmlType.F32, seed: 3, path);
