@@ -15,9 +15,10 @@ namespace FastInfer.Kernels.Packed;
 /// <remarks>
 /// The eight-rows-per-pass kernel over the file's rows (<see cref="Blocks.HalfFloatRowGroups"/>) reads eight streams of one
 /// row each and jumps to the next group every 8 KiB (4096 columns); this layout gives the same kernel two long streams. In
-/// trial runs outside the repository (a 11008×4096 F16 matrix cycled through copies from DRAM, two threads, the two layouts
+/// trial runs outside the repository (a 11008×4096 F16 matrix cycled through copies from DRAM, two threads, the layouts
 /// alternated call by call in one process) the median call streamed 65–72 GB/s from this layout against 55–58 GB/s from the
-/// rows; one interleaved stream of all eight rows per group was slower than the rows.
+/// rows, and later, with the host's memory slower, 61 against 55; one interleaved stream of all eight rows per group was
+/// slower than the rows.
 /// </remarks>
 internal static unsafe class PackedHalfFloat
 {
