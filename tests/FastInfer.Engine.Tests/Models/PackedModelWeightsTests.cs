@@ -60,22 +60,24 @@ public sealed class PackedModelWeightsTests : IDisposable
     /// beside the packed one), and every row keeps the bits the kernels give over the file's rows, so the logits are equal.
     /// </summary>
     [Theory]
-    [InlineData(GgmlType.F16)]
-    [InlineData(GgmlType.BF16)]
-    public void HalfFloatModelsArePackedPartByPartWithTheBitsOfTheirRows(GgmlType type)
+    [InlineData(GgmlType.F16, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.BF16, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.F16, "custom:dim=96,ffn=160,layers=2,heads=4,kv=4,vocab=203,ctx=64,experts=4,top=2")]
+    public void HalfFloatModelsArePackedPartByPartWithTheBitsOfTheirRows(GgmlType type, string shape)
     {
-        string path = Path.Combine(_folder, $"{type}.gguf");
-        SyntheticModelWriter.Write(SyntheticModelShape.Parse("custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64"), type, seed: 3, path);
+        string path = Path.Combine(_folder, $"{type}-{shape.GetHashCode():x}.gguf");
+        SyntheticModelWriter.Write(SyntheticModelShape.Parse(shape), type, seed: 3, path);
         using var packed = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2 });
         using var plain = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, PackWeights = false });
 
         bool packs = KernelIsa.Active >= IsaPath.Avx512;
         var layer = packed.Weights.Layers[0];
+        var ffn = layer.Dense ?? layer.Experts!.Experts[^1];
         Assert.Equal(packs, layer.Query.IsPacked);
-        Assert.Equal(packs, layer.Dense!.Gate.IsPacked);
-        Assert.Equal(packs, layer.Dense.Down.IsPacked);
+        Assert.Equal(packs, ffn.Gate.IsPacked);
+        Assert.Equal(packs, ffn.Down.IsPacked);
         Assert.Equal(packs, packed.Weights.Output.IsPacked);
-        Assert.Equal(packs, layer.QueryKeyValue is null && layer.Dense.GateUp is null);
+        Assert.Equal(packs, layer.QueryKeyValue is null && ffn.GateUp is null);
         Assert.NotNull(plain.Weights.Layers[0].QueryKeyValue);
 
         int[] prompt = [1, 17, 42, 99, 5, 150, 3, 77, 128, 64, 31];
