@@ -16,9 +16,8 @@ namespace FastInfer.Kernels.Packed;
 /// The eight-rows-per-pass kernel over the file's rows (<see cref="Blocks.HalfFloatRowGroups"/>) reads eight streams of one
 /// row each and jumps to the next group every 8 KiB (4096 columns); this layout gives the same kernel two long streams. In
 /// trial runs outside the repository (a 11008×4096 F16 matrix cycled through copies from DRAM, two threads, the layouts
-/// alternated call by call in one process) the median call streamed 65–72 GB/s from this layout against 55–58 GB/s from the
-/// rows, and later, with the host's memory slower, 61 against 55; one interleaved stream of all eight rows per group was
-/// slower than the rows.
+/// alternated call by call in one process) this layout streamed faster than the rows in every run, and one interleaved
+/// stream of all eight rows per group slower. `bench-kernels` shows the effect (README.md).
 /// </remarks>
 internal static unsafe class PackedHalfFloat
 {

@@ -118,8 +118,8 @@ internal static unsafe class FloatGemm512
                 // row, or after the last slice the first of the row a block further on), toward L2: the tile runs
                 // between the two widenings, time enough for the lines to arrive. In trial runs outside the repository (a
                 // 4096×4096 matrix, 128 and 512 tokens, two threads, both layouts alternated in one process), F16 and BF16
-                // prefill over the packed copy ran 10–20% slower than over the file's rows without these requests, and
-                // with them at medians within the runs' noise of the rows' and best calls 2–10% below.
+                // prefill over the packed copy was clearly slower than over the file's rows without these requests, and
+                // close to it with them (a whole model's prefill: README.md).
                 var view = W.Packed;
                 bool lastSlice = k0 + DepthBlock >= W.Columns;
                 for (int r = 0; r < rows; r++)
