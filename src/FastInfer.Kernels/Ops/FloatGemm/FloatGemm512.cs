@@ -126,13 +126,14 @@ internal static unsafe class FloatGemm512
                 {
                     float* dst = wide + r * DepthBlock;
                     int nextRow = lastSlice ? r0 + r + BlockRows : r0 + r;
-                    int nextColumn = lastSlice ? 0 : k0 + DepthBlock;
                     bool fetches = nextRow < W.Rows;
-                    for (int k = 0; k < depth; k += PackedHalfFloat.StepColumns)
+                    // A row's pieces follow one another a step apart, so each row's first piece is located once.
+                    byte* piece = PackedHalfFloat.Piece(view, r0 + r, k0);
+                    byte* next = fetches ? PackedHalfFloat.Piece(view, nextRow, lastSlice ? 0 : k0 + DepthBlock) : null;
+                    for (int k = 0; k < depth; k += PackedHalfFloat.StepColumns, piece += PackedHalfFloat.StepBytes, next += PackedHalfFloat.StepBytes)
                     {
-                        byte* piece = PackedHalfFloat.Piece(view, r0 + r, k0 + k);
                         if (fetches)
-                            Sse.Prefetch1(PackedHalfFloat.Piece(view, nextRow, nextColumn + k));
+                            Sse.Prefetch1(next);
                         TBlock.Load512(piece).Store(dst + k);
                         TBlock.Load512(piece + 16 * TBlock.Bytes).Store(dst + k + 16);
                     }
