@@ -259,7 +259,7 @@ public static class BenchKernels
             Buffer.MemoryCopy(arena, arena + c * copyBytes, copyBytes, copyBytes);
         // One counter for both calls, as RotatingMatrices does: the read pass takes the copy after the kernel's, never the
         // one the kernel has just pulled into the cache.
-        int next = 0;
+        int next = 0, reads = 0;
         var pool = context.Pool;
         var (kernel, read) = CallTimer.BestOfAlternating(() =>
         {
@@ -271,7 +271,7 @@ public static class BenchKernels
                 Attention.Decode(q, new ReadOnlySpan<float>(k, keys.Length), new ReadOnlySpan<float>(v, keys.Length), 0, ContextLength, Heads, KvHeads, HeadDim, output, pool);
         }, () =>
         {
-            new ReadPass(arena + next * copyBytes, copyBytes, pool.ThreadCount).Run(pool);
+            new ReadPass(arena + next * copyBytes, copyBytes, pool.ThreadCount, ReadPass.Alternate(reads++)).Run(pool);
             next = (next + 1) % copies;
         }, context.Seconds);
         context.AddRooflineBound($"attention decode {(typeof(T) == typeof(Half) ? "F16" : "F32")} KV", $"{Heads}h/{KvHeads}kv x{HeadDim} ctx {ContextLength} ×{copies}",

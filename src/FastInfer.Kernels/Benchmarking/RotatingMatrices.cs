@@ -32,6 +32,7 @@ internal sealed unsafe class RotatingMatrices : IDisposable
     private readonly PackedWeights?[] _packed;
     private readonly bool _owned;
     private int _next;
+    private int _reads;
 
     /// <param name="arena">memory already touched (the runner reuses the 1 GiB bandwidth buffer, sparing seconds of page
     /// faults per row) to place the copies in, one after another; null to allocate them.</param>
@@ -106,13 +107,15 @@ internal sealed unsafe class RotatingMatrices : IDisposable
         return matrix;
     }
 
-    /// <summary>A plain read pass over the next copy: the bandwidth the kernel could reach on the same memory.</summary>
+    /// <summary>A plain read pass over the next copy: the bandwidth the kernel could reach on the same memory. Successive
+    /// calls alternate the two read patterns (<see cref="ReadPass.Alternate"/>), so the fastest call is the faster pattern's.</summary>
     public void ReadNext(ComputePool pool)
     {
         var matrix = Next();
+        var pattern = ReadPass.Alternate(_reads++);
         var pass = matrix.IsPacked
-            ? new ReadPass((void*)matrix.Packed.FirstGroup, _packed[0]!.ByteLength, pool.ThreadCount)
-            : new ReadPass((void*)matrix.Data, MatrixBytes, pool.ThreadCount);
+            ? new ReadPass((void*)matrix.Packed.FirstGroup, _packed[0]!.ByteLength, pool.ThreadCount, pattern)
+            : new ReadPass((void*)matrix.Data, MatrixBytes, pool.ThreadCount, pattern);
         pass.Run(pool);
     }
 

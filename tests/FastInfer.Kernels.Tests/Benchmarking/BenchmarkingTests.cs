@@ -43,6 +43,31 @@ public unsafe class BenchmarkingTests
         }
     }
 
+    [Fact]
+    public void The_two_stream_sum_reads_every_word_once()
+    {
+        // Ranges shorter than one 256-byte step per stream (all tail), one whole step each, and steps plus a tail.
+        var data = Enumerable.Range(0, 3000).Select(i => (int)((uint)i * 2654435761u >> 3)).ToArray();
+        fixed (int* p = data)
+        {
+            foreach (var (start, end) in new[] { (0, 3000), (7, 2999), (5, 6), (0, 128), (3, 131), (1, 300), (100, 1111) })
+            {
+                int expected = 0;
+                for (int i = start; i < end; i++)
+                    expected = unchecked(expected + data[i]);
+                Assert.Equal(expected, ReadPass.SumTwoStreams(p, start, end));
+            }
+        }
+    }
+
+    [Fact]
+    public void Limits_alternate_the_two_read_patterns()
+    {
+        Assert.Equal(ReadPattern.EightStreamChunks, ReadPass.Alternate(0));
+        Assert.Equal(ReadPattern.TwoStreamShares, ReadPass.Alternate(1));
+        Assert.Equal(ReadPattern.EightStreamChunks, ReadPass.Alternate(2));
+    }
+
     [Theory]
     [InlineData(50.0, 150.0, 0.5, 50.0, true)]   // F32 cache, four heads per KV head: 75 GB/s of arithmetic, memory bounds
     [InlineData(50.0, 150.0, 0.25, 37.5, false)] // F16 cache: 4 flops per byte, the FMA peak bounds
