@@ -25,7 +25,7 @@ internal unsafe struct ReadPass : IRowJob
     private ReadPattern _pattern;
     private int _sink; // the sums are kept, so the loads cannot be optimized away
 
-    public ReadPass(void* buffer, long bytes, int threads, ReadPattern pattern = ReadPattern.EightStreamChunks)
+    public ReadPass(void* buffer, long bytes, int threads, ReadPattern pattern)
     {
         _buffer = (int*)buffer;
         _words = bytes / sizeof(int);
