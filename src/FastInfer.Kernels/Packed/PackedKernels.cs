@@ -35,9 +35,10 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_K when PackedPair.IsUsable(path): RunQ4_KPairs(w, px, py, pool); break;
+                case GgmlType.Q4_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ4_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q4_K: RunSuperBlocks<PackedQ4_K, MaddubsPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q6_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ6_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q6_K when vnni: RunSuperBlocks<PackedQ6_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q6_K: RunSuperBlocks<PackedQ6_K, MaddubsPackedStep>(w, px, py, pool); break;
                 default: throw new InvalidOperationException($"a packed copy of a {w.Type} matrix cannot exist");
@@ -52,11 +53,7 @@ internal static unsafe class PackedKernels
         RunPairKernel(w, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
     }
 
-    private static void RunQ4_KPairs(in WeightMatrix w, float* x, float* y, ComputePool pool)
-    {
-        int superBlocks = w.Columns / PackedKActivations.SuperBlockColumns;
-        RunPairKernel(w, new PackedQ4_KPairKernel { SuperBlocks = superBlocks, A = PackedKActivations.Prepare(x, superBlocks) }, y, pool);
-    }
+    private static int SuperBlocks(in WeightMatrix w) => w.Columns / PackedKActivations.SuperBlockColumns;
 
     private static void RunPairKernel<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
     {
@@ -67,7 +64,7 @@ internal static unsafe class PackedKernels
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)
         where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
     {
-        int superBlocks = w.Columns / PackedKActivations.SuperBlockColumns;
+        int superBlocks = SuperBlocks(w);
         var job = new PackedSuperBlockMatVec<TFormat, TStep>
         {
             View = w.Packed, Rows = w.Rows, SuperBlocks = superBlocks, A = PackedKActivations.Prepare(x, superBlocks), Y = y,

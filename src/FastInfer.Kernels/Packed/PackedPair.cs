@@ -115,6 +115,11 @@ internal static unsafe class PackedPair
         }
     }
 
+    /// <summary>The 32 bytes at <paramref name="low"/> in the lower half and the partner's in the upper.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> Join(byte* low, long partnerOffset)
+        => Avx512F.InsertVector256(Vector256.Load((uint*)low).ToVector512Unsafe(), Vector256.Load((uint*)(low + partnerOffset)), 1);
+
     /// <summary>True when the 512-bit pair kernels can run on <paramref name="path"/>.</summary>
     public static bool IsUsable(Isa.IsaPath path) => path >= Isa.IsaPath.Avx512 && Avx512BW.IsSupported;
 }

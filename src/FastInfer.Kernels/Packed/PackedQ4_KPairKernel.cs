@@ -46,9 +46,9 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
     private static Vector512<float> SuperBlock(byte* p, long partnerOffset, in PackedKActivations a, int s, Vector512<float> acc)
     {
         // The scale fields unpacked as PackedQ4_KDot does, the group's rows in lanes 0–7 and its partner's in 8–15.
-        var w0 = Join(p + PackedQ4_K.ScaleFieldOffset, partnerOffset);
-        var w1 = Join(p + PackedQ4_K.ScaleFieldOffset + 32, partnerOffset);
-        var w2 = Join(p + PackedQ4_K.ScaleFieldOffset + 64, partnerOffset);
+        var w0 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset, partnerOffset);
+        var w1 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset + 32, partnerOffset);
+        var w2 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset + 64, partnerOffset);
         var sixBits = Vector512.Create(0x3f3f3f3fu);
         var nibble = Vector512.Create(0x0f0f0f0fu);
         var twoBits = Vector512.Create(0x03030303u);
@@ -123,9 +123,4 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
             first, second, third, fourth, first, second, third, fourth);
         return Avx512BW.Shuffle(scales.AsByte(), control.AsByte()).AsInt16();
     }
-
-    /// <summary>The 32 bytes at <paramref name="low"/> in the lower half and the partner's in the upper.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Join(byte* low, long partnerOffset)
-        => Avx512F.InsertVector256(Vector256.Load((uint*)low).ToVector512Unsafe(), Vector256.Load((uint*)(low + partnerOffset)), 1);
 }

@@ -69,6 +69,7 @@ public unsafe class PackedPairMatVecTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
@@ -88,7 +89,7 @@ public unsafe class PackedPairMatVecTests
             Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
             // Packed K-quants prefill from the ggml rows, with their own float chain.
-            if (type != GgmlType.Q4_K)
+            if (type is not (GgmlType.Q4_K or GgmlType.Q6_K))
             {
                 var prefill = new float[2 * rows];
                 Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -105,6 +106,7 @@ public unsafe class PackedPairMatVecTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
@@ -126,12 +128,12 @@ public unsafe class PackedPairMatVecTests
     }
 
     /// <summary>
-    /// The bits of the 8-row arithmetic: group by group for the block formats; for Q4_K, whose 8-row kernel has no
+    /// The bits of the 8-row arithmetic: group by group for the block formats; for the K-quants, whose 8-row kernels have no
     /// separate reference, the 256-bit path's walk over the same packed copy.
     /// </summary>
     private static float[] EightRowBits(in WeightMatrix packed, ReadOnlySpan<float> x)
     {
-        if (packed.Type != GgmlType.Q4_K)
+        if (packed.Type is not (GgmlType.Q4_K or GgmlType.Q6_K))
             return PackedCases.GroupByGroup(packed, x, AvxVnni.IsSupported);
         var y = new float[packed.Rows];
         MatVec.Multiply(packed, x, y, ComputePool.SingleThreaded, IsaPath.Avx2);
@@ -194,9 +196,42 @@ public unsafe class PackedPairMatVecTests
                 for (int i = 4; i < Blocks.BlockQ4_K.Bytes; i++)
                     data[at + i] = 0xFF;
             }
+        AssertExtremesKeepTheBits(GgmlType.Q4_K, data, rows, columns);
+    }
+
+    [SkippableFact]
+    public void Q6_KLargestSubBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every quant 63 and every scale 127 or −128, against activations that all quantize to +127 or all to −127: each
+        // int16 lane then holds four products of 63·127 (32004, just under int16's limit) before the widening multiply by
+        // the scale. The 256-bit kernel sums in int32, so any wrap would show.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 256 * Blocks.BlockQ6_K.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 256; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ6_K.Bytes;
+                for (int i = 0; i < 192; i++)
+                    data[at + i] = 0xFF; // ql and qh: every quant 63
+                for (int i = 0; i < 16; i++)
+                    data[at + 192 + i] = (byte)((r + i) % 2 == 0 ? 127 : 0x80);
+                data[at + 208] = 0x00;
+                data[at + 209] = 0x3C; // d = 1.0
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q6_K, data, rows, columns);
+    }
+
+    /// <summary>
+    /// K-quant rows built to reach the pair kernel's largest int16 sums, against activations all +1 and all −1: the
+    /// bits of the 256-bit kernel, and the scalar reference's values.
+    /// </summary>
+    private static void AssertExtremesKeepTheBits(GgmlType type, byte[] data, int rows, int columns)
+    {
         fixed (byte* pd = data)
         {
-            var matrix = new WeightMatrix((nint)pd, data.Length, GgmlType.Q4_K, rows, columns);
+            var matrix = new WeightMatrix((nint)pd, data.Length, type, rows, columns);
             using var packed = PackedWeights.Pack(matrix);
             foreach (float sign in new[] { 1f, -1f })
             {
