@@ -22,7 +22,7 @@ public sealed record ModelLoadOptions
     public Func<LlamaModel, Models.IForwardDevice>? Device { get; init; }
 
     /// <summary>
-    /// Copies Q4_0, Q5_0, Q8_0, Q4_K and Q6_K matrices at load into the row-interleaved layout the AVX2/AVX-512 kernels
+    /// Copies Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K matrices at load into the row-interleaved layout the AVX2/AVX-512 kernels
     /// read fastest (about as much memory again as those tensors take in the file), and on the AVX-512 path F16 and BF16
     /// matrices into two-stream groups (their file pages are released, so they take no more memory than before). Off: the
     /// kernels read the file's ggml rows directly.

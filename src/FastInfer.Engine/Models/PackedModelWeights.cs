@@ -7,7 +7,7 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Engine.Models;
 
 /// <summary>
-/// The row-interleaved copies of a model's Q4_0/Q5_0/Q8_0/Q4_K/Q6_K/F16/BF16 matrices (<see cref="PackedWeights"/>) made once at load, and the
+/// The row-interleaved copies of a model's Q4_0/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K/F16/BF16 matrices (<see cref="PackedWeights"/>) made once at load, and the
 /// <see cref="LlamaWeights"/> that use them. The copies are only made when the active kernel path reads them (AVX2 and
 /// wider; AVX-512 for F16 and BF16); the file's own rows stay mapped for the token-embedding lookup and the narrower paths,
 /// and their pages are released where the packed copy replaces them (<see cref="PackedWeights.ReplacesRows"/>).

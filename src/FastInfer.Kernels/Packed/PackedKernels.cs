@@ -19,7 +19,7 @@ internal static unsafe class PackedKernels
         if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path) || PackedHalfFloat.Holds(w.Type))
             return false;
         // Packed K-quants have only decode kernels; prefill reads the ggml rows the matrix still points at.
-        if (w.Type is GgmlType.Q4_K or GgmlType.Q6_K && tokens != 1)
+        if (w.Type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && tokens != 1)
             return false;
         bool vnni = RowDot.UsesVnni(path);
         fixed (float* px = x)
@@ -38,6 +38,9 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q4_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ4_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q4_K: RunSuperBlocks<PackedQ4_K, MaddubsPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q5_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ5_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
+                case GgmlType.Q5_K when vnni: RunSuperBlocks<PackedQ5_K, VnniPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q5_K: RunSuperBlocks<PackedQ5_K, MaddubsPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q6_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ6_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q6_K when vnni: RunSuperBlocks<PackedQ6_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q6_K: RunSuperBlocks<PackedQ6_K, MaddubsPackedStep>(w, px, py, pool); break;

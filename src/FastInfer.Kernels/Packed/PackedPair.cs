@@ -33,6 +33,28 @@ internal static unsafe class PackedPair
     }
 
     /// <summary>
+    /// A K-quant chunk's activations (64 columns at <paramref name="a"/>) as the eight <see cref="Spread"/> vectors that
+    /// meet 512-bit loads of a group's quant vectors: columns 0–31 (the low nibbles' sub-block) in low01..low67, 32–63
+    /// in high01..high67.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SpreadChunk(byte* a,
+        out Vector512<sbyte> low01, out Vector512<sbyte> low23, out Vector512<sbyte> low45, out Vector512<sbyte> low67,
+        out Vector512<sbyte> high01, out Vector512<sbyte> high23, out Vector512<sbyte> high45, out Vector512<sbyte> high67)
+    {
+        var lowQuads = Vector256.Load((int*)a).ToVector512Unsafe();
+        var highQuads = Vector256.Load((int*)(a + 32)).ToVector512Unsafe();
+        low01 = Spread(lowQuads, 0);
+        low23 = Spread(lowQuads, 2);
+        low45 = Spread(lowQuads, 4);
+        low67 = Spread(lowQuads, 6);
+        high01 = Spread(highQuads, 0);
+        high23 = Spread(highQuads, 2);
+        high45 = Spread(highQuads, 4);
+        high67 = Spread(highQuads, 6);
+    }
+
+    /// <summary>
     /// Two groups' int16 sums made one pair: each group's upper half (its odd quant vectors) added to its lower half,
     /// group <paramref name="low"/> in lanes 0–7 and group <paramref name="high"/> in lanes 8–15. Exact while each
     /// input lane holds at most eight products (see <see cref="Products"/>).

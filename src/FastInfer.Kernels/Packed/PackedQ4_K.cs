@@ -29,13 +29,17 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     public const int SuperBlockBytes = PackedLayout.GroupRows * (2 + 2 + 12 + 128);
 
     public static void PackBlock(byte* block, int lane, byte* superBlock)
+        => PackScalesAndNibbles(block, block + ScaleMinBlocks.ScalesOffset + 12, lane, superBlock);
+
+    /// <summary>Lane <paramref name="lane"/> of a super-block from a scale-min block's d, dmin and scale fields (at
+    /// <paramref name="block"/>, as Q4_K and Q5_K store them) and its 128 nibble bytes at <paramref name="quants"/>.</summary>
+    public static void PackScalesAndNibbles(byte* block, byte* quants, int lane, byte* superBlock)
     {
         Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block));
         Unsafe.WriteUnaligned(superBlock + 16 + 2 * lane, Unsafe.ReadUnaligned<ushort>(block + 2));
         for (int i = 0; i < 3; i++)
             Unsafe.WriteUnaligned(superBlock + ScaleFieldOffset + 32 * i + 4 * lane,
                 Unsafe.ReadUnaligned<uint>(block + ScaleMinBlocks.ScalesOffset + 4 * i));
-        byte* quants = block + ScaleMinBlocks.ScalesOffset + 12;
         for (int c = 0; c < 4; c++)
             for (int k = 0; k < 8; k++)
                 Unsafe.WriteUnaligned(superBlock + QuantOffset + ChunkBytes * c + 32 * k + 4 * lane,
@@ -47,5 +51,5 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
-        => PackedQ4_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+        => PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
 }

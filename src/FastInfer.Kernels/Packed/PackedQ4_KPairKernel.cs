@@ -6,7 +6,7 @@ namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// Packed Q4_K decode on the AVX-512 path, sixteen rows (a <see cref="PackedPair"/> of groups) per pass. The 256-bit
-/// kernel (<see cref="PackedQ4_KDot"/>) spends a vpdpbusd and a broadcast on every 32 bytes of one group; this runtime
+/// kernel (<see cref="PackedScaleMinDot"/>) spends a vpdpbusd and a broadcast on every 32 bytes of one group; this runtime
 /// has no 512-bit vpdpbusd, so here each group's chunk is read in full 512-bit vectors as <see cref="PairQ4_0Sum"/>
 /// reads Q4_0 — quant vectors k and k+1 in one load, met by activation column quads k and k+1
 /// (<see cref="PackedPair.Spread"/>, shared by both groups) — and vpmaddubsw sums each 32-column sub-block in int16: four
@@ -45,18 +45,7 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> SuperBlock(byte* p, long partnerOffset, in PackedKActivations a, int s, Vector512<float> acc)
     {
-        // The scale fields unpacked as PackedQ4_KDot does, the group's rows in lanes 0–7 and its partner's in 8–15.
-        var w0 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset, partnerOffset);
-        var w1 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset + 32, partnerOffset);
-        var w2 = PackedPair.Join(p + PackedQ4_K.ScaleFieldOffset + 64, partnerOffset);
-        var sixBits = Vector512.Create(0x3f3f3f3fu);
-        var nibble = Vector512.Create(0x0f0f0f0fu);
-        var twoBits = Vector512.Create(0x03030303u);
-        var scalesLow = w0 & sixBits;
-        var minsLow = w1 & sixBits;
-        var scalesHigh = (w2 & nibble) | Vector512.ShiftLeft(Vector512.ShiftRightLogical(w0, 6) & twoBits, 4);
-        var minsHigh = (Vector512.ShiftRightLogical(w2, 4) & nibble) | Vector512.ShiftLeft(Vector512.ShiftRightLogical(w1, 6) & twoBits, 4);
-
+        PairScaleMin.Unpack(p, partnerOffset, out var scalesLow, out var scalesHigh, out var minsLow, out var minsHigh);
         byte* quants = a.Quants(s);
         byte* q = p + PackedQ4_K.QuantOffset;
         var sum = Chunk(q, partnerOffset, quants, scalesLow, 0)
@@ -64,15 +53,7 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
             + Chunk(q + 2 * PackedQ4_K.ChunkBytes, partnerOffset, quants + 128, scalesHigh, 0)
             + Chunk(q + 3 * PackedQ4_K.ChunkBytes, partnerOffset, quants + 192, scalesHigh, 2);
 
-        var evenBytes = Vector512.Create(0x00FF00FFu);
-        var mins = Avx512BW.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 0)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 1)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((minsHigh & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 2)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsHigh, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 3)).AsInt16());
-
-        var scale = Vector512.Create(a.Scale(s));
-        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), PackedPair.Scales(p, partnerOffset) * scale, acc);
-        return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(mins), -(PackedPair.Scales(p + 16, partnerOffset) * scale), acc);
+        return PairScaleMin.Finish(p, partnerOffset, a, s, sum, minsLow, minsHigh, acc);
     }
 
     /// <summary>
@@ -83,24 +64,16 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Chunk(byte* q, long partnerOffset, byte* a, Vector512<uint> scales, int scaleByte)
     {
-        var lowQuads = Vector256.Load((int*)a).ToVector512Unsafe();
-        var highQuads = Vector256.Load((int*)(a + 32)).ToVector512Unsafe();
-        var low01 = PackedPair.Spread(lowQuads, 0);
-        var low23 = PackedPair.Spread(lowQuads, 2);
-        var low45 = PackedPair.Spread(lowQuads, 4);
-        var low67 = PackedPair.Spread(lowQuads, 6);
-        var high01 = PackedPair.Spread(highQuads, 0);
-        var high23 = PackedPair.Spread(highQuads, 2);
-        var high45 = PackedPair.Spread(highQuads, 4);
-        var high67 = PackedPair.Spread(highQuads, 6);
+        PackedPair.SpreadChunk(a, out var low01, out var low23, out var low45, out var low67,
+            out var high01, out var high23, out var high45, out var high67);
 
         byte* partner = q + partnerOffset;
         PrefetchChunk(q);
         PackedPair.NibbleSums(q, low01, low23, low45, low67, high01, high23, high45, high67, out var lowA, out var highA);
         PrefetchChunk(partner);
         PackedPair.NibbleSums(partner, low01, low23, low45, low67, high01, high23, high45, high67, out var lowB, out var highB);
-        return Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), ScaleWords(scales, scaleByte))
-            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), ScaleWords(scales, scaleByte + 1));
+        return Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), PairScaleMin.ScaleWords(scales, scaleByte))
+            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), PairScaleMin.ScaleWords(scales, scaleByte + 1));
     }
 
     /// <summary>Asks for the chunk's four lines <see cref="PackedPair.PrefetchBytes"/> ahead of <paramref name="q"/> as it is read.</summary>
@@ -109,18 +82,5 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
     {
         for (int line = 0; line < PackedQ4_K.ChunkBytes; line += 64)
             Sse.Prefetch0(q + PackedPair.PrefetchBytes + line);
-    }
-
-    /// <summary>Byte <paramref name="scaleByte"/> of each lane in both of its int16 halves: the operand that makes the
-    /// widening vpmaddwd multiply the lane's pair of int16 sums by the sub-block's scale.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> ScaleWords(Vector512<uint> scales, int scaleByte)
-    {
-        // vpshufb control per lane d of a 128-bit block: bytes 4d+scaleByte, zero, 4d+scaleByte, zero.
-        uint first = (uint)scaleByte * 0x00010001u | 0x80008000u;
-        uint second = first + 0x00040004u, third = first + 0x00080008u, fourth = first + 0x000C000Cu;
-        var control = Vector512.Create(first, second, third, fourth, first, second, third, fourth,
-            first, second, third, fourth, first, second, third, fourth);
-        return Avx512BW.Shuffle(scales.AsByte(), control.AsByte()).AsInt16();
     }
 }

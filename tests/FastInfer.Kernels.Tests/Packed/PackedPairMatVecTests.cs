@@ -69,6 +69,7 @@ public unsafe class PackedPairMatVecTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
@@ -89,7 +90,7 @@ public unsafe class PackedPairMatVecTests
             Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
             // Packed K-quants prefill from the ggml rows, with their own float chain.
-            if (type is not (GgmlType.Q4_K or GgmlType.Q6_K))
+            if (type is not (GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             {
                 var prefill = new float[2 * rows];
                 Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -106,6 +107,7 @@ public unsafe class PackedPairMatVecTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
@@ -133,7 +135,7 @@ public unsafe class PackedPairMatVecTests
     /// </summary>
     private static float[] EightRowBits(in WeightMatrix packed, ReadOnlySpan<float> x)
     {
-        if (packed.Type is not (GgmlType.Q4_K or GgmlType.Q6_K))
+        if (packed.Type is not (GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             return PackedCases.GroupByGroup(packed, x, AvxVnni.IsSupported);
         var y = new float[packed.Rows];
         MatVec.Multiply(packed, x, y, ComputePool.SingleThreaded, IsaPath.Avx2);
@@ -197,6 +199,30 @@ public unsafe class PackedPairMatVecTests
                     data[at + i] = 0xFF;
             }
         AssertExtremesKeepTheBits(GgmlType.Q4_K, data, rows, columns);
+    }
+
+    [SkippableFact]
+    public void Q5_KLargestSubBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every quant 31 (nibbles and fifth bits all set) and every scale and minimum 63, against activations that all
+        // quantize to +127 or all to −127: each int16 lane then holds eight products of 31·127 (31496, just under
+        // int16's limit) before the widening multiply by the scale. The 256-bit kernel sums in int32, so any wrap would show.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 256 * Blocks.BlockQ5_K.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 256; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ5_K.Bytes;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // d = 1.0
+                data[at + 2] = 0x00;
+                data[at + 3] = (byte)(r % 2 == 0 ? 0x38 : 0x00); // dmin = 0.5 or 0
+                for (int i = 4; i < Blocks.BlockQ5_K.Bytes; i++)
+                    data[at + i] = 0xFF;
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q5_K, data, rows, columns);
     }
 
     [SkippableFact]

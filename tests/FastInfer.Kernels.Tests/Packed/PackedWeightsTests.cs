@@ -17,7 +17,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q2_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
     {
         using var m = new TestMatrix(type, 3, 256, seed: 1);
@@ -36,6 +36,8 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7E00, 2)] // dmin
+    [InlineData(GgmlType.Q5_K, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q5_K, (ushort)0xFC00, 2)] // dmin
     [InlineData(GgmlType.Q6_K, (ushort)0xFC00, 208)]
     public void NonFiniteScalesAreRefused(GgmlType type, ushort scale, int offset)
     {
@@ -99,8 +101,8 @@ public unsafe class PackedWeightsTests
     }
 
     /// <summary>
-    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K with every 6-bit scale and
-    /// min at 63), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128.
+    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K and Q5_K with every 6-bit scale and
+    /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128.
     /// </summary>
     private static void FillExtremeBlock(GgmlType type, byte* block, int blockBytes, Random random)
     {
@@ -109,7 +111,7 @@ public unsafe class PackedWeightsTests
             block[j] = type == GgmlType.Q8_0 ? Either(0x80, 0x7F) : Either(0x00, Either(0xFF, 0x0F));
         switch (type)
         {
-            case GgmlType.Q4_K:
+            case GgmlType.Q4_K or GgmlType.Q5_K:
                 *(ushort*)block = Fp16.FloatToHalf(0.25f);
                 *(ushort*)(block + 2) = Fp16.FloatToHalf(0.125f);
                 new Span<byte>(block + 4, 12).Fill(0xFF);
@@ -132,6 +134,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void PackingOnAPoolWritesTheSameBytes(GgmlType type)
     {

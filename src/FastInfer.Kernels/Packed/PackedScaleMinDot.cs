@@ -6,15 +6,17 @@ using FastInfer.Kernels.Blocks.Simd;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// One super-block of packed Q4_K (<see cref="PackedQ4_K"/>) against a token, eight rows in the lanes of one vector.
+/// One super-block of packed Q4_K (<see cref="PackedQ4_K"/>) or Q5_K (<see cref="PackedQ5_K"/>, the same layout plus each
+/// quant's fifth bit, <see cref="IFifthBits"/>) against a token, eight rows in the lanes of one vector.
 /// Per super-block the integers are ggml's: each 32-column sub-block's exact dot product times its
 /// 6-bit scale, summed (Σ scale·Σq·a), and Σ min·(activation sum) — then each row's float chain takes
 /// d·d<sub>a</sub> times the first and −dmin·d<sub>a</sub> times the second, one FMA each, in super-block order.
 /// </summary>
-internal static unsafe class PackedQ4_KDot
+internal static unsafe class PackedScaleMinDot
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> SuperBlock<TStep>(byte* p, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
+    public static Vector256<float> SuperBlock<TStep, TBits>(byte* p, in PackedKActivations a, int s, Vector256<float> acc)
+        where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
         // KScales.Unpack, lane by lane: scales 0–3 and mins 0–3 in the low 6 bits of words 0 and 1; scales and mins
         // 4–7 from word 2's nibbles plus the top two bits of words 0 and 1.
@@ -30,9 +32,8 @@ internal static unsafe class PackedQ4_KDot
         var minsHigh = (Vector256.ShiftRightLogical(w2, 4) & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w1, 6) & twoBits, 4);
 
         byte* quants = a.Quants(s);
-        byte* q = p + PackedQ4_K.QuantOffset;
-        var sum = Chunk<TStep>(q, quants, scalesLow, 0) + Chunk<TStep>(q + PackedQ4_K.ChunkBytes, quants + 64, scalesLow, 16)
-            + Chunk<TStep>(q + 2 * PackedQ4_K.ChunkBytes, quants + 128, scalesHigh, 0) + Chunk<TStep>(q + 3 * PackedQ4_K.ChunkBytes, quants + 192, scalesHigh, 16);
+        var sum = Chunk<TStep, TBits>(p, 0, quants, scalesLow, 0) + Chunk<TStep, TBits>(p, 1, quants + 64, scalesLow, 16)
+            + Chunk<TStep, TBits>(p, 2, quants + 128, scalesHigh, 0) + Chunk<TStep, TBits>(p, 3, quants + 192, scalesHigh, 16);
 
         var evenBytes = Vector256.Create(0x00FF00FFu);
         var mins = Avx2.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 0)).AsInt16())
@@ -50,17 +51,21 @@ internal static unsafe class PackedQ4_KDot
     /// byte <paramref name="shift"/>/8 (low sub-block) or the next (high) of each lane of <paramref name="scales"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Chunk<TStep>(byte* q, byte* a, Vector256<int> scales, int shift) where TStep : struct, IPackedStep
+    private static Vector256<int> Chunk<TStep, TBits>(byte* p, int chunk, byte* a, Vector256<int> scales, int shift)
+        where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
+        byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
         Vector256<int> low0 = default, low1 = default, high0 = default, high1 = default;
         for (int k = 0; k < 8; k += 2)
         {
             var v0 = Vector256.Load(q + 32 * k);
             var v1 = Vector256.Load(q + 32 * k + 32);
-            low0 = TStep.Step(low0, Nibbles.Low(v0), PackedDot.Broadcast(a + 4 * k));
-            high0 = TStep.Step(high0, Nibbles.High(v0), PackedDot.Broadcast(a + 32 + 4 * k));
-            low1 = TStep.Step(low1, Nibbles.Low(v1), PackedDot.Broadcast(a + 4 * k + 4));
-            high1 = TStep.Step(high1, Nibbles.High(v1), PackedDot.Broadcast(a + 36 + 4 * k));
+            var bits0 = TBits.Load(p, k);
+            var bits1 = TBits.Load(p, k + 1);
+            low0 = TStep.Step(low0, Nibbles.Low(v0) | TBits.Low(bits0, chunk), PackedDot.Broadcast(a + 4 * k));
+            high0 = TStep.Step(high0, Nibbles.High(v0) | TBits.High(bits0, chunk), PackedDot.Broadcast(a + 32 + 4 * k));
+            low1 = TStep.Step(low1, Nibbles.Low(v1) | TBits.Low(bits1, chunk), PackedDot.Broadcast(a + 4 * k + 4));
+            high1 = TStep.Step(high1, Nibbles.High(v1) | TBits.High(bits1, chunk), PackedDot.Broadcast(a + 36 + 4 * k));
         }
         var byteMask = Vector256.Create(0xFF);
         var lowScale = Vector256.ShiftRightLogical(scales, shift) & byteMask;
