@@ -10,7 +10,7 @@ namespace FastInfer.Kernels.Packed;
 /// vector, so the 6-bit quants are rebuilt once for sixteen rows instead of once per eight. This runtime has no 512-bit
 /// vpdpbusd, so the products are vpmaddubsw's: two products per int16, and two steps (four columns each) added in int16
 /// before the widening vpmaddwd — quants ≤ 63 and Q8_K activations within ±127 keep that sum within 4·63·127 = 32004,
-/// exact. That vpmaddwd multiplies by the sub-block's signed scale on the way (<see cref="ScaleWords"/>), so each lane
+/// exact. That vpmaddwd multiplies by the sub-block's signed scale on the way (<see cref="PairSignedScales.ScaleWords"/>), so each lane
 /// gets exactly the int Σ scale·Σq·a of the 256-bit kernel (<see cref="PackedQ6_KDot"/>); the zero-point term and the
 /// one FMA per super-block follow it operation for operation, and every row keeps its bits. The 256-bit kernel is
 /// bound by its arithmetic here: from the L2 it reads fewer bytes per second on one thread than DRAM delivers to one.
@@ -52,8 +52,8 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
         var scales1 = PackedPair.Join(scales + 32, partnerOffset);
         var scales2 = PackedPair.Join(scales + 64, partnerOffset);
         var scales3 = PackedPair.Join(scales + 96, partnerOffset);
-        var zeroPoint = ZeroPointTerm(scales0, a, s, 0) + ZeroPointTerm(scales1, a, s, 1)
-            + (ZeroPointTerm(scales2, a, s, 2) + ZeroPointTerm(scales3, a, s, 3));
+        var zeroPoint = PairSignedScales.ZeroPointTerm(scales0, a, s, 0) + PairSignedScales.ZeroPointTerm(scales1, a, s, 1)
+            + (PairSignedScales.ZeroPointTerm(scales2, a, s, 2) + PairSignedScales.ZeroPointTerm(scales3, a, s, 3));
 
         byte* quants = a.Quants(s);
         byte* q = p + PackedQ6_K.QuantOffset;
@@ -66,20 +66,6 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
     }
 
     /// <summary>
-    /// Σ scale·(activation sum) over sub-blocks 4i..4i+3, as the 256-bit kernel forms it: each lane's four scales split
-    /// into the int16 pairs (4i, 4i+2) and (4i+1, 4i+3), sign-extended, against the matching pairs of 16-column sums.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> ZeroPointTerm(Vector512<uint> fourScales, in PackedKActivations a, int s, int i)
-    {
-        var words = fourScales.AsInt16();
-        var even = Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(words, 8), 8);
-        var odd = Vector512.ShiftRightArithmetic(words, 8);
-        return Avx512BW.MultiplyAddAdjacent(even, Vector512.Create(a.SumPair16(s, 2 * i)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
-    }
-
-    /// <summary>
     /// Columns 16·<paramref name="part"/>.. of each of a half's four 32-column quarters (steps k = 4·part..4·part+3 of
     /// the half): four sub-blocks, sub-block j's scale being byte 2j+part of the half's scales — in
     /// <paramref name="low"/> for j &lt; 2, in <paramref name="high"/> for j ≥ 2. Two steps' int16 products are added
@@ -89,10 +75,10 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
     private static Vector512<int> Part(byte* q, long partnerOffset, byte* a, Vector512<uint> low, Vector512<uint> high, int part)
     {
         PackedPair.PrefetchAhead(q, 0, partnerOffset, 4 * PackedQ6_K.StepBytes);
-        var scale0 = ScaleWords(low, part);
-        var scale1 = ScaleWords(low, 2 + part);
-        var scale2 = ScaleWords(high, part);
-        var scale3 = ScaleWords(high, 2 + part);
+        var scale0 = PairSignedScales.ScaleWords(low, part);
+        var scale1 = PairSignedScales.ScaleWords(low, 2 + part);
+        var scale2 = PairSignedScales.ScaleWords(high, part);
+        var scale3 = PairSignedScales.ScaleWords(high, 2 + part);
         Step(q, partnerOffset, a, out var p0, out var p1, out var p2, out var p3);
         Step(q + PackedQ6_K.StepBytes, partnerOffset, a + 4, out var r0, out var r1, out var r2, out var r3);
         var sum = Avx512BW.MultiplyAddAdjacent(p0 + r0, scale0) + Avx512BW.MultiplyAddAdjacent(p1 + r1, scale1)
@@ -123,28 +109,9 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
         var q1 = (l1 & nibble) | (Vector512.ShiftLeft(h.AsUInt16(), 2).AsByte() & bits45);
         var q2 = (Vector512.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & nibble) | (h & bits45);
         var q3 = (Vector512.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & nibble) | (Vector512.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & bits45);
-        p0 = Avx512BW.MultiplyAddAdjacent(q0, Broadcast(a));
-        p1 = Avx512BW.MultiplyAddAdjacent(q1, Broadcast(a + 32));
-        p2 = Avx512BW.MultiplyAddAdjacent(q2, Broadcast(a + 64));
-        p3 = Avx512BW.MultiplyAddAdjacent(q3, Broadcast(a + 96));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Broadcast(byte* a) => Vector512.Create(Unsafe.ReadUnaligned<int>(a)).AsSByte();
-
-    /// <summary>
-    /// Signed byte <paramref name="scaleByte"/> of each lane in both of its int16 halves: the operand that makes the
-    /// widening vpmaddwd multiply the lane's pair of int16 sums by the sub-block's scale.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> ScaleWords(Vector512<uint> scales, int scaleByte)
-    {
-        // vpshufb control per lane d of a 128-bit block: the byte 4d+scaleByte into the high byte of both int16 halves,
-        // which the arithmetic shift then brings down with its sign.
-        uint first = (uint)scaleByte * 0x01000100u | 0x00800080u;
-        uint second = first + 0x04000400u, third = first + 0x08000800u, fourth = first + 0x0C000C00u;
-        var control = Vector512.Create(first, second, third, fourth, first, second, third, fourth,
-            first, second, third, fourth, first, second, third, fourth);
-        return Vector512.ShiftRightArithmetic(Avx512BW.Shuffle(scales.AsByte(), control.AsByte()).AsInt16(), 8);
+        p0 = Avx512BW.MultiplyAddAdjacent(q0, PairSignedScales.Broadcast(a));
+        p1 = Avx512BW.MultiplyAddAdjacent(q1, PairSignedScales.Broadcast(a + 32));
+        p2 = Avx512BW.MultiplyAddAdjacent(q2, PairSignedScales.Broadcast(a + 64));
+        p3 = Avx512BW.MultiplyAddAdjacent(q3, PairSignedScales.Broadcast(a + 96));
     }
 }

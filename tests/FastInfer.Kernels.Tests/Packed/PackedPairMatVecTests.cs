@@ -68,6 +68,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -90,7 +91,7 @@ public unsafe class PackedPairMatVecTests
             Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
             // Packed K-quants prefill from the ggml rows, with their own float chain.
-            if (type is not (GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
+            if (type is not (GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             {
                 var prefill = new float[2 * rows];
                 Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -106,6 +107,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -135,7 +137,7 @@ public unsafe class PackedPairMatVecTests
     /// </summary>
     private static float[] EightRowBits(in WeightMatrix packed, ReadOnlySpan<float> x)
     {
-        if (packed.Type is not (GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
+        if (packed.Type is not (GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             return PackedCases.GroupByGroup(packed, x, AvxVnni.IsSupported);
         var y = new float[packed.Rows];
         MatVec.Multiply(packed, x, y, ComputePool.SingleThreaded, IsaPath.Avx2);
@@ -175,6 +177,30 @@ public unsafe class PackedPairMatVecTests
             MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
             Assert.Equal(expected, pair);
         }
+    }
+
+    [SkippableFact]
+    public void Q3_KLargestSubBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every quant 7 (all bits set) and every 6-bit scale 31 or −32, against activations that all quantize to +127
+        // or all to −127: the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in
+        // int32, so any wrap would show.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 256 * Blocks.BlockQ3_K.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 256; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ3_K.Bytes;
+                for (int i = 0; i < 96; i++)
+                    data[at + i] = 0xFF; // hmask and qs: every quant 7
+                for (int i = 96; i < 108; i++)
+                    data[at + i] = (byte)(r % 2 == 0 ? 0xFF : 0x00); // every scale 31 or −32
+                data[at + 108] = 0x00;
+                data[at + 109] = 0x3C; // d = 1.0
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q3_K, data, rows, columns);
     }
 
     [SkippableFact]

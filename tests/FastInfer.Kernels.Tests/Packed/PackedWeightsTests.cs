@@ -15,7 +15,6 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.F32)]
-    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q2_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
@@ -34,6 +33,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q5_0, (ushort)0xFE00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
+    [InlineData(GgmlType.Q3_K, (ushort)0x7E00, 108)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7E00, 2)] // dmin
     [InlineData(GgmlType.Q5_K, (ushort)0x7C00, 0)]
@@ -102,7 +102,8 @@ public unsafe class PackedWeightsTests
 
     /// <summary>
     /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K and Q5_K with every 6-bit scale and
-    /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128.
+    /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128,
+    /// Q3_K's 3-bit quants 0 or 7 with 6-bit scales −32 or 31.
     /// </summary>
     private static void FillExtremeBlock(GgmlType type, byte* block, int blockBytes, Random random)
     {
@@ -115,6 +116,13 @@ public unsafe class PackedWeightsTests
                 *(ushort*)block = Fp16.FloatToHalf(0.25f);
                 *(ushort*)(block + 2) = Fp16.FloatToHalf(0.125f);
                 new Span<byte>(block + 4, 12).Fill(0xFF);
+                break;
+            case GgmlType.Q3_K:
+                for (int j = 0; j < 96; j++)
+                    block[j] = Either(0x00, 0xFF);
+                for (int j = 96; j < 108; j++)
+                    block[j] = Either(0x00, 0xFF); // scales −32 or 31
+                *(ushort*)(block + 108) = Fp16.FloatToHalf(0.25f);
                 break;
             case GgmlType.Q6_K:
                 for (int j = 0; j < 192; j++)
@@ -133,6 +141,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -150,7 +159,7 @@ public unsafe class PackedWeightsTests
             Assert.True(expected.SequenceEqual(actual), $"{type} packed on {threads} threads differs");
         }
         // A bad scale in the last thread's share is still found.
-        int scaleOffset = type == GgmlType.Q6_K ? 208 : 0; // d of the row's first block
+        int scaleOffset = type switch { GgmlType.Q6_K => 208, GgmlType.Q3_K => 108, _ => 0 }; // d of the row's first block
         *(ushort*)(m.Data + (nint)(202 * m.Matrix.RowBytes) + scaleOffset) = 0x7C00;
         using var three = new ComputePool(3);
         Assert.False(PackedWeights.TryPack(m.Matrix, out _, three));

@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// One super-block of packed Q3_K (<see cref="PackedQ3_K"/>) against a token, eight rows in the lanes of one vector. Per
+/// super-block the integer is ggml's: Σ scale·(Σ q·a) over the sixteen 16-column sub-blocks, with the quants unsigned
+/// (0..7), minus 4·Σ scale·(activation sum) for the offset; each row's float chain then takes d·d<sub>a</sub> times it,
+/// one FMA per super-block in order.
+/// </summary>
+internal static unsafe class PackedQ3_KDot
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SuperBlock<TStep>(byte* p, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
+    {
+        var w0 = Vector256.Load((uint*)(p + PackedQ3_K.ScaleOffset));
+        var w1 = Vector256.Load((uint*)(p + PackedQ3_K.ScaleOffset + 32));
+        var w2 = Vector256.Load((uint*)(p + PackedQ3_K.ScaleOffset + 64));
+        var scales0 = PackedQ3_K.Scales(w0, w2, 0, 0);
+        var scales1 = PackedQ3_K.Scales(w1, w2, 0, 2);
+        var scales2 = PackedQ3_K.Scales(w0, w2, 4, 4);
+        var scales3 = PackedQ3_K.Scales(w1, w2, 4, 6);
+        var offset = OffsetTerm(scales0, a, s, 0) + OffsetTerm(scales1, a, s, 1) + OffsetTerm(scales2, a, s, 2) + OffsetTerm(scales3, a, s, 3);
+
+        byte* quants = a.Quants(s);
+        var sum = Half<TStep>(p, 0, quants, scales0, scales1) + Half<TStep>(p, 1, quants + 128, scales2, scales3);
+        sum -= Vector256.ShiftLeft(offset, 2);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * Vector256.Create(a.Scale(s)), acc);
+    }
+
+    /// <summary>Σ scale·(activation sum) over sub-blocks 4i..4i+3, as <see cref="PackedQ6_KDot"/> forms its zero point's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> OffsetTerm(Vector256<sbyte> fourScales, in PackedKActivations a, int s, int i)
+    {
+        var words = fourScales.AsInt16();
+        var even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 8), 8);
+        var odd = Vector256.ShiftRightArithmetic(words, 8);
+        return Avx2.MultiplyAddAdjacent(even, Vector256.Create(a.SumPair16(s, 2 * i)).AsInt16())
+            + Avx2.MultiplyAddAdjacent(odd, Vector256.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
+    }
+
+    /// <summary>
+    /// Half <paramref name="n"/> (columns 128n..): for each 32-column quarter j, columns 4k.. (k &lt; 4) are sub-block
+    /// 8n+2j, the rest 8n+2j+1 — byte 2j (or 2j+1) of <paramref name="low"/> for j &lt; 2, byte 2j−4 (or 2j−3) of
+    /// <paramref name="high"/> otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Half<TStep>(byte* p, int n, byte* a, Vector256<sbyte> low, Vector256<sbyte> high) where TStep : struct, IPackedStep
+    {
+        var sum = Vector256<int>.Zero;
+        for (int part = 0; part < 2; part++)
+        {
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int k = 4 * part; k < 4 * part + 4; k++)
+            {
+                var q = Vector256.Load(p + PackedQ3_K.QuantOffset + 32 * (8 * n + k));
+                var h = Vector256.Load(p + PackedQ3_K.HighBitsOffset + 32 * k);
+                s0 = TStep.Step(s0, Quants(q, h, n, 0), PackedDot.Broadcast(a + 4 * k));
+                s1 = TStep.Step(s1, Quants(q, h, n, 1), PackedDot.Broadcast(a + 32 + 4 * k));
+                s2 = TStep.Step(s2, Quants(q, h, n, 2), PackedDot.Broadcast(a + 64 + 4 * k));
+                s3 = TStep.Step(s3, Quants(q, h, n, 3), PackedDot.Broadcast(a + 96 + 4 * k));
+            }
+            sum += s0 * Scale(low, part) + s1 * Scale(low, 2 + part) + s2 * Scale(high, part) + s3 * Scale(high, 2 + part);
+        }
+        return sum;
+    }
+
+    /// <summary>Quarter <paramref name="j"/>'s unsigned quants: bits 2j..2j+1 of the quant bytes, bit 4n+j of the high bytes as bit 2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Quants(Vector256<byte> q, Vector256<byte> h, int n, int j)
+    {
+        int bit = 4 * n + j;
+        var high = bit >= 2 ? Vector256.ShiftRightLogical(h.AsUInt16(), bit - 2) : Vector256.ShiftLeft(h.AsUInt16(), 2 - bit);
+        return (Vector256.ShiftRightLogical(q.AsUInt16(), 2 * j).AsByte() & Vector256.Create((byte)0x03)) | (high.AsByte() & Vector256.Create((byte)0x04));
+    }
+
+    /// <summary>Signed byte <paramref name="index"/> of each lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Scale(Vector256<sbyte> fourScales, int index)
+        => Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(fourScales.AsInt32(), 24 - 8 * index), 24);
+}
