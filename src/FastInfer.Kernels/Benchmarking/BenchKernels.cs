@@ -19,7 +19,7 @@ public static class BenchKernels
 
     /// <summary>The decode weight types measured, each as a 4096×11008 matrix.</summary>
     public static readonly GgmlType[] MatVecTypes =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     /// <param name="progress">told the name of each step as it starts (for a status line).</param>
     public static unsafe BenchKernelsReport Run(int threads, double secondsPerMeasurement, Action<string>? progress = null)

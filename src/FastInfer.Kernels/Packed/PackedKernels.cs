@@ -19,7 +19,7 @@ internal static unsafe class PackedKernels
         if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path) || PackedHalfFloat.Holds(w.Type))
             return false;
         // Packed K-quants have only decode kernels; prefill reads the ggml rows the matrix still points at.
-        if (w.Type is GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && tokens != 1)
+        if (w.Type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && tokens != 1)
             return false;
         bool vnni = RowDot.UsesVnni(path);
         fixed (float* px = x)
@@ -35,6 +35,9 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q2_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ2_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
+                case GgmlType.Q2_K when vnni: RunSuperBlocks<PackedQ2_K, VnniPackedStep>(w, px, py, pool); break;
+                case GgmlType.Q2_K: RunSuperBlocks<PackedQ2_K, MaddubsPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q3_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ3_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q3_K when vnni: RunSuperBlocks<PackedQ3_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q3_K: RunSuperBlocks<PackedQ3_K, MaddubsPackedStep>(w, px, py, pool); break;

@@ -28,6 +28,7 @@ public sealed class FusedProjectionWeightsTests : IDisposable
     [InlineData(GgmlType.F32, Gqa)]
     [InlineData(GgmlType.F16, "custom:dim=64,ffn=96,layers=2,heads=4,kv=1,vocab=100,ctx=32")]
     [InlineData(GgmlType.Q4_K, "custom:dim=256,ffn=512,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.Q2_K, "custom:dim=256,ffn=512,layers=1,heads=8,kv=2,vocab=120,ctx=64")]
     [InlineData(GgmlType.Q3_K, "custom:dim=256,ffn=512,layers=1,heads=8,kv=2,vocab=120,ctx=64")]
     [InlineData(GgmlType.Q5_K, "custom:dim=256,ffn=512,layers=1,heads=8,kv=2,vocab=120,ctx=64")]
     [InlineData(GgmlType.Q6_K, "custom:dim=256,ffn=512,layers=1,heads=8,kv=2,vocab=120,ctx=64")]

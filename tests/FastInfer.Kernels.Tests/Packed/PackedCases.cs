@@ -12,7 +12,7 @@ internal static unsafe class PackedCases
     public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0];
 
     /// <summary>The types with a packed decode kernel (packed K-quants prefill from the ggml rows).</summary>
-    public static readonly GgmlType[] DecodeTypes = [.. Types, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    public static readonly GgmlType[] DecodeTypes = [.. Types, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     /// <summary>Rows below, at and past a group of eight; one block, a few, and many (blocks of the type's size).</summary>
     public static (int Rows, int Columns)[] Shapes(GgmlType type)

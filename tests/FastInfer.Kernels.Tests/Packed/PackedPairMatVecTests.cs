@@ -68,6 +68,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
@@ -91,7 +92,7 @@ public unsafe class PackedPairMatVecTests
             Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
             // Packed K-quants prefill from the ggml rows, with their own float chain.
-            if (type is not (GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
+            if (type is not (GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             {
                 var prefill = new float[2 * rows];
                 Ops.MatMul.Multiply(packed.Matrix, x, prefill, 2, ComputePool.SingleThreaded, IsaPath.Avx512);
@@ -107,6 +108,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
@@ -137,7 +139,7 @@ public unsafe class PackedPairMatVecTests
     /// </summary>
     private static float[] EightRowBits(in WeightMatrix packed, ReadOnlySpan<float> x)
     {
-        if (packed.Type is not (GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
+        if (packed.Type is not (GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             return PackedCases.GroupByGroup(packed, x, AvxVnni.IsSupported);
         var y = new float[packed.Rows];
         MatVec.Multiply(packed, x, y, ComputePool.SingleThreaded, IsaPath.Avx2);
@@ -177,6 +179,30 @@ public unsafe class PackedPairMatVecTests
             MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
             Assert.Equal(expected, pair);
         }
+    }
+
+    [SkippableFact]
+    public void Q2_KLargestSubBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every quant 3 and every scale and minimum 15, against activations that all quantize to +127 or all to −127:
+        // the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in int32, so any wrap
+        // would show.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 256 * Blocks.BlockQ2_K.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 256; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ2_K.Bytes;
+                for (int i = 0; i < 80; i++)
+                    data[at + i] = 0xFF; // scales, minimums and quants at their largest
+                data[at + 80] = 0x00;
+                data[at + 81] = 0x3C; // d = 1.0
+                data[at + 82] = 0x00;
+                data[at + 83] = (byte)(r % 2 == 0 ? 0x38 : 0x00); // dmin = 0.5 or 0
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q2_K, data, rows, columns);
     }
 
     [SkippableFact]

@@ -16,7 +16,6 @@ public unsafe class PackedWeightsTests
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.Q4_1)]
-    [InlineData(GgmlType.Q2_K)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
     {
         using var m = new TestMatrix(type, 3, 256, seed: 1);
@@ -33,6 +32,8 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q5_0, (ushort)0xFE00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
+    [InlineData(GgmlType.Q2_K, (ushort)0x7C00, 80)]
+    [InlineData(GgmlType.Q2_K, (ushort)0xFE00, 82)] // dmin
     [InlineData(GgmlType.Q3_K, (ushort)0x7E00, 108)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7C00, 0)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7E00, 2)] // dmin
@@ -103,7 +104,7 @@ public unsafe class PackedWeightsTests
     /// <summary>
     /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K and Q5_K with every 6-bit scale and
     /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128,
-    /// Q3_K's 3-bit quants 0 or 7 with 6-bit scales −32 or 31.
+    /// Q3_K's 3-bit quants 0 or 7 with 6-bit scales −32 or 31, Q2_K's 2-bit quants 0 or 3 with 4-bit scales and minimums 0 or 15.
     /// </summary>
     private static void FillExtremeBlock(GgmlType type, byte* block, int blockBytes, Random random)
     {
@@ -116,6 +117,12 @@ public unsafe class PackedWeightsTests
                 *(ushort*)block = Fp16.FloatToHalf(0.25f);
                 *(ushort*)(block + 2) = Fp16.FloatToHalf(0.125f);
                 new Span<byte>(block + 4, 12).Fill(0xFF);
+                break;
+            case GgmlType.Q2_K:
+                for (int j = 0; j < 80; j++)
+                    block[j] = Either(0x00, Either(0xFF, Either(0x0F, 0xF0))); // scales and minimums 0 or 15, quants 0 or 3
+                *(ushort*)(block + 80) = Fp16.FloatToHalf(0.25f);
+                *(ushort*)(block + 82) = Fp16.FloatToHalf(0.125f);
                 break;
             case GgmlType.Q3_K:
                 for (int j = 0; j < 96; j++)
@@ -141,6 +148,7 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
@@ -159,7 +167,7 @@ public unsafe class PackedWeightsTests
             Assert.True(expected.SequenceEqual(actual), $"{type} packed on {threads} threads differs");
         }
         // A bad scale in the last thread's share is still found.
-        int scaleOffset = type switch { GgmlType.Q6_K => 208, GgmlType.Q3_K => 108, _ => 0 }; // d of the row's first block
+        int scaleOffset = type switch { GgmlType.Q6_K => 208, GgmlType.Q3_K => 108, GgmlType.Q2_K => 80, _ => 0 }; // d of the row's first block
         *(ushort*)(m.Data + (nint)(202 * m.Matrix.RowBytes) + scaleOffset) = 0x7C00;
         using var three = new ComputePool(3);
         Assert.False(PackedWeights.TryPack(m.Matrix, out _, three));
