@@ -55,7 +55,11 @@ public sealed class PackedModelWeightsTests : IDisposable
             token = VectorOps.ArgMax(fromPlain);
             Assert.Equal(token, VectorOps.ArgMax(fromPacked));
         }
-        Assert.True(divergences.Average() <= 1e-7, $"mean KL {divergences.Average():E2}");
+        // Not the mean: one step's rounding flip (see Compare) lifts it, and the steps after it (the cache holds that
+        // step's keys), by many orders of magnitude; a wrong kernel or a matrix read at the wrong place moves every step.
+        divergences.Sort();
+        Assert.True(divergences[divergences.Count / 2] <= 1e-9, $"median KL {divergences[divergences.Count / 2]:E2}");
+        Assert.True(divergences[^1] <= 1e-4, $"largest KL {divergences[^1]:E2}");
     }
 
     /// <summary>
@@ -109,8 +113,10 @@ public sealed class PackedModelWeightsTests : IDisposable
     /// <summary>
     /// Both layouts sum each block's exact integer dot product; only the float accumulation order differs, by an ulp or
     /// so. Now and then such an ulp moves one activation across a rounding boundary of its 8-bit block, and the logits of
-    /// that position move by one quantization step (~1e-3 of the largest here): so every logit must be within 1e-2 of
-    /// the largest, and the distributions as a whole within a mean KL of 1e-7 (a wrong kernel is off by orders more).
+    /// that position move by one quantization step: in trial runs over many seeds, Q2_K–Q5_K models did so at an
+    /// occasional decode step, their logits moving by up to about a hundredth of the largest (typical steps agree to a
+    /// KL of about 1e-15, flipped ones about 1e-6). So every logit must be within 3e-2 of the largest, the steps' median
+    /// KL within 1e-9 and every step's within 1e-4 (a wrong kernel is off by orders more).
     /// </summary>
     private static double Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
@@ -118,7 +124,7 @@ public sealed class PackedModelWeightsTests : IDisposable
         foreach (float v in expected)
             scale = Math.Max(scale, Math.Abs(v));
         for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-2f * scale, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 3e-2f * scale, $"logit {i}: packed {actual[i]}, file layout {expected[i]}");
         return Distributions.KlDivergence(expected, actual);
     }
 }
