@@ -80,19 +80,24 @@ public class CommandTests
         Assert.Contains("[172, 64]", stdout);
     }
 
-    [Fact]
-    public void SynthWritesAModelThatGenerateRuns()
+    [Theory]
+    [InlineData("q8_0", "Q8_0", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64")]
+    [InlineData("q2_k", "Q2_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
+    [InlineData("q3_k", "Q3_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
+    [InlineData("q5_k", "Q5_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
+    [InlineData("q6_k", "Q6_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
+    public void SynthWritesAModelThatGenerateRuns(string type, string typeName, string shape)
     {
         var folder = TestModels.TempDirectory("synth");
         try
         {
             string path = Path.Combine(folder, "tiny.gguf");
-            var (code, _, stderr) = CliRunner.Run("synth", "--shape", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64", "--type", "q8_0", "-o", path, "--seed", "3");
+            var (code, _, stderr) = CliRunner.Run("synth", "--shape", shape, "--type", type, "-o", path, "--seed", "3");
             Assert.Equal(0, code);
-            Assert.Contains("Q8_0", stderr);
+            Assert.Contains(typeName, stderr);
             var (infoCode, info, _) = CliRunner.Run("info", "-m", path);
             Assert.Equal(0, infoCode);
-            Assert.Contains("Q8_0", info);
+            Assert.Contains(typeName, info);
             var (genCode, text, _) = CliRunner.Run("generate", "-m", path, "-p", "a", "-n", "8", "--temp", "0");
             Assert.Equal(0, genCode);
             Assert.StartsWith("a", text);
