@@ -6,8 +6,8 @@ namespace FastInfer.Bench.Compare;
 
 /// <summary>
 /// The models the comparison runs: synthetic Llama shapes written by <see cref="SyntheticModelWriter"/> in F32, Q8_0 and
-/// Q4_0, Q4_K_M made by llama.cpp's quantizer from our F32 file, mixtral-mini, and the real stories260K. Files are
-/// written once into the cache directory and reused.
+/// Q4_0, Q4_K_M (and for tinyllama Q5_K_M, Q3_K_M and Q2_K) made by llama.cpp's quantizer from our F32 file,
+/// mixtral-mini, and the real stories260K. Files are written once into the cache directory and reused.
 /// </summary>
 public static class ModelSet
 {
@@ -27,9 +27,20 @@ public static class ModelSet
                     labels.Add($"{shape}-{type}");
             }
         }
+        foreach (var mix in new[] { "Q5_K_M", "Q3_K_M", "Q2_K" })
+            labels.Add($"tinyllama-1.1b-{mix}");
         labels.Add("mixtral-mini-Q4_0");
         return labels.ToArray();
     }
+
+    /// <summary>The K-quant mixes llama.cpp's quantizer makes (its Q2_K file type mixes Q2_K, Q3_K and Q4_K too).</summary>
+    private static readonly Dictionary<string, LLamaFtype> LlamaCppMixes = new()
+    {
+        ["Q4_K_M"] = LLamaFtype.MOSTLY_Q4_K_M,
+        ["Q5_K_M"] = LLamaFtype.MOSTLY_Q5_K_M,
+        ["Q3_K_M"] = LLamaFtype.MOSTLY_Q3_K_M,
+        ["Q2_K"] = LLamaFtype.MOSTLY_Q2_K,
+    };
 
     public static IEnumerable<string> Select(CompareOptions options)
     {
@@ -51,11 +62,11 @@ public static class ModelSet
         string path = System.IO.Path.Combine(directory, $"{label}.gguf");
         if (File.Exists(path))
             return new BenchModel(label, path);
-        if (typeName == "Q4_K_M")
+        if (LlamaCppMixes.TryGetValue(typeName, out var mix))
         {
             var f32 = Prepare($"{shapeName}-F32", directory, log);
-            log($"quantizing {f32.Path} to Q4_K_M with llama.cpp");
-            LlamaSharpPeer.Quantize(f32.Path, path + ".partial", LLamaFtype.MOSTLY_Q4_K_M);
+            log($"quantizing {f32.Path} to {typeName} with llama.cpp");
+            LlamaSharpPeer.Quantize(f32.Path, path + ".partial", mix);
         }
         else
         {
