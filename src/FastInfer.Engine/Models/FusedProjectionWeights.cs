@@ -116,7 +116,7 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
         if (!packs && !_copy)
             return null;
         // A fused packed matrix keeps its fused rows beside the packed copy. Where the packed copy replaces the rows
-        // (F16, BF16), the parts are packed one by one instead and their file pages released: with `fastinfer generate`,
+        // (F16, BF16, the K-quants), the parts are packed one by one instead and their file pages released: with `fastinfer generate`,
         // tinyllama-1.1b F16 ran in a 4132 MiB working set fused and packed (07f4bf0), 2284 MiB so (2283 before packing).
         if (packs && PackedWeights.ReplacesRows(KernelIsa.Active, first.Type))
             return null;

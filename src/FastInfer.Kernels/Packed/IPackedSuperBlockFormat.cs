@@ -19,6 +19,9 @@ internal unsafe interface IPackedSuperBlockFormat
     /// <summary>Writes ggml block <paramref name="block"/> of row <paramref name="lane"/> into its group's super-block.</summary>
     static abstract void PackBlock(byte* block, int lane, byte* superBlock);
 
+    /// <summary>Writes lane <paramref name="lane"/> of a super-block back as the ggml block it was packed from.</summary>
+    static abstract void UnpackBlock(byte* superBlock, int lane, byte* block);
+
     /// <summary>True when the block's F16 scales convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
     static abstract bool HasFiniteScales(byte* block);
 

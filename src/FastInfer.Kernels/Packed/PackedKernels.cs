@@ -18,9 +18,8 @@ internal static unsafe class PackedKernels
         // activations are rounded as those kernels need.
         if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path) || PackedHalfFloat.Holds(w.Type))
             return false;
-        // Packed K-quants have only decode kernels; prefill reads the ggml rows the matrix still points at.
-        if (w.Type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && tokens != 1)
-            return false;
+        if (PackedRows.CanRead(w.Type) && tokens != 1)
+            return TokenByToken(w, x, y, tokens, pool, path);
         bool vnni = RowDot.UsesVnni(path);
         fixed (float* px = x)
         fixed (float* py = y)
@@ -61,6 +60,25 @@ internal static unsafe class PackedKernels
         int blocks = w.Columns / PackedLayout.BlockColumns;
         RunPairKernel(w, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
     }
+
+    /// <summary>
+    /// Packed K-quants have decode kernels only. Q2_K and Q3_K, whose row-major kernels run at a fraction of the
+    /// packed ones' speed and share no unpacking between tokens, take every token through the decode kernel; Q4_K, Q5_K
+    /// and Q6_K do so for a few tokens (an expert's share of a short prompt), where the row-major prefill kernels would
+    /// first write rows back from the copy for little reuse (<see cref="Ops.QuantGemm.KQuantGemm.ReadsPackedRows"/>).
+    /// False leaves a larger batch to those kernels.
+    /// </summary>
+    private static bool TokenByToken(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
+    {
+        if (w.Type is not (GgmlType.Q2_K or GgmlType.Q3_K) && tokens > TokenByTokenLimit)
+            return false;
+        for (int t = 0; t < tokens; t++)
+            TryMultiply(w, x.Slice(t * w.Columns, w.Columns), y.Slice(t * w.Rows, w.Rows), 1, pool, path);
+        return true;
+    }
+
+    /// <summary>Tokens up to which Q4_K, Q5_K and Q6_K prefill runs the decode kernel token by token.</summary>
+    public const int TokenByTokenLimit = 4;
 
     private static int SuperBlocks(in WeightMatrix w) => w.Columns / PackedKActivations.SuperBlockColumns;
 

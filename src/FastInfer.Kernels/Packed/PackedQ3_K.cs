@@ -32,16 +32,21 @@ internal readonly unsafe struct PackedQ3_K : IPackedSuperBlockFormat
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
     public static bool ReadsTwoStreams => false;
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock)
+    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
+
+    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
     {
-        Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block + BlockDOffset));
+        TCopy.Half(block + BlockDOffset, superBlock + 2 * lane);
         for (int i = 0; i < 3; i++)
-            Unsafe.WriteUnaligned(superBlock + ScaleOffset + 32 * i + 4 * lane, Unsafe.ReadUnaligned<uint>(block + BlockScaleOffset + 4 * i));
+            TCopy.Word(block + BlockScaleOffset + 4 * i, superBlock + ScaleOffset + 32 * i + 4 * lane);
         for (int k = 0; k < 8; k++)
         {
-            Unsafe.WriteUnaligned(superBlock + HighBitsOffset + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(block + 4 * k));
+            TCopy.Word(block + 4 * k, superBlock + HighBitsOffset + 32 * k + 4 * lane);
             for (int n = 0; n < 2; n++)
-                Unsafe.WriteUnaligned(superBlock + QuantOffset + 32 * (8 * n + k) + 4 * lane, Unsafe.ReadUnaligned<uint>(block + BlockQuantOffset + 32 * n + 4 * k));
+                TCopy.Word(block + BlockQuantOffset + 32 * n + 4 * k, superBlock + QuantOffset + 32 * (8 * n + k) + 4 * lane);
         }
     }
 

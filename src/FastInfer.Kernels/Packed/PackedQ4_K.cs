@@ -28,22 +28,26 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     public const int ChunkBytes = 8 * 32;
     public const int SuperBlockBytes = PackedLayout.GroupRows * (2 + 2 + 12 + 128);
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock)
-        => PackScalesAndNibbles(block, block + ScaleMinBlocks.ScalesOffset + 12, lane, superBlock);
+    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
 
-    /// <summary>Lane <paramref name="lane"/> of a super-block from a scale-min block's d, dmin and scale fields (at
+    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
+        => CopyScalesAndNibbles<TCopy>(block, block + ScaleMinBlocks.ScalesOffset + 12, lane, superBlock);
+
+    /// <summary>Lane <paramref name="lane"/> of a super-block and a scale-min block's d, dmin and scale fields (at
     /// <paramref name="block"/>, as Q4_K and Q5_K store them) and its 128 nibble bytes at <paramref name="quants"/>.</summary>
-    public static void PackScalesAndNibbles(byte* block, byte* quants, int lane, byte* superBlock)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyScalesAndNibbles<TCopy>(byte* block, byte* quants, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
     {
-        Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block));
-        Unsafe.WriteUnaligned(superBlock + 16 + 2 * lane, Unsafe.ReadUnaligned<ushort>(block + 2));
+        TCopy.Half(block, superBlock + 2 * lane);
+        TCopy.Half(block + 2, superBlock + 16 + 2 * lane);
         for (int i = 0; i < 3; i++)
-            Unsafe.WriteUnaligned(superBlock + ScaleFieldOffset + 32 * i + 4 * lane,
-                Unsafe.ReadUnaligned<uint>(block + ScaleMinBlocks.ScalesOffset + 4 * i));
+            TCopy.Word(block + ScaleMinBlocks.ScalesOffset + 4 * i, superBlock + ScaleFieldOffset + 32 * i + 4 * lane);
         for (int c = 0; c < 4; c++)
             for (int k = 0; k < 8; k++)
-                Unsafe.WriteUnaligned(superBlock + QuantOffset + ChunkBytes * c + 32 * k + 4 * lane,
-                    Unsafe.ReadUnaligned<uint>(quants + 32 * c + 4 * k));
+                TCopy.Word(quants + 32 * c + 4 * k, superBlock + QuantOffset + ChunkBytes * c + 32 * k + 4 * lane);
     }
 
     public static bool HasFiniteScales(byte* block)

@@ -29,19 +29,24 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
     public static bool ReadsTwoStreams => false;
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock)
+    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
+
+    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
     {
-        Unsafe.WriteUnaligned(superBlock + 2 * lane, Unsafe.ReadUnaligned<ushort>(block + DOffset));
+        TCopy.Half(block + DOffset, superBlock + 2 * lane);
         for (int i = 0; i < 4; i++)
-            Unsafe.WriteUnaligned(superBlock + ScaleOffset + 32 * i + 4 * lane, Unsafe.ReadUnaligned<uint>(block + ScalesOffset + 4 * i));
+            TCopy.Word(block + ScalesOffset + 4 * i, superBlock + ScaleOffset + 32 * i + 4 * lane);
         for (int half = 0; half < 2; half++)
         {
             for (int k = 0; k < 8; k++)
             {
                 byte* step = superBlock + QuantOffset + (half * 8 + k) * StepBytes + 4 * lane;
-                Unsafe.WriteUnaligned(step, Unsafe.ReadUnaligned<uint>(block + 64 * half + 4 * k));
-                Unsafe.WriteUnaligned(step + 32, Unsafe.ReadUnaligned<uint>(block + 64 * half + 32 + 4 * k));
-                Unsafe.WriteUnaligned(step + 64, Unsafe.ReadUnaligned<uint>(block + HighOffset + 32 * half + 4 * k));
+                TCopy.Word(block + 64 * half + 4 * k, step);
+                TCopy.Word(block + 64 * half + 32 + 4 * k, step + 32);
+                TCopy.Word(block + HighOffset + 32 * half + 4 * k, step + 64);
             }
         }
     }

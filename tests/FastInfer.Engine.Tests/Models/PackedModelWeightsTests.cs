@@ -55,11 +55,9 @@ public sealed class PackedModelWeightsTests : IDisposable
             token = VectorOps.ArgMax(fromPlain);
             Assert.Equal(token, VectorOps.ArgMax(fromPacked));
         }
-        // Not the mean: one step's rounding flip (see Compare) lifts it, and the steps after it (the cache holds that
-        // step's keys), by many orders of magnitude; a wrong kernel or a matrix read at the wrong place moves every step.
-        divergences.Sort();
-        Assert.True(divergences[divergences.Count / 2] <= 1e-9, $"median KL {divergences[divergences.Count / 2]:E2}");
-        Assert.True(divergences[^1] <= 1e-4, $"largest KL {divergences[^1]:E2}");
+        // Every step, not a typical one: a rounding flip (see Compare) in the prompt or at one step lifts that step and
+        // those after it (the cache holds its keys) by many orders of magnitude, yet far less than a wrong kernel would.
+        Assert.True(divergences.Max() <= 1e-4, $"largest KL {divergences.Max():E2}");
     }
 
     /// <summary>
@@ -111,12 +109,13 @@ public sealed class PackedModelWeightsTests : IDisposable
     }
 
     /// <summary>
-    /// Both layouts sum each block's exact integer dot product; only the float accumulation order differs, by an ulp or
-    /// so. Now and then such an ulp moves one activation across a rounding boundary of its 8-bit block, and the logits of
-    /// that position move by one quantization step: in trial runs over many seeds, Q2_K–Q5_K models did so at an
-    /// occasional decode step, their logits moving by up to about a hundredth of the largest (typical steps agree to a
-    /// KL of about 1e-15, flipped ones about 1e-6). So every logit must be within 3e-2 of the largest, the steps' median
-    /// KL within 1e-9 and every step's within 1e-4 (a wrong kernel is off by orders more).
+    /// Both layouts sum each block's exact integer dot product; only the float accumulation order differs (prefill too,
+    /// where packed Q2_K and Q3_K go token by token through the decode kernel), by an ulp or so. Now and then such an
+    /// ulp moves one activation across a rounding boundary of its 8-bit block, and the logits of that position move by
+    /// one quantization step: in trial runs over many seeds, Q2_K–Q5_K models did so in the prompt
+    /// or at an occasional decode step, their logits moving by up to about a hundredth of the largest (typical steps
+    /// agree to a KL of about 1e-15, flipped ones about 1e-5). So every logit must be within 3e-2 of the largest and every
+    /// step's KL within 1e-4 (a wrong kernel is off by orders more).
     /// </summary>
     private static double Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {

@@ -91,7 +91,7 @@ public unsafe class PackedPairMatVecTests
             Assert.Equal(narrow, pair);
             Assert.Equal(EightRowBits(packed.Matrix, x.AsSpan(0, columns)), pair);
 
-            // Packed K-quants prefill from the ggml rows, with their own float chain.
+            // Packed K-quants prefill with the row-major kernels (their rows read back from the copy), their own float chain.
             if (type is not (GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K))
             {
                 var prefill = new float[2 * rows];

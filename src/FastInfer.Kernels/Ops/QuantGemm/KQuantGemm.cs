@@ -28,18 +28,23 @@ internal static unsafe class KQuantGemm
         {
             switch (w.Type)
             {
-                case GgmlType.Q4_K when vnni: Run<ScaleMinPanel<BlockQ4_K>, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_K: Run<ScaleMinPanel<BlockQ4_K>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_K when vnni: Run<ScaleMinPanel<BlockQ5_K>, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_K: Run<ScaleMinPanel<BlockQ5_K>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q6_K when vnni: Run<Q6KPanel, VnniPackedStep>(w, px, py, tokens, pool); break;
-                default: Run<Q6KPanel, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_K when vnni: Run<ScaleMinPanel<BlockQ4_K>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q4_K: Run<ScaleMinPanel<BlockQ4_K>, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_K when vnni: Run<ScaleMinPanel<BlockQ5_K>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_K: Run<ScaleMinPanel<BlockQ5_K>, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q6_K when vnni: Run<Q6KPanel, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                default: Run<Q6KPanel, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
             }
         }
         return true;
     }
 
-    private static void Run<TPanel, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
+    /// <summary>True when prefill reads <paramref name="w"/>'s rows back from its packed copy: wherever decode reads the
+    /// copy, so the file's rows are not needed beside it.</summary>
+    public static bool ReadsPackedRows(in WeightMatrix w, IsaPath path)
+        => w.Packed.IsPresent && PackedRows.CanRead(w.Type) && PackedWeights.IsReadOn(path, w.Type);
+
+    private static void Run<TPanel, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool, IsaPath path)
         where TPanel : struct, IKQuantPanel where TStep : struct, IPackedStep
     {
         int blocks = w.Columns / BlockQ8_K.Elements;
@@ -48,7 +53,7 @@ internal static unsafe class KQuantGemm
         ActivationQuantizer.QuantizeTokens<BlockQ8_K>(x, w.Columns, activations, activationRow, tokens, pool);
         var job = new KQuantGemmJob<TPanel, TStep>
         {
-            Weights = (byte*)w.Data, RowBytes = w.RowBytes, Rows = w.Rows, Blocks = blocks,
+            Weights = (byte*)w.Data, Packed = w, FromPacked = ReadsPackedRows(w, path), RowBytes = w.RowBytes, Rows = w.Rows, Blocks = blocks,
             A = activations, ActivationRow = activationRow, Tokens = tokens, Y = y,
         };
         int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows;

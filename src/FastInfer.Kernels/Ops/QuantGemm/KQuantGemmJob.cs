@@ -8,7 +8,8 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Ops.QuantGemm;
 
 /// <summary>
-/// The K-quant prefill work of one thread over pairs of eight-row groups. Per chunk of <see cref="TokenChunk"/> tokens
+/// The K-quant prefill work of one thread over pairs of eight-row groups, read from the ggml rows or, for a packed
+/// matrix, written back from its packed copy group by group. Per chunk of <see cref="TokenChunk"/> tokens
 /// (their Q8_K activations stay in L2) each pair is unpacked once into a panel (L1/L2), then tiles of
 /// <see cref="TokenTile"/> tokens run over it: each activation broadcast feeds both groups, so eight independent
 /// vpdpbusd chains hide the instruction's latency. Per sub-block one integer scale multiply, per block the offset
@@ -18,9 +19,12 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     where TPanel : struct, IKQuantPanel where TStep : struct, IPackedStep
 {
-    public const int TokenChunk = 128, TokenTile = 4, PairRows = 2 * PanelLayout.Rows;
+    public const int TokenChunk = 128, PackedTokenChunk = 512, TokenTile = 4, PairRows = 2 * PanelLayout.Rows;
 
     public byte* Weights;
+    /// <summary>Set when the rows are read back from this matrix's packed copy (<see cref="PackedRows"/>), not from <see cref="Weights"/>.</summary>
+    public WeightMatrix Packed;
+    public bool FromPacked;
     public long RowBytes;
     public int Rows;
     public int Blocks;
@@ -35,19 +39,30 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     public void Execute(int firstPair, int endPair)
     {
         long panelBytes = 2L * Blocks * BlockBytes;
-        byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes);
+        long groupBytes = FromPacked ? PanelLayout.Rows * RowBytes : 0;
+        byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes + groupBytes);
         byte* rowScratch = panel + panelBytes;
-        for (int c0 = 0; c0 < Tokens; c0 += TokenChunk)
+        byte* groupRows = rowScratch + PanelPacker.RowScratchBytes;
+        // Rows read back from a packed copy cost a pass over the pair's bytes per chunk: longer chunks spread it over more
+        // tokens, their activations then coming from the L3 instead of the L2.
+        int chunk = FromPacked ? PackedTokenChunk : TokenChunk;
+        for (int c0 = 0; c0 < Tokens; c0 += chunk)
         {
-            int c1 = Math.Min(Tokens, c0 + TokenChunk);
+            int c1 = Math.Min(Tokens, c0 + chunk);
             for (int pair = firstPair; pair < endPair; pair++)
             {
                 int firstRow = pair * PairRows;
                 for (int g = 0; g < 2; g++)
                 {
                     int groupRow = firstRow + g * PanelLayout.Rows;
-                    PanelPacker.Pack<TPanel>(Weights + groupRow * RowBytes, RowBytes, Math.Clamp(Rows - groupRow, 0, PanelLayout.Rows), Blocks,
-                        panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
+                    int rowCount = Math.Clamp(Rows - groupRow, 0, PanelLayout.Rows);
+                    byte* rows = Weights + groupRow * RowBytes;
+                    if (FromPacked && rowCount > 0)
+                    {
+                        PackedRows.Read(Packed, groupRow, rowCount, groupRows);
+                        rows = groupRows;
+                    }
+                    PanelPacker.Pack<TPanel>(rows, RowBytes, rowCount, Blocks, panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
                 }
                 for (int t = c0; t < c1; t += TokenTile)
                     Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t));
