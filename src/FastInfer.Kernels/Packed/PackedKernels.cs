@@ -72,8 +72,12 @@ internal static unsafe class PackedKernels
     {
         if (w.Type is not (GgmlType.Q2_K or GgmlType.Q3_K) && tokens > TokenByTokenLimit)
             return false;
+        // One token passes the checks this call already passed, so each runs the decode kernel.
         for (int t = 0; t < tokens; t++)
-            TryMultiply(w, x.Slice(t * w.Columns, w.Columns), y.Slice(t * w.Rows, w.Rows), 1, pool, path);
+        {
+            if (!TryMultiply(w, x.Slice(t * w.Columns, w.Columns), y.Slice(t * w.Rows, w.Rows), 1, pool, path))
+                throw new InvalidOperationException($"the packed {w.Type} decode kernel declined a token it was chosen for");
+        }
         return true;
     }
 

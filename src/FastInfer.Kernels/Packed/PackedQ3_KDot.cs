@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -22,23 +21,13 @@ internal static unsafe class PackedQ3_KDot
         var scales1 = PackedQ3_K.Scales(w1, w2, 0, 2);
         var scales2 = PackedQ3_K.Scales(w0, w2, 4, 4);
         var scales3 = PackedQ3_K.Scales(w1, w2, 4, 6);
-        var offset = OffsetTerm(scales0, a, s, 0) + OffsetTerm(scales1, a, s, 1) + OffsetTerm(scales2, a, s, 2) + OffsetTerm(scales3, a, s, 3);
+        var offset = PackedQ6_KDot.ScaledSums(scales0, a, s, 0) + PackedQ6_KDot.ScaledSums(scales1, a, s, 1)
+            + PackedQ6_KDot.ScaledSums(scales2, a, s, 2) + PackedQ6_KDot.ScaledSums(scales3, a, s, 3);
 
         byte* quants = a.Quants(s);
         var sum = Half<TStep>(p, 0, quants, scales0, scales1) + Half<TStep>(p, 1, quants + 128, scales2, scales3);
         sum -= Vector256.ShiftLeft(offset, 2);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * Vector256.Create(a.Scale(s)), acc);
-    }
-
-    /// <summary>Σ scale·(activation sum) over sub-blocks 4i..4i+3, as <see cref="PackedQ6_KDot"/> forms its zero point's.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> OffsetTerm(Vector256<sbyte> fourScales, in PackedKActivations a, int s, int i)
-    {
-        var words = fourScales.AsInt16();
-        var even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 8), 8);
-        var odd = Vector256.ShiftRightArithmetic(words, 8);
-        return Avx2.MultiplyAddAdjacent(even, Vector256.Create(a.SumPair16(s, 2 * i)).AsInt16())
-            + Avx2.MultiplyAddAdjacent(odd, Vector256.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
     }
 
     /// <summary>
@@ -62,7 +51,8 @@ internal static unsafe class PackedQ3_KDot
                 s2 = TStep.Step(s2, Quants(q, h, n, 2), PackedDot.Broadcast(a + 64 + 4 * k));
                 s3 = TStep.Step(s3, Quants(q, h, n, 3), PackedDot.Broadcast(a + 96 + 4 * k));
             }
-            sum += s0 * Scale(low, part) + s1 * Scale(low, 2 + part) + s2 * Scale(high, part) + s3 * Scale(high, 2 + part);
+            sum += s0 * PackedQ6_KDot.Scale(low.AsInt32(), part) + s1 * PackedQ6_KDot.Scale(low.AsInt32(), 2 + part)
+                + s2 * PackedQ6_KDot.Scale(high.AsInt32(), part) + s3 * PackedQ6_KDot.Scale(high.AsInt32(), 2 + part);
         }
         return sum;
     }
@@ -75,9 +65,4 @@ internal static unsafe class PackedQ3_KDot
         var high = bit >= 2 ? Vector256.ShiftRightLogical(h.AsUInt16(), bit - 2) : Vector256.ShiftLeft(h.AsUInt16(), 2 - bit);
         return (Vector256.ShiftRightLogical(q.AsUInt16(), 2 * j).AsByte() & Vector256.Create((byte)0x03)) | (high.AsByte() & Vector256.Create((byte)0x04));
     }
-
-    /// <summary>Signed byte <paramref name="index"/> of each lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Scale(Vector256<sbyte> fourScales, int index)
-        => Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(fourScales.AsInt32(), 24 - 8 * index), 24);
 }

@@ -63,11 +63,7 @@ internal unsafe struct PackedQ5_KPairKernel : IPackedPairKernel
 
         byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
         byte* bits = p + PackedQ5_K.HighBitsOffset;
-        for (int line = 0; line < PackedQ4_K.ChunkBytes; line += 64)
-        {
-            Sse.Prefetch0(q + PackedPair.PrefetchBytes + line);
-            Sse.Prefetch0(q + partnerOffset + PackedPair.PrefetchBytes + line);
-        }
+        PackedPair.PrefetchAhead(q, 0, partnerOffset, PackedQ4_K.ChunkBytes);
         var lowScale = PairScaleMin.ScaleWords(scales, scaleByte);
         var highScale = PairScaleMin.ScaleWords(scales, scaleByte + 1);
         Half(q, bits, 2 * chunk, low01, low23, high01, high23, out var lowA, out var highA);

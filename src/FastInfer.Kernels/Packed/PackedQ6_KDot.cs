@@ -19,14 +19,7 @@ internal static unsafe class PackedQ6_KDot
         var sum = Vector256<int>.Zero;
         var zeroPoint = Vector256<int>.Zero;
         for (int i = 0; i < 4; i++)
-        {
-            // Lane r holds row r's scales 4i..4i+3; split into int16 pairs (4i, 4i+2) and (4i+1, 4i+3), sign-extended.
-            var four = Vector256.Load((short*)(scales + 32 * i));
-            var even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(four, 8), 8);
-            var odd = Vector256.ShiftRightArithmetic(four, 8);
-            zeroPoint += Avx2.MultiplyAddAdjacent(even, Vector256.Create(a.SumPair16(s, 2 * i)).AsInt16())
-                + Avx2.MultiplyAddAdjacent(odd, Vector256.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
-        }
+            zeroPoint += ScaledSums(Vector256.Load(scales + 32 * i).AsSByte(), a, s, i);
         byte* q = p + PackedQ6_K.QuantOffset;
         for (int half = 0; half < 2; half++)
         {
@@ -70,8 +63,23 @@ internal static unsafe class PackedQ6_KDot
         return s0 * Scale(low, part) + s1 * Scale(low, 2 + part) + s2 * Scale(high, part) + s3 * Scale(high, 2 + part);
     }
 
+    /// <summary>
+    /// Σ scale·(activation sum) over sub-blocks 4i..4i+3 (the zero point's or offset's term), lane r holding row r's
+    /// signed scales 4i..4i+3: split into the int16 pairs (4i, 4i+2) and (4i+1, 4i+3), sign-extended, against the
+    /// matching pairs of 16-column sums. Q3_K's kernel (<see cref="PackedQ3_KDot"/>) shares it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> ScaledSums(Vector256<sbyte> fourScales, in PackedKActivations a, int s, int i)
+    {
+        var words = fourScales.AsInt16();
+        var even = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(words, 8), 8);
+        var odd = Vector256.ShiftRightArithmetic(words, 8);
+        return Avx2.MultiplyAddAdjacent(even, Vector256.Create(a.SumPair16(s, 2 * i)).AsInt16())
+            + Avx2.MultiplyAddAdjacent(odd, Vector256.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
+    }
+
     /// <summary>Signed byte <paramref name="index"/> of each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Scale(Vector256<int> fourScales, int index)
+    public static Vector256<int> Scale(Vector256<int> fourScales, int index)
         => Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(fourScales, 24 - 8 * index), 24);
 }
