@@ -25,8 +25,8 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
 
     // A call of its own, fully optimized (see IPackedPairKernel). The loop is PackedQ4_KPairKernel's, not shared through
     // a generic kernel over the super-block: in a trial harness, with the super-block inlined into that kernel the JIT's
-    // inlining budget ran out one level deeper and the Q4_K kernel's chunks stayed calls (half the speed from the L2);
-    // with the super-block a call of its own, Q4_K and Q5_K read from the L2 a few percent slower than with this copy.
+    // inlining budget ran out one level deeper and the Q4_K kernel's chunks stayed calls, far slower; with the
+    // super-block a call of its own, Q4_K and Q5_K read from the L2 slower than with this copy of the loop.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public readonly Vector512<float> Pair(byte* low, long partnerOffset)
     {
