@@ -29,6 +29,7 @@ internal static unsafe class PackedKernels
                 case GgmlType.Q4_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ4_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q5_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ5_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;

@@ -32,6 +32,17 @@ internal static unsafe class PackedPair
         return Avx512F.PermuteVar16x32(quads, index).AsSByte();
     }
 
+    /// <summary>A block's 32 activation bytes (eight column quads) as the four <see cref="Spread"/> vectors of quads 0–1, 2–3, 4–5 and 6–7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SpreadBlock(Vector512<int> quads,
+        out Vector512<sbyte> quads01, out Vector512<sbyte> quads23, out Vector512<sbyte> quads45, out Vector512<sbyte> quads67)
+    {
+        quads01 = Spread(quads, 0);
+        quads23 = Spread(quads, 2);
+        quads45 = Spread(quads, 4);
+        quads67 = Spread(quads, 6);
+    }
+
     /// <summary>
     /// A K-quant chunk's activations (64 columns at <paramref name="a"/>) as the eight <see cref="Spread"/> vectors that
     /// meet 512-bit loads of a group's quant vectors: columns 0–31 (the low nibbles' sub-block) in low01..low67, 32–63
@@ -42,16 +53,8 @@ internal static unsafe class PackedPair
         out Vector512<sbyte> low01, out Vector512<sbyte> low23, out Vector512<sbyte> low45, out Vector512<sbyte> low67,
         out Vector512<sbyte> high01, out Vector512<sbyte> high23, out Vector512<sbyte> high45, out Vector512<sbyte> high67)
     {
-        var lowQuads = Vector256.Load((int*)a).ToVector512Unsafe();
-        var highQuads = Vector256.Load((int*)(a + 32)).ToVector512Unsafe();
-        low01 = Spread(lowQuads, 0);
-        low23 = Spread(lowQuads, 2);
-        low45 = Spread(lowQuads, 4);
-        low67 = Spread(lowQuads, 6);
-        high01 = Spread(highQuads, 0);
-        high23 = Spread(highQuads, 2);
-        high45 = Spread(highQuads, 4);
-        high67 = Spread(highQuads, 6);
+        SpreadBlock(Vector256.Load((int*)a).ToVector512Unsafe(), out low01, out low23, out low45, out low67);
+        SpreadBlock(Vector256.Load((int*)(a + 32)).ToVector512Unsafe(), out high01, out high23, out high45, out high67);
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal readonly unsafe struct PackedQ5_0 : IPackedFormat
 {
-    private const int HighBitsOffset = 4 * 32;
+    public const int HighBitsOffset = 4 * 32;
 
     public static GgmlType Type => GgmlType.Q5_0;
     public static int QuantBytesPerBlock => HighBitsOffset + 32;

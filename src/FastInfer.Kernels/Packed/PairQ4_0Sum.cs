@@ -20,10 +20,7 @@ internal readonly unsafe struct PairQ4_0Sum : IPairBlockSum
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Sum(byte* quants, long partnerOffset, Vector512<int> activationQuads)
     {
-        var low01 = PackedPair.Spread(activationQuads, 0);
-        var low23 = PackedPair.Spread(activationQuads, 2);
-        var high01 = PackedPair.Spread(activationQuads, 4);
-        var high23 = PackedPair.Spread(activationQuads, 6);
+        PackedPair.SpreadBlock(activationQuads, out var low01, out var low23, out var high01, out var high23);
         return PackedPair.Widen(PackedPair.Fold(
             GroupSum(quants, low01, low23, high01, high23), GroupSum(quants + partnerOffset, low01, low23, high01, high23)));
     }

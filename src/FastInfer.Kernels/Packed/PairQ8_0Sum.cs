@@ -24,10 +24,7 @@ internal readonly unsafe struct PairQ8_0Sum : IPairBlockSum
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Sum(byte* quants, long partnerOffset, Vector512<int> activationQuads)
     {
-        var a01 = PackedPair.Spread(activationQuads, 0);
-        var a23 = PackedPair.Spread(activationQuads, 2);
-        var a45 = PackedPair.Spread(activationQuads, 4);
-        var a67 = PackedPair.Spread(activationQuads, 6);
+        PackedPair.SpreadBlock(activationQuads, out var a01, out var a23, out var a45, out var a67);
         PackedPair.NibbleSums(quants, a01, a23, a45, a67, a01, a23, a45, a67, out var lowA, out var highA);
         PackedPair.NibbleSums(quants + partnerOffset, a01, a23, a45, a67, a01, a23, a45, a67, out var lowB, out var highB);
         return PackedPair.Widen(PackedPair.Fold(lowA, lowB))

@@ -67,6 +67,7 @@ public unsafe class PackedPairMatVecTests
 
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
@@ -107,6 +108,7 @@ public unsafe class PackedPairMatVecTests
 
     [SkippableTheory]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
@@ -179,6 +181,33 @@ public unsafe class PackedPairMatVecTests
             MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
             Assert.Equal(expected, pair);
         }
+    }
+
+    [SkippableFact]
+    public void Q5_0LargestBlockSumsStayExact()
+    {
+        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        // Every quant 31 (all nibbles 15, every fifth bit set) in most rows, against activations that all quantize to
+        // +127 or all to −127: each int16 lane of a group then holds 8·31·127, the most before the group widens. Every
+        // third row is all zeros (−16 after the zero point) and one row mixes set and clear fifth bits. (Which column a
+        // fifth bit lands in, constant activations cannot tell; the random cases above check that.)
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 32 * Blocks.BlockQ5_0.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 32; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ5_0.Bytes;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // d = 1.0
+                byte fill = r % 3 == 2 ? (byte)0x00 : (byte)0xFF;
+                for (int i = 2; i < Blocks.BlockQ5_0.Bytes; i++)
+                    data[at + i] = fill;
+                if (r == 4)
+                    for (int i = 2; i < 6; i++)
+                        data[at + i] = (byte)(b % 2 == 0 ? 0x5A : 0xC3); // fifth bits in a pattern
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q5_0, data, rows, columns);
     }
 
     [SkippableFact]
@@ -302,7 +331,7 @@ public unsafe class PackedPairMatVecTests
     }
 
     /// <summary>
-    /// K-quant rows built to reach the pair kernel's largest int16 sums, against activations all +1 and all −1: the
+    /// Rows built to reach the pair kernel's largest int16 sums, against activations all +1 and all −1: the
     /// bits of the 256-bit kernel, and the scalar reference's values.
     /// </summary>
     private static void AssertExtremesKeepTheBits(GgmlType type, byte[] data, int rows, int columns)
