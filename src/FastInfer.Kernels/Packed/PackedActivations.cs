@@ -83,8 +83,7 @@ internal readonly unsafe struct PackedActivations
     private static int QuantizeBlock(float* x, byte* quants, float* scale)
     {
         float d = ActivationQuantizer.Q8_0Quants(x, out var q0, out var q1, out var q2, out var q3);
-        ushort stored = Fp16.FloatToHalf(d);
-        *scale = Fp16.Load((byte*)&stored) * PackedScales.Rescale;
+        *scale = Fp16.ThroughHalf(d) * PackedScales.Rescale;
         Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store((sbyte*)quants);
         return Vector256.Sum((q0 + q1) + (q2 + q3));
     }

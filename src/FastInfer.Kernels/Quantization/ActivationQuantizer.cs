@@ -79,9 +79,10 @@ internal static unsafe class ActivationQuantizer
         var v2 = Vector256.Load(x + 16);
         var v3 = Vector256.Load(x + 24);
         var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-        float m = 0;
-        for (int i = 0; i < 8; i++)
-            m = MathF.Max(m, max[i]);
+        // Lane by lane, as MathF.Max (a NaN anywhere gives NaN), in three vector steps instead of eight extracts.
+        var half = Vector128.Max(max.GetLower(), max.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        float m = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2))).ToScalar();
         float d = m / 127f;
         var id = Vector256.Create(d != 0 ? 1f / d : 0f);
         q0 = RoundHalfAwayFromZero(v0 * id);

@@ -23,6 +23,26 @@ public static unsafe class Fp16
     /// <summary>Round-to-nearest-even, as the hardware vcvtps2ph and ggml's converter do.</summary>
     public static ushort FloatToHalf(float value) => BitConverter.HalfToUInt16Bits((Half)value);
 
+    /// <summary>
+    /// <paramref name="value"/> rounded to half precision and back: exactly <c>HalfToFloat(FloatToHalf(value))</c>. Within
+    /// the half's positive normal range that is the float with its 13 low mantissa bits rounded off to nearest even,
+    /// a few integer operations instead of the software conversion (this runtime exposes no F16C intrinsic); anything
+    /// else (zero, subnormal halves, overflow, negatives, NaN) takes the conversion itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float ThroughHalf(float value)
+    {
+        if (value >= SmallestNormalHalf && value < LargestHalf)
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(value);
+            bits = (bits + 0x0FFFu + ((bits >> 13) & 1)) & ~0x1FFFu;
+            return BitConverter.UInt32BitsToSingle(bits);
+        }
+        return Lookup(FloatToHalf(value));
+    }
+
+    private const float SmallestNormalHalf = 1f / 16384, LargestHalf = 65504f;
+
     public static float BFloat16ToFloat(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 
     /// <summary>Round-to-nearest-even on the dropped 16 bits; NaN stays a quiet NaN.</summary>

@@ -36,4 +36,50 @@ public unsafe class ActivationQuantizerTests
         }
         Assert.Equal(scalar, vector);
     }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(-0f)]
+    [InlineData(1e-30f)]
+    [InlineData(-3e38f)]
+    public void BlocksWithSpecialValuesMatchTheScalarBlocks(float special)
+    {
+        // The block maximum is reduced lane by lane in vector steps: a NaN, an infinity or a signed zero in any lane
+        // must give the scalar maximum's bytes.
+        var x = Input(256);
+        for (int lane = 0; lane < 8; lane++)
+            x[32 * lane + 5 * lane % 32] = special;
+        var scalar = new byte[GgmlTypeTraits.RowBytes(GgmlType.Q8_0, x.Length)];
+        var vector = new byte[scalar.Length];
+        Quantizer.Quantize(GgmlType.Q8_0, x, scalar);
+        fixed (float* px = x)
+        fixed (byte* pv = vector)
+            ActivationQuantizer.Quantize<BlockQ8_0>(px, pv, x.Length / 32);
+        Assert.Equal(scalar, vector);
+    }
+
+    [Fact]
+    public void ThroughHalfIsTheRoundTripThroughAHalf()
+    {
+        static void Check(float value)
+        {
+            float expected = Fp16.HalfToFloat(Fp16.FloatToHalf(value));
+            float actual = Fp16.ThroughHalf(value);
+            if (float.IsNaN(expected))
+                Assert.True(float.IsNaN(actual), $"{value:R}");
+            else
+                Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual), $"{value:R}: {actual:R} instead of {expected:R}");
+        }
+
+        // Every exponent and many mantissas, both signs.
+        for (long bits = 0; bits <= uint.MaxValue; bits += 4093)
+            Check(BitConverter.UInt32BitsToSingle((uint)bits));
+        // The ends of the fast range, and ties at the 13th dropped bit (to even, both ways).
+        foreach (float edge in new[] { 1f / 16384, 65504f, 65520f, 1f, 0f, float.Epsilon, float.MaxValue, float.PositiveInfinity })
+            for (int step = -20; step <= 20; step++)
+                Check(BitConverter.UInt32BitsToSingle((uint)Math.Clamp(BitConverter.SingleToUInt32Bits(edge) + (long)step, 0, uint.MaxValue)));
+        foreach (uint mantissa in new uint[] { 0x1000, 0x3000, 0x2000, 0x5000, 0x7FF000, 0x7FE000 })
+            Check(BitConverter.UInt32BitsToSingle((127u << 23) | mantissa));
+    }
 }
