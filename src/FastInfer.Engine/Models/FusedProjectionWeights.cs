@@ -9,22 +9,23 @@ namespace FastInfer.Engine.Models;
 
 /// <summary>
 /// Copies each layer's Query, Key and Value matrices, and its Gate and Up matrices, row after row into one contiguous
-/// matrix at load (packed too where the kernel path reads packed copies), and the <see cref="LlamaWeights"/> that use
-/// them (<see cref="LayerWeights.QueryKeyValue"/>, <see cref="DenseFeedForward.GateUp"/>). These projections all read
-/// the same normed input, so decode then quantizes it once and runs one pool dispatch where it ran three (or two): on
-/// a 1B model at 2 threads the separate calls, K and V small enough that the sync dominates, cost more than the
-/// kernels lose in bandwidth. Every row's result is its own dot product, so the logits stay bit-identical.
+/// matrix at load, and the <see cref="LlamaWeights"/> that use them (<see cref="LayerWeights.QueryKeyValue"/>,
+/// <see cref="DenseFeedForward.GateUp"/>). These projections all read the same normed input, so decode then quantizes
+/// it once and runs one pool dispatch where it ran three (or two): on a 1B model at 2 threads the separate calls, K and
+/// V small enough that the sync dominates, cost more than the kernels lose in bandwidth. Every row's result is its own
+/// dot product, so the logits stay bit-identical.
 /// </summary>
 /// <remarks>
-/// Only parts of one type and column count fuse; a packed fusion needs every part but the last to fill whole row
-/// groups (<see cref="PackedRowGroups.Rows"/>), so no group mixes two parts. A mixed-type file (Q4_K_M with a Q6_K
-/// value matrix) fuses Query and Key only. A fusion the budget cannot hold (the contiguous rows plus their packed
-/// copy) is not made: the parts stay separate and the later load steps treat them as before.
+/// Only copied matrices fuse (<see cref="ModelLoadOptions.CopyWeights"/>), of one type and column count; a mixed-type
+/// file (Q4_K_M with a Q6_K value matrix) fuses Query and Key only. Matrices the kernels read packed are not stacked:
+/// their packed copies replace the rows (<see cref="PackedWeights.ReplacesRows"/>), so the file's pages are released,
+/// and decode runs the parts as one call of the packed kernels all the same
+/// (<see cref="Kernels.Ops.MatVec.Multiply(ReadOnlySpan{WeightMatrix}, ReadOnlySpan{float}, Span{float}, ComputePool)"/>).
+/// A fusion the budget cannot hold is not made: the parts stay separate and the later load steps treat them as before.
 /// </remarks>
 internal sealed unsafe class FusedProjectionWeights : IDisposable
 {
     private readonly List<(nint Start, long Length)> _copies = [];
-    private readonly List<PackedWeights> _packed = [];
     private readonly bool _pack;
     private readonly bool _copy;
     private readonly ComputePool _pool;
@@ -32,7 +33,7 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
     private readonly IMappedTensorSource? _file;
 
     /// <param name="pack">whether packable types get a packed copy (<see cref="ModelLoadOptions.PackWeights"/> on a
-    /// kernel path that reads them); the fused packed matrix is packed here, so the packing step leaves it alone.</param>
+    /// kernel path that reads them); those are left to the packing step, unfused.</param>
     /// <param name="copy">whether unpacked matrices are copied out of the file (<see cref="ModelLoadOptions.CopyWeights"/>);
     /// when neither applies to a type, its matrices stay in the mapping unfused.</param>
     /// <param name="file">when the parts lie in a file mapping, their pages are released there once fused.</param>
@@ -99,7 +100,7 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
         Experts = layer.Experts,
     };
 
-    /// <summary>The parts stacked row-wise in a copy of their own, packed when packing applies; null when they cannot or may not fuse.</summary>
+    /// <summary>The parts stacked row-wise in a copy of their own; null when they cannot or may not fuse.</summary>
     private WeightMatrix? TryFuse(ReadOnlySpan<WeightMatrix> parts)
     {
         var first = parts[0];
@@ -112,22 +113,11 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
             bytes += part.ByteLength;
             rows = checked(rows + part.Rows);
         }
-        bool packs = _pack && PackedWeights.IsReadOn(KernelIsa.Active, first.Type);
-        if (!packs && !_copy)
+        // A stacked copy of packed parts kept its rows beside the packed copy: with `fastinfer generate`, tinyllama-1.1b
+        // F16 ran in a 4132 MiB working set fused and packed (07f4bf0), 2284 MiB packed part by part; Q4_0 in 1270 MiB
+        // against 686 MiB (the file is 591 MiB), Q8_0 in 2221 against 1173 MiB.
+        if (!_copy || (_pack && PackedWeights.IsReadOn(KernelIsa.Active, first.Type)))
             return null;
-        // A fused packed matrix keeps its fused rows beside the packed copy. Where the packed copy replaces the rows
-        // (F16, BF16, the K-quants), the parts are packed one by one instead and their file pages released: with `fastinfer generate`,
-        // tinyllama-1.1b F16 ran in a 4132 MiB working set fused and packed (07f4bf0), 2284 MiB so (2283 before packing).
-        if (packs && PackedWeights.ReplacesRows(KernelIsa.Active, first.Type))
-            return null;
-        if (packs)
-        {
-            foreach (var part in parts[..^1])
-            {
-                if (part.Rows % PackedRowGroups.Rows != 0)
-                    return null;
-            }
-        }
         if (!_budget.TryTake(bytes))
             return null;
 
@@ -138,32 +128,14 @@ internal sealed unsafe class FusedProjectionWeights : IDisposable
             ParallelCopy.Run((byte*)part.Data, memory + offset, part.ByteLength, _pool);
             offset += part.ByteLength;
         }
-        var fused = new WeightMatrix((nint)memory, bytes, first.Type, rows, first.Columns);
-        if (packs)
-        {
-            PackedWeights? packed = null;
-            if (!PackedWeights.TryPack(fused, out packed, _pool) || !_budget.TryTake(packed.ByteLength))
-            {
-                // A non-finite scale or no room for the packed copy: the separate parts do better (those that can still pack).
-                packed?.Dispose();
-                HugePageMemory.Free(memory);
-                _budget.Return(bytes);
-                return null;
-            }
-            _packed.Add(packed);
-            fused = packed.Matrix;
-        }
         _copies.Add(((nint)memory, bytes));
         foreach (var part in parts)
             _file?.ReleasePages(part.Data, part.ByteLength);
-        return fused;
+        return new WeightMatrix((nint)memory, bytes, first.Type, rows, first.Columns);
     }
 
     public void Dispose()
     {
-        foreach (var packed in _packed)
-            packed.Dispose();
-        _packed.Clear();
         foreach (var (start, _) in _copies)
             HugePageMemory.Free((byte*)start);
         _copies.Clear();

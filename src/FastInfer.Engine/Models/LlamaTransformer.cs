@@ -74,27 +74,26 @@ public sealed partial class LlamaTransformer
         var cache = state.Cache;
         Norms.RmsNorm(b.Residual, w.AttentionNorm.AsF32Span(), _config.RmsEpsilon, b.Normed);
 
-        // This position's key and value go into the cache rows: straight from separate matrices, copied from a fused one.
+        // Query, key and value in one call where they can be: a matrix stacked from them (fused), or the separate
+        // matrices, which the packed kernels take in one call when they share a type (MatVec.Multiply over parts). The
+        // value joins when it has the query's type (not in Q4_K_M, whose value matrix is Q6_K). This position's key
+        // and value are then copied into the cache rows.
         var key = cache.KeyRow(layer, position);
         var value = cache.ValueRow(layer, position);
-        Span<float> query = b.Query;
+        bool valueJoins = w.QueryKeyValue is not null ? w.FusesValue : w.Value.Type == w.Query.Type;
+        var projected = b.QueryKeyValue.AsSpan(0, w.Query.Rows + w.Key.Rows + (valueJoins ? w.Value.Rows : 0));
         if (w.QueryKeyValue is { } fused)
-        {
-            var projected = b.QueryKeyValue.AsSpan(0, fused.Rows);
             MatVec.Multiply(fused, b.Normed, projected, _pool);
-            query = projected[..w.Query.Rows];
-            projected.Slice(w.Query.Rows, w.Key.Rows).CopyTo(key);
-            if (w.FusesValue)
-                projected.Slice(w.Query.Rows + w.Key.Rows, w.Value.Rows).CopyTo(value);
-            else
-                MatVec.Multiply(w.Value, b.Normed, value, _pool);
-        }
+        else if (valueJoins)
+            MatVec.Multiply([w.Query, w.Key, w.Value], b.Normed, projected, _pool);
         else
-        {
-            MatVec.Multiply(w.Query, b.Normed, query, _pool);
-            MatVec.Multiply(w.Key, b.Normed, key, _pool);
+            MatVec.Multiply([w.Query, w.Key], b.Normed, projected, _pool);
+        var query = projected[..w.Query.Rows];
+        projected.Slice(w.Query.Rows, w.Key.Rows).CopyTo(key);
+        if (valueJoins)
+            projected.Slice(w.Query.Rows + w.Key.Rows, w.Value.Rows).CopyTo(value);
+        else
             MatVec.Multiply(w.Value, b.Normed, value, _pool);
-        }
         _rope.Apply(query, _config.HeadCount, position);
         _rope.Apply(key, _config.KvHeadCount, position);
 
@@ -107,15 +106,11 @@ public sealed partial class LlamaTransformer
     /// <summary>SwiGLU: output = down(silu(gate·x) ⊙ up·x), reading the normed input.</summary>
     private void FeedForward(ForwardBuffers b, DenseFeedForward ffn, Span<float> output)
     {
+        // Gate and up land side by side in b.GateUp either way: from the stacked matrix, or from both parts in one call.
         if (ffn.GateUp is { } fused)
-        {
             MatVec.Multiply(fused, b.Normed, b.GateUp, _pool);
-        }
         else
-        {
-            MatVec.Multiply(ffn.Gate, b.Normed, b.Gate, _pool);
-            MatVec.Multiply(ffn.Up, b.Normed, b.Up, _pool);
-        }
+            MatVec.Multiply([ffn.Gate, ffn.Up], b.Normed, b.GateUp, _pool);
         Activations.SiluMul(b.Gate, b.Up);
         MatVec.Multiply(ffn.Down, b.Gate, output, _pool);
     }

@@ -19,6 +19,39 @@ public static unsafe class MatVec
     public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, ComputePool pool)
         => Multiply(w, x, y, pool, KernelIsa.Active);
 
+    public static void Multiply(ReadOnlySpan<WeightMatrix> parts, ReadOnlySpan<float> x, Span<float> y, ComputePool pool)
+        => Multiply(parts, x, y, pool, KernelIsa.Active);
+
+    /// <summary>
+    /// y = each part's W·x in turn (parts[0]'s rows first): the projections that read the same input, a layer's query,
+    /// key and value or its gate and up. Packed parts of one type and width run as one call of the AVX-512 pair kernels
+    /// (one dispatch, one quantization of x), as a matrix stacked from them would, without a stacked copy of the rows;
+    /// otherwise part by part. Either way every output has the bits of a call for its part alone.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<WeightMatrix> parts, ReadOnlySpan<float> x, Span<float> y, ComputePool pool, IsaPath path)
+    {
+        if (parts.IsEmpty)
+            throw new ArgumentException("no matrices to multiply", nameof(parts));
+        long rows = 0;
+        foreach (var part in parts)
+        {
+            if (part.Columns != x.Length)
+                throw new ArgumentException($"input has {x.Length} values, a {part.Rows}x{part.Columns} part has {part.Columns} columns");
+            rows += part.Rows;
+        }
+        if (y.Length != rows)
+            throw new ArgumentException($"output has {y.Length} values, the parts have {rows} rows together");
+        if (path > KernelIsa.Hardware)
+            throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
+        if (parts.Length > 1 && PackedKernels.TryMultiplyStack(parts, x, y, pool, path))
+            return;
+        foreach (var part in parts)
+        {
+            Multiply(part, x, y[..part.Rows], pool, path);
+            y = y[part.Rows..];
+        }
+    }
+
     public static void Multiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, ComputePool pool, IsaPath path)
     {
         if (x.Length != w.Columns)

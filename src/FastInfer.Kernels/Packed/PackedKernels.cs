@@ -24,30 +24,24 @@ internal static unsafe class PackedKernels
         fixed (float* px = x)
         fixed (float* py = y)
         {
+            if (tokens == 1 && PackedPair.IsUsable(path) && TryRunPairs(new ReadOnlySpan<WeightMatrix>(in w), px, py, pool))
+                return true;
             switch (w.Type)
             {
-                case GgmlType.Q4_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ4_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ5_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q8_0 when tokens == 1 && PackedPair.IsUsable(path): RunPairs<PairQ8_0Sum>(w, px, py, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q2_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ2_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q2_K when vnni: RunSuperBlocks<PackedQ2_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q2_K: RunSuperBlocks<PackedQ2_K, MaddubsPackedStep>(w, px, py, pool); break;
-                case GgmlType.Q3_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ3_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q3_K when vnni: RunSuperBlocks<PackedQ3_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q3_K: RunSuperBlocks<PackedQ3_K, MaddubsPackedStep>(w, px, py, pool); break;
-                case GgmlType.Q4_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ4_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q4_K when vnni: RunSuperBlocks<PackedQ4_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q4_K: RunSuperBlocks<PackedQ4_K, MaddubsPackedStep>(w, px, py, pool); break;
-                case GgmlType.Q5_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ5_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q5_K when vnni: RunSuperBlocks<PackedQ5_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q5_K: RunSuperBlocks<PackedQ5_K, MaddubsPackedStep>(w, px, py, pool); break;
-                case GgmlType.Q6_K when PackedPair.IsUsable(path): RunPairKernel(w, new PackedQ6_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(px, SuperBlocks(w)) }, py, pool); break;
                 case GgmlType.Q6_K when vnni: RunSuperBlocks<PackedQ6_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q6_K: RunSuperBlocks<PackedQ6_K, MaddubsPackedStep>(w, px, py, pool); break;
                 default: throw new InvalidOperationException($"a packed copy of a {w.Type} matrix cannot exist");
@@ -56,10 +50,50 @@ internal static unsafe class PackedKernels
         return true;
     }
 
-    private static void RunPairs<TSum>(in WeightMatrix w, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
+    /// <summary>
+    /// y = each part's W·x in turn through the AVX-512 pair kernel of their type (parts[0]'s rows first), in one pool call
+    /// with one preparation of x: the parts must be packed, of one type and width. False when the type has no pair kernel.
+    /// </summary>
+    private static bool TryRunPairs(ReadOnlySpan<WeightMatrix> parts, float* x, float* y, ComputePool pool)
     {
-        int blocks = w.Columns / PackedLayout.BlockColumns;
-        RunPairKernel(w, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
+        var w = parts[0];
+        switch (w.Type)
+        {
+            case GgmlType.Q4_0: RunPairs<PairQ4_0Sum>(parts, x, y, pool); return true;
+            case GgmlType.Q5_0: RunPairs<PairQ5_0Sum>(parts, x, y, pool); return true;
+            case GgmlType.Q8_0: RunPairs<PairQ8_0Sum>(parts, x, y, pool); return true;
+            case GgmlType.Q2_K: RunPairKernel(parts, new PackedQ2_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
+            case GgmlType.Q3_K: RunPairKernel(parts, new PackedQ3_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
+            case GgmlType.Q4_K: RunPairKernel(parts, new PackedQ4_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
+            case GgmlType.Q5_K: RunPairKernel(parts, new PackedQ5_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
+            case GgmlType.Q6_K: RunPairKernel(parts, new PackedQ6_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>
+    /// Decode of a stack of packed matrices (up to <see cref="PackedPairStack.MaxParts"/>) of one type and width:
+    /// y = each part's W·x in turn, one pool call and one preparation of x for all of them, each row the bits of a call of
+    /// its own. False where the parts or the path do not allow it (the caller then multiplies part by part).
+    /// </summary>
+    public static bool TryMultiplyStack(ReadOnlySpan<WeightMatrix> parts, ReadOnlySpan<float> x, Span<float> y, ComputePool pool, IsaPath path)
+    {
+        if (parts.Length > PackedPairStack.MaxParts || !PackedPair.IsUsable(path))
+            return false;
+        foreach (var part in parts)
+        {
+            if (!part.Packed.IsPresent || part.Type != parts[0].Type || part.Columns != parts[0].Columns)
+                return false;
+        }
+        fixed (float* px = x)
+        fixed (float* py = y)
+            return TryRunPairs(parts, px, py, pool);
+    }
+
+    private static void RunPairs<TSum>(ReadOnlySpan<WeightMatrix> parts, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
+    {
+        int blocks = parts[0].Columns / PackedLayout.BlockColumns;
+        RunPairKernel(parts, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
     }
 
     /// <summary>
@@ -87,10 +121,17 @@ internal static unsafe class PackedKernels
 
     private static int SuperBlocks(in WeightMatrix w) => w.Columns / PackedKActivations.SuperBlockColumns;
 
-    private static void RunPairKernel<TKernel>(in WeightMatrix w, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
+    private static void RunPairKernel<TKernel>(ReadOnlySpan<WeightMatrix> parts, TKernel kernel, float* y, ComputePool pool) where TKernel : struct, IPackedPairKernel
     {
-        var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
-        pool.ForBalanced(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+        if (parts.Length == 1)
+        {
+            var w = parts[0];
+            var job = new PackedPairMatVec<TKernel> { View = w.Packed, Rows = w.Rows, Kernel = kernel, Y = y };
+            pool.ForBalanced(PackedPairMatVec<TKernel>.PairCount(w.Packed, w.Rows), ref job, 1, w.Packed.GroupCount(w.Rows) * w.Packed.GroupBytes);
+            return;
+        }
+        var stack = PackedPairStack<TKernel>.Create(parts, kernel, y, out long workBytes);
+        pool.ForBalanced(stack.PairCount, ref stack, 1, workBytes);
     }
 
     private static void RunSuperBlocks<TFormat, TStep>(in WeightMatrix w, float* x, float* y, ComputePool pool)

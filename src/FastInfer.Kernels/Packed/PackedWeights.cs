@@ -42,12 +42,12 @@ public sealed unsafe class PackedWeights : IDisposable
     /// <summary>
     /// Whether the packed copy of a <paramref name="type"/> matrix replaces its rows on <paramref name="path"/> for decode and
     /// prefill alike and holds them whole, so its original rows are read again only to recompute the rare row with an
-    /// infinity or NaN (F16 and BF16 on the 512-bit path) or not at all (the K-quants from AVX2 up, whose prefill reads
-    /// rows back from the copy, <see cref="PackedRows"/>): a loader may release them, and gains nothing by keeping a
-    /// second row-major copy (a fused one) beside the packed one.
+    /// infinity or NaN (F16 and BF16 on the 512-bit path) or not at all (every quantized type from AVX2 up: Q4_0, Q5_0
+    /// and Q8_0 prefill over the copy itself, the K-quants over rows read back from it, <see cref="PackedRows"/>): a
+    /// loader may release them, and gains nothing by keeping a second row-major copy (a fused one) beside the packed one.
     /// </summary>
     public static bool ReplacesRows(IsaPath path, GgmlType type)
-        => PackedHalfFloat.Holds(type) ? PackedHalfFloat.IsReadOn(path) : PackedRows.CanRead(type) && IsReadOn(path);
+        => PackedHalfFloat.Holds(type) ? PackedHalfFloat.IsReadOn(path) : CanPack(type) && IsReadOn(path);
 
     /// <summary>Whether <paramref name="path"/> reads the packed copy of a <paramref name="type"/> matrix, so packing it pays:
     /// F16 and BF16 copies are read on the 512-bit path only, the quantized ones from AVX2 up.</summary>

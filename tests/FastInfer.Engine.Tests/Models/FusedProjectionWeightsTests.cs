@@ -36,7 +36,7 @@ public sealed class FusedProjectionWeightsTests : IDisposable
     {
         string path = Path.Combine(_folder, $"{type}-{shape.GetHashCode():x}.gguf");
         SyntheticModelWriter.Write(SyntheticModelShape.Parse(shape), type, seed: 7, path);
-        // Packed F16/BF16 parts are not fused (PackedModelWeightsTests), so on the 512-bit path their fusion is tested unpacked.
+        // Packed parts are not fused (PackedPartsAreNotStackedAndGiveTheLogitsOfSeparateCalls): where a type packs, its fusion is tested unpacked.
         bool pack = !PackedWeights.ReplacesRows(KernelIsa.Active, type);
         using var fused = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, PackWeights = pack });
         using var separate = LlamaModel.Load(path, new ModelLoadOptions { Threads = 2, FuseProjections = false, PackWeights = pack });
@@ -45,7 +45,7 @@ public sealed class FusedProjectionWeightsTests : IDisposable
         {
             Assert.True(layer.FusesValue);
             Assert.NotNull(layer.Dense!.GateUp);
-            Assert.Equal(pack && PackedWeights.IsReadOn(KernelIsa.Active, type), layer.QueryKeyValue!.Value.IsPacked);
+            Assert.False(layer.QueryKeyValue!.Value.IsPacked);
             Assert.Equal(layer.QueryKeyValue!.Value.Data + (nint)(layer.Query.Rows * layer.Query.RowBytes), layer.Key.Data);
         }
         Assert.All(separate.Weights.Layers, l => Assert.Null(l.QueryKeyValue));
@@ -69,7 +69,7 @@ public sealed class FusedProjectionWeightsTests : IDisposable
     {
         var config = Config(kvHeads: 2);
         using var source = Requantized(config, name => name.Contains("attn_v") ? GgmlType.Q8_0 : GgmlType.Q4_0);
-        var (fused, separate) = Prepare(source, config, budget: long.MaxValue);
+        var (fused, separate) = Prepare(source, config, budget: long.MaxValue, pack: false);
         using (fused)
         using (separate)
         {
@@ -89,7 +89,7 @@ public sealed class FusedProjectionWeightsTests : IDisposable
     {
         var config = Config(kvHeads: 2);
         using var source = Requantized(config, name => name.Contains("attn_k") || name.Contains("ffn_up") ? GgmlType.Q8_0 : GgmlType.Q4_0);
-        var (fused, separate) = Prepare(source, config, budget: long.MaxValue);
+        var (fused, separate) = Prepare(source, config, budget: long.MaxValue, pack: false);
         using (fused)
         using (separate)
         {
@@ -100,19 +100,31 @@ public sealed class FusedProjectionWeightsTests : IDisposable
         }
     }
 
-    /// <summary>A key matrix of 4 rows would put a packed group across key and value: only query and key fuse then.</summary>
-    [Fact]
-    public void PackedPartsThatWouldShareARowGroupAreNotStacked()
+    /// <summary>
+    /// Packed parts are not stacked into a copy (their packed copies replace the rows): decode runs each layer's
+    /// query, key and value, and its gate and up, as one call over the parts, with the logits of separate calls.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(GgmlType.Q4_0, 2)]
+    [InlineData(GgmlType.Q8_0, 1)]
+    [InlineData(GgmlType.Q5_0, 2)]
+    public void PackedPartsAreNotStackedAndGiveTheLogitsOfSeparateCalls(GgmlType type, int kvHeads)
     {
-        var config = Config(kvHeads: 1, heads: 16);
-        using var source = Requantized(config, _ => GgmlType.Q8_0);
+        Skip.IfNot(Packs, "packed copies are only made on AVX2 and wider");
+        var config = Config(kvHeads, heads: 16);
+        using var source = Requantized(config, _ => type);
         var (fused, separate) = Prepare(source, config, budget: long.MaxValue);
         using (fused)
         using (separate)
         {
-            var layer = fused.Weights.Layers[0];
-            Assert.Equal(4, layer.Key.Rows);
-            Assert.Equal(Packs ? layer.Query.Rows + layer.Key.Rows : layer.Query.Rows + 2 * layer.Key.Rows, layer.QueryKeyValue!.Value.Rows);
+            Assert.Equal(0, fused.Count);
+            foreach (var layer in fused.Weights.Layers)
+            {
+                Assert.Null(layer.QueryKeyValue);
+                Assert.Null(layer.Dense!.GateUp);
+                Assert.True(layer.Query.IsPacked && layer.Key.IsPacked && layer.Value.IsPacked);
+                Assert.True(layer.Dense.Gate.IsPacked && layer.Dense.Up.IsPacked);
+            }
             AssertSameLogits(separate.Transformer, fused.Transformer, config.VocabularySize);
         }
     }
@@ -130,26 +142,6 @@ public sealed class FusedProjectionWeightsTests : IDisposable
         Assert.NotEqual(tight.Tensors.Get("blk.0.attn_q.weight").Data, tight.Weights.Layers[0].Query.Data);
         Assert.Equal(tight.Tensors.Get("blk.0.attn_k.weight").Data, tight.Weights.Layers[0].Key.Data);
         AssertSameLogits(all.Transformer, tight.Transformer, all.Config.VocabularySize);
-    }
-
-    [SkippableFact]
-    public void WhenThePackedCopyOfAFusionDoesNotFitTheBudgetTakenForItIsGivenBack()
-    {
-        Skip.IfNot(Packs, "packed copies are only made on AVX2 and wider");
-        var config = Config(kvHeads: 2);
-        using var source = Requantized(config, _ => GgmlType.Q8_0);
-        var bound = LlamaWeights.Bind(source, config);
-        var layer = bound.Layers[0];
-        long contiguous = layer.Query.ByteLength + layer.Key.ByteLength + layer.Value.ByteLength;
-        // Enough for the contiguous rows of query-key-value, not for their packed copy as well; query alone packs.
-        var (fused, separate) = Prepare(source, config, budget: contiguous);
-        using (fused)
-        using (separate)
-        {
-            Assert.Equal(0, fused.Count);
-            Assert.True(fused.Weights.Layers[0].Query.IsPacked);
-            AssertSameLogits(separate.Transformer, fused.Transformer, config.VocabularySize);
-        }
     }
 
     private static LlamaConfig Config(int kvHeads, int heads = 8) => new()
@@ -175,10 +167,10 @@ public sealed class FusedProjectionWeightsTests : IDisposable
     }
 
     /// <summary>The weights prepared as <see cref="LlamaModel"/> prepares them, with and without fusion.</summary>
-    private static (Prepared Fused, Prepared Separate) Prepare(InMemoryTensorSource source, LlamaConfig config, long budget)
+    private static (Prepared Fused, Prepared Separate) Prepare(InMemoryTensorSource source, LlamaConfig config, long budget, bool pack = true)
     {
         var bound = LlamaWeights.Bind(source, config);
-        return (new Prepared(bound, config, budget, fuse: true), new Prepared(bound, config, budget, fuse: false));
+        return (new Prepared(bound, config, budget, fuse: true, pack), new Prepared(bound, config, budget, fuse: false, pack));
     }
 
     private sealed class Prepared : IDisposable
@@ -187,11 +179,12 @@ public sealed class FusedProjectionWeightsTests : IDisposable
         private readonly FusedProjectionWeights? _fused;
         private readonly PackedModelWeights _packed;
 
-        public Prepared(LlamaWeights bound, LlamaConfig config, long budget, bool fuse)
+        public Prepared(LlamaWeights bound, LlamaConfig config, long budget, bool fuse, bool pack)
         {
             var copyBudget = new WeightCopyBudget(budget);
-            _fused = fuse ? new FusedProjectionWeights(bound, Packs, copy: true, _pool, copyBudget) : null;
-            _packed = new PackedModelWeights(_fused?.Weights ?? bound, KernelIsa.Active, _pool, copyBudget);
+            _fused = fuse ? new FusedProjectionWeights(bound, pack && Packs, copy: true, _pool, copyBudget) : null;
+            // Without packing, a path that reads no packed copies: the matrices stay in their rows.
+            _packed = new PackedModelWeights(_fused?.Weights ?? bound, pack ? KernelIsa.Active : IsaPath.V128, _pool, copyBudget);
             Transformer = new LlamaTransformer(_packed.Weights, config.ContextLength, _pool);
         }
 

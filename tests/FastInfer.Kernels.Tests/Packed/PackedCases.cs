@@ -14,6 +14,18 @@ internal static unsafe class PackedCases
     /// <summary>The types with a packed decode kernel (packed K-quants prefill from the ggml rows).</summary>
     public static readonly GgmlType[] DecodeTypes = [.. Types, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
+    /// <summary><see cref="DecodeTypes"/> as theory data.</summary>
+    public static TheoryData<GgmlType> DecodeTypeData
+    {
+        get
+        {
+            var data = new TheoryData<GgmlType>();
+            foreach (var type in DecodeTypes)
+                data.Add(type);
+            return data;
+        }
+    }
+
     /// <summary>Rows below, at and past a group of eight; one block, a few, and many (blocks of the type's size).</summary>
     public static (int Rows, int Columns)[] Shapes(GgmlType type)
     {

@@ -66,14 +66,7 @@ public unsafe class PackedPairMatVecTests
     }
 
     [SkippableTheory]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q5_0)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q2_K)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q5_K)]
-    [InlineData(GgmlType.Q6_K)]
+    [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
@@ -107,14 +100,7 @@ public unsafe class PackedPairMatVecTests
     }
 
     [SkippableTheory]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q5_0)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q2_K)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q5_K)]
-    [InlineData(GgmlType.Q6_K)]
+    [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
         Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");

@@ -145,14 +145,7 @@ public unsafe class PackedWeightsTests
     }
 
     [Theory]
-    [InlineData(GgmlType.Q4_0)]
-    [InlineData(GgmlType.Q5_0)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q2_K)]
-    [InlineData(GgmlType.Q3_K)]
-    [InlineData(GgmlType.Q4_K)]
-    [InlineData(GgmlType.Q5_K)]
-    [InlineData(GgmlType.Q6_K)]
+    [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void PackingOnAPoolWritesTheSameBytes(GgmlType type)
     {
         using var m = new TestMatrix(type, 203, 10 * GgmlTypeTraits.BlockSize(type), seed: 6);
