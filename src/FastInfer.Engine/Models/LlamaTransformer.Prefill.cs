@@ -39,6 +39,7 @@ public sealed partial class LlamaTransformer
         var b = state.Buffers;
         Norms.RmsNorm(batch.Residual.AsSpan(last * dim, dim), _weights.OutputNorm.AsF32Span(), _config.RmsEpsilon, b.Normed);
         MatVec.Multiply(_weights.Output, b.Normed, b.Logits, _pool);
+        GC.KeepAlive(state); // the KV cache's native rows (see Forward)
         return b.Logits;
     }
 

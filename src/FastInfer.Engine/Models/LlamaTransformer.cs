@@ -64,6 +64,8 @@ public sealed partial class LlamaTransformer
 
         Norms.RmsNorm(x, _weights.OutputNorm.AsF32Span(), _config.RmsEpsilon, b.Normed);
         MatVec.Multiply(_weights.Output, b.Normed, b.Logits, _pool);
+        // The KV cache's rows are native memory freed by a finalizer: the state stays reachable until its spans are done.
+        GC.KeepAlive(state);
         return b.Logits;
     }
 
