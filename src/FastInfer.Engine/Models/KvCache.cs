@@ -13,7 +13,7 @@ namespace FastInfer.Engine.Models;
 /// at 62.7–65.8 tok/s (Q4_0) and 41.9–48.8 (Q4_K_M, five runs of six at 46.5 or more) against 53.3–58.7 and 40.5–44.2
 /// with a managed array, its prompt as fast (`fastinfer generate`, two threads, builds alternated). A row is always
 /// written before attention reads it, so the memory is not cleared: its pages are committed as the context fills, 2 MiB
-/// at a time per layer's keys or values (tinyllama's whole 92 MiB cache after a short prompt: a working set of 744 MiB
+/// at a time per layer's keys or values (tinyllama's whole 88 MiB cache after a short prompt: a working set of 744 MiB
 /// instead of 660). It is freed by a finalizer once the cache is
 /// unreachable, never earlier: the rows are only handed out as spans inside the engine, whose forward passes keep their
 /// state alive until they return, so no span can outlive them.
