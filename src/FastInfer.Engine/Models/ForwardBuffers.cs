@@ -8,8 +8,7 @@ internal sealed class ForwardBuffers
         int dim = config.EmbeddingLength;
         Residual = new float[dim];
         Normed = new float[dim];
-        Query = new float[config.HeadCount * config.HeadDimension];
-        QueryKeyValue = new float[config.EmbeddingLength + 2 * config.KvDimension];
+        QueryKeyValue = new float[config.HeadCount * config.HeadDimension + 2 * config.KvDimension];
         AttentionOut = new float[dim];
         Projected = new float[dim];
         ExpertOut = new float[dim];
@@ -25,8 +24,7 @@ internal sealed class ForwardBuffers
     public float[] Normed { get; }
     private readonly int _feedForwardLength;
 
-    public float[] Query { get; }
-    /// <summary>The output of a fused query-key(-value) matrix: query, key, value rows in turn.</summary>
+    /// <summary>The query, key and value projections in turn, as one product over their matrices writes them.</summary>
     public float[] QueryKeyValue { get; }
     public float[] AttentionOut { get; }
     public float[] Projected { get; }
