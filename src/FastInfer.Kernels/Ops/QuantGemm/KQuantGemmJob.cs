@@ -71,16 +71,21 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     }
 
     /// <summary>The pair's panel against <paramref name="count"/> (1..4) tokens from <paramref name="t"/>; fewer than four repeat the last.</summary>
+    /// <remarks>
+    /// The block sums and the results live in small arrays on the stack (a few loads and stores per 32-column sub-block),
+    /// not in registers: with all 24 of them in registers the JIT copied each dot chain to another register and back
+    /// around every vpdpbusd (two moves per multiply, the inner loop's instructions doubled). Only the eight chains, the
+    /// two weight vectors and the broadcast are live in the inner loop now.
+    /// </remarks>
     private readonly void Tile(byte* panel, int firstRow, int t, int count)
     {
         byte* a0 = A + t * ActivationRow;
         byte* a1 = A + (t + Math.Min(1, count - 1)) * ActivationRow;
         byte* a2 = A + (t + Math.Min(2, count - 1)) * ActivationRow;
         byte* a3 = A + (t + count - 1) * ActivationRow;
-        // Only the eight dot chains need the low registers vpdpbusd's VEX form can name; the block sums and results
-        // are touched by EVEX-encodable instructions only, so on AVX-512 machines they can sit in ymm16–31.
-        Vector256<float> fa0 = default, fa1 = default, fa2 = default, fa3 = default;
-        Vector256<float> fb0 = default, fb1 = default, fb2 = default, fb3 = default;
+        // Per token i: results[i] for group a, results[4 + i] for group b; the block sums likewise.
+        var results = new EightFloatVectors();
+        var sums = new EightIntVectors();
         int subBlocks = PanelLayout.SubBlocks<TPanel>();
         for (int b = 0; b < Blocks; b++)
         {
@@ -90,8 +95,7 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             long at = (long)b * BlockQ8_K.ByteCount;
             byte* q0 = a0 + at + BlockQ8_K.QuantOffset, q1 = a1 + at + BlockQ8_K.QuantOffset;
             byte* q2 = a2 + at + BlockQ8_K.QuantOffset, q3 = a3 + at + BlockQ8_K.QuantOffset;
-            Vector256<int> sa0 = default, sa1 = default, sa2 = default, sa3 = default;
-            Vector256<int> sb0 = default, sb1 = default, sb2 = default, sb3 = default;
+            sums = default;
             for (int s = 0; s < subBlocks; s++)
             {
                 Vector256<int> x0 = default, x1 = default, x2 = default, x3 = default;
@@ -107,22 +111,23 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                 }
                 var scaleA = Vector256.Load(scalesA + 8 * s);
                 var scaleB = Vector256.Load(scalesB + 8 * s);
-                sa0 += x0 * scaleA; sa1 += x1 * scaleA; sa2 += x2 * scaleA; sa3 += x3 * scaleA;
-                sb0 += y0 * scaleB; sb1 += y1 * scaleB; sb2 += y2 * scaleB; sb3 += y3 * scaleB;
+                sums[0] += x0 * scaleA; sums[1] += x1 * scaleA; sums[2] += x2 * scaleA; sums[3] += x3 * scaleA;
+                sums[4] += y0 * scaleB; sums[5] += y1 * scaleB; sums[6] += y2 * scaleB; sums[7] += y3 * scaleB;
             }
             wa = panel + 2L * b * BlockBytes;
             wb = wa + BlockBytes;
-            Finish(wa, wb, a0 + at, sa0, sb0, ref fa0, ref fb0);
-            Finish(wa, wb, a1 + at, sa1, sb1, ref fa1, ref fb1);
-            Finish(wa, wb, a2 + at, sa2, sb2, ref fa2, ref fb2);
-            Finish(wa, wb, a3 + at, sa3, sb3, ref fa3, ref fb3);
+            Finish(wa, wb, a0 + at, sums[0], sums[4], ref results[0], ref results[4]);
+            Finish(wa, wb, a1 + at, sums[1], sums[5], ref results[1], ref results[5]);
+            Finish(wa, wb, a2 + at, sums[2], sums[6], ref results[2], ref results[6]);
+            Finish(wa, wb, a3 + at, sums[3], sums[7], ref results[3], ref results[7]);
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PanelLayout.Rows;
-        PackedDot.Store(fa0, y, firstRow, Rows); PackedDot.Store(fb0, y, secondRow, Rows);
-        if (count > 1) { PackedDot.Store(fa1, y + Rows, firstRow, Rows); PackedDot.Store(fb1, y + Rows, secondRow, Rows); }
-        if (count > 2) { PackedDot.Store(fa2, y + 2L * Rows, firstRow, Rows); PackedDot.Store(fb2, y + 2L * Rows, secondRow, Rows); }
-        if (count > 3) { PackedDot.Store(fa3, y + 3L * Rows, firstRow, Rows); PackedDot.Store(fb3, y + 3L * Rows, secondRow, Rows); }
+        for (int i = 0; i < count; i++)
+        {
+            PackedDot.Store(results[i], y + i * (long)Rows, firstRow, Rows);
+            PackedDot.Store(results[4 + i], y + i * (long)Rows, secondRow, Rows);
+        }
     }
 
     /// <summary>Four columns of both groups against four tokens: eight independent vpdpbusd chains.</summary>
@@ -175,4 +180,18 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
+}
+
+/// <summary>Eight float vectors in a row, for state a kernel keeps on the stack rather than in registers.</summary>
+[System.Runtime.CompilerServices.InlineArray(8)]
+internal struct EightFloatVectors
+{
+    private Vector256<float> _first;
+}
+
+/// <summary>Eight int vectors in a row (see <see cref="EightFloatVectors"/>).</summary>
+[System.Runtime.CompilerServices.InlineArray(8)]
+internal struct EightIntVectors
+{
+    private Vector256<int> _first;
 }
