@@ -8,6 +8,9 @@ namespace FastInfer.Kernels.Benchmarking;
 /// </summary>
 public static class CallTimer
 {
+    /// <summary>The shortest batch whose time counts: 20 µs, many ticks of any clock this runs on.</summary>
+    private static readonly long MinimumBatchTicks = Math.Max(1, Stopwatch.Frequency / 50_000);
+
     public static double SecondsPerCall(Action call, double budgetSeconds)
     {
         call();
@@ -36,7 +39,15 @@ public static class CallTimer
             long t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < batch; i++)
                 call();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds / batch);
+            long ticks = Stopwatch.GetTimestamp() - t0;
+            // A calibration slowed by the host (a preempted first batch) can leave batches too short for the clock,
+            // which may then read no time at all: such a batch is not counted, and the batches grow.
+            if (ticks < MinimumBatchTicks && batch < 1 << 24)
+            {
+                batch *= 4;
+                continue;
+            }
+            best = Math.Min(best, Math.Max(ticks, 1) / (double)Stopwatch.Frequency / batch);
             batches++;
         }
         while (Stopwatch.GetTimestamp() < deadline || batches < 3);

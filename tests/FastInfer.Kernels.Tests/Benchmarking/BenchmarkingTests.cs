@@ -204,6 +204,22 @@ public unsafe class BenchmarkingTests
     }
 
     [Fact]
+    public void A_calibration_slowed_down_still_times_batches_the_clock_can_measure()
+    {
+        // The first calls stall (as when the host preempts the calibration), so the timer first sizes its batches for a
+        // slow call. Batches of one fast call are shorter than the clock can time well (a read of the clock costs more
+        // than the call): the timer must grow them rather than report the clock's cost, or nothing, as the call's.
+        int calls = 0;
+        double seconds = CallTimer.SecondsPerCall(() =>
+        {
+            if (calls++ < 2)
+                Thread.Sleep(2);
+        }, 0.02);
+        Assert.True(seconds > 0);
+        Assert.True(seconds < 8e-9, $"{seconds * 1e9:F1} ns per call of a counter increment");
+    }
+
+    [Fact]
     public void The_report_is_one_camel_case_json_object()
     {
         var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 100, 200, 300, 400, 500),
