@@ -181,17 +181,3 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
 }
-
-/// <summary>Eight float vectors in a row, for state a kernel keeps on the stack rather than in registers.</summary>
-[System.Runtime.CompilerServices.InlineArray(8)]
-internal struct EightFloatVectors
-{
-    private Vector256<float> _first;
-}
-
-/// <summary>Eight int vectors in a row (see <see cref="EightFloatVectors"/>).</summary>
-[System.Runtime.CompilerServices.InlineArray(8)]
-internal struct EightIntVectors
-{
-    private Vector256<int> _first;
-}
