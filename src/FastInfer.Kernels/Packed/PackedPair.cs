@@ -63,9 +63,16 @@ internal static unsafe class PackedPair
     /// input lane holds at most eight products (see <see cref="Products"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<short> Fold(Vector512<short> low, Vector512<short> high)
-        => Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b01_00_01_00).AsInt16()
-            + Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b11_10_11_10).AsInt16();
+    public static Vector512<short> Fold(Vector512<short> low, Vector512<short> high) => Fold<short>(low, high);
+
+    /// <summary>As <see cref="Fold(Vector512{short}, Vector512{short})"/>, for sums already widened (int32 lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Fold(Vector512<int> low, Vector512<int> high) => Fold<int>(low, high);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fold<T>(Vector512<T> low, Vector512<T> high)
+        => Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b01_00_01_00).As<int, T>()
+            + Avx512F.Shuffle4x128(low.AsInt32(), high.AsInt32(), 0b11_10_11_10).As<int, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> LowNibbles(Vector512<byte> v) => v & Vector512.Create((byte)0x0F);

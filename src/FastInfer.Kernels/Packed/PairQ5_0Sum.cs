@@ -25,7 +25,7 @@ internal readonly unsafe struct PairQ5_0Sum : IPairBlockSum
         PackedPair.SpreadBlock(activationQuads, out var low01, out var low23, out var high01, out var high23);
         var group = GroupSum(quants, low01, low23, high01, high23);
         var partner = GroupSum(quants + partnerOffset, low01, low23, high01, high23);
-        return Avx512F.Shuffle4x128(group, partner, 0b01_00_01_00) + Avx512F.Shuffle4x128(group, partner, 0b11_10_11_10);
+        return PackedPair.Fold(group, partner);
     }
 
     /// <summary>One group's block as int32: lanes 0–7 from quant vectors 0 and 2, lanes 8–15 from 1 and 3 (both nibbles).</summary>
