@@ -16,11 +16,12 @@ internal unsafe interface IPackedSuperBlockFormat
     /// <summary>Bytes of one super-block of a group (eight rows).</summary>
     static abstract int SuperBlockBytes { get; }
 
-    /// <summary>Writes ggml block <paramref name="block"/> of row <paramref name="lane"/> into its group's super-block.</summary>
-    static abstract void PackBlock(byte* block, int lane, byte* superBlock);
-
-    /// <summary>Writes lane <paramref name="lane"/> of a super-block back as the ggml block it was packed from.</summary>
-    static abstract void UnpackBlock(byte* superBlock, int lane, byte* block);
+    /// <summary>
+    /// Copies between ggml block <paramref name="block"/> of row <paramref name="lane"/> and its lane of a group's
+    /// super-block, in the direction <typeparamref name="TCopy"/> gives: <see cref="ToPacked"/> packs the block,
+    /// <see cref="ToBlock"/> writes it back as the file held it. One walk of the layout serves both.
+    /// </summary>
+    static abstract void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy;
 
     /// <summary>True when the block's F16 scales convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
     static abstract bool HasFiniteScales(byte* block);

@@ -32,12 +32,8 @@ internal readonly unsafe struct PackedQ3_K : IPackedSuperBlockFormat
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
     public static bool ReadsTwoStreams => false;
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
-
-    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
+    public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
     {
         TCopy.Half(block + BlockDOffset, superBlock + 2 * lane);
         for (int i = 0; i < 3; i++)

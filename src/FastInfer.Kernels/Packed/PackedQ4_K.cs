@@ -28,12 +28,8 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     public const int ChunkBytes = 8 * 32;
     public const int SuperBlockBytes = PackedLayout.GroupRows * (2 + 2 + 12 + 128);
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
-
-    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
+    public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
         => CopyScalesAndNibbles<TCopy>(block, block + ScaleMinBlocks.ScalesOffset + 12, lane, superBlock);
 
     /// <summary>Lane <paramref name="lane"/> of a super-block and a scale-min block's d, dmin and scale fields (at

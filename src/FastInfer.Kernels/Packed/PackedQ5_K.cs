@@ -23,12 +23,8 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
     public static bool ReadsTwoStreams => false;
 
-    public static void PackBlock(byte* block, int lane, byte* superBlock) => Copy<ToPacked>(block, lane, superBlock);
-
-    public static void UnpackBlock(byte* superBlock, int lane, byte* block) => Copy<ToBlock>(block, lane, superBlock);
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
+    public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy
     {
         PackedQ4_K.CopyScalesAndNibbles<TCopy>(block, block + BlockQuantOffset, lane, superBlock);
         for (int k = 0; k < 8; k++)

@@ -37,7 +37,7 @@ internal static unsafe class PackedRows
             byte* group = (byte*)view.FirstGroup + lane / PackedLayout.GroupRows * view.GroupBytes;
             byte* row = destination + i * w.RowBytes;
             for (int s = 0; s < superBlocks; s++)
-                TFormat.UnpackBlock(group + (long)s * TFormat.SuperBlockBytes, lane % PackedLayout.GroupRows, row + (long)s * blockBytes);
+                TFormat.Copy<ToBlock>(row + (long)s * blockBytes, lane % PackedLayout.GroupRows, group + (long)s * TFormat.SuperBlockBytes);
         }
     }
 }

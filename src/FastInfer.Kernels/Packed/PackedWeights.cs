@@ -215,7 +215,7 @@ public sealed unsafe class PackedWeights : IDisposable
                         byte* block = row < Weights.Rows ? (byte*)Weights.Data + row * Weights.RowBytes + s * blockBytes : ZeroBlock;
                         if (!TFormat.HasFiniteScales(block))
                             Interlocked.Exchange(ref _nonFinite, 1);
-                        TFormat.PackBlock(block, lane, superBlock);
+                        TFormat.Copy<ToPacked>(block, lane, superBlock);
                     }
                 }
             }
