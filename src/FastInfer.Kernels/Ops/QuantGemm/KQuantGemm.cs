@@ -53,7 +53,7 @@ internal static unsafe class KQuantGemm
         ActivationQuantizer.QuantizeTokens<BlockQ8_K>(x, w.Columns, activations, activationRow, tokens, pool);
         var job = new KQuantGemmJob<TPanel, TStep>
         {
-            Weights = (byte*)w.Data, Packed = w, FromPacked = ReadsPackedRows(w, path), RowBytes = w.RowBytes, Rows = w.Rows, Blocks = blocks,
+            W = w, FromPacked = ReadsPackedRows(w, path), Blocks = blocks,
             A = activations, ActivationRow = activationRow, Tokens = tokens, Y = y,
         };
         int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows;

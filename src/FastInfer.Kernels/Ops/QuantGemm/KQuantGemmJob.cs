@@ -21,12 +21,9 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
 {
     public const int TokenChunk = 128, PackedTokenChunk = 512, TokenTile = 4, PairRows = 2 * PanelLayout.Rows;
 
-    public byte* Weights;
-    /// <summary>Set when the rows are read back from this matrix's packed copy (<see cref="PackedRows"/>), not from <see cref="Weights"/>.</summary>
-    public WeightMatrix Packed;
+    public WeightMatrix W;
+    /// <summary>Set when the rows are read back from the matrix's packed copy (<see cref="PackedRows"/>), not from its own rows.</summary>
     public bool FromPacked;
-    public long RowBytes;
-    public int Rows;
     public int Blocks;
     /// <summary>Token t's Q8_K blocks start at A + t·<see cref="ActivationRow"/>.</summary>
     public byte* A;
@@ -39,7 +36,8 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     public void Execute(int firstPair, int endPair)
     {
         long panelBytes = 2L * Blocks * BlockBytes;
-        long groupBytes = FromPacked ? PanelLayout.Rows * RowBytes : 0;
+        long rowBytes = W.RowBytes;
+        long groupBytes = FromPacked ? PanelLayout.Rows * rowBytes : 0;
         byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes + groupBytes);
         byte* rowScratch = panel + panelBytes;
         byte* groupRows = rowScratch + PanelPacker.RowScratchBytes;
@@ -55,14 +53,14 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                 for (int g = 0; g < 2; g++)
                 {
                     int groupRow = firstRow + g * PanelLayout.Rows;
-                    int rowCount = Math.Clamp(Rows - groupRow, 0, PanelLayout.Rows);
-                    byte* rows = Weights + groupRow * RowBytes;
+                    int rowCount = Math.Clamp(W.Rows - groupRow, 0, PanelLayout.Rows);
+                    byte* rows = (byte*)W.Data + groupRow * rowBytes;
                     if (FromPacked && rowCount > 0)
                     {
-                        PackedRows.Read(Packed, groupRow, rowCount, groupRows);
+                        PackedRows.Read(W, groupRow, rowCount, groupRows);
                         rows = groupRows;
                     }
-                    PanelPacker.Pack<TPanel>(rows, RowBytes, rowCount, Blocks, panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
+                    PanelPacker.Pack<TPanel>(rows, rowBytes, rowCount, Blocks, panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
                 }
                 for (int t = c0; t < c1; t += TokenTile)
                     Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t));
@@ -121,12 +119,13 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             Finish(wa, wb, a2 + at, sums[2], sums[6], ref results[2], ref results[6]);
             Finish(wa, wb, a3 + at, sums[3], sums[7], ref results[3], ref results[7]);
         }
-        float* y = Y + (long)t * Rows;
+        int rows = W.Rows;
+        float* y = Y + (long)t * rows;
         int secondRow = firstRow + PanelLayout.Rows;
         for (int i = 0; i < count; i++)
         {
-            PackedDot.Store(results[i], y + i * (long)Rows, firstRow, Rows);
-            PackedDot.Store(results[4 + i], y + i * (long)Rows, secondRow, Rows);
+            PackedDot.Store(results[i], y + i * (long)rows, firstRow, rows);
+            PackedDot.Store(results[4 + i], y + i * (long)rows, secondRow, rows);
         }
     }
 
