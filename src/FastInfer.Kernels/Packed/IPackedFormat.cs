@@ -15,6 +15,10 @@ internal unsafe interface IPackedFormat
 
     static abstract int ZeroPoint { get; }
 
+    /// <summary>The largest stored (unsigned) quant: it bounds how many vpmaddubsw results a lane may sum in int16
+    /// (<see cref="MaddubsPackedStep.Int16Run"/>).</summary>
+    static abstract int MaxQuant { get; }
+
     /// <summary>
     /// True when <see cref="PackedMatVec{TFormat, TStep}"/> reads a thread's groups as two streams (<see cref="TwoStreams"/>),
     /// which measured faster for it (the AVX-512 pair kernels, <see cref="PackedPairMatVec{TKernel}"/>, pair their two

@@ -11,12 +11,18 @@ namespace FastInfer.Kernels.Packed;
 internal static unsafe class PackedDot
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Block<TStep>(
+    public static Vector256<float> Block<TFormat, TStep>(
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
         Vector256<float> rowScales, byte* quants, float* scale, int* correction, Vector256<float> acc)
-        where TStep : struct, IPackedStep
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
+        int run = MaddubsPackedStep.Int16Run(TFormat.MaxQuant);
+        if (typeof(TStep) == typeof(MaddubsPackedStep) && run >= 4)
+        {
+            var sum = MaddubsPackedStep.Eight(w0, w1, w2, w3, w4, w5, w6, w7, quants, widenOnce: run >= 8) + Start<TStep>(correction);
+            return Scale(sum, rowScales, scale, acc);
+        }
         // Two independent chains of four so the dot-product latency overlaps.
         var even = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
         var odd = Vector256<int>.Zero;
@@ -52,7 +58,7 @@ internal static unsafe class PackedDot
         sumA = TStep.Step(sumA, a3, x); sumB = TStep.Step(sumB, b3, x);
     }
 
-    /// <summary>A block's int sums (one token, one group) into its row's float chain: the same rounding as <see cref="Block{TStep}"/>.</summary>
+    /// <summary>A block's int sums (one token, one group) into its row's float chain: the same rounding as <see cref="Block{TFormat, TStep}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Scale(Vector256<int> sum, Vector256<float> rowScales, float* scale, Vector256<float> acc)
         => Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), rowScales * Vector256.Create(*scale), acc);
@@ -72,15 +78,27 @@ internal static unsafe class PackedDot
         bool prefetchAhead = false)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
+        // Walked chunk by chunk with pointers: recomputing each block's addresses from its index cost a dozen scalar
+        // instructions per block, which the AVX2 decode loop, bound by how many instructions it issues, could not hide.
         var acc = Vector256<float>.Zero;
-        for (int b = 0; b < blocks; b++)
+        int chunkBytes = (int)PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock);
+        byte* chunk = group;
+        for (int b0 = 0; b0 < blocks; b0 += PackedLayout.ChunkBlocks, chunk += chunkBytes)
         {
-            if (prefetchAhead && b % PackedLayout.ChunkBlocks == 0)
-                PackedPrefetch.Ahead(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock), (int)PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock));
-            TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
-                out var w4, out var w5, out var w6, out var w7);
-            acc = Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock)),
-                quants + b * 32, scales + b, corrections + b, acc);
+            if (prefetchAhead)
+                PackedPrefetch.Ahead(chunk, chunkBytes);
+            int count = Math.Min(PackedLayout.ChunkBlocks, blocks - b0);
+            byte* blockQuants = chunk + PackedLayout.ChunkScaleBytes, blockScales = chunk;
+            for (int j = 0; j < count; j++)
+            {
+                TFormat.Unpack(blockQuants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+                acc = Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(blockScales), quants, scales, corrections, acc);
+                blockQuants += TFormat.QuantBytesPerBlock;
+                blockScales += PackedLayout.ScaleBytesPerBlock;
+                quants += 32;
+                scales++;
+                corrections++;
+            }
         }
         return acc;
     }

@@ -177,10 +177,10 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
                 out var w4, out var w5, out var w6, out var w7);
             var rowScales = PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock));
             int at = b * 32;
-            c0 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0 + b, k0 + b, c0);
-            c1 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1 + b, k1 + b, c1);
-            c2 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2 + b, k2 + b, c2);
-            c3 = PackedDot.Block<TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3 + b, k3 + b, c3);
+            c0 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0 + b, k0 + b, c0);
+            c1 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1 + b, k1 + b, c1);
+            c2 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2 + b, k2 + b, c2);
+            c3 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3 + b, k3 + b, c3);
         }
         float* y = Y + (long)t * Rows;
         PackedDot.Store(c0, y, firstRow, Rows);

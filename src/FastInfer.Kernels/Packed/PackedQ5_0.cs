@@ -16,6 +16,7 @@ internal readonly unsafe struct PackedQ5_0 : IPackedFormat
     public static GgmlType Type => GgmlType.Q5_0;
     public static int QuantBytesPerBlock => HighBitsOffset + 32;
     public static int ZeroPoint => 16;
+    public static int MaxQuant => 31;
     public static bool ReadsTwoStreams => false;
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
