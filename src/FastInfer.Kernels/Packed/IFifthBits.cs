@@ -10,6 +10,10 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal unsafe interface IFifthBits
 {
+    /// <summary>The largest quant with these bits (15 without, 31 with): it bounds the int16 runs of the AVX2 step
+    /// (<see cref="MaddubsPackedStep.Int16Run"/>).</summary>
+    static abstract int MaxQuant { get; }
+
     /// <summary>The eight rows' fifth-bit bytes for quant vector <paramref name="k"/> (any chunk) of the super-block at <paramref name="p"/>.</summary>
     static abstract Vector256<byte> Load(byte* p, int k);
 
@@ -23,6 +27,8 @@ internal unsafe interface IFifthBits
 /// <summary>Q4_K: four-bit quants, nothing to add.</summary>
 internal readonly unsafe struct NoFifthBits : IFifthBits
 {
+    public static int MaxQuant => 15;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* p, int k) => Vector256<byte>.Zero;
 

@@ -13,6 +13,8 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
 {
+    public static int MaxQuant => 31;
+
     public const int HighBitsOffset = PackedQ4_K.SuperBlockBytes;
     public const int SuperBlockBytes = HighBitsOffset + 8 * 32;
 

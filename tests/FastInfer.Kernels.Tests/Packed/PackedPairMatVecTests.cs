@@ -170,9 +170,31 @@ public unsafe class PackedPairMatVecTests
     }
 
     [SkippableFact]
+    public void Q4_0LargestBlockSumsStayExact()
+    {
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        // Every nibble 15 in most rows, against activations that all quantize to +127 or all to −127: each int16 lane of
+        // the AVX2 kernel's run then holds sixteen products of 15·127 (30480, just under int16's limit). Every third row
+        // is all zeros (−8 after the zero point).
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 32 * Blocks.BlockQ4_0.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 32; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ4_0.Bytes;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // d = 1.0
+                for (int i = 2; i < Blocks.BlockQ4_0.Bytes; i++)
+                    data[at + i] = r % 3 == 2 ? (byte)0x00 : (byte)0xFF;
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q4_0, data, rows, columns);
+    }
+
+    [SkippableFact]
     public void Q5_0LargestBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every quant 31 (all nibbles 15, every fifth bit set) in most rows, against activations that all quantize to
         // +127 or all to −127: each int16 lane of a group then holds 8·31·127, the most before the group widens. Every
         // third row is all zeros (−16 after the zero point) and one row mixes set and clear fifth bits. (Which column a
@@ -199,7 +221,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q2_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every quant 3 and every scale and minimum 15, against activations that all quantize to +127 or all to −127:
         // the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in int32, so any wrap
         // would show.
@@ -223,7 +245,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q3_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every quant 7 (all bits set) and every 6-bit scale 31 or −32, against activations that all quantize to +127
         // or all to −127: the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in
         // int32, so any wrap would show.
@@ -247,10 +269,10 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q4_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every nibble 15 and every scale and minimum 63, against activations that all quantize to +127 or all to −127:
         // each int16 lane of a sub-block then holds sixteen products of 15·127 (30480, just under int16's limit) and the
-        // scale multiply reaches its largest int. The 256-bit kernel sums in int32, so any wrap would show.
+        // scale multiply reaches its largest int. The scalar reference sums in int32, so any wrap would show.
         const int rows = 21, columns = 512;
         int rowBytes = columns / 256 * Blocks.BlockQ4_K.Bytes;
         var data = new byte[rows * rowBytes];
@@ -271,10 +293,10 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q5_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every quant 31 (nibbles and fifth bits all set) and every scale and minimum 63, against activations that all
         // quantize to +127 or all to −127: each int16 lane then holds eight products of 31·127 (31496, just under
-        // int16's limit) before the widening multiply by the scale. The 256-bit kernel sums in int32, so any wrap would show.
+        // int16's limit) before the widening multiply by the scale. The scalar reference sums in int32, so any wrap would show.
         const int rows = 21, columns = 512;
         int rowBytes = columns / 256 * Blocks.BlockQ5_K.Bytes;
         var data = new byte[rows * rowBytes];
@@ -295,10 +317,10 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q6_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
         // Every quant 63 and every scale 127 or −128, against activations that all quantize to +127 or all to −127: each
         // int16 lane then holds four products of 63·127 (32004, just under int16's limit) before the widening multiply by
-        // the scale. The 256-bit kernel sums in int32, so any wrap would show.
+        // the scale. The scalar reference sums in int32, so any wrap would show.
         const int rows = 21, columns = 512;
         int rowBytes = columns / 256 * Blocks.BlockQ6_K.Bytes;
         var data = new byte[rows * rowBytes];
@@ -317,8 +339,9 @@ public unsafe class PackedPairMatVecTests
     }
 
     /// <summary>
-    /// Rows built to reach the pair kernel's largest int16 sums, against activations all +1 and all −1: the
-    /// bits of the 256-bit kernel, and the scalar reference's values.
+    /// Rows built to reach the largest int16 sums of the AVX-512 pair kernels and of the AVX2 kernels' int16 runs, against
+    /// activations all +1 and all −1: the scalar reference's values on the AVX2 path and, where the CPU has AVX-512, on the
+    /// pair kernel, which must also keep the bits of the 256-bit kernel.
     /// </summary>
     private static void AssertExtremesKeepTheBits(GgmlType type, byte[] data, int rows, int columns)
     {
@@ -329,14 +352,24 @@ public unsafe class PackedPairMatVecTests
             foreach (float sign in new[] { 1f, -1f })
             {
                 var x = Enumerable.Repeat(sign, columns).ToArray();
+                var expected = new float[rows];
+                MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
+                var avx2 = new float[rows];
+                MatVec.Multiply(packed.Matrix, x, avx2, ComputePool.SingleThreaded, IsaPath.Avx2);
+                AssertClose(expected, avx2);
+                if (!PackedPair.IsUsable(KernelIsa.Hardware))
+                    continue;
                 var pair = new float[rows];
                 MatVec.Multiply(packed.Matrix, x, pair, ComputePool.SingleThreaded, IsaPath.Avx512);
                 Assert.Equal(EightRowBits(packed.Matrix, x), pair);
-                var expected = new float[rows];
-                MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
-                for (int r = 0; r < rows; r++)
-                    Assert.Equal(expected[r], pair[r], Math.Abs(expected[r]) * 1e-6f);
+                AssertClose(expected, pair);
             }
+        }
+
+        static void AssertClose(float[] expected, float[] actual)
+        {
+            for (int r = 0; r < expected.Length; r++)
+                Assert.Equal(expected[r], actual[r], Math.Abs(expected[r]) * 1e-6f);
         }
     }
 
