@@ -30,6 +30,13 @@ internal static class Int8Peaks
         return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7);
     }
 
+    /// <summary><see cref="VnniChains"/> as a timed peak.</summary>
+    public readonly struct Vnni : IPeakChains
+    {
+        public static double Operations(int iterations) => VnniOps(iterations);
+        public static float Run(int iterations) => VnniChains(iterations);
+    }
+
     /// <summary>Each 512-bit maddubs + madd + add step does 64 multiplies and 64 adds.</summary>
     public static double Avx512BwOps(int iterations) => (double)iterations * 8 * 64 * 2;
 
@@ -58,5 +65,12 @@ internal static class Int8Peaks
             x7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 448), b), ones);
         }
         return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7);
+    }
+
+    /// <summary><see cref="Avx512BwChains"/> as a timed peak.</summary>
+    public readonly struct Avx512Bw : IPeakChains
+    {
+        public static double Operations(int iterations) => Avx512BwOps(iterations);
+        public static float Run(int iterations) => Avx512BwChains(iterations);
     }
 }

@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Benchmarking;
+using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Tests.Benchmarking;
 
@@ -156,22 +157,48 @@ public unsafe class BenchmarkingTests
         Assert.Throws<NotSupportedException>(() => new RotatingMatrices(GgmlType.IQ2_XS, 4, 256, 1, 1));
     }
 
-    [SkippableFact]
-    public void The_fma_chains_compute_their_recurrence()
+    [SkippableTheory]
+    [InlineData(512, true)]
+    [InlineData(256, true)]
+    [InlineData(128, true)]
+    [InlineData(128, false)]
+    public void The_fma_chains_compute_their_recurrence(int bits, bool fused)
     {
-        Skip.IfNot(Vector512.IsHardwareAccelerated, "no AVX-512 on this CPU");
-        // Each chain runs x ← 0.999999·x + 1e-7 from 1 + k·1e-7; twelve chains of sixteen lanes.
+        Skip.If(bits == 512 && !Vector512.IsHardwareAccelerated, "no AVX-512 on this CPU");
+        Skip.If(bits == 256 && !Fma.IsSupported, "no 256-bit FMA on this CPU");
+        Skip.If(bits == 128 && fused && !FmaPeaks.HasFma128, "no 128-bit FMA on this CPU");
+        // Each chain runs x ← 0.999999·x + 1e-7 from 1 + k·1e-7; twelve chains of bits/32 lanes.
         double expected = 0;
         for (int chain = 0; chain < 12; chain++)
         {
-            float x = 1f;
-            for (int k = 0; k < chain; k++)
-                x += 1e-7f;
+            float x = 1f + chain * 1e-7f;
             for (int i = 0; i < 100; i++)
-                x = MathF.FusedMultiplyAdd(x, 0.999999f, 1e-7f);
-            expected += 16.0 * x;
+                x = fused ? MathF.FusedMultiplyAdd(x, 0.999999f, 1e-7f) : x * 0.999999f + 1e-7f;
+            expected += bits / 32 * (double)x;
         }
-        Assert.Equal(expected, MachineLimits.FmaChains(100, 1f), 1e-3);
+        float result = (bits, fused) switch
+        {
+            (512, _) => FmaPeaks.Chains<Fma512, Vector512<float>>(100, 1f),
+            (256, _) => FmaPeaks.Chains<Fma256, Vector256<float>>(100, 1f),
+            (_, true) => FmaPeaks.Chains<Fma128, Vector128<float>>(100, 1f),
+            _ => FmaPeaks.Chains<MulAdd128, Vector128<float>>(100, 1f),
+        };
+        Assert.Equal(expected, result, 1e-3);
+        Assert.Equal(100.0 * 12 * bits / 32 * 2, bits switch
+        {
+            512 => FmaPeaks.Flops<Fma512, Vector512<float>>(100),
+            256 => FmaPeaks.Flops<Fma256, Vector256<float>>(100),
+            _ => FmaPeaks.Flops<MulAdd128, Vector128<float>>(100),
+        });
+    }
+
+    [Fact]
+    public void The_fp32_peak_runs_at_the_kernel_paths_width()
+    {
+        Assert.Equal((512, true), FmaPeaks.Width(IsaPath.Avx512));
+        Assert.Equal((256, true), FmaPeaks.Width(IsaPath.Avx2));
+        Assert.Equal((128, FmaPeaks.HasFma128), FmaPeaks.Width(IsaPath.V128));
+        Assert.Equal((0, false), FmaPeaks.Width(IsaPath.Scalar));
     }
 
     [SkippableFact]
@@ -222,7 +249,7 @@ public unsafe class BenchmarkingTests
     [Fact]
     public void The_report_is_one_camel_case_json_object()
     {
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 100, 200, 300, 400, 500),
+        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 512, true, 100, 200, 300, 400, 500),
             [new KernelResult("matvec F32", "4x4", 2, 1.5, 12.5, null, "read-bw-all", 0.625, 20)], 3.5);
         using var json = JsonDocument.Parse(report.ToJson());
         var root = json.RootElement;
@@ -232,27 +259,29 @@ public unsafe class BenchmarkingTests
         Assert.Equal(0.625, kernel.GetProperty("ratio").GetDouble());
         Assert.Equal(20, kernel.GetProperty("limitValue").GetDouble());
         Assert.Equal(500, root.GetProperty("machine").GetProperty("int8VnniGopsAllThreads").GetDouble());
+        Assert.Equal(512, root.GetProperty("machine").GetProperty("fp32FmaVectorBits").GetInt32());
+        Assert.True(root.GetProperty("machine").GetProperty("fp32FmaFused").GetBoolean());
         Assert.False(kernel.TryGetProperty("gigaflopsPerSecond", out _));
     }
 
     [Fact]
     public void Limits_lower_on_every_thread_than_on_one_are_reported_as_disturbed()
     {
-        // Threads, read 1t / all, FMA 1t / all, VNNI 1t, AVX-512BW 1t, VNNI all.
-        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 400, 400, 790).Inconsistencies());
-        Assert.Empty(new MachineLimits(1, 38, 38, 220, 220, 400, 400, 400).Inconsistencies());
-        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 0, 0, 0).Inconsistencies());
+        // Threads, read 1t / all, FMA bits, fused, FMA 1t / all, VNNI 1t, AVX-512BW 1t, VNNI all.
+        Assert.Empty(new MachineLimits(2, 38, 70, 512, true, 220, 430, 400, 400, 790).Inconsistencies());
+        Assert.Empty(new MachineLimits(1, 38, 38, 512, true, 220, 220, 400, 400, 400).Inconsistencies());
+        Assert.Empty(new MachineLimits(2, 38, 70, 512, true, 220, 430, 0, 0, 0).Inconsistencies());
 
-        var fma = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790).Inconsistencies();
+        var fma = new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 790).Inconsistencies();
         Assert.Single(fma);
         Assert.Contains("FP32 FMA", fma[0]);
         Assert.Contains("212.5", fma[0]);
 
-        var both = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 390).Inconsistencies();
+        var both = new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 390).Inconsistencies();
         Assert.Equal(2, both.Count);
         Assert.Contains("vpdpbusd", both[1]);
 
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790), [], 1);
+        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 790), [], 1);
         using var json = JsonDocument.Parse(report.ToJson());
         Assert.Equal(1, json.RootElement.GetProperty("warnings").GetArrayLength());
     }
