@@ -18,9 +18,12 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <param name="Fp32FmaGflopsAllThreads">GFLOP/s of those chains on every pool thread at once: the ceiling of the float
 /// matrix-matrix and attention prefill kernels.</param>
 /// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
-/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
 /// <param name="Int8VnniGopsAllThreads">GOP/s of the vpdpbusd chains on every pool thread at once (0 without AVX-VNNI):
-/// the ceiling of the int8 matrix-matrix kernels, which run vpdpbusd.</param>
+/// the ceiling of the int8 matrix-matrix kernels where they run vpdpbusd.</param>
+/// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX2).</param>
+/// <param name="Int8Avx2GopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX2): the ceiling of
+/// the int8 matrix-matrix kernels where they run vpmaddubsw instead.</param>
+/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
 public sealed record MachineLimits(
     int Threads,
     double ReadBandwidthOneThread,
@@ -30,8 +33,10 @@ public sealed record MachineLimits(
     double Fp32FmaGflopsPerThread,
     double Fp32FmaGflopsAllThreads,
     double Int8VnniGopsPerThread,
-    double Int8Avx512BwGopsPerThread,
-    double Int8VnniGopsAllThreads = 0)
+    double Int8VnniGopsAllThreads,
+    double Int8Avx2GopsPerThread,
+    double Int8Avx2GopsAllThreads,
+    double Int8Avx512BwGopsPerThread)
 {
     /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
     public const long BufferBytes = 1L << 30;
@@ -50,10 +55,15 @@ public sealed record MachineLimits(
             found.Add($"FP32 FMA peak on {Threads} threads ({Fp32FmaGflopsAllThreads:F1} GFLOP/s) is below one thread's ({Fp32FmaGflopsPerThread:F1}): "
                 + "the measurement was disturbed, so the fma-all ratios of this run are not meaningful; run again");
         if (Int8VnniGopsAllThreads > 0 && Int8VnniGopsAllThreads < Int8VnniGopsPerThread)
-            found.Add($"int8 vpdpbusd peak on {Threads} threads ({Int8VnniGopsAllThreads:F1} GOP/s) is below one thread's ({Int8VnniGopsPerThread:F1}): "
-                + "the measurement was disturbed, so the int8-all ratios of this run are not meaningful; run again");
+            found.Add(Int8Disturbed("vpdpbusd", Int8VnniGopsAllThreads, Int8VnniGopsPerThread));
+        if (Int8Avx2GopsAllThreads > 0 && Int8Avx2GopsAllThreads < Int8Avx2GopsPerThread)
+            found.Add(Int8Disturbed("maddubs", Int8Avx2GopsAllThreads, Int8Avx2GopsPerThread));
         return found;
     }
+
+    private string Int8Disturbed(string instruction, double allThreads, double oneThread)
+        => $"int8 {instruction} peak on {Threads} threads ({allThreads:F1} GOP/s) is below one thread's ({oneThread:F1}): "
+            + $"the measurement was disturbed, so the int8-all ({instruction}) ratios of this run are not meaningful; run again";
 
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
         => WithBuffer(buffer => Measure(pool, secondsPerMeasurement, (byte*)buffer));
@@ -121,8 +131,10 @@ public sealed record MachineLimits(
             _ => (0, 0),
         };
         var (vnni, vnniAll) = AvxVnni.IsSupported ? PeakChains.Both<Int8Peaks.Vnni>(pool, secondsPerMeasurement) : (0, 0);
-        double bw = Avx512BW.IsSupported ? PeakChains.OneThread<Int8Peaks.Avx512Bw>(secondsPerMeasurement) : 0;
-        return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, bw, vnniAll);
+        var (maddubs, maddubsAll) = Avx2.IsSupported
+            ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs256, Vector256<int>>>(pool, secondsPerMeasurement) : (0, 0);
+        double bw = Avx512BW.IsSupported ? PeakChains.OneThread<Int8Peaks.Maddubs<Maddubs512, Vector512<int>>>(secondsPerMeasurement) : 0;
+        return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, vnniAll, maddubs, maddubsAll, bw);
     }
 
     // The read passes' sums are added here so the JIT cannot prove them unused and remove the work being timed.

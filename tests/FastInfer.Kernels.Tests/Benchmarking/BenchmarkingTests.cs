@@ -209,16 +209,24 @@ public unsafe class BenchmarkingTests
         Assert.Equal(-24 * 10 * 64, Int8Peaks.VnniChains(10));
     }
 
-    [SkippableFact]
-    public void The_avx512bw_chains_accumulate_four_products_per_lane_per_step()
+    [SkippableTheory]
+    [InlineData(512)]
+    [InlineData(256)]
+    public void The_maddubs_chains_accumulate_four_products_per_lane_per_step(int bits)
     {
-        Skip.IfNot(Avx512BW.IsSupported, "no AVX-512BW on this CPU");
-        const int iterations = 16;
+        Skip.If(bits == 512 && !Avx512BW.IsSupported, "no AVX-512BW on this CPU");
+        Skip.If(bits == 256 && !Avx2.IsSupported, "no AVX2 on this CPU");
+        // Eight vectors a step, the steps cycling through the 4 KiB block (eight 512-byte or sixteen 256-byte slices);
+        // every byte times −2.
+        const int iterations = 40;
+        int step = bits, slices = 4096 / step;
         long expected = 0;
         for (int i = 0; i < iterations; i++)
-            for (int b = 0; b < 512; b++)
-                expected += (byte)(((i & 7) * 512 + b) * 7) * -2;
-        Assert.Equal(expected, Int8Peaks.Avx512BwChains(iterations));
+            for (int b = 0; b < step; b++)
+                expected += (byte)(((i % slices) * step + b) * 7) * -2;
+        Assert.Equal(expected, bits == 512 ? Int8Peaks.Avx512BwChains(iterations) : Int8Peaks.Avx2Chains(iterations));
+        // bits/8 products a vpmaddubsw, a multiply and an add each, eight vectors a step.
+        Assert.Equal(iterations * 8 * bits / 8 * 2.0, bits == 512 ? Int8Peaks.Avx512BwOps(iterations) : Int8Peaks.Avx2Ops(iterations));
     }
 
     [Fact]
@@ -246,42 +254,60 @@ public unsafe class BenchmarkingTests
         Assert.True(seconds < 8e-9, $"{seconds * 1e9:F1} ns per call of a counter increment");
     }
 
+    /// <summary>Limits with every field named; the compute peaks consistent unless a test says otherwise.</summary>
+    private static MachineLimits Limits(int threads = 2, double fmaOne = 220, double fmaAll = 430, double vnniOne = 400, double vnniAll = 790,
+        double maddubsOne = 200, double maddubsAll = 390, double avx512BwOne = 400, int fmaBits = 512)
+        => new(threads, ReadBandwidthOneThread: 38, ReadBandwidthAllThreads: 70, Fp32FmaVectorBits: fmaBits, Fp32FmaFused: true,
+            Fp32FmaGflopsPerThread: fmaOne, Fp32FmaGflopsAllThreads: fmaAll, Int8VnniGopsPerThread: vnniOne, Int8VnniGopsAllThreads: vnniAll,
+            Int8Avx2GopsPerThread: maddubsOne, Int8Avx2GopsAllThreads: maddubsAll, Int8Avx512BwGopsPerThread: avx512BwOne);
+
     [Fact]
     public void The_report_is_one_camel_case_json_object()
     {
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 512, true, 100, 200, 300, 400, 500),
+        var report = new BenchKernelsReport("Avx2", Limits(fmaBits: 256, vnniAll: 500, maddubsOne: 150, maddubsAll: 600),
             [new KernelResult("matvec F32", "4x4", 2, 1.5, 12.5, null, "read-bw-all", 0.625, 20)], 3.5);
         using var json = JsonDocument.Parse(report.ToJson());
         var root = json.RootElement;
-        Assert.Equal("Avx512", root.GetProperty("isa").GetString());
-        Assert.Equal(20, root.GetProperty("machine").GetProperty("readBandwidthAllThreads").GetDouble());
+        Assert.Equal("Avx2", root.GetProperty("isa").GetString());
+        var machine = root.GetProperty("machine");
+        Assert.Equal(70, machine.GetProperty("readBandwidthAllThreads").GetDouble());
         var kernel = root.GetProperty("kernels")[0];
         Assert.Equal(0.625, kernel.GetProperty("ratio").GetDouble());
         Assert.Equal(20, kernel.GetProperty("limitValue").GetDouble());
-        Assert.Equal(500, root.GetProperty("machine").GetProperty("int8VnniGopsAllThreads").GetDouble());
-        Assert.Equal(512, root.GetProperty("machine").GetProperty("fp32FmaVectorBits").GetInt32());
-        Assert.True(root.GetProperty("machine").GetProperty("fp32FmaFused").GetBoolean());
+        Assert.Equal(500, machine.GetProperty("int8VnniGopsAllThreads").GetDouble());
+        Assert.Equal(150, machine.GetProperty("int8Avx2GopsPerThread").GetDouble());
+        Assert.Equal(600, machine.GetProperty("int8Avx2GopsAllThreads").GetDouble());
+        Assert.Equal(256, machine.GetProperty("fp32FmaVectorBits").GetInt32());
+        Assert.True(machine.GetProperty("fp32FmaFused").GetBoolean());
         Assert.False(kernel.TryGetProperty("gigaflopsPerSecond", out _));
     }
 
     [Fact]
     public void Limits_lower_on_every_thread_than_on_one_are_reported_as_disturbed()
     {
-        // Threads, read 1t / all, FMA bits, fused, FMA 1t / all, VNNI 1t, AVX-512BW 1t, VNNI all.
-        Assert.Empty(new MachineLimits(2, 38, 70, 512, true, 220, 430, 400, 400, 790).Inconsistencies());
-        Assert.Empty(new MachineLimits(1, 38, 38, 512, true, 220, 220, 400, 400, 400).Inconsistencies());
-        Assert.Empty(new MachineLimits(2, 38, 70, 512, true, 220, 430, 0, 0, 0).Inconsistencies());
+        Assert.Empty(Limits().Inconsistencies());
+        Assert.Empty(Limits(threads: 1, fmaAll: 220, vnniAll: 400, maddubsAll: 200).Inconsistencies());
+        Assert.Empty(Limits(vnniOne: 0, vnniAll: 0, maddubsOne: 0, maddubsAll: 0, avx512BwOne: 0).Inconsistencies());
+        Assert.Empty(Limits(threads: 1, fmaAll: 200, vnniAll: 300, maddubsAll: 100).Inconsistencies()); // one thread: nothing to compare
 
-        var fma = new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 790).Inconsistencies();
+        var fma = Limits(fmaOne: 221.5, fmaAll: 212.5).Inconsistencies();
         Assert.Single(fma);
         Assert.Contains("FP32 FMA", fma[0]);
         Assert.Contains("212.5", fma[0]);
 
-        var both = new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 390).Inconsistencies();
+        var both = Limits(fmaOne: 221.5, fmaAll: 212.5, vnniAll: 390).Inconsistencies();
         Assert.Equal(2, both.Count);
         Assert.Contains("vpdpbusd", both[1]);
 
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 38, 70, 512, true, 221.5, 212.5, 400, 400, 790), [], 1);
+        var maddubs = Limits(maddubsOne: 201.5, maddubsAll: 180.5).Inconsistencies();
+        Assert.Single(maddubs);
+        Assert.Contains("maddubs", maddubs[0]);
+        Assert.Contains("180.5", maddubs[0]);
+        Assert.Contains("int8-all (maddubs)", maddubs[0]);
+
+        Assert.Equal(3, Limits(fmaOne: 221.5, fmaAll: 212.5, vnniAll: 390, maddubsAll: 190).Inconsistencies().Count);
+
+        var report = new BenchKernelsReport("Avx512", Limits(fmaOne: 221.5, fmaAll: 212.5), [], 1);
         using var json = JsonDocument.Parse(report.ToJson());
         Assert.Equal(1, json.RootElement.GetProperty("warnings").GetArrayLength());
     }
