@@ -1,6 +1,7 @@
 using FastInfer.Kernels.Memory;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
 
@@ -19,7 +20,7 @@ namespace FastInfer.Kernels.Benchmarking;
 /// matrix-matrix and attention prefill kernels.</param>
 /// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
 /// <param name="Int8VnniGopsAllThreads">GOP/s of the vpdpbusd chains on every pool thread at once (0 without AVX-VNNI):
-/// the ceiling of the int8 matrix-matrix kernels where they run vpdpbusd.</param>
+/// the ceiling of the int8 matrix-matrix kernels where they run vpdpbusd (<see cref="Int8Ceiling"/>).</param>
 /// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX2).</param>
 /// <param name="Int8Avx2GopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX2): the ceiling of
 /// the int8 matrix-matrix kernels where they run vpmaddubsw instead.</param>
@@ -40,6 +41,17 @@ public sealed record MachineLimits(
 {
     /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
     public const long BufferBytes = 1L << 30;
+
+    /// <summary>
+    /// The all-threads int8 peak of the instruction the integer matrix-matrix kernels run on <paramref name="path"/>, and that
+    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 path on a CPU with AVX-VNNI); otherwise, from
+    /// AVX2 up, the 256-bit vpmaddubsw (on the AVX-512 path too, whose integer prefill kernels are 256-bit). None ("", 0) on the
+    /// V128 and scalar paths, whose kernels no peak here times.
+    /// </summary>
+    public (string Instruction, double GopsAllThreads) Int8Ceiling(IsaPath path)
+        => RowDot.UsesVnni(path) ? ("vpdpbusd", Int8VnniGopsAllThreads)
+            : path >= IsaPath.Avx2 ? ("maddubs", Int8Avx2GopsAllThreads)
+            : ("", 0);
 
     /// <summary>
     /// Compute peaks that came out lower on every thread than on one: on a machine whose threads are cores of their own

@@ -313,6 +313,45 @@ public unsafe class BenchmarkingTests
     }
 
     [Fact]
+    public void Integer_rows_are_judged_against_the_int8_peak_of_the_instruction_their_kernels_run()
+    {
+        // 2e8 operations in 1 ms: 200 GOP/s.
+        KernelResult Row(MachineLimits limits, IsaPath path, bool integer = true)
+            => BenchKernels.ComputeBound(limits, path, "matmul Q8_0", "512x4096x4096", 2, 1e-3, 2e8, integer);
+
+        // No VNNI: the AVX2 kernels' vpmaddubsw peak, named.
+        var noVnni = Row(Limits(vnniOne: 0, vnniAll: 0, maddubsAll: 400), IsaPath.Avx2);
+        Assert.Equal("int8-all (maddubs)", noVnni.Limit);
+        Assert.Equal(400, noVnni.LimitValue);
+        Assert.Equal(0.5, noVnni.Ratio!.Value, 9);
+        var report = new BenchKernelsReport("Avx2", Limits(vnniOne: 0, vnniAll: 0, maddubsAll: 400), [noVnni], 1);
+        using (var json = JsonDocument.Parse(report.ToJson()))
+            Assert.Equal("int8-all (maddubs)", json.RootElement.GetProperty("kernels")[0].GetProperty("limit").GetString());
+
+        // The AVX2 path runs vpmaddubsw even where the CPU has AVX-VNNI (RowDot.UsesVnni), so a VNNI peak does not judge it.
+        var avx2 = Row(Limits(vnniAll: 800, maddubsAll: 400), IsaPath.Avx2);
+        Assert.Equal(("int8-all (maddubs)", 400.0), (avx2.Limit, avx2.LimitValue!.Value));
+
+        // The AVX-512 path: vpdpbusd where the CPU has AVX-VNNI; otherwise its 256-bit integer kernels run vpmaddubsw too.
+        var avx512 = Row(Limits(vnniAll: 800, maddubsAll: 400), IsaPath.Avx512);
+        Assert.Equal(AvxVnni.IsSupported ? ("int8-all (vpdpbusd)", 800.0) : ("int8-all (maddubs)", 400.0), (avx512.Limit, avx512.LimitValue!.Value));
+
+        // No peak times the 128-bit and scalar kernels, and an unmeasured peak (0) gives no ratio.
+        foreach (var unjudged in new[] { Row(Limits(), IsaPath.V128), Row(Limits(), IsaPath.Scalar), Row(Limits(vnniAll: 0, maddubsAll: 0), IsaPath.Avx2) })
+        {
+            Assert.Equal("", unjudged.Limit);
+            Assert.Null(unjudged.Ratio);
+            Assert.Null(unjudged.LimitValue);
+            Assert.Equal(200, unjudged.GigaflopsPerSecond!.Value, 9);
+        }
+
+        // Float rows: the FP32 peak, whatever the int8 peaks.
+        var fp32 = Row(Limits(fmaAll: 800, vnniAll: 0, maddubsAll: 0), IsaPath.Avx2, integer: false);
+        Assert.Equal("fma-all", fp32.Limit);
+        Assert.Equal(0.25, fp32.Ratio!.Value, 9);
+    }
+
+    [Fact]
     public void The_runner_rejects_bad_settings()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => BenchKernels.Run(0, 0.5));
