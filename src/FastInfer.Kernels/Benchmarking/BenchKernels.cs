@@ -103,13 +103,22 @@ public static class BenchKernels
         }
 
         public void AddComputeBound(string name, string shape, double seconds, double operations, bool integer)
-        {
-            double rate = operations / seconds / 1e9;
-            double peak = integer ? Limits.Int8VnniGopsAllThreads : Limits.Fp32FmaGflopsAllThreads;
-            bool known = peak > 0;
-            Results.Add(new KernelResult(name, shape, Pool.ThreadCount, seconds * 1e6, null, rate,
-                known ? (integer ? "int8-all" : "fma-all") : "", known ? rate / peak : null, known ? peak : null));
-        }
+            => Results.Add(ComputeBound(Limits, KernelIsa.Active, name, shape, Pool.ThreadCount, seconds, operations, integer));
+    }
+
+    /// <summary>
+    /// A compute-bound kernel's row: judged against the FP32 peak ("fma-all"), or an integer kernel against the int8 peak of the
+    /// instruction it runs on <paramref name="path"/> (<see cref="MachineLimits.Int8Ceiling"/>), which the limit names:
+    /// "int8-all (vpdpbusd)" or "int8-all (maddubs)". No limit or ratio where that peak is unknown (0).
+    /// </summary>
+    internal static KernelResult ComputeBound(MachineLimits limits, IsaPath path, string name, string shape, int threads, double seconds,
+        double operations, bool integer)
+    {
+        double rate = operations / seconds / 1e9;
+        var (instruction, int8Peak) = limits.Int8Ceiling(path);
+        var (limit, peak) = integer ? ($"int8-all ({instruction})", int8Peak) : ("fma-all", limits.Fp32FmaGflopsAllThreads);
+        bool known = peak > 0;
+        return new KernelResult(name, shape, threads, seconds * 1e6, null, rate, known ? limit : "", known ? rate / peak : null, known ? peak : null);
     }
 
     /// <summary>

@@ -4,7 +4,8 @@ using System.Text.Json.Serialization;
 namespace FastInfer.Kernels.Benchmarking;
 
 /// <summary>One kernel's measured speed and how close it comes to the machine limit that bounds it.</summary>
-/// <param name="Limit">which ceiling bounds it: "read-bw-1t", "read-bw-all" (GB/s), "fma-all" (GFLOP/s) or "int8-all" (GOP/s); empty when none applies.</param>
+/// <param name="Limit">which ceiling bounds it: "read-bw-1t", "read-bw-all" (GB/s), "fma-all" (GFLOP/s), or "int8-all (vpdpbusd)" or
+/// "int8-all (maddubs)" (GOP/s of the instruction the integer kernels run on the kernel path); empty when none applies.</param>
 /// <param name="Ratio">achieved ÷ limit (GB/s or GFLOP/s), when a limit applies.</param>
 /// <param name="LimitValue">the limit's value the ratio divides by (GB/s, GFLOP/s or GOP/s).</param>
 public sealed record KernelResult(

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace FastInfer.Kernels.Benchmarking;
 
 /// <summary>
-/// Register-only int8 dot-product chains: the compute ceiling of quantized kernels. .NET 10 exposes
-/// vpdpbusd at 128/256 bits (AvxVnni), so the VNNI figure is for 256-bit vectors.
+/// int8 dot-product chains: the compute ceiling of quantized kernels. .NET 10 exposes
+/// vpdpbusd at 128/256 bits (AvxVnni), so the VNNI figure is for 256-bit vectors. Without VNNI the kernels multiply
+/// bytes with vpmaddubsw + vpmaddwd, timed here at 256 bits (AVX2) and 512 bits (AVX-512BW).
 /// </summary>
 internal static class Int8Peaks
 {
@@ -31,32 +32,87 @@ internal static class Int8Peaks
     }
 
     /// <summary>Each 512-bit maddubs + madd + add step does 64 multiplies and 64 adds.</summary>
-    public static double Avx512BwOps(int iterations) => (double)iterations * 8 * 64 * 2;
+    public static double Avx512BwOps(int iterations) => MaddubsOps<Maddubs512, Vector512<int>>(iterations);
 
+    public static int Avx512BwChains(int iterations) => MaddubsChains<Maddubs512, Vector512<int>>(iterations);
+
+    /// <summary>Each 256-bit maddubs + madd + add step does 32 multiplies and 32 adds.</summary>
+    public static double Avx2Ops(int iterations) => MaddubsOps<Maddubs256, Vector256<int>>(iterations);
+
+    public static int Avx2Chains(int iterations) => MaddubsChains<Maddubs256, Vector256<int>>(iterations);
+
+    /// <summary>Eight vectors a step, a multiply and an add per byte.</summary>
+    public static double MaddubsOps<TLanes, TVector>(int iterations) where TLanes : struct, IMaddubsLanes<TVector> where TVector : struct
+        => (double)iterations * 8 * TLanes.Bytes * 2;
+
+    /// <summary>
+    /// Eight accumulators of vpmaddubsw + vpmaddwd (against ones) + vpaddd. The unsigned operands come from L1 as in a real
+    /// dot product (constants would let the JIT hoist the multiplies out of the loop): eight vectors a step, the steps
+    /// cycling through a 4 KiB block; the signed operand is −2 throughout.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe int Avx512BwChains(int iterations)
+    public static unsafe int MaddubsChains<TLanes, TVector>(int iterations) where TLanes : struct, IMaddubsLanes<TVector> where TVector : struct
     {
-        // The unsigned operands come from L1 as in a real dot product (constants would let the JIT hoist the
-        // multiplies out of the loop); eight 64-byte vectors per step cycle through a 4 KiB block.
         byte* data = stackalloc byte[4096];
         for (int i = 0; i < 4096; i++)
             data[i] = (byte)(i * 7);
-        var b = Vector512.Create((sbyte)-2);
-        var ones = Vector512.Create((short)1);
-        var x0 = Vector512<int>.Zero; var x1 = x0; var x2 = x0; var x3 = x0;
-        var x4 = x0; var x5 = x0; var x6 = x0; var x7 = x0;
+        int n = TLanes.Bytes, step = 8 * n, mask = 4096 / step - 1;
+        TVector x0 = default, x1 = default, x2 = default, x3 = default, x4 = default, x5 = default, x6 = default, x7 = default;
         for (int i = 0; i < iterations; i++)
         {
-            byte* p = data + (i & 7) * 512;
-            x0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p), b), ones);
-            x1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 64), b), ones);
-            x2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 128), b), ones);
-            x3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 192), b), ones);
-            x4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 256), b), ones);
-            x5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 320), b), ones);
-            x6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 384), b), ones);
-            x7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p + 448), b), ones);
+            byte* p = data + (i & mask) * step;
+            x0 = TLanes.Step(x0, p); x1 = TLanes.Step(x1, p + n);
+            x2 = TLanes.Step(x2, p + 2 * n); x3 = TLanes.Step(x3, p + 3 * n);
+            x4 = TLanes.Step(x4, p + 4 * n); x5 = TLanes.Step(x5, p + 5 * n);
+            x6 = TLanes.Step(x6, p + 6 * n); x7 = TLanes.Step(x7, p + 7 * n);
         }
-        return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7);
+        return TLanes.Sum(x0) + TLanes.Sum(x1) + TLanes.Sum(x2) + TLanes.Sum(x3)
+            + TLanes.Sum(x4) + TLanes.Sum(x5) + TLanes.Sum(x6) + TLanes.Sum(x7);
     }
+
+    /// <summary><see cref="VnniChains"/> as a timed peak.</summary>
+    public readonly struct Vnni : IPeakChains
+    {
+        public static double Operations(int iterations) => VnniOps(iterations);
+        public static float Run(int iterations) => VnniChains(iterations);
+    }
+
+    /// <summary><see cref="MaddubsChains{TLanes, TVector}"/> of <typeparamref name="TLanes"/> as a timed peak.</summary>
+    public readonly struct Maddubs<TLanes, TVector> : IPeakChains where TLanes : struct, IMaddubsLanes<TVector> where TVector : struct
+    {
+        public static double Operations(int iterations) => MaddubsOps<TLanes, TVector>(iterations);
+        public static float Run(int iterations) => MaddubsChains<TLanes, TVector>(iterations);
+    }
+}
+
+/// <summary>One vector width's step of <see cref="Int8Peaks.MaddubsChains{TLanes, TVector}"/>.</summary>
+internal unsafe interface IMaddubsLanes<TVector> where TVector : struct
+{
+    /// <summary>Bytes of a vector: the products of one vpmaddubsw.</summary>
+    static abstract int Bytes { get; }
+
+    /// <summary>acc + the sum of each 4-byte group of the vector at <paramref name="p"/> times −2.</summary>
+    static abstract TVector Step(TVector acc, byte* p);
+
+    static abstract int Sum(TVector x);
+}
+
+/// <summary>512-bit vpmaddubsw + vpmaddwd + vpaddd (AVX-512BW).</summary>
+internal readonly unsafe struct Maddubs512 : IMaddubsLanes<Vector512<int>>
+{
+    public static int Bytes => 64;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Step(Vector512<int> acc, byte* p)
+        => acc + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p), Vector512.Create((sbyte)-2)), Vector512.Create((short)1));
+    public static int Sum(Vector512<int> x) => Vector512.Sum(x);
+}
+
+/// <summary>256-bit vpmaddubsw + vpmaddwd + vpaddd (AVX2): the int8 step of the integer kernels without VNNI.</summary>
+internal readonly unsafe struct Maddubs256 : IMaddubsLanes<Vector256<int>>
+{
+    public static int Bytes => 32;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Step(Vector256<int> acc, byte* p)
+        => acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Load(p), Vector256.Create((sbyte)-2)), Vector256.Create((short)1));
+    public static int Sum(Vector256<int> x) => Vector256.Sum(x);
 }

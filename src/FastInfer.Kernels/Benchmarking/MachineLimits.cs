@@ -1,8 +1,8 @@
 using FastInfer.Kernels.Memory;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Benchmarking;
@@ -10,23 +10,48 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <summary>This machine's measured ceilings, against which kernel throughput is judged.</summary>
 /// <param name="ReadBandwidthOneThread">GB/s streaming a 1 GiB buffer on one thread.</param>
 /// <param name="ReadBandwidthAllThreads">GB/s streaming it with every pool thread.</param>
-/// <param name="Fp32FmaGflopsPerThread">GFLOP/s of independent Vector512 FMA chains on one thread (0 without AVX-512).</param>
+/// <param name="Fp32FmaVectorBits">the vector width of the FP32 chains: the kernel path's (512 on Avx512, 256 on Avx2, 128 on
+/// V128); 0 on the scalar path, where no FP32 peak is measured.</param>
+/// <param name="Fp32FmaFused">whether the FP32 chains ran a fused multiply-add (false only on a V128 path without one, where
+/// they multiply, then add).</param>
+/// <param name="Fp32FmaGflopsPerThread">GFLOP/s of twelve independent FP32 multiply-add chains of <paramref name="Fp32FmaVectorBits"/>
+/// on one thread (0 on the scalar path).</param>
+/// <param name="Fp32FmaGflopsAllThreads">GFLOP/s of those chains on every pool thread at once: the ceiling of the float
+/// matrix-matrix and attention prefill kernels.</param>
 /// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
-/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
 /// <param name="Int8VnniGopsAllThreads">GOP/s of the vpdpbusd chains on every pool thread at once (0 without AVX-VNNI):
-/// the ceiling of the int8 matrix-matrix kernels, which run vpdpbusd.</param>
+/// the ceiling of the int8 matrix-matrix kernels where they run vpdpbusd (<see cref="Int8Ceiling"/>).</param>
+/// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX2).</param>
+/// <param name="Int8Avx2GopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX2): the ceiling of
+/// the int8 matrix-matrix kernels where they run vpmaddubsw instead.</param>
+/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
 public sealed record MachineLimits(
     int Threads,
     double ReadBandwidthOneThread,
     double ReadBandwidthAllThreads,
+    int Fp32FmaVectorBits,
+    bool Fp32FmaFused,
     double Fp32FmaGflopsPerThread,
     double Fp32FmaGflopsAllThreads,
     double Int8VnniGopsPerThread,
-    double Int8Avx512BwGopsPerThread,
-    double Int8VnniGopsAllThreads = 0)
+    double Int8VnniGopsAllThreads,
+    double Int8Avx2GopsPerThread,
+    double Int8Avx2GopsAllThreads,
+    double Int8Avx512BwGopsPerThread)
 {
     /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
     public const long BufferBytes = 1L << 30;
+
+    /// <summary>
+    /// The all-threads int8 peak of the instruction the integer matrix-matrix kernels run on <paramref name="path"/>, and that
+    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 path on a CPU with AVX-VNNI); otherwise, from
+    /// AVX2 up, the 256-bit vpmaddubsw (on the AVX-512 path too, whose integer prefill kernels are 256-bit). None ("", 0) on the
+    /// V128 and scalar paths, whose kernels no peak here times.
+    /// </summary>
+    public (string Instruction, double GopsAllThreads) Int8Ceiling(IsaPath path)
+        => RowDot.UsesVnni(path) ? ("vpdpbusd", Int8VnniGopsAllThreads)
+            : path >= IsaPath.Avx2 ? ("maddubs", Int8Avx2GopsAllThreads)
+            : ("", 0);
 
     /// <summary>
     /// Compute peaks that came out lower on every thread than on one: on a machine whose threads are cores of their own
@@ -42,10 +67,15 @@ public sealed record MachineLimits(
             found.Add($"FP32 FMA peak on {Threads} threads ({Fp32FmaGflopsAllThreads:F1} GFLOP/s) is below one thread's ({Fp32FmaGflopsPerThread:F1}): "
                 + "the measurement was disturbed, so the fma-all ratios of this run are not meaningful; run again");
         if (Int8VnniGopsAllThreads > 0 && Int8VnniGopsAllThreads < Int8VnniGopsPerThread)
-            found.Add($"int8 vpdpbusd peak on {Threads} threads ({Int8VnniGopsAllThreads:F1} GOP/s) is below one thread's ({Int8VnniGopsPerThread:F1}): "
-                + "the measurement was disturbed, so the int8-all ratios of this run are not meaningful; run again");
+            found.Add(Int8Disturbed("vpdpbusd", Int8VnniGopsAllThreads, Int8VnniGopsPerThread));
+        if (Int8Avx2GopsAllThreads > 0 && Int8Avx2GopsAllThreads < Int8Avx2GopsPerThread)
+            found.Add(Int8Disturbed("maddubs", Int8Avx2GopsAllThreads, Int8Avx2GopsPerThread));
         return found;
     }
+
+    private string Int8Disturbed(string instruction, double allThreads, double oneThread)
+        => $"int8 {instruction} peak on {Threads} threads ({allThreads:F1} GOP/s) is below one thread's ({oneThread:F1}): "
+            + $"the measurement was disturbed, so the int8-all ({instruction}) ratios of this run are not meaningful; run again";
 
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement)
         => WithBuffer(buffer => Measure(pool, secondsPerMeasurement, (byte*)buffer));
@@ -87,89 +117,38 @@ public sealed record MachineLimits(
         return buffer;
     }
 
-    /// <summary>Measures with <paramref name="buffer"/> from <see cref="AllocateBuffer"/> (its contents are kept).</summary>
+    /// <summary>Measures with <paramref name="buffer"/> from <see cref="AllocateBuffer"/> (its contents are kept), the FP32 peak at
+    /// the width of <see cref="KernelIsa.Active"/>.</summary>
     public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement, byte* buffer)
+        => Measure(pool, secondsPerMeasurement, buffer, KernelIsa.Active);
+
+    /// <summary>Measures with <paramref name="buffer"/>, the FP32 peak at the vector width of <paramref name="path"/>.</summary>
+    public static unsafe MachineLimits Measure(ComputePool pool, double secondsPerMeasurement, byte* buffer, IsaPath path)
     {
+        if (path > KernelIsa.Hardware)
+            throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})", nameof(path));
         long words = BufferBytes / sizeof(int);
         var (eightStreams, twoStreams) = CallTimer.BestOfAlternating(
             () => s_sink += ReadPass.SumStreams((int*)buffer, 0, words), () => s_sink += ReadPass.SumTwoStreams((int*)buffer, 0, words), secondsPerMeasurement);
         double one = BufferBytes / 1e9 / Math.Min(eightStreams, twoStreams);
         double all = MeasureReadBandwidth(pool, secondsPerMeasurement, buffer);
 
-        double fma = 0, fmaAll = 0;
-        if (Vector512.IsHardwareAccelerated)
+        var (bits, fused) = FmaPeaks.Width(path);
+        var (fma, fmaAll) = path switch
         {
-            const int iterations = 1 << 20;
-            fma = FmaChainFlops(iterations) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += FmaChains(iterations, 1f), secondsPerMeasurement);
-            var fmaJob = new FmaJob { Iterations = iterations };
-            fmaAll = FmaChainFlops(iterations) * pool.ThreadCount / 1e9
-                / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref fmaJob), secondsPerMeasurement);
-        }
-        double vnni = AvxVnni.IsSupported
-            ? Int8Peaks.VnniOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.VnniChains(1 << 20), secondsPerMeasurement)
-            : 0;
-        double vnniAll = 0;
-        if (AvxVnni.IsSupported)
-        {
-            var vnniJob = new VnniJob { Iterations = 1 << 20 };
-            vnniAll = Int8Peaks.VnniOps(1 << 20) * pool.ThreadCount / 1e9
-                / CallTimer.SecondsPerCall(() => pool.For(pool.ThreadCount, ref vnniJob), secondsPerMeasurement);
-        }
-        double bw = Avx512BW.IsSupported
-            ? Int8Peaks.Avx512BwOps(1 << 20) / 1e9 / CallTimer.SecondsPerCall(() => s_sink += Int8Peaks.Avx512BwChains(1 << 20), secondsPerMeasurement)
-            : 0;
-        return new MachineLimits(pool.ThreadCount, one, all, fma, fmaAll, vnni, bw, vnniAll);
+            IsaPath.Avx512 => PeakChains.Both<FmaPeak<Fma512, Vector512<float>>>(pool, secondsPerMeasurement),
+            IsaPath.Avx2 => PeakChains.Both<FmaPeak<Fma256, Vector256<float>>>(pool, secondsPerMeasurement),
+            IsaPath.V128 when fused => PeakChains.Both<FmaPeak<Fma128, Vector128<float>>>(pool, secondsPerMeasurement),
+            IsaPath.V128 => PeakChains.Both<FmaPeak<MulAdd128, Vector128<float>>>(pool, secondsPerMeasurement),
+            _ => (0, 0),
+        };
+        var (vnni, vnniAll) = AvxVnni.IsSupported ? PeakChains.Both<Int8Peaks.Vnni>(pool, secondsPerMeasurement) : (0, 0);
+        var (maddubs, maddubsAll) = Avx2.IsSupported
+            ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs256, Vector256<int>>>(pool, secondsPerMeasurement) : (0, 0);
+        double bw = Avx512BW.IsSupported ? PeakChains.OneThread<Int8Peaks.Maddubs<Maddubs512, Vector512<int>>>(secondsPerMeasurement) : 0;
+        return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, vnniAll, maddubs, maddubsAll, bw);
     }
 
-    // The probes' results are summed here so the JIT cannot prove them unused and remove the work being timed.
+    // The read passes' sums are added here so the JIT cannot prove them unused and remove the work being timed.
     private static float s_sink;
-
-    private struct FmaJob : IRowJob
-    {
-        public int Iterations;
-
-        public readonly void Execute(int start, int end)
-        {
-            float sum = 0;
-            for (int i = start; i < end; i++)
-                sum += FmaChains(Iterations, 1f);
-            s_sink += sum; // a benign race between threads: only the dependency matters
-        }
-    }
-
-    private struct VnniJob : IRowJob
-    {
-        public int Iterations;
-
-        public readonly void Execute(int start, int end)
-        {
-            int sum = 0;
-            for (int i = start; i < end; i++)
-                sum += Int8Peaks.VnniChains(Iterations);
-            s_sink += sum;
-        }
-    }
-
-    private static double FmaChainFlops(int iterations) => (double)iterations * 12 * 16 * 2;
-
-    /// <summary>Twelve independent FMA chains: enough to cover a 4-cycle latency at two FMAs per cycle.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float FmaChains(int iterations, float seed)
-    {
-        var m = Vector512.Create(0.999999f);
-        var c = Vector512.Create(1e-7f);
-        var x0 = Vector512.Create(seed);
-        var x1 = x0 + c; var x2 = x1 + c; var x3 = x2 + c; var x4 = x3 + c; var x5 = x4 + c;
-        var x6 = x5 + c; var x7 = x6 + c; var x8 = x7 + c; var x9 = x8 + c; var x10 = x9 + c; var x11 = x10 + c;
-        for (int i = 0; i < iterations; i++)
-        {
-            x0 = Vector512.FusedMultiplyAdd(x0, m, c); x1 = Vector512.FusedMultiplyAdd(x1, m, c);
-            x2 = Vector512.FusedMultiplyAdd(x2, m, c); x3 = Vector512.FusedMultiplyAdd(x3, m, c);
-            x4 = Vector512.FusedMultiplyAdd(x4, m, c); x5 = Vector512.FusedMultiplyAdd(x5, m, c);
-            x6 = Vector512.FusedMultiplyAdd(x6, m, c); x7 = Vector512.FusedMultiplyAdd(x7, m, c);
-            x8 = Vector512.FusedMultiplyAdd(x8, m, c); x9 = Vector512.FusedMultiplyAdd(x9, m, c);
-            x10 = Vector512.FusedMultiplyAdd(x10, m, c); x11 = Vector512.FusedMultiplyAdd(x11, m, c);
-        }
-        return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
-    }
 }

@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Benchmarking;
+using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Tests.Benchmarking;
 
@@ -156,22 +157,48 @@ public unsafe class BenchmarkingTests
         Assert.Throws<NotSupportedException>(() => new RotatingMatrices(GgmlType.IQ2_XS, 4, 256, 1, 1));
     }
 
-    [SkippableFact]
-    public void The_fma_chains_compute_their_recurrence()
+    [SkippableTheory]
+    [InlineData(512, true)]
+    [InlineData(256, true)]
+    [InlineData(128, true)]
+    [InlineData(128, false)]
+    public void The_fma_chains_compute_their_recurrence(int bits, bool fused)
     {
-        Skip.IfNot(Vector512.IsHardwareAccelerated, "no AVX-512 on this CPU");
-        // Each chain runs x ← 0.999999·x + 1e-7 from 1 + k·1e-7; twelve chains of sixteen lanes.
+        Skip.If(bits == 512 && !Vector512.IsHardwareAccelerated, "no AVX-512 on this CPU");
+        Skip.If(bits == 256 && !Fma.IsSupported, "no 256-bit FMA on this CPU");
+        Skip.If(bits == 128 && fused && !FmaPeaks.HasFma128, "no 128-bit FMA on this CPU");
+        // Each chain runs x ← 0.999999·x + 1e-7 from 1 + k·1e-7; twelve chains of bits/32 lanes.
         double expected = 0;
         for (int chain = 0; chain < 12; chain++)
         {
-            float x = 1f;
-            for (int k = 0; k < chain; k++)
-                x += 1e-7f;
+            float x = 1f + chain * 1e-7f;
             for (int i = 0; i < 100; i++)
-                x = MathF.FusedMultiplyAdd(x, 0.999999f, 1e-7f);
-            expected += 16.0 * x;
+                x = fused ? MathF.FusedMultiplyAdd(x, 0.999999f, 1e-7f) : x * 0.999999f + 1e-7f;
+            expected += bits / 32 * (double)x;
         }
-        Assert.Equal(expected, MachineLimits.FmaChains(100, 1f), 1e-3);
+        float result = (bits, fused) switch
+        {
+            (512, _) => FmaPeaks.Chains<Fma512, Vector512<float>>(100, 1f),
+            (256, _) => FmaPeaks.Chains<Fma256, Vector256<float>>(100, 1f),
+            (_, true) => FmaPeaks.Chains<Fma128, Vector128<float>>(100, 1f),
+            _ => FmaPeaks.Chains<MulAdd128, Vector128<float>>(100, 1f),
+        };
+        Assert.Equal(expected, result, 1e-3);
+        Assert.Equal(100.0 * 12 * bits / 32 * 2, bits switch
+        {
+            512 => FmaPeaks.Flops<Fma512, Vector512<float>>(100),
+            256 => FmaPeaks.Flops<Fma256, Vector256<float>>(100),
+            _ => FmaPeaks.Flops<MulAdd128, Vector128<float>>(100),
+        });
+    }
+
+    [Fact]
+    public void The_fp32_peak_runs_at_the_kernel_paths_width()
+    {
+        Assert.Equal((512, true), FmaPeaks.Width(IsaPath.Avx512));
+        Assert.Equal((256, true), FmaPeaks.Width(IsaPath.Avx2));
+        Assert.Equal((128, FmaPeaks.HasFma128), FmaPeaks.Width(IsaPath.V128));
+        Assert.Equal((0, false), FmaPeaks.Width(IsaPath.Scalar));
     }
 
     [SkippableFact]
@@ -182,16 +209,24 @@ public unsafe class BenchmarkingTests
         Assert.Equal(-24 * 10 * 64, Int8Peaks.VnniChains(10));
     }
 
-    [SkippableFact]
-    public void The_avx512bw_chains_accumulate_four_products_per_lane_per_step()
+    [SkippableTheory]
+    [InlineData(512)]
+    [InlineData(256)]
+    public void The_maddubs_chains_accumulate_four_products_per_lane_per_step(int bits)
     {
-        Skip.IfNot(Avx512BW.IsSupported, "no AVX-512BW on this CPU");
-        const int iterations = 16;
+        Skip.If(bits == 512 && !Avx512BW.IsSupported, "no AVX-512BW on this CPU");
+        Skip.If(bits == 256 && !Avx2.IsSupported, "no AVX2 on this CPU");
+        // Eight vectors a step, the steps cycling through the 4 KiB block (eight 512-byte or sixteen 256-byte slices);
+        // every byte times −2.
+        const int iterations = 40;
+        int step = bits, slices = 4096 / step;
         long expected = 0;
         for (int i = 0; i < iterations; i++)
-            for (int b = 0; b < 512; b++)
-                expected += (byte)(((i & 7) * 512 + b) * 7) * -2;
-        Assert.Equal(expected, Int8Peaks.Avx512BwChains(iterations));
+            for (int b = 0; b < step; b++)
+                expected += (byte)(((i % slices) * step + b) * 7) * -2;
+        Assert.Equal(expected, bits == 512 ? Int8Peaks.Avx512BwChains(iterations) : Int8Peaks.Avx2Chains(iterations));
+        // bits/8 products a vpmaddubsw, a multiply and an add each, eight vectors a step.
+        Assert.Equal(iterations * 8 * bits / 8 * 2.0, bits == 512 ? Int8Peaks.Avx512BwOps(iterations) : Int8Peaks.Avx2Ops(iterations));
     }
 
     [Fact]
@@ -219,42 +254,101 @@ public unsafe class BenchmarkingTests
         Assert.True(seconds < 8e-9, $"{seconds * 1e9:F1} ns per call of a counter increment");
     }
 
+    /// <summary>Limits with every field named; the compute peaks consistent unless a test says otherwise.</summary>
+    private static MachineLimits Limits(int threads = 2, double fmaOne = 220, double fmaAll = 430, double vnniOne = 400, double vnniAll = 790,
+        double maddubsOne = 200, double maddubsAll = 390, double avx512BwOne = 400, int fmaBits = 512)
+        => new(threads, ReadBandwidthOneThread: 38, ReadBandwidthAllThreads: 70, Fp32FmaVectorBits: fmaBits, Fp32FmaFused: true,
+            Fp32FmaGflopsPerThread: fmaOne, Fp32FmaGflopsAllThreads: fmaAll, Int8VnniGopsPerThread: vnniOne, Int8VnniGopsAllThreads: vnniAll,
+            Int8Avx2GopsPerThread: maddubsOne, Int8Avx2GopsAllThreads: maddubsAll, Int8Avx512BwGopsPerThread: avx512BwOne);
+
     [Fact]
     public void The_report_is_one_camel_case_json_object()
     {
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 10, 20, 100, 200, 300, 400, 500),
+        var report = new BenchKernelsReport("Avx2", Limits(fmaBits: 256, vnniAll: 500, maddubsOne: 150, maddubsAll: 600),
             [new KernelResult("matvec F32", "4x4", 2, 1.5, 12.5, null, "read-bw-all", 0.625, 20)], 3.5);
         using var json = JsonDocument.Parse(report.ToJson());
         var root = json.RootElement;
-        Assert.Equal("Avx512", root.GetProperty("isa").GetString());
-        Assert.Equal(20, root.GetProperty("machine").GetProperty("readBandwidthAllThreads").GetDouble());
+        Assert.Equal("Avx2", root.GetProperty("isa").GetString());
+        var machine = root.GetProperty("machine");
+        Assert.Equal(70, machine.GetProperty("readBandwidthAllThreads").GetDouble());
         var kernel = root.GetProperty("kernels")[0];
         Assert.Equal(0.625, kernel.GetProperty("ratio").GetDouble());
         Assert.Equal(20, kernel.GetProperty("limitValue").GetDouble());
-        Assert.Equal(500, root.GetProperty("machine").GetProperty("int8VnniGopsAllThreads").GetDouble());
+        Assert.Equal(500, machine.GetProperty("int8VnniGopsAllThreads").GetDouble());
+        Assert.Equal(150, machine.GetProperty("int8Avx2GopsPerThread").GetDouble());
+        Assert.Equal(600, machine.GetProperty("int8Avx2GopsAllThreads").GetDouble());
+        Assert.Equal(256, machine.GetProperty("fp32FmaVectorBits").GetInt32());
+        Assert.True(machine.GetProperty("fp32FmaFused").GetBoolean());
         Assert.False(kernel.TryGetProperty("gigaflopsPerSecond", out _));
     }
 
     [Fact]
     public void Limits_lower_on_every_thread_than_on_one_are_reported_as_disturbed()
     {
-        // Threads, read 1t / all, FMA 1t / all, VNNI 1t, AVX-512BW 1t, VNNI all.
-        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 400, 400, 790).Inconsistencies());
-        Assert.Empty(new MachineLimits(1, 38, 38, 220, 220, 400, 400, 400).Inconsistencies());
-        Assert.Empty(new MachineLimits(2, 38, 70, 220, 430, 0, 0, 0).Inconsistencies());
+        Assert.Empty(Limits().Inconsistencies());
+        Assert.Empty(Limits(threads: 1, fmaAll: 220, vnniAll: 400, maddubsAll: 200).Inconsistencies());
+        Assert.Empty(Limits(vnniOne: 0, vnniAll: 0, maddubsOne: 0, maddubsAll: 0, avx512BwOne: 0).Inconsistencies());
+        Assert.Empty(Limits(threads: 1, fmaAll: 200, vnniAll: 300, maddubsAll: 100).Inconsistencies()); // one thread: nothing to compare
 
-        var fma = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790).Inconsistencies();
+        var fma = Limits(fmaOne: 221.5, fmaAll: 212.5).Inconsistencies();
         Assert.Single(fma);
         Assert.Contains("FP32 FMA", fma[0]);
         Assert.Contains("212.5", fma[0]);
 
-        var both = new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 390).Inconsistencies();
+        var both = Limits(fmaOne: 221.5, fmaAll: 212.5, vnniAll: 390).Inconsistencies();
         Assert.Equal(2, both.Count);
         Assert.Contains("vpdpbusd", both[1]);
 
-        var report = new BenchKernelsReport("Avx512", new MachineLimits(2, 38, 70, 221.5, 212.5, 400, 400, 790), [], 1);
+        var maddubs = Limits(maddubsOne: 201.5, maddubsAll: 180.5).Inconsistencies();
+        Assert.Single(maddubs);
+        Assert.Contains("maddubs", maddubs[0]);
+        Assert.Contains("180.5", maddubs[0]);
+        Assert.Contains("int8-all (maddubs)", maddubs[0]);
+
+        Assert.Equal(3, Limits(fmaOne: 221.5, fmaAll: 212.5, vnniAll: 390, maddubsAll: 190).Inconsistencies().Count);
+
+        var report = new BenchKernelsReport("Avx512", Limits(fmaOne: 221.5, fmaAll: 212.5), [], 1);
         using var json = JsonDocument.Parse(report.ToJson());
         Assert.Equal(1, json.RootElement.GetProperty("warnings").GetArrayLength());
+    }
+
+    [Fact]
+    public void Integer_rows_are_judged_against_the_int8_peak_of_the_instruction_their_kernels_run()
+    {
+        // 2e8 operations in 1 ms: 200 GOP/s.
+        KernelResult Row(MachineLimits limits, IsaPath path, bool integer = true)
+            => BenchKernels.ComputeBound(limits, path, "matmul Q8_0", "512x4096x4096", 2, 1e-3, 2e8, integer);
+
+        // No VNNI: the AVX2 kernels' vpmaddubsw peak, named.
+        var noVnni = Row(Limits(vnniOne: 0, vnniAll: 0, maddubsAll: 400), IsaPath.Avx2);
+        Assert.Equal("int8-all (maddubs)", noVnni.Limit);
+        Assert.Equal(400, noVnni.LimitValue);
+        Assert.Equal(0.5, noVnni.Ratio!.Value, 9);
+        var report = new BenchKernelsReport("Avx2", Limits(vnniOne: 0, vnniAll: 0, maddubsAll: 400), [noVnni], 1);
+        using (var json = JsonDocument.Parse(report.ToJson()))
+            Assert.Equal("int8-all (maddubs)", json.RootElement.GetProperty("kernels")[0].GetProperty("limit").GetString());
+
+        // The AVX2 path runs vpmaddubsw even where the CPU has AVX-VNNI (RowDot.UsesVnni), so a VNNI peak does not judge it.
+        var avx2 = Row(Limits(vnniAll: 800, maddubsAll: 400), IsaPath.Avx2);
+        Assert.Equal(("int8-all (maddubs)", 400.0), (avx2.Limit, avx2.LimitValue!.Value));
+
+        // The AVX-512 path: vpdpbusd where the CPU has AVX-VNNI; otherwise its 256-bit integer kernels run vpmaddubsw too.
+        var avx512 = Row(Limits(vnniAll: 800, maddubsAll: 400), IsaPath.Avx512);
+        Assert.Equal(AvxVnni.IsSupported ? ("int8-all (vpdpbusd)", 800.0) : ("int8-all (maddubs)", 400.0), (avx512.Limit, avx512.LimitValue!.Value));
+
+        // No peak times the 128-bit and scalar kernels, and an unmeasured peak (0) gives no ratio.
+        foreach (var unjudged in new[] { Row(Limits(), IsaPath.V128), Row(Limits(), IsaPath.Scalar), Row(Limits(vnniAll: 0, maddubsAll: 0), IsaPath.Avx2) })
+        {
+            Assert.Equal("", unjudged.Limit);
+            Assert.Null(unjudged.Ratio);
+            Assert.Null(unjudged.LimitValue);
+            Assert.Equal(200, unjudged.GigaflopsPerSecond!.Value, 9);
+        }
+
+        // Float rows: the FP32 peak, whatever the int8 peaks.
+        var fp32 = Row(Limits(fmaAll: 800, vnniAll: 0, maddubsAll: 0), IsaPath.Avx2, integer: false);
+        Assert.Equal("fma-all", fp32.Limit);
+        Assert.Equal(0.25, fp32.Ratio!.Value, 9);
     }
 
     [Fact]
