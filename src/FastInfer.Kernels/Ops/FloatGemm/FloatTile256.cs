@@ -12,9 +12,9 @@ namespace FastInfer.Kernels.Ops.FloatGemm;
 /// two tiles ran it.
 /// </summary>
 /// <remarks>
-/// In a scratch loop over L1-resident data on this project's Zen 3 (AVX2, no AVX-512), 4 rows × 3 vectors ran at about
-/// 90% of the Vector256 FMA peak, 6 rows × 2 vectors (the 512-bit tile's six rows, one x load per six FMAs fewer) at
-/// about 80%, and 3 rows × 4 vectors, which needs a 17th register, spilled and ran at about 40%.
+/// Chosen in a scratch loop over L1-resident data on this project's Zen 3 (AVX2, no AVX-512): 4 rows × 3 vectors came
+/// closest to the Vector256 FMA peak (80–95% over the runs), 6 rows × 2 vectors (the 512-bit tile's row count, more
+/// broadcasts per FMA) ran about 10 points below it, and 3 rows × 4 vectors, which needs a 17th register, about 40%.
 /// </remarks>
 internal static unsafe class FloatTile256
 {
