@@ -6,9 +6,9 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Ops;
 
 /// <summary>
-/// Float-weight prefill (F32, F16, BF16). On AVX-512: the cache-blocked GEMM of <see cref="FloatGemm512"/>, in which every
-/// output is one sequential FMA chain over k, whatever the tiling or thread count. Narrower paths run a dot per
-/// (token, row) in token tiles.
+/// Float-weight prefill (F32, F16, BF16). On AVX-512 and AVX2: the cache-blocked GEMM of <see cref="FloatGemm.FloatGemm"/>
+/// (<see cref="FloatGemm512"/>, <see cref="FloatGemm256"/>), in which every output is one sequential FMA chain over k,
+/// whatever the tiling, the thread count or the width. The 128-bit and scalar paths run a dot per (token, row) in token tiles.
 /// </summary>
 internal static unsafe class MatMulFloat
 {
@@ -20,7 +20,11 @@ internal static unsafe class MatMulFloat
         {
             if (path >= IsaPath.Avx512)
             {
-                FloatGemm512.Run<T>(w, px, py, tokens, pool);
+                FloatGemm.FloatGemm.Run<FloatGemm512, T>(w, px, py, tokens, pool);
+            }
+            else if (path == IsaPath.Avx2)
+            {
+                FloatGemm.FloatGemm.Run<FloatGemm256, T>(w, px, py, tokens, pool);
             }
             else
             {

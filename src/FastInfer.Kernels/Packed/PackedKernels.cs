@@ -14,7 +14,7 @@ internal static unsafe class PackedKernels
     /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ over the packed copy; false when this matrix or path has none to use.</summary>
     public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
     {
-        // Half-float packed copies are read by the float kernels themselves (MatVec's and FloatGemm512's), after the
+        // Half-float packed copies are read by the float kernels themselves (MatVec's and FloatGemm's), after the
         // activations are rounded as those kernels need.
         if (!w.Packed.IsPresent || !PackedWeights.IsReadOn(path) || PackedHalfFloat.Holds(w.Type))
             return false;

@@ -3,27 +3,24 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Ops.FloatGemm;
 
 /// <summary>
-/// The activations' side of the float GEMM: X (tokens × columns, row-major) into depth blocks of 64-token tiles laid out
-/// [k][64 tokens] (tokens past the end are zero), and the transposed outputs back into Y (tokens × rows). Both move
+/// The activations' side of the float GEMM: X (tokens × columns, row-major) into depth blocks of token tiles laid out
+/// [k][tile tokens] (tokens past the end are zero; a tile is a multiple of 8 tokens), and the transposed outputs back into Y (tokens × rows). Both move
 /// 8×8 blocks through registers (<see cref="Transpose8x8"/>) and finish ragged edges element by element.
 /// </summary>
 internal static unsafe class TokenPacking
 {
-    /// <summary>Floats in one packed tile of a depth block.</summary>
-    public static long TileFloats(int depthBlock) => (long)depthBlock * FloatTile512.Tokens;
-
-    /// <summary>Packs tile by tile: packed[block][tile][k][t] = X[tile·64 + t, block·depthBlock + k].</summary>
+    /// <summary>Packs tile by tile: packed[block][tile][k][t] = X[tile·TileTokens + t, block·DepthBlock + k].</summary>
     public struct Job : IRowJob
     {
         public float* X;
         public float* Packed;
-        public int Columns, Tokens, DepthBlock;
+        public int Columns, Tokens, DepthBlock, TileTokens;
 
         public readonly void Execute(int start, int end)
         {
-            const int T = FloatTile512.Tokens;
+            int T = TileTokens;
             int tiles = (Tokens + T - 1) / T;
-            long tileFloats = TileFloats(DepthBlock);
+            long tileFloats = (long)DepthBlock * T;
             for (int tile = start; tile < end; tile++)
             {
                 int valid = Math.Min(T, Tokens - tile * T);
