@@ -34,6 +34,10 @@ internal unsafe interface IPackedFormat
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
         out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7);
 
+    /// <summary>One of <see cref="Unpack"/>'s vectors alone: w<sub>k</sub> (columns 4k..4k+3), for kernels that walk a
+    /// block column quad by column quad to keep few weight vectors live.</summary>
+    static abstract Vector256<byte> Quad(byte* groupBlock, int k);
+
     /// <summary>Half of <see cref="Unpack"/>: w<sub>4h</sub>..w<sub>4h+3</sub> (columns 16h..16h+15).</summary>
     static abstract void UnpackHalf(byte* groupBlock, int half,
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3);

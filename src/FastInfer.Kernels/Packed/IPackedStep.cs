@@ -78,7 +78,11 @@ internal readonly struct SignedMaddubsPackedStep : IPackedStep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Step(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a)
     {
-        var signed = (w ^ Vector256.Create((byte)0x80)).AsSByte();
+        var signed = Signed(w);
         return MaddubsPackedStep.Step(acc, Avx2.Sign(signed, signed).AsByte(), Avx2.Sign(a, signed));
     }
+
+    /// <summary>The stored q+128 back to the signed quant q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Signed(Vector256<byte> w) => (w ^ Vector256.Create((byte)0x80)).AsSByte();
 }

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Ops.QuantGemm;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Packed;
@@ -123,6 +126,11 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     /// <summary>Groups g and g+1 against <paramref name="count"/> (1..4) tokens from <paramref name="t"/>.</summary>
     private readonly void PairTiles(byte* group, int firstRow, int t, int count)
     {
+        if (typeof(TStep) != typeof(VnniPackedStep))
+        {
+            QuadPairTiles(group, firstRow, t, count);
+            return;
+        }
         Vector256<float> fa0 = default, fa1 = default, fa2 = default, fa3 = default;
         Vector256<float> fb0 = default, fb1 = default, fb2 = default, fb3 = default;
         // Both groups have the same layout, so block b lies at the same offset in each.
@@ -163,6 +171,115 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         if (count > 1) { PackedDot.Store(fa1, y + Rows, firstRow, Rows); PackedDot.Store(fb1, y + Rows, secondRow, Rows); }
         if (count > 2) { PackedDot.Store(fa2, y + 2L * Rows, firstRow, Rows); PackedDot.Store(fb2, y + 2L * Rows, secondRow, Rows); }
         if (count > 3) { PackedDot.Store(fa3, y + 3L * Rows, firstRow, Rows); PackedDot.Store(fb3, y + 3L * Rows, secondRow, Rows); }
+    }
+
+    /// <summary>
+    /// <see cref="PairTiles"/> for the AVX2 steps, whose sixteen registers cannot hold eight weight vectors beside eight
+    /// int sums and eight float sums (the JIT spilled on every step): a block goes column quad by column quad, two weight
+    /// vectors live at a time and made ready once for all four tokens (Q8_0's sign split; the JIT did not share it
+    /// between tokens), and the float sums, touched once per block, wait on the stack. Formats whose
+    /// <see cref="MaddubsPackedStep.Int16Run"/> is 8 keep the int sums in int16 over the block and widen once. The ints
+    /// are exact and each float chain is <see cref="PackedDot.Scale"/> per block, so the bits are those of MatVec.
+    /// </summary>
+    private readonly void QuadPairTiles(byte* group, int firstRow, int t, int count)
+    {
+        var sums = new EightFloatVectors(); // tokens 0..3 of group A, then of group B
+        long span = View.GroupBytes;
+        int t1 = t + Math.Min(1, count - 1), t2 = t + Math.Min(2, count - 1), t3 = t + count - 1;
+        byte* q0 = A.Quants(t), q1 = A.Quants(t1), q2 = A.Quants(t2), q3 = A.Quants(t3);
+        float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
+        int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
+        bool int16 = typeof(TStep) == typeof(MaddubsPackedStep) && MaddubsPackedStep.Int16Run(TFormat.MaxQuant) >= 8;
+        for (int b = 0; b < Blocks; b++)
+        {
+            byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
+            int at = b * 32;
+            Vector256<int> sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3;
+            if (int16)
+            {
+                Vector256<short> pa0 = default, pa1 = default, pa2 = default, pa3 = default;
+                Vector256<short> pb0 = default, pb1 = default, pb2 = default, pb3 = default;
+                for (int k = 0; k < 8; k++, at += 4)
+                {
+                    var wa = TFormat.Quad(quants, k);
+                    var wb = TFormat.Quad(quants + span, k);
+                    Products(wa, wb, q0 + at, ref pa0, ref pb0);
+                    Products(wa, wb, q1 + at, ref pa1, ref pb1);
+                    Products(wa, wb, q2 + at, ref pa2, ref pb2);
+                    Products(wa, wb, q3 + at, ref pa3, ref pb3);
+                }
+                var ones = Vector256.Create((short)1);
+                sa0 = PackedDot.Start<TStep>(k0 + b) + Avx2.MultiplyAddAdjacent(pa0, ones); sb0 = PackedDot.Start<TStep>(k0 + b) + Avx2.MultiplyAddAdjacent(pb0, ones);
+                sa1 = PackedDot.Start<TStep>(k1 + b) + Avx2.MultiplyAddAdjacent(pa1, ones); sb1 = PackedDot.Start<TStep>(k1 + b) + Avx2.MultiplyAddAdjacent(pb1, ones);
+                sa2 = PackedDot.Start<TStep>(k2 + b) + Avx2.MultiplyAddAdjacent(pa2, ones); sb2 = PackedDot.Start<TStep>(k2 + b) + Avx2.MultiplyAddAdjacent(pb2, ones);
+                sa3 = PackedDot.Start<TStep>(k3 + b) + Avx2.MultiplyAddAdjacent(pa3, ones); sb3 = PackedDot.Start<TStep>(k3 + b) + Avx2.MultiplyAddAdjacent(pb3, ones);
+            }
+            else
+            {
+                sa0 = PackedDot.Start<TStep>(k0 + b); sb0 = sa0;
+                sa1 = PackedDot.Start<TStep>(k1 + b); sb1 = sa1;
+                sa2 = PackedDot.Start<TStep>(k2 + b); sb2 = sa2;
+                sa3 = PackedDot.Start<TStep>(k3 + b); sb3 = sa3;
+                for (int k = 0; k < 8; k++, at += 4)
+                {
+                    var wa = TFormat.Quad(quants, k);
+                    var wb = TFormat.Quad(quants + span, k);
+                    if (typeof(TStep) == typeof(SignedMaddubsPackedStep))
+                    {
+                        var signedA = SignedMaddubsPackedStep.Signed(wa);
+                        var signedB = SignedMaddubsPackedStep.Signed(wb);
+                        var magnitudeA = Avx2.Sign(signedA, signedA).AsByte();
+                        var magnitudeB = Avx2.Sign(signedB, signedB).AsByte();
+                        SignedSteps(magnitudeA, signedA, magnitudeB, signedB, q0 + at, ref sa0, ref sb0);
+                        SignedSteps(magnitudeA, signedA, magnitudeB, signedB, q1 + at, ref sa1, ref sb1);
+                        SignedSteps(magnitudeA, signedA, magnitudeB, signedB, q2 + at, ref sa2, ref sb2);
+                        SignedSteps(magnitudeA, signedA, magnitudeB, signedB, q3 + at, ref sa3, ref sb3);
+                    }
+                    else
+                    {
+                        var x = PackedDot.Broadcast(q0 + at);
+                        sa0 = TStep.Step(sa0, wa, x); sb0 = TStep.Step(sb0, wb, x);
+                        x = PackedDot.Broadcast(q1 + at);
+                        sa1 = TStep.Step(sa1, wa, x); sb1 = TStep.Step(sb1, wb, x);
+                        x = PackedDot.Broadcast(q2 + at);
+                        sa2 = TStep.Step(sa2, wa, x); sb2 = TStep.Step(sb2, wb, x);
+                        x = PackedDot.Broadcast(q3 + at);
+                        sa3 = TStep.Step(sa3, wa, x); sb3 = TStep.Step(sb3, wb, x);
+                    }
+                }
+            }
+            byte* scales = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
+            var rowScalesA = PackedScales.Load(scales);
+            var rowScalesB = PackedScales.Load(scales + span);
+            sums[0] = PackedDot.Scale(sa0, rowScalesA, s0 + b, sums[0]); sums[4] = PackedDot.Scale(sb0, rowScalesB, s0 + b, sums[4]);
+            sums[1] = PackedDot.Scale(sa1, rowScalesA, s1 + b, sums[1]); sums[5] = PackedDot.Scale(sb1, rowScalesB, s1 + b, sums[5]);
+            sums[2] = PackedDot.Scale(sa2, rowScalesA, s2 + b, sums[2]); sums[6] = PackedDot.Scale(sb2, rowScalesB, s2 + b, sums[6]);
+            sums[3] = PackedDot.Scale(sa3, rowScalesA, s3 + b, sums[3]); sums[7] = PackedDot.Scale(sb3, rowScalesB, s3 + b, sums[7]);
+        }
+        float* y = Y + (long)t * Rows;
+        int secondRow = firstRow + PackedLayout.GroupRows;
+        for (int i = 0; i < count; i++, y += Rows)
+        {
+            PackedDot.Store(sums[i], y, firstRow, Rows);
+            PackedDot.Store(sums[4 + i], y, secondRow, Rows);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Products(Vector256<byte> wa, Vector256<byte> wb, byte* activation, ref Vector256<short> pa, ref Vector256<short> pb)
+        {
+            var x = PackedDot.Broadcast(activation);
+            pa += Avx2.MultiplyAddAdjacent(wa, x);
+            pb += Avx2.MultiplyAddAdjacent(wb, x);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void SignedSteps(Vector256<byte> magnitudeA, Vector256<sbyte> signedA, Vector256<byte> magnitudeB, Vector256<sbyte> signedB,
+            byte* activation, ref Vector256<int> sa, ref Vector256<int> sb)
+        {
+            var x = PackedDot.Broadcast(activation);
+            sa = MaddubsPackedStep.Step(sa, magnitudeA, Avx2.Sign(x, signedA));
+            sb = MaddubsPackedStep.Step(sb, magnitudeB, Avx2.Sign(x, signedB));
+        }
     }
 
     private readonly void Tile(byte* group, int firstRow, int t)

@@ -37,6 +37,10 @@ internal readonly unsafe struct PackedQ4_0 : IPackedFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quad(byte* groupBlock, int k)
+        => k < 4 ? Nibbles.Low(Vector256.Load(groupBlock + 32 * k)) : Nibbles.High(Vector256.Load(groupBlock + 32 * (k - 4)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void UnpackHalf(byte* groupBlock, int half,
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3)
     {

@@ -41,6 +41,10 @@ internal readonly unsafe struct PackedQ5_0 : IPackedFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quad(byte* groupBlock, int k)
+        => PackedQ4_0.Quad(groupBlock, k) | FifthBits(Vector256.Load((uint*)(groupBlock + HighBitsOffset)), k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void UnpackHalf(byte* groupBlock, int half,
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3)
     {

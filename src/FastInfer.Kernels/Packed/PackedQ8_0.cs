@@ -30,6 +30,9 @@ internal readonly unsafe struct PackedQ8_0 : IPackedFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quad(byte* groupBlock, int k) => Vector256.Load(groupBlock + 32 * k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void UnpackHalf(byte* groupBlock, int half,
         out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3)
     {

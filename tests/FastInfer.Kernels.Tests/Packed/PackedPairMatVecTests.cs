@@ -357,6 +357,12 @@ public unsafe class PackedPairMatVecTests
                 var avx2 = new float[rows];
                 MatVec.Multiply(packed.Matrix, x, avx2, ComputePool.SingleThreaded, IsaPath.Avx2);
                 AssertClose(expected, avx2);
+                // Prefill's AVX2 tiles (four tokens against two groups) reach the same int16 sums.
+                const int tokens = 5;
+                var batch = new float[tokens * rows];
+                Ops.MatMul.Multiply(packed.Matrix, Enumerable.Repeat(sign, tokens * columns).ToArray(), batch, tokens, ComputePool.SingleThreaded, IsaPath.Avx2);
+                for (int t = 0; t < tokens; t++)
+                    Assert.Equal(avx2, batch.AsSpan(t * rows, rows).ToArray());
                 if (!PackedPair.IsUsable(KernelIsa.Hardware))
                     continue;
                 var pair = new float[rows];
