@@ -7,7 +7,8 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <summary>
 /// int8 dot-product chains: the compute ceiling of quantized kernels. .NET 10 exposes
 /// vpdpbusd at 128/256 bits (AvxVnni), so the VNNI figure is for 256-bit vectors. Without VNNI the kernels multiply
-/// bytes with vpmaddubsw + vpmaddwd, timed here at 256 bits (AVX2) and 512 bits (AVX-512BW).
+/// bytes with vpmaddubsw, timed here at 256 bits (AVX2, summed in int16 as the kernels' runs do) and 512 bits
+/// (AVX-512BW, widened every step).
 /// </summary>
 internal static class Int8Peaks
 {
@@ -36,10 +37,10 @@ internal static class Int8Peaks
 
     public static int Avx512BwChains(int iterations) => MaddubsChains<Maddubs512, Vector512<int>>(iterations);
 
-    /// <summary>Each 256-bit maddubs + madd + add step does 32 multiplies and 32 adds.</summary>
-    public static double Avx2Ops(int iterations) => MaddubsOps<Maddubs256, Vector256<int>>(iterations);
+    /// <summary>Each 256-bit maddubs + add step does 32 multiplies and 32 adds.</summary>
+    public static double Avx2Ops(int iterations) => MaddubsOps<Maddubs256, Vector256<short>>(iterations);
 
-    public static int Avx2Chains(int iterations) => MaddubsChains<Maddubs256, Vector256<int>>(iterations);
+    public static int Avx2Chains(int iterations) => MaddubsChains<Maddubs256, Vector256<short>>(iterations);
 
     /// <summary>Eight vectors a step, a multiply and an add per byte.</summary>
     public static double MaddubsOps<TLanes, TVector>(int iterations) where TLanes : struct, IMaddubsLanes<TVector> where TVector : struct
@@ -107,12 +108,17 @@ internal readonly unsafe struct Maddubs512 : IMaddubsLanes<Vector512<int>>
     public static int Sum(Vector512<int> x) => Vector512.Sum(x);
 }
 
-/// <summary>256-bit vpmaddubsw + vpmaddwd + vpaddd (AVX2): the int8 step of the integer kernels without VNNI.</summary>
-internal readonly unsafe struct Maddubs256 : IMaddubsLanes<Vector256<int>>
+/// <summary>
+/// 256-bit vpmaddubsw + vpaddw (AVX2): the int8 step of the integer kernels without VNNI where their weights are small
+/// enough to sum products in int16 runs (<see cref="Packed.MaddubsPackedStep.Int16Run"/>), which widen once a run and
+/// so come close to one multiply instruction per 32 products. A vpmaddwd + vpaddd per step as well (what the kernels did
+/// before) halves this ceiling, and kernels with runs measured above it; the timing chains wrap in int16 harmlessly.
+/// </summary>
+internal readonly unsafe struct Maddubs256 : IMaddubsLanes<Vector256<short>>
 {
     public static int Bytes => 32;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> Step(Vector256<int> acc, byte* p)
-        => acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Load(p), Vector256.Create((sbyte)-2)), Vector256.Create((short)1));
-    public static int Sum(Vector256<int> x) => Vector256.Sum(x);
+    public static Vector256<short> Step(Vector256<short> acc, byte* p)
+        => acc + Avx2.MultiplyAddAdjacent(Vector256.Load(p), Vector256.Create((sbyte)-2));
+    public static int Sum(Vector256<short> x) => Vector256.Sum(Avx2.MultiplyAddAdjacent(x, Vector256.Create((short)1)));
 }

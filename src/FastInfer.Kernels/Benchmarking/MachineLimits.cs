@@ -21,7 +21,7 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <param name="Int8VnniGopsPerThread">GOP/s (multiply and add each count) of 256-bit vpdpbusd chains (0 without AVX-VNNI).</param>
 /// <param name="Int8VnniGopsAllThreads">GOP/s of the vpdpbusd chains on every pool thread at once (0 without AVX-VNNI):
 /// the ceiling of the int8 matrix-matrix kernels where they run vpdpbusd (<see cref="Int8Ceiling"/>).</param>
-/// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX2).</param>
+/// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpaddw chains (0 without AVX2).</param>
 /// <param name="Int8Avx2GopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX2): the ceiling of
 /// the int8 matrix-matrix kernels where they run vpmaddubsw instead.</param>
 /// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
@@ -144,7 +144,7 @@ public sealed record MachineLimits(
         };
         var (vnni, vnniAll) = AvxVnni.IsSupported ? PeakChains.Both<Int8Peaks.Vnni>(pool, secondsPerMeasurement) : (0, 0);
         var (maddubs, maddubsAll) = Avx2.IsSupported
-            ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs256, Vector256<int>>>(pool, secondsPerMeasurement) : (0, 0);
+            ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs256, Vector256<short>>>(pool, secondsPerMeasurement) : (0, 0);
         double bw = Avx512BW.IsSupported ? PeakChains.OneThread<Int8Peaks.Maddubs<Maddubs512, Vector512<int>>>(secondsPerMeasurement) : 0;
         return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, vnniAll, maddubs, maddubsAll, bw);
     }
