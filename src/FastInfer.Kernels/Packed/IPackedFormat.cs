@@ -19,13 +19,6 @@ internal unsafe interface IPackedFormat
     /// (<see cref="MaddubsPackedStep.Int16Run"/>).</summary>
     static abstract int MaxQuant { get; }
 
-    /// <summary>
-    /// True when <see cref="PackedMatVec{TFormat, TStep}"/> reads a thread's groups as two streams (<see cref="TwoStreams"/>),
-    /// which measured faster for it (the AVX-512 pair kernels, <see cref="PackedPairMatVec{TKernel}"/>, pair their two
-    /// streams themselves).
-    /// </summary>
-    static abstract bool ReadsTwoStreams { get; }
-
     /// <summary>Writes one ggml block of row <paramref name="lane"/> into its group's quant bytes for that block.</summary>
     static abstract void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock);
 

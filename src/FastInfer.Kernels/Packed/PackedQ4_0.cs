@@ -15,7 +15,6 @@ internal readonly unsafe struct PackedQ4_0 : IPackedFormat
     public static int QuantBytesPerBlock => 4 * 32;
     public static int ZeroPoint => 8;
     public static int MaxQuant => 15;
-    public static bool ReadsTwoStreams => false;
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {

@@ -17,7 +17,6 @@ internal readonly unsafe struct PackedQ5_0 : IPackedFormat
     public static int QuantBytesPerBlock => HighBitsOffset + 32;
     public static int ZeroPoint => 16;
     public static int MaxQuant => 31;
-    public static bool ReadsTwoStreams => false;
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {

@@ -10,7 +10,6 @@ internal readonly unsafe struct PackedQ8_0 : IPackedFormat
     public static int QuantBytesPerBlock => 8 * 32;
     public static int ZeroPoint => 128;
     public static int MaxQuant => 255;
-    public static bool ReadsTwoStreams => true;
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {
