@@ -1,6 +1,7 @@
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
 using FastInfer.Kernels.Tests.Support;
+using static FastInfer.Kernels.Tests.Support.HalfValues;
 using KernelAttention = FastInfer.Kernels.Ops.Attention;
 
 namespace FastInfer.Kernels.Tests.Attention;
@@ -19,10 +20,6 @@ public class AttentionTests
             return data;
         }
     }
-
-    private static float[] AsFloats(Half[] h) => h.Select(v => (float)v).ToArray();
-
-    private static Half[] ToHalf(float[] x) => x.Select(v => (Half)v).ToArray();
 
     [Theory, MemberData(nameof(DecodeCases))]
     public void Decode_matches_two_pass_softmax(IsaPath path, int group, int headDim, int positions)

@@ -118,20 +118,36 @@ internal readonly unsafe struct F16KvRow : IKvRow
         return ((extended << 13) & Vector512.Create(unchecked((int)0x8fffffff))).AsSingle();
     }
 
-    public static bool HasUnscalable(byte* rows, long strideBytes, int count, int n)
+    public static bool HasUnscalable(byte* keys, byte* values, long strideBytes, int count, int n)
     {
-        // The largest magnitude seen, 32 halves at a time: infinities and NaNs are the magnitudes from 0x7c00 up.
-        var largest = Vector512<ushort>.Zero;
-        var magnitude = Vector512.Create((ushort)0x7fff);
+        // Each half OR 0x83ff is all ones exactly where its exponent is (an infinity or NaN), so the largest of them says
+        // whether any is: one OR (with the load folded in) and one max per vector, as wide as the hardware goes.
+        var fill512 = Vector512.Create((ushort)0x83ff);
+        var fill = Vector256.Create((ushort)0x83ff);
+        var largest512 = Vector512<ushort>.Zero;
+        var largest = Vector256<ushort>.Zero;
         for (int t = 0; t < count; t++)
         {
-            var h = (ushort*)(rows + t * strideBytes);
+            ushort* k = (ushort*)(keys + t * strideBytes), v = (ushort*)(values + t * strideBytes);
             int i = 0;
-            for (; i + 32 <= n; i += 32)
-                largest = Vector512.Max(largest, Vector512.Load(h + i) & magnitude);
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + 32 <= n; i += 32)
+                {
+                    largest512 = Vector512.Max(largest512, Vector512.Load(k + i) | fill512);
+                    largest512 = Vector512.Max(largest512, Vector512.Load(v + i) | fill512);
+                }
+            for (; i + 16 <= n; i += 16)
+            {
+                largest = Vector256.Max(largest, Vector256.Load(k + i) | fill);
+                largest = Vector256.Max(largest, Vector256.Load(v + i) | fill);
+            }
             if (i < n)
-                largest = Vector512.Max(largest, Vector512.Create(Vector256.Load(h + i), Vector256<ushort>.Zero) & magnitude);
+            {
+                largest = Vector256.Max(largest, Vector256.Create(Vector128.Load(k + i), Vector128<ushort>.Zero) | fill);
+                largest = Vector256.Max(largest, Vector256.Create(Vector128.Load(v + i), Vector128<ushort>.Zero) | fill);
+            }
         }
-        return Vector512.GreaterThanOrEqualAny(largest, Vector512.Create((ushort)0x7c00));
+        return Vector256.EqualsAny(largest, Vector256<ushort>.AllBitsSet)
+            || (Vector512.IsHardwareAccelerated && Vector512.EqualsAny(largest512, Vector512<ushort>.AllBitsSet));
     }
 }

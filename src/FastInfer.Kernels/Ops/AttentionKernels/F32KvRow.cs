@@ -37,5 +37,5 @@ internal readonly unsafe struct F32KvRow : IKvRow
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadScaled(byte* row, int element) => Vector512.Load((float*)row + element);
 
-    public static bool HasUnscalable(byte* rows, long strideBytes, int count, int n) => false;
+    public static bool HasUnscalable(byte* keys, byte* values, long strideBytes, int count, int n) => false;
 }

@@ -15,41 +15,25 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// and added into every head's output, which stays in registers over the tile. Every output is the same chain of FMAs
 /// whichever thread runs the tile, so results do not depend on the thread count.
 /// </summary>
-internal static unsafe class GroupTile512
+internal readonly unsafe struct GroupTile512 : IGroupTile
 {
     public const int Positions = 16, MaxHeads = 4;
 
-    /// <summary>Where a head's 16 lane-wise running sums start, from its running max (the caller adds them up per block).</summary>
-    public const int SumsOffset = 16;
-
-    /// <summary>Floats of per-thread scratch <see cref="Attend{TKv}"/> needs: per head 16 dot-product vectors, 16 weights and
+    /// <summary>Floats of per-thread scratch <see cref="Attend{TKv, THeads}"/> needs: per head 16 dot-product vectors, 16 weights and
     /// the factor its output is rescaled by.</summary>
     public const int ScratchFloats = MaxHeads * Positions * (16 + 1) + 16;
 
+    static int IGroupTile.Positions => Positions;
+    static int IGroupTile.MaxHeads => MaxHeads;
+    static int IGroupTile.ScratchFloats => ScratchFloats;
+
     public static bool Fits(int headDim, IsaPath path) => path >= IsaPath.Avx512 && headDim % 16 == 0 && Avx512F.IsSupported;
 
-    /// <summary>
-    /// Folds rows [0, <paramref name="count"/>) of the tile into the running state of <paramref name="heads"/> heads.
-    /// </summary>
-    /// <param name="q">the heads' queries, <paramref name="headDim"/> apart, multiplied by <typeparamref name="TKv"/>'s shortfall scale.</param>
-    /// <param name="keys">the first row's K slice of this KV head; further rows <paramref name="rowBytes"/> apart (as for values).</param>
-    /// <param name="prefetchAhead">bytes from these rows to the ones the caller reads next (prefetched meanwhile).</param>
-    /// <param name="state">per head, <paramref name="stateStride"/> apart: the unnormalised output (headDim floats), then at
-    /// <paramref name="maxOffset"/> the running max, and <see cref="SumsOffset"/> floats on the running sum split over 16 lanes.</param>
-    public static void Attend<TKv>(int heads, float* q, byte* keys, byte* values, long rowBytes, int count, int headDim, float scale,
-        float* state, int stateStride, int maxOffset, float* scratch, long prefetchAhead) where TKv : IKvRow
-    {
-        switch (heads)
-        {
-            case 4: Attend<TKv, FourHeads>(q, keys, values, rowBytes, count, headDim, scale, state, stateStride, maxOffset, scratch, prefetchAhead); break;
-            case 3: Attend<TKv, ThreeHeads>(q, keys, values, rowBytes, count, headDim, scale, state, stateStride, maxOffset, scratch, prefetchAhead); break;
-            case 2: Attend<TKv, TwoHeads>(q, keys, values, rowBytes, count, headDim, scale, state, stateStride, maxOffset, scratch, prefetchAhead); break;
-            default: Attend<TKv, OneHead>(q, keys, values, rowBytes, count, headDim, scale, state, stateStride, maxOffset, scratch, prefetchAhead); break;
-        }
-    }
+    public static float Total(float* sums) => Vector512.Sum(Vector512.Load(sums));
 
+    /// <inheritdoc cref="IGroupTile.Attend{TKv, THeads}"/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Attend<TKv, THeads>(float* q, byte* keys, byte* values, long rowBytes, int count, int headDim, float scale,
+    public static void Attend<TKv, THeads>(float* q, byte* keys, byte* values, long rowBytes, int count, int headDim, float scale,
         float* state, int stateStride, int maxOffset, float* scratch, long prefetchAhead) where TKv : IKvRow where THeads : IFixedCount
     {
         var dots = (Vector512<float>*)scratch;
@@ -176,7 +160,7 @@ internal static unsafe class GroupTile512
         var correction = FastExp.Exp(Vector512.Create(max - raised));
         state[0] = raised;
         var exponentials = FastExp.Exp(scores - Vector512.Create(raised));
-        float* sums = state + SumsOffset;
+        float* sums = state + IGroupTile.SumsOffset;
         Vector512.FusedMultiplyAdd(Vector512.Load(sums), correction, exponentials).Store(sums);
         (exponentials * Vector512.Create(shortfall)).Store(weights);
         return correction.ToScalar();

@@ -28,8 +28,9 @@ internal unsafe interface IKvRow
     static abstract Vector512<float> LoadScaled(byte* row, int element);
 
     /// <summary>
-    /// Whether <paramref name="rows"/> rows of <paramref name="n"/> elements (n a multiple of 16), <paramref name="strideBytes"/>
-    /// apart, hold a value <see cref="LoadScaled"/> gets wrong (infinities and NaNs of a half cache; never for F32).
+    /// Whether <paramref name="count"/> rows of <paramref name="n"/> elements (n a multiple of 8) at <paramref name="keys"/> or
+    /// at <paramref name="values"/>, <paramref name="strideBytes"/> apart, hold a value <see cref="LoadScaled"/> gets wrong
+    /// (infinities and NaNs of a half cache; never for F32).
     /// </summary>
-    static abstract bool HasUnscalable(byte* rows, long strideBytes, int count, int n);
+    static abstract bool HasUnscalable(byte* keys, byte* values, long strideBytes, int count, int n);
 }

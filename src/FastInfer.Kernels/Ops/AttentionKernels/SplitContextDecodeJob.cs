@@ -10,9 +10,9 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// <summary>
 /// Decode attention (one query) split over blocks of <see cref="BlockPositions"/> cached positions, so threads share
 /// the context rather than the heads, and every K/V row is read from memory once for all the query heads that use it
-/// (grouped-query attention). On AVX-512 with whole-vector heads, a block goes tile by tile of 16 positions and KV head
-/// by KV head through <see cref="GroupTile512"/>, which reads the rows in place, while the next tile's slice of that KV
-/// head is prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile at a time into a small F32 scratch
+/// (grouped-query attention). With whole-vector heads, a block goes tile by tile and KV head by KV head through a group
+/// tile of 16 positions, which reads the rows in place (<see cref="GroupTile512"/> on AVX-512), while the slices a few
+/// steps on are prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile at a time into a small F32 scratch
 /// laid out per KV head and every query head scores and accumulates its KV head's tile from L1. Either way each block
 /// leaves (max, sum, unnormalised output) per head; the caller merges the blocks in position order. Blocks and tiles start
 /// at fixed positions, so results do not depend on the thread count.
@@ -20,7 +20,7 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
 {
     public const int BlockPositions = 128;
-    /// <summary>How far ahead <see cref="GroupTile512"/> prefetches, in K and V bytes (half of L1).</summary>
+    /// <summary>How far ahead the group tiles prefetch, in K and V bytes (half of L1).</summary>
     private const long PrefetchBytes = 24 << 10;
     private const int SubTile = 32;
 
@@ -30,23 +30,23 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
     public int FirstBlock;
     public float Scale;
     public IsaPath Path;
-    /// <summary>Whether <see cref="GroupTile512"/> runs this shape.</summary>
+    /// <summary>Whether a group tile (<see cref="IGroupTile"/>) runs this shape.</summary>
     public bool Grouped;
     /// <summary>Whether <see cref="ScaledQ"/> (the query times the cache type's shortfall scale) is finite, so tiles
     /// without infinities or NaNs may be read with <see cref="IKvRow.LoadScaled"/>.</summary>
     public bool ScaledQueryFinite;
 
     /// <summary>A head's output rounded up to whole vectors (aligned partials), then its running max and sum, then (for
-    /// <see cref="GroupTile512"/>) the sum's 16 lane-wise parts.</summary>
+    /// the group tiles) the sum's lane-wise parts.</summary>
     private readonly int OutputFloats => (Shape.HeadDim + 15) & ~15;
-    private readonly int PartialFloats => OutputFloats + GroupTile512.SumsOffset + 16;
+    private readonly int PartialFloats => OutputFloats + IGroupTile.SumsOffset + IGroupTile.MaxSumLanes;
 
     public static void Run(float* q, byte* k, byte* v, float* o, AttentionShape shape, IsaPath path, ComputePool pool)
     {
         var (first, end) = shape.Span(0);
         int firstBlock = first / BlockPositions, blocks = (end - 1) / BlockPositions - firstBlock + 1;
         long queryFloats = (long)shape.HeadCount * shape.HeadDim;
-        long partialFloats = (long)blocks * shape.HeadCount * (((shape.HeadDim + 15) & ~15) + GroupTile512.SumsOffset + 16);
+        long partialFloats = (long)blocks * shape.HeadCount * (((shape.HeadDim + 15) & ~15) + IGroupTile.SumsOffset + IGroupTile.MaxSumLanes);
         // Slot 0 of the caller's scratch: the shares use slot 1 (the caller runs share 0 itself).
         float* partials = (float*)Ops.MatMulScratch.Get(0, (partialFloats + queryFloats) * sizeof(float));
         var job = new SplitContextDecodeJob<TKv>
@@ -70,14 +70,15 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         if (factor == 1f)
             return;
         ScaledQ = scaled;
-        // |q| below 2^127 / factor keeps q · factor finite (NaN compares false and stays NaN either way).
-        var limit = Vector512.Create(BitConverter.Int32BitsToSingle(254 << 23) / factor);
+        // |q| below 2^127 / factor keeps q · factor finite (NaN compares false and stays NaN either way). 256-bit steps
+        // suit every tile: the query is a few KiB, read once per call.
+        var limit = Vector256.Create(BitConverter.Int32BitsToSingle(254 << 23) / factor);
         bool tooLarge = false;
-        for (long i = 0; i < count; i += 16)
+        for (long i = 0; i < count; i += 8)
         {
-            var x = Vector512.Load(Q + i);
-            tooLarge |= Vector512.GreaterThanOrEqualAny(Vector512.Abs(x), limit);
-            (x * Vector512.Create(factor)).Store(scaled + i);
+            var x = Vector256.Load(Q + i);
+            tooLarge |= Vector256.GreaterThanOrEqualAny(Vector256.Abs(x), limit);
+            (x * Vector256.Create(factor)).Store(scaled + i);
         }
         ScaledQueryFinite = !tooLarge;
     }
@@ -86,10 +87,7 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
     {
         if (Grouped)
         {
-            long exactFloats = 2L * GroupTile512.Positions * Shape.HeadDim;
-            float* groupScratch = (float*)Ops.MatMulScratch.Get(1, (GroupTile512.ScratchFloats + exactFloats) * sizeof(float));
-            for (int block = start; block < end; block++)
-                AttendGrouped(block, groupScratch);
+            AttendGrouped<GroupTile512>(start, end);
             return;
         }
         int heads = Shape.HeadCount;
@@ -116,48 +114,57 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         return partials;
     }
 
-    /// <summary>One block through <see cref="GroupTile512"/>, 16 positions × one KV head at a time.</summary>
-    private readonly void AttendGrouped(int block, float* scratch)
+    /// <summary>Blocks [start, end) through <typeparamref name="TTile"/>.</summary>
+    private readonly void AttendGrouped<TTile>(int start, int end) where TTile : IGroupTile
+    {
+        long exactFloats = 2L * TTile.Positions * Shape.HeadDim;
+        float* scratch = (float*)Ops.MatMulScratch.Get(1, (TTile.ScratchFloats + exactFloats) * sizeof(float));
+        for (int block = start; block < end; block++)
+            AttendGrouped<TTile>(block, scratch);
+    }
+
+    /// <summary>One block through <typeparamref name="TTile"/>, a tile of positions × one KV head at a time.</summary>
+    private readonly void AttendGrouped<TTile>(int block, float* scratch) where TTile : IGroupTile
     {
         int d = Shape.HeadDim, group = Shape.Group, kvHeads = Shape.HeadCount / group;
         float* partials = StartBlock(block, out int lo, out int hi);
         int end = Shape.Span(0).End;
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, sliceBytes = (long)d * TKv.ElementBytes;
-        float* exactKeys = scratch + GroupTile512.ScratchFloats, exactValues = exactKeys + GroupTile512.Positions * d;
+        float* exactKeys = scratch + TTile.ScratchFloats, exactValues = exactKeys + TTile.Positions * d;
         for (int g = 0; g < kvHeads; g++)
-            Prefetch(lo, Math.Min(hi, lo + GroupTile512.Positions), g * sliceBytes, rowBytes, sliceBytes);
+            Prefetch(lo, Math.Min(hi, lo + TTile.Positions), g * sliceBytes, rowBytes, sliceBytes);
         // Far enough ahead that the lines arrive in time (a DRAM round trip outlasts one small slice's arithmetic), near
         // enough that they are still in L1 when read.
-        int unitsAhead = (int)Math.Max(1, PrefetchBytes / (2 * GroupTile512.Positions * sliceBytes));
-        for (int t0 = lo; t0 < hi; t0 += GroupTile512.Positions)
+        int unitsAhead = (int)Math.Max(1, PrefetchBytes / (2 * TTile.Positions * sliceBytes));
+        for (int t0 = lo; t0 < hi; t0 += TTile.Positions)
         {
-            int count = Math.Min(GroupTile512.Positions, hi - t0);
+            int count = Math.Min(TTile.Positions, hi - t0);
             for (int g = 0; g < kvHeads; g++)
             {
                 byte* keys = K + t0 * rowBytes + g * sliceBytes, values = V + t0 * rowBytes + g * sliceBytes;
                 // The slice `unitsAhead` (KV head, tile) steps on heads for L1 while this one computes (past the block's end
                 // too: this or another thread reads it next).
                 int target = g + unitsAhead, tilesOn = target / kvHeads;
-                long ahead = t0 + tilesOn * GroupTile512.Positions < end
-                    ? tilesOn * GroupTile512.Positions * rowBytes + (target % kvHeads - g) * sliceBytes : 0;
+                long ahead = t0 + tilesOn * TTile.Positions < end
+                    ? tilesOn * TTile.Positions * rowBytes + (target % kvHeads - g) * sliceBytes : 0;
                 // A tile LoadScaled would misread (an infinity or NaN in a half cache, or a huge query) is widened exactly
                 // and run as F32: the same arithmetic, so the result is what an F32 cache of the same values gives.
-                bool exact = !ScaledQueryFinite || TKv.HasUnscalable(keys, rowBytes, count, d) || TKv.HasUnscalable(values, rowBytes, count, d);
+                bool exact = !ScaledQueryFinite || TKv.HasUnscalable(keys, values, rowBytes, count, d);
                 if (exact)
                     for (int t = 0; t < count; t++)
                     {
                         TKv.Widen(keys + t * rowBytes, exactKeys + t * d, d, Path);
                         TKv.Widen(values + t * rowBytes, exactValues + t * d, d, Path);
                     }
-                for (int h0 = 0; h0 < group; h0 += GroupTile512.MaxHeads)
+                for (int h0 = 0; h0 < group; h0 += TTile.MaxHeads)
                 {
-                    int heads = Math.Min(GroupTile512.MaxHeads, group - h0), head = g * group + h0;
+                    int heads = Math.Min(TTile.MaxHeads, group - h0), head = g * group + h0;
                     float* state = partials + head * PartialFloats;
                     if (exact)
-                        GroupTile512.Attend<F32KvRow>(heads, Q + (long)head * d, (byte*)exactKeys, (byte*)exactValues, d * sizeof(float), count, d,
+                        IGroupTile.Attend<TTile, F32KvRow>(heads, Q + (long)head * d, (byte*)exactKeys, (byte*)exactValues, d * sizeof(float), count, d,
                             Scale, state, PartialFloats, OutputFloats, scratch, 0);
                     else
-                        GroupTile512.Attend<TKv>(heads, ScaledQ + (long)head * d, keys, values, rowBytes, count, d,
+                        IGroupTile.Attend<TTile, TKv>(heads, ScaledQ + (long)head * d, keys, values, rowBytes, count, d,
                             Scale, state, PartialFloats, OutputFloats, scratch, ahead);
                 }
             }
@@ -165,7 +172,7 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         for (int h = 0; h < Shape.HeadCount; h++)
         {
             float* state = partials + h * PartialFloats + OutputFloats;
-            state[1] = Vector512.Sum(Vector512.Load(state + GroupTile512.SumsOffset));
+            state[1] = TTile.Total(state + IGroupTile.SumsOffset);
         }
     }
 
