@@ -118,6 +118,14 @@ internal readonly unsafe struct F16KvRow : IKvRow
         return ((extended << 13) & Vector512.Create(unchecked((int)0x8fffffff))).AsSingle();
     }
 
+    /// <inheritdoc cref="LoadScaled"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadScaled256(byte* row, int element)
+    {
+        var extended = Avx2.ConvertToVector256Int32((short*)row + element);
+        return ((extended << 13) & Vector256.Create(unchecked((int)0x8fffffff))).AsSingle();
+    }
+
     public static bool HasUnscalable(byte* keys, byte* values, long strideBytes, int count, int n)
     {
         // Each half OR 0x83ff is all ones exactly where its exponent is (an infinity or NaN), so the largest of them says

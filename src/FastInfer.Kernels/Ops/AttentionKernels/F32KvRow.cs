@@ -37,5 +37,8 @@ internal readonly unsafe struct F32KvRow : IKvRow
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadScaled(byte* row, int element) => Vector512.Load((float*)row + element);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadScaled256(byte* row, int element) => Vector256.Load((float*)row + element);
+
     public static bool HasUnscalable(byte* keys, byte* values, long strideBytes, int count, int n) => false;
 }

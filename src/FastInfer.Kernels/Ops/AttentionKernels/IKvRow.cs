@@ -27,6 +27,9 @@ internal unsafe interface IKvRow
     /// <summary>Elements [element, element + 16) as floats divided by <see cref="ShortfallScale"/> (AVX-512 only).</summary>
     static abstract Vector512<float> LoadScaled(byte* row, int element);
 
+    /// <summary>Elements [element, element + 8) as floats divided by <see cref="ShortfallScale"/> (AVX2 and up).</summary>
+    static abstract Vector256<float> LoadScaled256(byte* row, int element);
+
     /// <summary>
     /// Whether <paramref name="count"/> rows of <paramref name="n"/> elements (n a multiple of 8) at <paramref name="keys"/> or
     /// at <paramref name="values"/>, <paramref name="strideBytes"/> apart, hold a value <see cref="LoadScaled"/> gets wrong

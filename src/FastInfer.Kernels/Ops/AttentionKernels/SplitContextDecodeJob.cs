@@ -11,9 +11,10 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// Decode attention (one query) split over blocks of <see cref="BlockPositions"/> cached positions, so threads share
 /// the context rather than the heads, and every K/V row is read from memory once for all the query heads that use it
 /// (grouped-query attention). With whole-vector heads, a block goes tile by tile and KV head by KV head through a group
-/// tile of 16 positions, which reads the rows in place (<see cref="GroupTile512"/> on AVX-512), while the slices a few
-/// steps on are prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile at a time into a small F32 scratch
-/// laid out per KV head and every query head scores and accumulates its KV head's tile from L1. Either way each block
+/// tile of 16 positions, which reads the rows in place (<see cref="GroupTile512"/> on AVX-512, <see cref="GroupTile256"/>
+/// on AVX2), while the slices a few steps on are prefetched. Otherwise a block widens (F16) or copies its rows a sub-tile
+/// at a time into a small F32 scratch laid out per KV head and every query head scores and accumulates its KV head's tile
+/// from L1. Either way each block
 /// leaves (max, sum, unnormalised output) per head; the caller merges the blocks in position order. Blocks and tiles start
 /// at fixed positions, so results do not depend on the thread count.
 /// </summary>
@@ -52,7 +53,8 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         var job = new SplitContextDecodeJob<TKv>
         {
             Q = q, K = k, V = v, O = o, Partials = partials, Shape = shape, Path = path,
-            FirstBlock = firstBlock, Scale = 1f / MathF.Sqrt(shape.HeadDim), Grouped = GroupTile512.Fits(shape.HeadDim, path),
+            FirstBlock = firstBlock, Scale = 1f / MathF.Sqrt(shape.HeadDim),
+            Grouped = GroupTile512.Fits(shape.HeadDim, path) || GroupTile256.Fits(shape.HeadDim, path),
         };
         if (job.Grouped)
             job.ScaleQuery(partials + partialFloats, queryFloats);
@@ -70,8 +72,8 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
         if (factor == 1f)
             return;
         ScaledQ = scaled;
-        // |q| below 2^127 / factor keeps q · factor finite (NaN compares false and stays NaN either way). 256-bit steps
-        // suit every tile: the query is a few KiB, read once per call.
+        // |q| below 2^127 / factor keeps q · factor finite (NaN compares false and stays NaN either way). In
+        // 256-bit steps, which every path with a group tile runs: the query is a few KiB, read once per call.
         var limit = Vector256.Create(BitConverter.Int32BitsToSingle(254 << 23) / factor);
         bool tooLarge = false;
         for (long i = 0; i < count; i += 8)
@@ -87,7 +89,10 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
     {
         if (Grouped)
         {
-            AttendGrouped<GroupTile512>(start, end);
+            if (GroupTile512.Fits(Shape.HeadDim, Path))
+                AttendGrouped<GroupTile512>(start, end);
+            else
+                AttendGrouped<GroupTile256>(start, end);
             return;
         }
         int heads = Shape.HeadCount;
