@@ -237,13 +237,33 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
     {
         var v = TKv.LoadScaled256(x + j * slotBytes, element);
         int at = j * THeads.Count;
-        Set(at, Vector256.FusedMultiplyAdd(m0, v, Get(at, s0, s1, s2, s3, s4, s5, s6, s7)), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+        MultiplyAddInto(at, m0, v, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
         if (THeads.Count > 1)
-            Set(at + 1, Vector256.FusedMultiplyAdd(m1, v, Get(at + 1, s0, s1, s2, s3, s4, s5, s6, s7)), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            MultiplyAddInto(at + 1, m1, v, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
         if (THeads.Count > 2)
-            Set(at + 2, Vector256.FusedMultiplyAdd(m2, v, Get(at + 2, s0, s1, s2, s3, s4, s5, s6, s7)), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            MultiplyAddInto(at + 2, m2, v, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
         if (THeads.Count > 3)
-            Set(at + 3, Vector256.FusedMultiplyAdd(m3, v, Get(at + 3, s0, s1, s2, s3, s4, s5, s6, s7)), ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+            MultiplyAddInto(at + 3, m3, v, ref s0, ref s1, ref s2, ref s3, ref s4, ref s5, ref s6, ref s7);
+    }
+
+    /// <summary>Accumulator <paramref name="index"/> += m · v, written as one statement per accumulator so that the JIT
+    /// adds into the accumulator's register (vfmadd231ps) instead of into m's or v's and copying back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddInto(int index, Vector256<float> m, Vector256<float> v,
+        ref Vector256<float> s0, ref Vector256<float> s1, ref Vector256<float> s2, ref Vector256<float> s3,
+        ref Vector256<float> s4, ref Vector256<float> s5, ref Vector256<float> s6, ref Vector256<float> s7)
+    {
+        switch (index)
+        {
+            case 0: s0 = Vector256.FusedMultiplyAdd(m, v, s0); break;
+            case 1: s1 = Vector256.FusedMultiplyAdd(m, v, s1); break;
+            case 2: s2 = Vector256.FusedMultiplyAdd(m, v, s2); break;
+            case 3: s3 = Vector256.FusedMultiplyAdd(m, v, s3); break;
+            case 4: s4 = Vector256.FusedMultiplyAdd(m, v, s4); break;
+            case 5: s5 = Vector256.FusedMultiplyAdd(m, v, s5); break;
+            case 6: s6 = Vector256.FusedMultiplyAdd(m, v, s6); break;
+            default: s7 = Vector256.FusedMultiplyAdd(m, v, s7); break;
+        }
     }
 
     /// <summary>Accumulator j·heads + h = the 8 floats at <paramref name="at"/> + h·<paramref name="headStride"/> + 8j, times corrections[h].</summary>
