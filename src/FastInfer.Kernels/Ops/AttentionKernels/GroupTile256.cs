@@ -71,7 +71,7 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
         }
     }
 
-    /// <summary>dots[h·8 + t] = per-lane partial sums of q_h · k_t (rows past <paramref name="count"/> are zero).</summary>
+    /// <summary>dots[h·16 + t] = per-lane partial sums of q_h · k_t (rows past <paramref name="count"/> are zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores<TKv, THeads>(float* q, byte* keys, long rowBytes, int count, int headDim, Vector256<float>* dots,
         long prefetchAhead) where TKv : IKvRow where THeads : IFixedCount
@@ -112,7 +112,7 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
         return TSlots.Count;
     }
 
-    /// <summary>dots[h·8 + j] for the rows j at <paramref name="keys"/>: each K vector loaded once for every head.</summary>
+    /// <summary>dots[h·16 + j] for the rows j at <paramref name="keys"/>: each K vector loaded once for every head.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void ScoreBlock<TKv, THeads, TSlots>(float* q, byte* keys, long rowBytes, int headDim, Vector256<float>* dots)
         where TKv : IKvRow where THeads : IFixedCount where TSlots : IFixedCount
@@ -163,7 +163,7 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
     }
 
     /// <summary>
-    /// o_h[column, column + 8·slots) = corrections[h] · o_h + Σ_t weights[h·8 + t] · v_t, each output vector in a register
+    /// o_h[column, column + 8·slots) = corrections[h] · o_h + Σ_t weights[h·16 + t] · v_t, each output vector in a register
     /// over the tile, while the lines of these columns in the V rows read next are asked for; returns the columns done.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
