@@ -22,17 +22,8 @@ internal static unsafe class PackedPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Ahead(byte* at, int bytes)
     {
-        // Four requests per pass: a loop of one request per pass spent more instructions on the loop than on the requests.
         byte* ahead = at + Distance;
-        int line = 0;
-        for (; line + 256 <= bytes; line += 256)
-        {
-            Sse.Prefetch0(ahead + line);
-            Sse.Prefetch0(ahead + line + 64);
-            Sse.Prefetch0(ahead + line + 128);
-            Sse.Prefetch0(ahead + line + 192);
-        }
-        for (; line < bytes; line += 64)
+        for (int line = 0; line < bytes; line += 64)
             Sse.Prefetch0(ahead + line);
     }
 }
