@@ -283,7 +283,7 @@ public unsafe class BenchmarkingTests
     }
 
     [Fact]
-    public void Limits_lower_on_every_thread_than_on_one_are_reported_as_disturbed()
+    public void Limits_that_do_not_scale_with_the_threads_are_reported_as_disturbed()
     {
         Assert.Empty(Limits().Inconsistencies());
         Assert.Empty(Limits(threads: 1, fmaAll: 220, vnniAll: 400, maddubsAll: 200).Inconsistencies());
@@ -306,6 +306,14 @@ public unsafe class BenchmarkingTests
         Assert.Contains("int8-all (maddubs)", maddubs[0]);
 
         Assert.Equal(3, Limits(fmaOne: 221.5, fmaAll: 212.5, vnniAll: 390, maddubsAll: 190).Inconsistencies().Count);
+
+        // More than the thread count times one thread's figure: one of the two was timed while a core was taken.
+        Assert.Empty(Limits(maddubsOne: 200, maddubsAll: 2 * 200 * MachineLimits.ScalingSlack - 1).Inconsistencies());
+        var above = Limits(maddubsOne: 169.8, maddubsAll: 565.8).Inconsistencies();
+        Assert.Single(above);
+        Assert.Contains("more than 2 times one thread's (169.8)", above[0]);
+        Assert.Contains("int8-all (maddubs)", above[0]);
+        Assert.Single(Limits(fmaOne: 100, fmaAll: 260).Inconsistencies());
 
         var report = new BenchKernelsReport("Avx512", Limits(fmaOne: 221.5, fmaAll: 212.5), [], 1);
         using var json = JsonDocument.Parse(report.ToJson());
