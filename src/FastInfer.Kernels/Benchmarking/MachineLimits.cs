@@ -54,7 +54,8 @@ public sealed record MachineLimits(
             : ("", 0);
 
     /// <summary>
-    /// Compute peaks whose all-threads figure is below one thread's, or above the thread count times it (with
+    /// Compute peaks whose all-threads figure is below one thread's plus half a thread's for each further thread, or above
+    /// the thread count times one thread's (with
     /// <see cref="ScalingSlack"/>): on a machine whose threads are cores of their own either happens only when something
     /// else took a core while one of the two was timed (a host taking a virtual CPU), and then every ratio judged against
     /// that peak is meaningless. Empty when the limits are consistent.
@@ -78,8 +79,11 @@ public sealed record MachineLimits(
     {
         if (allThreads <= 0 || oneThread <= 0)
             return;
-        if (allThreads < oneThread)
-            found.Add($"{peak} peak on {Threads} threads ({allThreads:F1} {unit}) is below one thread's ({oneThread:F1}): "
+        // Register-only chains scale with the cores; each thread past the first must add at least half a thread's figure
+        // (one core alone runs at a higher turbo clock, so the scaling is below the thread count even undisturbed).
+        double least = oneThread * (1 + (Threads - 1) / 2.0);
+        if (allThreads < least)
+            found.Add($"{peak} peak on {Threads} threads ({allThreads:F1} {unit}) is below {least / oneThread:F1} times one thread's ({oneThread:F1}): "
                 + $"the measurement was disturbed, so the {ratios} ratios of this run are not meaningful; run again");
         else if (allThreads > Threads * oneThread * ScalingSlack)
             found.Add($"{peak} peak on {Threads} threads ({allThreads:F1} {unit}) is more than {Threads} times one thread's ({oneThread:F1}): "

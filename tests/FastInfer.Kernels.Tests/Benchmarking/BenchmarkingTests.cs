@@ -314,6 +314,11 @@ public unsafe class BenchmarkingTests
         Assert.Contains("more than 2 times one thread's (169.8)", above[0]);
         Assert.Contains("int8-all (maddubs)", above[0]);
         Assert.Single(Limits(fmaOne: 100, fmaAll: 260).Inconsistencies());
+        // Barely above one thread's: the second core added almost nothing (a run here: 102.6 against 102.3 GFLOP/s).
+        var flat = Limits(fmaOne: 102.3, fmaAll: 102.6).Inconsistencies();
+        Assert.Single(flat);
+        Assert.Contains("below 1.5 times one thread's (102.3)", flat[0]);
+        Assert.Empty(Limits(maddubsOne: 211.0, maddubsAll: 355.5).Inconsistencies()); // undisturbed here: 1.68 times
 
         var report = new BenchKernelsReport("Avx512", Limits(fmaOne: 221.5, fmaAll: 212.5), [], 1);
         using var json = JsonDocument.Parse(report.ToJson());
