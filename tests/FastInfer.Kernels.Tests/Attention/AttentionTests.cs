@@ -20,9 +20,9 @@ public class AttentionTests
         }
     }
 
-    private static float[] AsFloats(Half[] h) => h.Select(v => (float)v).ToArray();
+    internal static float[] AsFloats(Half[] h) => h.Select(v => (float)v).ToArray();
 
-    private static Half[] ToHalf(float[] x) => x.Select(v => (Half)v).ToArray();
+    internal static Half[] ToHalf(float[] x) => x.Select(v => (Half)v).ToArray();
 
     [Theory, MemberData(nameof(DecodeCases))]
     public void Decode_matches_two_pass_softmax(IsaPath path, int group, int headDim, int positions)

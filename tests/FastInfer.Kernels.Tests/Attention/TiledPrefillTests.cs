@@ -1,0 +1,70 @@
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Threading;
+using FastInfer.Kernels.Tests.Support;
+using static FastInfer.Kernels.Tests.Attention.AttentionTests;
+using KernelAttention = FastInfer.Kernels.Ops.Attention;
+
+namespace FastInfer.Kernels.Tests.Attention;
+
+/// <summary>The tiled prefill kernel on the 256-bit path, named explicitly, against the double reference.</summary>
+public class TiledPrefillTests
+{
+    public static TheoryData<int, int, int> Cases
+    {
+        get
+        {
+            // (queries, group, head size): 64 and 128 are whole 24-column panels plus an 8-column tail, 40 a 24 + 16 split;
+            // 36 is not whole ymm vectors and keeps the per-query job. Query counts cross the 4-row tile, the 64-row item
+            // and the 96-key step.
+            var data = new TheoryData<int, int, int>();
+            int[] headDims = [64, 128, 40];
+            int n = 0;
+            foreach (int queries in new[] { 2, 3, 17, 64, 100 })
+                foreach (int group in new[] { 1, 2, 4, 8 })
+                    data.Add(queries, group, headDims[n++ % headDims.Length]);
+            data.Add(17, 4, 36);
+            return data;
+        }
+    }
+
+    [SkippableTheory, MemberData(nameof(Cases))]
+    public void Avx2_prefill_matches_the_reference_for_any_start_window_and_thread_count(int queryCount, int group, int headDim)
+    {
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "no AVX2 on this CPU");
+        const int kvHeads = 2;
+        int heads = kvHeads * group;
+        foreach (var (firstPosition, window) in new[] { (0, 0), (45, 0), (45, 23), (130, 100) })
+        {
+            int positions = firstPosition + queryCount;
+            var q = RandomData.Uniform(queryCount * heads * headDim, 31, -2f, 2f);
+            var kf = RandomData.Uniform(positions * kvHeads * headDim, 32, -2f, 2f);
+            var vf = RandomData.Uniform(positions * kvHeads * headDim, 33);
+            var kh = ToHalf(kf);
+            var vh = ToHalf(vf);
+            (int, int) Span(int i)
+            {
+                int end = firstPosition + i + 1;
+                return (window > 0 ? Math.Max(0, end - window) : 0, end);
+            }
+            var expected = AttentionReference.Compute(q, queryCount, kf, vf, heads, kvHeads, headDim, Span);
+            var halfExpected = AttentionReference.Compute(q, queryCount, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, Span);
+            float[]? single = null, halfSingle = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var pool = new ComputePool(threads);
+                var output = new float[q.Length];
+                var halfOutput = new float[q.Length];
+                KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, IsaPath.Avx2);
+                KernelAttention.Prefill(q, queryCount, firstPosition, kh, vh, heads, kvHeads, headDim, halfOutput, pool, window, IsaPath.Avx2);
+                string what = $"start {firstPosition}, window {window}, {threads} threads";
+                Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"prefill {what}");
+                Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, $"prefill f16 {what}");
+                single ??= output;
+                halfSingle ??= halfOutput;
+                Assert.Equal(single, output);
+                Assert.Equal(halfSingle, halfOutput);
+            }
+        }
+    }
+}
