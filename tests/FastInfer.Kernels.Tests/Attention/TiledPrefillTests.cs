@@ -67,4 +67,44 @@ public class TiledPrefillTests
             }
         }
     }
+
+    public static TheoryData<IsaPath> TiledPaths => new() { IsaPath.Avx2, IsaPath.Avx512 };
+
+    [SkippableTheory, MemberData(nameof(TiledPaths))]
+    public void An_infinity_or_NaN_in_the_cache_reaches_only_the_queries_that_see_it(IsaPath path)
+    {
+        // A key tile holds positions that some of its queries do not see (later ones, or ones left of a window); their
+        // weight is 0, and 0 · ∞ would be NaN. The per-query job on the scalar path never touches them: it is the oracle.
+        // The 512-bit shape runs in software where AVX-512 is missing.
+        Skip.IfNot(Avx2.IsSupported && Fma.IsSupported, "no AVX2 on this CPU");
+        const int kvHeads = 2, group = 4, headDim = 64, firstPosition = 20, queryCount = 90, window = 40;
+        int heads = kvHeads * group, kvRow = kvHeads * headDim, positions = firstPosition + queryCount;
+        var q = RandomData.Uniform(queryCount * heads * headDim, 34, -2f, 2f);
+        var k = ToHalf(RandomData.Uniform(positions * kvRow, 35, -2f, 2f));
+        var v = ToHalf(RandomData.Uniform(positions * kvRow, 36));
+        v[70 * kvRow + 5] = Half.PositiveInfinity;     // KV head 0: column 5 of queries 50..89 becomes +∞
+        k[60 * kvRow + headDim + 7] = Half.NaN;         // KV head 1: queries 40..79 become NaN
+        var expected = new float[q.Length];
+        KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, expected, ComputePool.SingleThreaded, window, IsaPath.Scalar);
+        var output = new float[q.Length];
+        KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, output, ComputePool.SingleThreaded, window, path);
+        int infinite = 0, nan = 0;
+        for (int i = 0; i < q.Length; i++)
+        {
+            if (float.IsNaN(expected[i]))
+            {
+                nan++;
+                Assert.True(float.IsNaN(output[i]), $"[{i}]: expected NaN, got {output[i]}");
+            }
+            else if (float.IsInfinity(expected[i]))
+            {
+                infinite++;
+                Assert.Equal(expected[i], output[i]);
+            }
+            else
+                Tolerance.Close(expected[i], output[i], relative: 1e-5, absolute: 2e-6, $"[{i}]");
+        }
+        Assert.Equal(40 * group, infinite);
+        Assert.Equal(40 * group * headDim, nan);
+    }
 }

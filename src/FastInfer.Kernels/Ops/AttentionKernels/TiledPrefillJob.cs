@@ -101,6 +101,7 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
             int lo = Math.Max(t0, first), count = Math.Min(KeyTile, end - t0);
             // K slice transposed to panels [KeyTile/tokens][d][tokens keys] (through a row-major staging tile) and V slice
             // to panels [d/tokens][KeyTile keys][tokens columns], each widened once; keys outside [lo, end) are zero.
+            var nonFinite = Vector256<uint>.Zero;
             for (int t = 0; t < KeyTile; t++)
             {
                 bool inside = t0 + t >= lo && t < count;
@@ -113,7 +114,10 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
                 {
                     float* target = values + (long)c0 * KeyTile + t * tokens;
                     if (inside)
+                    {
                         TKv.Widen(value + (long)c0 * TKv.ElementBytes, target, Math.Min(tokens, d - c0), Path);
+                        nonFinite |= NonFinite(target, Math.Min(tokens, d - c0));
+                    }
                     else
                         new Span<float>(target, Math.Min(tokens, d - c0)).Clear();
                 }
@@ -140,6 +144,11 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
                 new Span<float>(scores, a).Clear();
                 new Span<float>(scores + b, KeyTile - b).Clear();
             }
+            if (nonFinite != Vector256<uint>.Zero)
+            {
+                AccumulateSpans(query0, rows, t0, s, o, sliceOffset, rowBytes);
+                continue;
+            }
             for (int c0 = 0; c0 < d; c0 += tokens)
             {
                 int vectors = Math.Min(tokens, d - c0) / TTile.Lanes;
@@ -155,6 +164,34 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
             for (int c = 0; c < d; c += 8)
                 (Vector256.Load(o + (long)r * d + c) * inverse).Store(target + c);
         }
+    }
+
+    /// <summary>
+    /// O += P·V for a tile whose V holds an infinity or NaN: each row adds only the positions it sees, straight from the
+    /// cache, as the per-query job does; the product would add a masked position's 0 · ∞ = NaN into rows that never see
+    /// it. Each output is the same FMA chain the product runs, less its zero-weight terms.
+    /// </summary>
+    private readonly void AccumulateSpans(int query0, int rows, int t0, float* s, float* o, long sliceOffset, long rowBytes)
+    {
+        int d = Shape.HeadDim, group = Shape.Group;
+        for (int r = 0; r < rows; r++)
+        {
+            var (rowFirst, rowEnd) = Shape.Span(query0 + r / group);
+            int a = Math.Max(rowFirst, t0), b = Math.Min(rowEnd, t0 + KeyTile);
+            for (int t = a; t < b; t++)
+                TKv.AddScaled(o + (long)r * d, V + t * rowBytes + sliceOffset, s[r * KeyTile + t - t0], d, Path);
+        }
+    }
+
+    /// <summary>Lanes set where one of <paramref name="n"/> floats (a multiple of 8) is an infinity or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> NonFinite(float* x, int n)
+    {
+        var exponent = Vector256.Create(0x7f800000u);
+        var seen = Vector256<uint>.Zero;
+        for (int i = 0; i < n; i += 8)
+            seen |= Vector256.Equals(Vector256.Load((uint*)x + i) & exponent, exponent);
+        return seen;
     }
 
     /// <summary>The V slice in panels of <see cref="IPrefillTile.Tokens"/> columns, the last one padded.</summary>
