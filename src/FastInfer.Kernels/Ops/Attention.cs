@@ -104,8 +104,10 @@ public static unsafe class Attention
         {
             if (shape.QueryCount == 1)
                 SplitContextDecodeJob<TKv>.Run(q, k, v, o, shape, path, pool);
-            else if (TiledPrefillJob<TKv>.Fits(shape, path))
-                TiledPrefillJob<TKv>.Run(q, k, v, o, shape, path, pool);
+            else if (TiledPrefillJob<TKv, PrefillTile512>.Fits(shape, path))
+                TiledPrefillJob<TKv, PrefillTile512>.Run(q, k, v, o, shape, path, pool);
+            else if (TiledPrefillJob<TKv, PrefillTile256>.Fits(shape, path))
+                TiledPrefillJob<TKv, PrefillTile256>.Run(q, k, v, o, shape, path, pool);
             else
                 FusedAttentionJob<TKv>.Run(q, k, v, o, shape, path, pool);
         }

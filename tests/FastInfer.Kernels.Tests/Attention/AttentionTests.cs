@@ -130,12 +130,13 @@ public class AttentionTests
     {
         get
         {
-            // Head size 24 takes the general path, 32 (whole AVX-512 vectors) the tiled one.
+            // Head size 20 takes the general path everywhere, 24 the tiled one on AVX2 (whole ymm vectors) and the general
+            // one on AVX-512, 32 the tiled one of either width.
             var data = new TheoryData<IsaPath, int, int, int>();
             foreach (var path in KernelIsa.Available)
                 foreach (int group in new[] { 1, 2, 4 })
                     foreach (int window in new[] { 0, 7 })
-                        foreach (int headDim in new[] { 24, 32 })
+                        foreach (int headDim in new[] { 20, 24, 32 })
                             data.Add(path, group, window, headDim);
             return data;
         }
@@ -200,8 +201,9 @@ public class AttentionTests
     {
         get
         {
-            // Head size 80 is one full 64-column block of the tiled kernel plus a 16-column one; group 1 packs 64 queries
-            // per item, group 4 sixteen; 150 queries after 30 cached positions cross several 64-key tiles.
+            // Head size 80 is one full 64-column block of the 512-bit tiled kernel plus a 16-column one (three 24-column
+            // panels plus an 8-column one at 256 bits); group 1 packs 64 queries per item, group 4 sixteen; 150 queries
+            // after 30 cached positions cross several 64- and 96-key tiles.
             var data = new TheoryData<IsaPath, int, int>();
             foreach (var path in KernelIsa.Available)
                 foreach (int group in new[] { 1, 4 })
@@ -263,9 +265,9 @@ public class AttentionTests
     [InlineData(4)]
     public void Results_are_identical_for_one_two_and_three_threads(int group)
     {
-        // 40-wide heads take the per-query kernel; 64-wide ones the tiled one (on AVX-512), whose items the threads
-        // claim as they go, with 70 queries in several blocks of unequal causal length.
-        AssertIdenticalForOneTwoAndThreeThreads(group, headDim: 40, queryCount: 13);
+        // 36-wide heads take the per-query kernel; 64-wide ones the tiled one (on AVX2 and AVX-512), whose items the
+        // threads claim as they go, with 70 queries in several blocks of unequal causal length.
+        AssertIdenticalForOneTwoAndThreeThreads(group, headDim: 36, queryCount: 13);
         AssertIdenticalForOneTwoAndThreeThreads(group, headDim: 64, queryCount: 70);
     }
 
