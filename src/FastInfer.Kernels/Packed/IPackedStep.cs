@@ -14,6 +14,15 @@ internal interface IPackedStep
     static abstract bool UsesZeroPoint { get; }
 
     static abstract Vector256<int> Step(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a);
+
+    /// <summary>
+    /// <paramref name="start"/> plus a whole block: the eight column quads w<sub>k</sub> against the activation bytes at
+    /// <paramref name="quants"/> (4k..4k+3 for w<sub>k</sub>), for a format whose stored quants are at most
+    /// <paramref name="maxQuant"/>. Each step sums in the way that suits it; the int is the same whichever.
+    /// </summary>
+    static abstract unsafe Vector256<int> Block(Vector256<int> start,
+        Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant);
 }
 
 /// <summary>vpdpbusd (AVX-VNNI): exact for any unsigned byte.</summary>
@@ -24,6 +33,12 @@ internal readonly struct VnniPackedStep : IPackedStep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Step(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a)
         => AvxVnni.MultiplyWideningAndAdd(acc, w, a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<int> Block(Vector256<int> start,
+        Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant)
+        => Packed.PackedDot.Chains<VnniPackedStep>(start, w0, w1, w2, w3, w4, w5, w6, w7, quants);
 }
 
 /// <summary>
@@ -46,24 +61,26 @@ internal readonly struct MaddubsPackedStep : IPackedStep
     public static int Int16Run(int maxQuant) => short.MaxValue / (2 * 128 * maxQuant);
 
     /// <summary>
-    /// A block's eight steps (the int sum of <see cref="Packed.PackedDot.Block{TFormat, TStep}"/> without its zero-point
-    /// start) for weights whose <see cref="Int16Run"/> is at least 4: the vpmaddubsw results add in int16 and widen once
-    /// (<paramref name="widenOnce"/>, a run of 8) or twice, instead of a vpmaddwd and vpaddd per step. The sum is the
-    /// same exact integer, in about half the multiplies, which on AVX2 machines are what the decode loop waits on.
+    /// For weights whose <see cref="Int16Run"/> is at least 4 the vpmaddubsw results add in int16 and widen once (a run
+    /// of 8) or twice, instead of a vpmaddwd and vpaddd per step: the same exact integer in about half the multiplies,
+    /// which on AVX2 machines are what the decode loop waits on. Larger weights take <see cref="Step"/> per quad.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<int> Eight(
+    public static unsafe Vector256<int> Block(Vector256<int> start,
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
-        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, bool widenOnce)
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant)
     {
+        int run = Int16Run(maxQuant);
+        if (run < 4)
+            return Packed.PackedDot.Chains<MaddubsPackedStep>(start, w0, w1, w2, w3, w4, w5, w6, w7, quants);
         var even = Avx2.MultiplyAddAdjacent(w0, Packed.PackedDot.Broadcast(quants)) + Avx2.MultiplyAddAdjacent(w2, Packed.PackedDot.Broadcast(quants + 8))
             + Avx2.MultiplyAddAdjacent(w4, Packed.PackedDot.Broadcast(quants + 16)) + Avx2.MultiplyAddAdjacent(w6, Packed.PackedDot.Broadcast(quants + 24));
         var odd = Avx2.MultiplyAddAdjacent(w1, Packed.PackedDot.Broadcast(quants + 4)) + Avx2.MultiplyAddAdjacent(w3, Packed.PackedDot.Broadcast(quants + 12))
             + Avx2.MultiplyAddAdjacent(w5, Packed.PackedDot.Broadcast(quants + 20)) + Avx2.MultiplyAddAdjacent(w7, Packed.PackedDot.Broadcast(quants + 28));
         var ones = Vector256.Create((short)1);
-        return widenOnce
+        return start + (run >= 8
             ? Avx2.MultiplyAddAdjacent(even + odd, ones)
-            : Avx2.MultiplyAddAdjacent(even, ones) + Avx2.MultiplyAddAdjacent(odd, ones);
+            : Avx2.MultiplyAddAdjacent(even, ones) + Avx2.MultiplyAddAdjacent(odd, ones));
     }
 }
 
@@ -81,6 +98,12 @@ internal readonly struct SignedMaddubsPackedStep : IPackedStep
         var signed = Signed(w);
         return MaddubsPackedStep.Step(acc, Avx2.Sign(signed, signed).AsByte(), Avx2.Sign(a, signed));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<int> Block(Vector256<int> start,
+        Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant)
+        => Packed.PackedDot.Chains<SignedMaddubsPackedStep>(start, w0, w1, w2, w3, w4, w5, w6, w7, quants);
 
     /// <summary>The stored q+128 back to the signed quant q.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -16,15 +16,19 @@ internal static unsafe class PackedDot
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
         Vector256<float> rowScales, byte* quants, float* scale, int* correction, Vector256<float> acc)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+        => Scale(TStep.Block(Start<TStep>(correction), w0, w1, w2, w3, w4, w5, w6, w7, quants, TFormat.MaxQuant), rowScales, scale, acc);
+
+    /// <summary>
+    /// A block's eight steps as two independent chains of four, so the dot-product latency overlaps: the
+    /// <see cref="IPackedStep.Block"/> of the steps that add each product into an int32 lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Chains<TStep>(Vector256<int> start,
+        Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants)
+        where TStep : struct, IPackedStep
     {
-        int run = MaddubsPackedStep.Int16Run(TFormat.MaxQuant);
-        if (typeof(TStep) == typeof(MaddubsPackedStep) && run >= 4)
-        {
-            var sum = MaddubsPackedStep.Eight(w0, w1, w2, w3, w4, w5, w6, w7, quants, widenOnce: run >= 8) + Start<TStep>(correction);
-            return Scale(sum, rowScales, scale, acc);
-        }
-        // Two independent chains of four so the dot-product latency overlaps.
-        var even = TStep.UsesZeroPoint ? Vector256.Create(*correction) : Vector256<int>.Zero;
+        var even = start;
         var odd = Vector256<int>.Zero;
         even = TStep.Step(even, w0, Broadcast(quants));
         odd = TStep.Step(odd, w1, Broadcast(quants + 4));
@@ -34,7 +38,7 @@ internal static unsafe class PackedDot
         odd = TStep.Step(odd, w5, Broadcast(quants + 20));
         even = TStep.Step(even, w6, Broadcast(quants + 24));
         odd = TStep.Step(odd, w7, Broadcast(quants + 28));
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(even + odd), rowScales * Vector256.Create(*scale), acc);
+        return even + odd;
     }
 
     /// <summary>
