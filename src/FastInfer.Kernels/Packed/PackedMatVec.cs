@@ -8,9 +8,8 @@ namespace FastInfer.Kernels.Packed;
 /// Decode over the packed layout (the 256-bit path): the pool hands out runs of groups (eight rows each), and a thread
 /// reads each run front to back, one group per pass (<see cref="PackedDot.Group"/>, prefill's bits), asking for each
 /// chunk's lines <see cref="PackedPrefetch.Distance"/> ahead. Q8_0 read its runs as two streams (<see cref="TwoStreams"/>)
-/// until session 12: on an AVX2-only Zen 3 one stream decoded tinyllama-1.1b Q8_0 at 15.0, 18.4 and 16.0 tok/s against
-/// 14.9, 10.9 and 11.5 with two (`fastinfer generate`, 64 tokens, two threads, alternated in one build), and Q4_0 and
-/// Q5_0 had measured no faster or slower with two already.
+/// until session 12: on an AVX2-only Zen 3 a trial build that switched between them decoded tinyllama-1.1b Q8_0 faster
+/// with one, and Q4_0 and Q5_0 had measured no faster or slower with two already.
 /// </summary>
 internal unsafe struct PackedMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep

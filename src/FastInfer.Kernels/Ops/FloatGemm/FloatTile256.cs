@@ -13,8 +13,8 @@ namespace FastInfer.Kernels.Ops.FloatGemm;
 /// </summary>
 /// <remarks>
 /// Chosen in a scratch loop over L1-resident data on this project's Zen 3 (AVX2, no AVX-512): 4 rows × 3 vectors came
-/// closest to the Vector256 FMA peak (80–95% over the runs), 6 rows × 2 vectors (the 512-bit tile's row count, more
-/// broadcasts per FMA) ran about 10 points below it, and 3 rows × 4 vectors, which needs a 17th register, about 40%.
+/// closest to the Vector256 FMA peak, 6 rows × 2 vectors (the 512-bit tile's row count, more broadcasts per FMA) ran
+/// below it, and 3 rows × 4 vectors, which needs a 17th register, far below.
 /// </remarks>
 internal static unsafe class FloatTile256
 {
