@@ -42,6 +42,76 @@ internal static unsafe class PackedDot
     }
 
     /// <summary>
+    /// <see cref="Chains{TStep}"/> for two groups' blocks (<see cref="IPackedStep.BlockPair{TFormat}"/>): each broadcast
+    /// feeds both, and each group keeps its two chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ChainsPair<TFormat, TStep>(byte* blockA, long partnerOffset, byte* quants,
+        ref Vector256<int> sumA, ref Vector256<int> sumB)
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+    {
+        byte* blockB = blockA + partnerOffset;
+        var evenA = sumA;
+        var evenB = sumB;
+        var oddA = Vector256<int>.Zero;
+        var oddB = Vector256<int>.Zero;
+        var x = Broadcast(quants);
+        evenA = TStep.Step(evenA, TFormat.Quad(blockA, 0), x); evenB = TStep.Step(evenB, TFormat.Quad(blockB, 0), x);
+        x = Broadcast(quants + 4);
+        oddA = TStep.Step(oddA, TFormat.Quad(blockA, 1), x); oddB = TStep.Step(oddB, TFormat.Quad(blockB, 1), x);
+        x = Broadcast(quants + 8);
+        evenA = TStep.Step(evenA, TFormat.Quad(blockA, 2), x); evenB = TStep.Step(evenB, TFormat.Quad(blockB, 2), x);
+        x = Broadcast(quants + 12);
+        oddA = TStep.Step(oddA, TFormat.Quad(blockA, 3), x); oddB = TStep.Step(oddB, TFormat.Quad(blockB, 3), x);
+        x = Broadcast(quants + 16);
+        evenA = TStep.Step(evenA, TFormat.Quad(blockA, 4), x); evenB = TStep.Step(evenB, TFormat.Quad(blockB, 4), x);
+        x = Broadcast(quants + 20);
+        oddA = TStep.Step(oddA, TFormat.Quad(blockA, 5), x); oddB = TStep.Step(oddB, TFormat.Quad(blockB, 5), x);
+        x = Broadcast(quants + 24);
+        evenA = TStep.Step(evenA, TFormat.Quad(blockA, 6), x); evenB = TStep.Step(evenB, TFormat.Quad(blockB, 6), x);
+        x = Broadcast(quants + 28);
+        oddA = TStep.Step(oddA, TFormat.Quad(blockA, 7), x); oddB = TStep.Step(oddB, TFormat.Quad(blockB, 7), x);
+        sumA = evenA + oddA;
+        sumB = evenB + oddB;
+    }
+
+    /// <summary>
+    /// <see cref="Group{TFormat, TStep}"/> for two groups at once, the one at <paramref name="groupA"/> and its partner
+    /// <paramref name="partnerOffset"/> bytes on: one activation broadcast serves both (<see cref="IPackedStep.BlockPair{TFormat}"/>),
+    /// and each row's int sums and float chain are the ones <see cref="Group{TFormat, TStep}"/> makes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GroupPair<TFormat, TStep>(byte* groupA, long partnerOffset, int blocks, byte* quants, float* scales,
+        int* corrections, out Vector256<float> accA, out Vector256<float> accB)
+        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
+    {
+        accA = Vector256<float>.Zero;
+        accB = Vector256<float>.Zero;
+        int chunkBytes = (int)PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock);
+        byte* chunk = groupA;
+        for (int b0 = 0; b0 < blocks; b0 += PackedLayout.ChunkBlocks, chunk += chunkBytes)
+        {
+            PackedPrefetch.Ahead(chunk, chunkBytes);
+            PackedPrefetch.Ahead(chunk + partnerOffset, chunkBytes);
+            int count = Math.Min(PackedLayout.ChunkBlocks, blocks - b0);
+            byte* blockQuants = chunk + PackedLayout.ChunkScaleBytes, blockScales = chunk;
+            for (int j = 0; j < count; j++)
+            {
+                var sumA = Start<TStep>(corrections);
+                var sumB = sumA;
+                TStep.BlockPair<TFormat>(blockQuants, partnerOffset, quants, ref sumA, ref sumB);
+                accA = Scale(sumA, PackedScales.Load(blockScales), scales, accA);
+                accB = Scale(sumB, PackedScales.Load(blockScales + partnerOffset), scales, accB);
+                blockQuants += TFormat.QuantBytesPerBlock;
+                blockScales += PackedLayout.ScaleBytesPerBlock;
+                quants += 32;
+                scales++;
+                corrections++;
+            }
+        }
+    }
+
+    /// <summary>
     /// Half a block (16 columns) of two groups against one token, into the int sums: each broadcast feeds both
     /// groups, and with only four weight vectors per group live, everything vpdpbusd names fits the VEX registers.
     /// </summary>
