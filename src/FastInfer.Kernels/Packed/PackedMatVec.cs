@@ -26,17 +26,28 @@ internal unsafe struct PackedMatVec<TFormat, TStep> : IRowJob
     public void Execute(int firstGroup, int endGroup)
     {
         for (; firstGroup + 1 < endGroup; firstGroup += 2)
-        {
-            PackedDot.GroupPair<TFormat, TStep>(GroupAt(firstGroup), View.GroupBytes, Blocks, A.Quants(0), A.Scales(0), A.Corrections(0),
-                out var lanesA, out var lanesB);
-            PackedDot.Store(lanesA, Y, firstGroup * PackedLayout.GroupRows - View.RowOffset, Rows);
-            PackedDot.Store(lanesB, Y, (firstGroup + 1) * PackedLayout.GroupRows - View.RowOffset, Rows);
-        }
-        for (int g = firstGroup; g < endGroup; g++)
-        {
-            var lanes = PackedDot.Group<TFormat, TStep>(GroupAt(g), Blocks, A.Quants(0), A.Scales(0), A.Corrections(0), prefetchAhead: true);
-            PackedDot.Store(lanes, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
-        }
+            PairOfGroups(firstGroup);
+        for (; firstGroup < endGroup; firstGroup++)
+            LoneGroup(firstGroup);
+    }
+
+    // Each pass is a call of its own, fully optimized (see IPackedPairKernel): inlined into the pool's Invoke<TJob>, which
+    // a run of two threads goes through, the kernels overran the JIT's inlining budget and their helpers stayed calls.
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private readonly void PairOfGroups(int group)
+    {
+        PackedDot.GroupPair<TFormat, TStep>(GroupAt(group), View.GroupBytes, Blocks, A.Quants(0), A.Scales(0), A.Corrections(0),
+            out var lanesA, out var lanesB);
+        PackedDot.Store(lanesA, Y, group * PackedLayout.GroupRows - View.RowOffset, Rows);
+        PackedDot.Store(lanesB, Y, (group + 1) * PackedLayout.GroupRows - View.RowOffset, Rows);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private readonly void LoneGroup(int group)
+    {
+        var lanes = PackedDot.Group<TFormat, TStep>(GroupAt(group), Blocks, A.Quants(0), A.Scales(0), A.Corrections(0), prefetchAhead: true);
+        PackedDot.Store(lanes, Y, group * PackedLayout.GroupRows - View.RowOffset, Rows);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
