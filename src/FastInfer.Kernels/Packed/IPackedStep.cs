@@ -23,15 +23,6 @@ internal interface IPackedStep
     static abstract unsafe Vector256<int> Block(Vector256<int> start,
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant);
-
-    /// <summary>
-    /// <see cref="Block"/> for two groups' blocks at once, the one at <paramref name="blockA"/> and its partner
-    /// <paramref name="partnerOffset"/> bytes on, into <paramref name="sumA"/> and <paramref name="sumB"/> (which hold the
-    /// start): each activation broadcast feeds both, and the blocks are read column quad by column quad
-    /// (<see cref="IPackedFormat.Quad"/>) so that few weight vectors are live.
-    /// </summary>
-    static abstract unsafe void BlockPair<TFormat>(byte* blockA, long partnerOffset, byte* quants,
-        ref Vector256<int> sumA, ref Vector256<int> sumB) where TFormat : struct, IPackedFormat;
 }
 
 /// <summary>vpdpbusd (AVX-VNNI): exact for any unsigned byte.</summary>
@@ -48,11 +39,6 @@ internal readonly struct VnniPackedStep : IPackedStep
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant)
         => Packed.PackedDot.Chains<VnniPackedStep>(start, w0, w1, w2, w3, w4, w5, w6, w7, quants);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void BlockPair<TFormat>(byte* blockA, long partnerOffset, byte* quants,
-        ref Vector256<int> sumA, ref Vector256<int> sumB) where TFormat : struct, IPackedFormat
-        => Packed.PackedDot.ChainsPair<TFormat, VnniPackedStep>(blockA, partnerOffset, quants, ref sumA, ref sumB);
 }
 
 /// <summary>
@@ -96,58 +82,6 @@ internal readonly struct MaddubsPackedStep : IPackedStep
             ? Avx2.MultiplyAddAdjacent(even + odd, ones)
             : Avx2.MultiplyAddAdjacent(even, ones) + Avx2.MultiplyAddAdjacent(odd, ones));
     }
-
-    /// <summary>
-    /// <see cref="Block"/>'s int16 runs for two groups: each group sums quads 0–3 and 4–7 in int16 and widens them together
-    /// (a run of 8) or apiece (a run of 4).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void BlockPair<TFormat>(byte* blockA, long partnerOffset, byte* quants,
-        ref Vector256<int> sumA, ref Vector256<int> sumB) where TFormat : struct, IPackedFormat
-    {
-        int run = Int16Run(TFormat.MaxQuant);
-        if (run < 4)
-        {
-            Packed.PackedDot.ChainsPair<TFormat, MaddubsPackedStep>(blockA, partnerOffset, quants, ref sumA, ref sumB);
-            return;
-        }
-        byte* blockB = blockA + partnerOffset;
-        var x = Packed.PackedDot.Broadcast(quants);
-        var lowA = Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 0), x);
-        var lowB = Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 0), x);
-        x = Packed.PackedDot.Broadcast(quants + 16);
-        var highA = Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 4), x);
-        var highB = Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 4), x);
-        x = Packed.PackedDot.Broadcast(quants + 4);
-        lowA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 1), x);
-        lowB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 1), x);
-        x = Packed.PackedDot.Broadcast(quants + 20);
-        highA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 5), x);
-        highB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 5), x);
-        x = Packed.PackedDot.Broadcast(quants + 8);
-        lowA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 2), x);
-        lowB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 2), x);
-        x = Packed.PackedDot.Broadcast(quants + 24);
-        highA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 6), x);
-        highB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 6), x);
-        x = Packed.PackedDot.Broadcast(quants + 12);
-        lowA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 3), x);
-        lowB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 3), x);
-        x = Packed.PackedDot.Broadcast(quants + 28);
-        highA += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockA, 7), x);
-        highB += Avx2.MultiplyAddAdjacent(TFormat.Quad(blockB, 7), x);
-        var ones = Vector256.Create((short)1);
-        if (run >= 8)
-        {
-            sumA += Avx2.MultiplyAddAdjacent(lowA + highA, ones);
-            sumB += Avx2.MultiplyAddAdjacent(lowB + highB, ones);
-        }
-        else
-        {
-            sumA += Avx2.MultiplyAddAdjacent(lowA, ones) + Avx2.MultiplyAddAdjacent(highA, ones);
-            sumB += Avx2.MultiplyAddAdjacent(lowB, ones) + Avx2.MultiplyAddAdjacent(highB, ones);
-        }
-    }
 }
 
 /// <summary>
@@ -170,11 +104,6 @@ internal readonly struct SignedMaddubsPackedStep : IPackedStep
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, byte* quants, int maxQuant)
         => Packed.PackedDot.Chains<SignedMaddubsPackedStep>(start, w0, w1, w2, w3, w4, w5, w6, w7, quants);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void BlockPair<TFormat>(byte* blockA, long partnerOffset, byte* quants,
-        ref Vector256<int> sumA, ref Vector256<int> sumB) where TFormat : struct, IPackedFormat
-        => Packed.PackedDot.ChainsPair<TFormat, SignedMaddubsPackedStep>(blockA, partnerOffset, quants, ref sumA, ref sumB);
 
     /// <summary>The stored q+128 back to the signed quant q.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,12 +28,4 @@ internal unsafe interface IPackedSuperBlockFormat
 
     /// <summary>Super-block <paramref name="s"/> of a group (at <paramref name="superBlock"/>) against the token: each row's float chain gains its term.</summary>
     static abstract Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep;
-
-    /// <summary>
-    /// <see cref="Dot{TStep}"/> for two groups' super-blocks at once, the one at <paramref name="superBlockA"/> and its
-    /// partner <paramref name="partnerOffset"/> bytes on, with the same bits; a format whose kernel can share work between
-    /// them (Q4_K's activation broadcasts on AVX2) does so, the others compute one after the other.
-    /// </summary>
-    static abstract void DotPair<TStep>(byte* superBlockA, long partnerOffset, in PackedKActivations a, int s,
-        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep;
 }

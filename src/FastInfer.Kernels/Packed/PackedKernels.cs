@@ -159,8 +159,7 @@ internal static unsafe class PackedKernels
             {
                 View = w.Packed, Rows = w.Rows, Blocks = blocks, A = activations, Y = y,
             };
-            // Grain 2: chunks of whole pairs, as PackedMatVec reads neighbouring groups two at a time.
-            pool.ForBalanced(groups, ref job, 2, groups * w.Packed.GroupBytes);
+            pool.ForBalanced(groups, ref job, 1, groups * w.Packed.GroupBytes);
         }
     }
 }

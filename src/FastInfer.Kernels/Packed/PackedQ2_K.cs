@@ -47,12 +47,4 @@ internal readonly unsafe struct PackedQ2_K : IPackedSuperBlockFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
         => PackedQ2_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotPair<TStep>(byte* superBlockA, long partnerOffset, in PackedKActivations a, int s,
-        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-    {
-        accA = Dot<TStep>(superBlockA, a, s, accA);
-        accB = Dot<TStep>(superBlockA + partnerOffset, a, s, accB);
-    }
 }

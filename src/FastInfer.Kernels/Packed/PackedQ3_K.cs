@@ -52,14 +52,6 @@ internal readonly unsafe struct PackedQ3_K : IPackedSuperBlockFormat
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
         => PackedQ3_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotPair<TStep>(byte* superBlockA, long partnerOffset, in PackedKActivations a, int s,
-        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-    {
-        accA = Dot<TStep>(superBlockA, a, s, accA);
-        accB = Dot<TStep>(superBlockA + partnerOffset, a, s, accB);
-    }
-
     /// <summary>
     /// Four of each lane's sixteen signed scales (stored value − 32) from its scale-field words: scale k's low four bits
     /// are the low (k &lt; 8) or high nibble of byte k mod 8 (in <paramref name="low"/>, bytes 0–3 or 4–7), its top two

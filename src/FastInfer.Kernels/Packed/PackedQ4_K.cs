@@ -52,9 +52,4 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
         => PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotPair<TStep>(byte* superBlockA, long partnerOffset, in PackedKActivations a, int s,
-        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-        => PackedScaleMinDot.SuperBlockPair<TStep, NoFifthBits>(superBlockA, partnerOffset, a, s, ref accA, ref accB);
 }

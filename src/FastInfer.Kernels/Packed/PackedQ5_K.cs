@@ -40,11 +40,6 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
         => PackedScaleMinDot.SuperBlock<TStep, PackedQ5_K>(superBlock, a, s, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotPair<TStep>(byte* superBlockA, long partnerOffset, in PackedKActivations a, int s,
-        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-        => PackedScaleMinDot.SuperBlockPair<TStep, PackedQ5_K>(superBlockA, partnerOffset, a, s, ref accA, ref accB);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* p, int k) => Vector256.Load(p + HighBitsOffset + 32 * k);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -6,7 +6,7 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// Decode over a packed K-quant: each thread reads its run of groups front to back or, for a format that
 /// <see cref="IPackedSuperBlockFormat.ReadsTwoStreams"/>, as the two streams of <see cref="TwoStreams"/>, one group of each
-/// per pass (<see cref="IPackedSuperBlockFormat.DotPair{TStep}"/>, which shares what it can between them); the group's eight rows in the lanes of one vector, every super-block in order (so a row's
+/// per pass; the group's eight rows in the lanes of one vector, every super-block in order (so a row's
 /// float chain is the same for any thread count, pairing or row slice), asking for each super-block's lines
 /// <see cref="PackedPrefetch.Distance"/> ahead in each stream as it reads them.
 /// </summary>
@@ -33,7 +33,8 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
                 long at = (long)s * TFormat.SuperBlockBytes;
                 PackedPrefetch.Ahead(a + at, TFormat.SuperBlockBytes);
                 PackedPrefetch.Ahead(b + at, TFormat.SuperBlockBytes);
-                TFormat.DotPair<TStep>(a + at, b - a, A, s, ref accA, ref accB);
+                accA = TFormat.Dot<TStep>(a + at, A, s, accA);
+                accB = TFormat.Dot<TStep>(b + at, A, s, accB);
             }
             PackedDot.Store(accA, Y, groupA * PackedLayout.GroupRows - View.RowOffset, Rows);
             PackedDot.Store(accB, Y, groupB * PackedLayout.GroupRows - View.RowOffset, Rows);
