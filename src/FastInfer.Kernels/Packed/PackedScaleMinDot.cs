@@ -32,8 +32,10 @@ internal static unsafe class PackedScaleMinDot
         var minsHigh = (Vector256.ShiftRightLogical(w2, 4) & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w1, 6) & twoBits, 4);
 
         byte* quants = a.Quants(s);
-        var sum = Chunk<TStep, TBits>(p, 0, quants, scalesLow, 0) + Chunk<TStep, TBits>(p, 1, quants + 64, scalesLow, 16)
-            + Chunk<TStep, TBits>(p, 2, quants + 128, scalesHigh, 0) + Chunk<TStep, TBits>(p, 3, quants + 192, scalesHigh, 16);
+        // One call site in a loop rather than four: inlined four times, the chunks overran the JIT's inlining budget.
+        var sum = Vector256<int>.Zero;
+        for (int chunk = 0; chunk < 4; chunk++)
+            sum += Chunk<TStep, TBits>(p, chunk, quants + 64 * chunk, chunk < 2 ? scalesLow : scalesHigh, 16 * (chunk & 1));
 
         var evenBytes = Vector256.Create(0x00FF00FFu);
         var mins = Avx2.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 0)).AsInt16())
@@ -55,12 +57,12 @@ internal static unsafe class PackedScaleMinDot
         where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
         byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
+        int run = MaddubsPackedStep.Int16Run(TBits.MaxQuant);
+        if (typeof(TStep) == typeof(MaddubsPackedStep) && run >= 4)
+            return Int16Chunk<TBits>(p, chunk, q, a, SpreadScale(scales, shift / 8), SpreadScale(scales, shift / 8 + 1), widenOnce: run >= 8);
         var byteMask = Vector256.Create(0xFF);
         var lowScale = Vector256.ShiftRightLogical(scales, shift) & byteMask;
         var highScale = Vector256.ShiftRightLogical(scales, shift + 8) & byteMask;
-        int run = MaddubsPackedStep.Int16Run(TBits.MaxQuant);
-        if (typeof(TStep) == typeof(MaddubsPackedStep) && run >= 4)
-            return Int16Chunk<TBits>(p, chunk, q, a, lowScale, highScale, widenOnce: run >= 8);
         Vector256<int> low0 = default, low1 = default, high0 = default, high1 = default;
         for (int k = 0; k < 8; k += 2)
         {
@@ -77,13 +79,29 @@ internal static unsafe class PackedScaleMinDot
     }
 
     /// <summary>
+    /// Byte <paramref name="index"/> of each lane (a row's sub-block scale) zero-extended into both int16 halves of the
+    /// lane, by one vpshufb: a scale is below 64, so vpmaddwd against this widens a lane's two int16 sums and scales them
+    /// in one step. (Shifting, masking and copying each scale there took three instructions.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> SpreadScale(Vector256<int> scales, int index)
+    {
+        // Byte 0 of each lane, twice, with zero above each (a control byte with bit 7 set gives zero, and adding the index
+        // keeps that bit); then the index added picks byte index instead.
+        const int zeroHighBytes = unchecked((int)0x80008000);
+        var byteZero = Vector256.Create(zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001,
+            zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001).AsByte();
+        return Avx2.Shuffle(scales.AsByte(), byteZero + Vector256.Create((byte)index)).AsInt16();
+    }
+
+    /// <summary>
     /// <see cref="Chunk{TStep, TBits}"/> for the AVX2 step: each sub-block's vpmaddubsw results add in int16 (runs of four,
     /// or all eight when <paramref name="widenOnce"/>), and one vpmaddwd against the sub-block's scale, in both halves of
     /// each lane, widens and scales them together. The same exact integers as a vpmaddwd, vpaddd and vpmulld per step,
     /// in about a third of the multiplies.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Int16Chunk<TBits>(byte* p, int chunk, byte* q, byte* a, Vector256<int> lowScale, Vector256<int> highScale, bool widenOnce)
+    private static Vector256<int> Int16Chunk<TBits>(byte* p, int chunk, byte* q, byte* a, Vector256<short> lowScales, Vector256<short> highScales, bool widenOnce)
         where TBits : struct, IFifthBits
     {
         Vector256<short> low0 = default, low1 = default, high0 = default, high1 = default;
@@ -98,9 +116,6 @@ internal static unsafe class PackedScaleMinDot
             low1 += Avx2.MultiplyAddAdjacent(Nibbles.Low(v1) | TBits.Low(bits1, chunk), PackedDot.Broadcast(a + 4 * k + 4));
             high1 += Avx2.MultiplyAddAdjacent(Nibbles.High(v1) | TBits.High(bits1, chunk), PackedDot.Broadcast(a + 36 + 4 * k));
         }
-        // A scale below 64 in both int16 halves of its lane: vpmaddwd then gives scale · (the lane's two int16 sums).
-        var lowScales = (lowScale | Vector256.ShiftLeft(lowScale, 16)).AsInt16();
-        var highScales = (highScale | Vector256.ShiftLeft(highScale, 16)).AsInt16();
         if (widenOnce)
             return Avx2.MultiplyAddAdjacent(low0 + low1, lowScales) + Avx2.MultiplyAddAdjacent(high0 + high1, highScales);
         return Avx2.MultiplyAddAdjacent(low0, lowScales) + Avx2.MultiplyAddAdjacent(low1, lowScales)
