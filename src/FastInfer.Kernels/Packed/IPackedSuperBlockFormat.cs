@@ -10,9 +10,6 @@ internal unsafe interface IPackedSuperBlockFormat
 {
     static abstract GgmlType Type { get; }
 
-    /// <summary>True when decode reads a thread's groups as two streams (<see cref="TwoStreams"/>), which measured faster for it.</summary>
-    static abstract bool ReadsTwoStreams { get; }
-
     /// <summary>Bytes of one super-block of a group (eight rows).</summary>
     static abstract int SuperBlockBytes { get; }
 

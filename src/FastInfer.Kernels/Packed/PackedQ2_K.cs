@@ -27,7 +27,6 @@ internal readonly unsafe struct PackedQ2_K : IPackedSuperBlockFormat
 
     public static GgmlType Type => GgmlType.Q2_K;
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
-    public static bool ReadsTwoStreams => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy

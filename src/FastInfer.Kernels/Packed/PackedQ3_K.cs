@@ -30,7 +30,6 @@ internal readonly unsafe struct PackedQ3_K : IPackedSuperBlockFormat
 
     public static GgmlType Type => GgmlType.Q3_K;
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
-    public static bool ReadsTwoStreams => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy

@@ -21,7 +21,6 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
 {
     public static GgmlType Type => GgmlType.Q4_K;
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
-    public static bool ReadsTwoStreams => true;
 
     public const int ScaleFieldOffset = 32;
     public const int QuantOffset = 128;

@@ -23,7 +23,6 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
 
     public static GgmlType Type => GgmlType.Q5_K;
     static int IPackedSuperBlockFormat.SuperBlockBytes => SuperBlockBytes;
-    public static bool ReadsTwoStreams => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy<TCopy>(byte* block, int lane, byte* superBlock) where TCopy : struct, ILaneCopy

@@ -1,14 +1,16 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over a packed K-quant: each thread reads its run of groups front to back or, for a format that
-/// <see cref="IPackedSuperBlockFormat.ReadsTwoStreams"/>, as the two streams of <see cref="TwoStreams"/>, one group of each
-/// per pass; the group's eight rows in the lanes of one vector, every super-block in order (so a row's
-/// float chain is the same for any thread count, pairing or row slice), asking for each super-block's lines
-/// <see cref="PackedPrefetch.Distance"/> ahead in each stream as it reads them.
+/// Decode over a packed K-quant: each thread reads its run of groups front to back, one stream; the group's eight rows
+/// in the lanes of one vector, every super-block in order (so a row's float chain is the same for any thread count or row
+/// slice), asking for each super-block's lines <see cref="PackedPrefetch.Distance"/> ahead. Q4_K read its runs as two
+/// streams (<see cref="TwoStreams"/>) until session 13, chosen on a Zen 5 when the AVX-512 path still used this kernel;
+/// on the AVX2-only Zen 3, in a trial harness outside the repository that alternated the two call by call, one stream
+/// was the faster both from DRAM and from cache.
 /// </summary>
 internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
@@ -19,27 +21,12 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     public PackedKActivations A;
     public float* Y;
 
+    // Not inlined into the pool's Invoke<TJob>, which a run on two threads goes through: there the kernel overran the
+    // JIT's inlining budget, its helpers stayed calls and the scale shuffles' constant controls were built at run time.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void Execute(int firstGroup, int endGroup)
     {
-        int half = TFormat.ReadsTwoStreams ? TwoStreams.Half(firstGroup, endGroup) : 0;
-        for (int i = 0; i < half; i++)
-        {
-            int groupA = firstGroup + i, groupB = groupA + half;
-            byte* a = GroupAt(groupA), b = GroupAt(groupB);
-            var accA = Vector256<float>.Zero;
-            var accB = Vector256<float>.Zero;
-            for (int s = 0; s < SuperBlocks; s++)
-            {
-                long at = (long)s * TFormat.SuperBlockBytes;
-                PackedPrefetch.Ahead(a + at, TFormat.SuperBlockBytes);
-                PackedPrefetch.Ahead(b + at, TFormat.SuperBlockBytes);
-                accA = TFormat.Dot<TStep>(a + at, A, s, accA);
-                accB = TFormat.Dot<TStep>(b + at, A, s, accB);
-            }
-            PackedDot.Store(accA, Y, groupA * PackedLayout.GroupRows - View.RowOffset, Rows);
-            PackedDot.Store(accB, Y, groupB * PackedLayout.GroupRows - View.RowOffset, Rows);
-        }
-        for (int g = firstGroup + 2 * half; g < endGroup; g++)
+        for (int g = firstGroup; g < endGroup; g++)
         {
             byte* group = GroupAt(g);
             var acc = Vector256<float>.Zero;

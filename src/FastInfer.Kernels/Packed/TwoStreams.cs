@@ -11,7 +11,8 @@ namespace FastInfer.Kernels.Packed;
 /// where they were. (On the AVX-512 path Q8_0 has since moved to the pair kernel, <see cref="PairQ8_0Sum"/>, which pairs
 /// its streams the same way, and so has Q6_K, <see cref="PackedQ6_KPairKernel"/>: the 256-bit Q6_K kernel was bound by
 /// its arithmetic, which two streams do not help; and the 256-bit Q8_0 kernel went back to one stream in session 12, see
-/// <see cref="PackedMatVec{TFormat, TStep}"/>.) A lone last group, when the run is odd, is read on its own.
+/// <see cref="PackedMatVec{TFormat, TStep}"/>, and the 256-bit Q4_K kernel in session 13, see
+/// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>.) A lone last group, when the run is odd, is read on its own.
 /// </summary>
 internal static class TwoStreams
 {
