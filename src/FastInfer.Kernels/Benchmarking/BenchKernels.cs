@@ -150,16 +150,18 @@ public static class BenchKernels
     }
 
     /// <summary>
-    /// Decode from cache: y = W·x on one matrix of 4096 columns and as many rows (a multiple of 16, at most 11008) as fill a
-    /// sixteenth of the last-level cache, so that after the first call the kernel never waits on DRAM. (With a quarter,
-    /// 8 MiB on the Zen 3, the Q4_0 and Q4_K rows came out well below their rate on a smaller matrix in some runs.) The
-    /// rate, set against the DRAM read of the machine-limits pass, says how far the kernel's arithmetic could run ahead of
-    /// memory: at 118% or less, decode from DRAM cannot reach 85% of that read even with every load overlapped.
+    /// Decode from cache: y = W·x on one matrix of 4096 columns and as many rows (a multiple of 16, at most 11008) as fill an
+    /// eighth of the last-level cache, so that after the first call the kernel never waits on DRAM. (With a quarter, 8 MiB
+    /// on the Zen 3, the Q4_0 and Q4_K rows came out well below their rate on a smaller matrix in some runs; with a
+    /// sixteenth, each call's fixed part, quantizing the activations and waking the pool, weighed more.) The rate includes
+    /// that fixed part, as decode does; set against the DRAM read of the machine-limits pass, it says how far the kernel
+    /// could run ahead of memory: at 118% or less, decode from DRAM cannot reach 85% of that read even with every load
+    /// overlapped.
     /// </summary>
     private static unsafe void MatVecFromCacheRow(Context context, GgmlType type)
     {
         long rowBytes = GgmlTypeTraits.RowBytes(type, ModelWidth);
-        int rows = (int)Math.Clamp(context.CacheBytes / 16 / rowBytes / 16 * 16, 16, FfnWidth);
+        int rows = (int)Math.Clamp(context.CacheBytes / 8 / rowBytes / 16 * 16, 16, FfnWidth);
         using var matrices = new RotatingMatrices(type, rows, ModelWidth, copies: 1, seed: 3);
         var x = new float[ModelWidth];
         var y = new float[rows];
