@@ -86,8 +86,8 @@ internal static unsafe class PackedScaleMinDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> SpreadScale(Vector256<int> scales, int index)
     {
-        // Byte 0 of each lane, twice, with zero above each (a control byte with bit 7 set gives zero, and adding the index
-        // keeps that bit); then the index added picks byte index instead.
+        // Controls that pick byte 0 of each lane into both int16 halves, with 0x80 (which yields zero) for the high bytes;
+        // adding the index moves each pick to byte index and leaves bit 7 of the 0x80 controls set.
         const int zeroHighBytes = unchecked((int)0x80008000);
         var byteZero = Vector256.Create(zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001,
             zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001).AsByte();

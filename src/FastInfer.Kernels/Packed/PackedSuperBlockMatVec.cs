@@ -22,7 +22,7 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     public float* Y;
 
     // Not inlined into the pool's Invoke<TJob>, which a run on two threads goes through: there the kernel overran the
-    // JIT's inlining budget, its helpers stayed calls and the scale shuffles' constant controls were built at run time.
+    // JIT's inlining budget and its helpers stayed calls.
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void Execute(int firstGroup, int endGroup)
     {
