@@ -84,19 +84,15 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         // Per token i: results[i] for group a, results[4 + i] for group b; the block sums likewise.
         var results = new EightFloatVectors();
         var sums = new EightIntVectors();
-        // The layout's offsets once, in locals: computed at each use, their nested helpers overran the JIT's inlining
-        // budget when this method is compiled without a profile (fully optimized on its first call), and stayed calls.
         int subBlocks = PanelLayout.SubBlocks<TPanel>();
-        int blockBytes = BlockBytes;
-        var at = new BlockOffsets(PanelLayout.OffsetsAt<TPanel>(), PanelLayout.DAt<TPanel>(), PanelLayout.OffsetFactorAt<TPanel>());
         for (int b = 0; b < Blocks; b++)
         {
-            byte* wa = panel + 2L * b * blockBytes;
-            byte* wb = wa + blockBytes;
+            byte* wa = panel + 2L * b * BlockBytes;
+            byte* wb = wa + BlockBytes;
             int* scalesA = (int*)(wa + PanelLayout.ScalesAt), scalesB = (int*)(wb + PanelLayout.ScalesAt);
-            long block = (long)b * BlockQ8_K.ByteCount;
-            byte* q0 = a0 + block + BlockQ8_K.QuantOffset, q1 = a1 + block + BlockQ8_K.QuantOffset;
-            byte* q2 = a2 + block + BlockQ8_K.QuantOffset, q3 = a3 + block + BlockQ8_K.QuantOffset;
+            long at = (long)b * BlockQ8_K.ByteCount;
+            byte* q0 = a0 + at + BlockQ8_K.QuantOffset, q1 = a1 + at + BlockQ8_K.QuantOffset;
+            byte* q2 = a2 + at + BlockQ8_K.QuantOffset, q3 = a3 + at + BlockQ8_K.QuantOffset;
             sums = default;
             for (int s = 0; s < subBlocks; s++)
             {
@@ -116,12 +112,12 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                 sums[0] += x0 * scaleA; sums[1] += x1 * scaleA; sums[2] += x2 * scaleA; sums[3] += x3 * scaleA;
                 sums[4] += y0 * scaleB; sums[5] += y1 * scaleB; sums[6] += y2 * scaleB; sums[7] += y3 * scaleB;
             }
-            wa = panel + 2L * b * blockBytes;
-            wb = wa + blockBytes;
-            Finish(wa, wb, a0 + block, at, sums[0], sums[4], ref results[0], ref results[4]);
-            Finish(wa, wb, a1 + block, at, sums[1], sums[5], ref results[1], ref results[5]);
-            Finish(wa, wb, a2 + block, at, sums[2], sums[6], ref results[2], ref results[6]);
-            Finish(wa, wb, a3 + block, at, sums[3], sums[7], ref results[3], ref results[7]);
+            wa = panel + 2L * b * BlockBytes;
+            wb = wa + BlockBytes;
+            Finish(wa, wb, a0 + at, sums[0], sums[4], ref results[0], ref results[4]);
+            Finish(wa, wb, a1 + at, sums[1], sums[5], ref results[1], ref results[5]);
+            Finish(wa, wb, a2 + at, sums[2], sums[6], ref results[2], ref results[6]);
+            Finish(wa, wb, a3 + at, sums[3], sums[7], ref results[3], ref results[7]);
         }
         int rows = W.Rows;
         float* y = Y + (long)t * rows;
@@ -156,11 +152,11 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     /// feeds both groups), then the float step of each row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(byte* wa, byte* wb, byte* activationBlock, BlockOffsets at, Vector256<int> sumA, Vector256<int> sumB,
+    private static void Finish(byte* wa, byte* wb, byte* activationBlock, Vector256<int> sumA, Vector256<int> sumB,
         ref Vector256<float> accA, ref Vector256<float> accB)
     {
-        var offsetsA = (short*)(wa + at.Offsets);
-        var offsetsB = (short*)(wb + at.Offsets);
+        var offsetsA = (short*)(wa + PanelLayout.OffsetsAt<TPanel>());
+        var offsetsB = (short*)(wb + PanelLayout.OffsetsAt<TPanel>());
         byte* groupSums = activationBlock + BlockQ8_K.SumOffset;
         Vector256<int> offsetA = default, offsetB = default;
         for (int i = 0; i < PanelLayout.OffsetPairs; i++)
@@ -170,19 +166,16 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             offsetB += Avx2.MultiplyAddAdjacent(Vector256.Load(offsetsB + 16 * i), sums);
         }
         var da = Vector256.Create(BlockQ8_K.Scale(activationBlock));
-        accA = AddBlock(wa, at, sumA, offsetA, da, accA);
-        accB = AddBlock(wb, at, sumB, offsetB, da, accB);
+        accA = AddBlock(wa, sumA, offsetA, da, accA);
+        accB = AddBlock(wb, sumB, offsetB, da, accB);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> AddBlock(byte* p, BlockOffsets at, Vector256<int> sum, Vector256<int> offset, Vector256<float> da, Vector256<float> acc)
+    private static Vector256<float> AddBlock(byte* p, Vector256<int> sum, Vector256<int> offset, Vector256<float> da, Vector256<float> acc)
     {
-        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Load((float*)(p + at.D)) * da, acc);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(offset), Vector256.Load((float*)(p + at.OffsetFactor)) * da, acc);
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Load((float*)(p + PanelLayout.DAt<TPanel>())) * da, acc);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(offset), Vector256.Load((float*)(p + PanelLayout.OffsetFactorAt<TPanel>())) * da, acc);
     }
-
-    /// <summary>Where a panel block's offsets, d and offset factor lie (<see cref="PanelLayout"/>).</summary>
-    private readonly record struct BlockOffsets(int Offsets, int D, int OffsetFactor);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(byte* fourBytes) => Vector256.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace FastInfer.Kernels.Ops.QuantGemm;
 
 /// <summary>
@@ -9,15 +11,26 @@ internal static class PanelLayout
 {
     public const int Rows = 8, QuantBytes = 256 * Rows, VectorBytes = 32, OffsetPairs = 8;
 
-    public static int SubBlocks<TPanel>() where TPanel : IKQuantPanel => 256 / TPanel.SubBlockColumns;
+    // Each offset is written out from the panel's sub-block width rather than from the one before it, and every helper
+    // is inlined: a chain of calls five deep at each use overran the JIT's inlining budget in the prefill tile, and the
+    // calls stayed in its block loop.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SubBlocks<TPanel>() where TPanel : struct, IKQuantPanel => 256 / TPanel.SubBlockColumns;
 
     public static int ScalesAt => QuantBytes;
 
-    public static int OffsetsAt<TPanel>() where TPanel : IKQuantPanel => ScalesAt + SubBlocks<TPanel>() * VectorBytes;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int OffsetsAt<TPanel>() where TPanel : struct, IKQuantPanel => QuantBytes + 256 / TPanel.SubBlockColumns * VectorBytes;
 
-    public static int DAt<TPanel>() where TPanel : IKQuantPanel => OffsetsAt<TPanel>() + OffsetPairs * VectorBytes;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int DAt<TPanel>() where TPanel : struct, IKQuantPanel => QuantBytes + (256 / TPanel.SubBlockColumns + OffsetPairs) * VectorBytes;
 
-    public static int OffsetFactorAt<TPanel>() where TPanel : IKQuantPanel => DAt<TPanel>() + VectorBytes;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int OffsetFactorAt<TPanel>() where TPanel : struct, IKQuantPanel
+        => QuantBytes + (256 / TPanel.SubBlockColumns + OffsetPairs + 1) * VectorBytes;
 
-    public static int BlockBytes<TPanel>() where TPanel : IKQuantPanel => OffsetFactorAt<TPanel>() + VectorBytes;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int BlockBytes<TPanel>() where TPanel : struct, IKQuantPanel
+        => QuantBytes + (256 / TPanel.SubBlockColumns + OffsetPairs + 2) * VectorBytes;
 }
