@@ -23,6 +23,11 @@ internal unsafe interface IPackedSuperBlockFormat
     /// <summary>True when the block's F16 scales convert exactly (<see cref="PackedScales.IsFinite"/>).</summary>
     static abstract bool HasFiniteScales(byte* block);
 
-    /// <summary>Super-block <paramref name="s"/> of a group (at <paramref name="superBlock"/>) against the token: each row's float chain gains its term.</summary>
+    /// <summary>
+    /// Super-block <paramref name="s"/> of a group (at <paramref name="superBlock"/>) against the token: each row's float
+    /// chain gains its term. Decode streams every super-block once from DRAM, so this also asks for the super-block's
+    /// lines <see cref="PackedPrefetch.Distance"/> ahead: all at once before its loads (<see cref="PackedPrefetch.Ahead"/>),
+    /// or a few at a time among them (<see cref="PackedPrefetch.Lines"/>) where that was measured faster.
+    /// </summary>
     static abstract Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep;
 }

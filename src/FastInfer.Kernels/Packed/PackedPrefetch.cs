@@ -13,6 +13,10 @@ namespace FastInfer.Kernels.Packed;
 /// found 2, 8 and 32 KiB and none no different next to this host's swings in `bench-kernels`; the two-stream kernels
 /// were not tuned again. The requests go four to a loop pass: the AVX2 decode loops are bound by the instructions they
 /// issue whenever memory is fast, and a pass per line cost nearly as many instructions as the requests themselves.
+/// Where a kernel reads many lines per step, asking for them all before its loads (<see cref="Ahead"/>) was slower from
+/// DRAM than asking for a few at a time among the loads (<see cref="Lines"/>): in session 14's trial harness on the Zen 3,
+/// Q4_K's 18-line super-block gained about a fifth that way and Q8_0's 17-line chunk about a tenth, while Q4_0's 9-line
+/// chunk gained nothing.
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
@@ -31,5 +35,26 @@ internal static unsafe class PackedPrefetch
             Sse.Prefetch0(ahead + line + 128);
             Sse.Prefetch0(ahead + line + 192);
         }
+    }
+
+    /// <summary>
+    /// Asks for lines <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> − 1 of the span at
+    /// <paramref name="at"/> + <see cref="Distance"/>: a kernel's share of its span's requests for the loads it is about to
+    /// issue. Up to four (a constant count, inlined) are written out; more take a loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lines(byte* at, int first, int count)
+    {
+        byte* ahead = at + Distance + 64 * first;
+        if (count > 4)
+        {
+            for (int line = 0; line < count; line++)
+                Sse.Prefetch0(ahead + 64 * line);
+            return;
+        }
+        if (count > 0) Sse.Prefetch0(ahead);
+        if (count > 1) Sse.Prefetch0(ahead + 64);
+        if (count > 2) Sse.Prefetch0(ahead + 128);
+        if (count > 3) Sse.Prefetch0(ahead + 192);
     }
 }

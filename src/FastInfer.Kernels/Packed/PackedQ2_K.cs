@@ -45,5 +45,8 @@ internal readonly unsafe struct PackedQ2_K : IPackedSuperBlockFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
-        => PackedQ2_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    {
+        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
+        return PackedQ2_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    }
 }

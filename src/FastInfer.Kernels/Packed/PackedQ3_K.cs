@@ -49,7 +49,10 @@ internal readonly unsafe struct PackedQ3_K : IPackedSuperBlockFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
-        => PackedQ3_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    {
+        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
+        return PackedQ3_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    }
 
     /// <summary>
     /// Four of each lane's sixteen signed scales (stored value − 32) from its scale-field words: scale k's low four bits

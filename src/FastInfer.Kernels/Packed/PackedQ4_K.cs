@@ -50,5 +50,10 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
-        => PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
+    {
+        if (typeof(TStep) == typeof(MaddubsPackedStep))
+            return PackedQ4_KMaddubsDot.SuperBlock(superBlock, a, s, acc);
+        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
+        return PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
+    }
 }

@@ -50,5 +50,8 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
-        => PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    {
+        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
+        return PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+    }
 }

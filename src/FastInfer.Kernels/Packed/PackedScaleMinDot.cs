@@ -18,25 +18,39 @@ internal static unsafe class PackedScaleMinDot
     public static Vector256<float> SuperBlock<TStep, TBits>(byte* p, in PackedKActivations a, int s, Vector256<float> acc)
         where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
-        // KScales.Unpack, lane by lane: scales 0–3 and mins 0–3 in the low 6 bits of words 0 and 1; scales and mins
-        // 4–7 from word 2's nibbles plus the top two bits of words 0 and 1.
+        UnpackScales(p, out var scalesLow, out var scalesHigh, out var minsLow, out var minsHigh);
+        byte* quants = a.Quants(s);
+        // One call site in a loop rather than four: inlined four times, the chunks overran the JIT's inlining budget.
+        var sum = Vector256<int>.Zero;
+        for (int chunk = 0; chunk < 4; chunk++)
+            sum += Chunk<TStep, TBits>(p, chunk, quants + 64 * chunk, chunk < 2 ? scalesLow : scalesHigh, 16 * (chunk & 1));
+        return Finish(p, a, s, sum, minsLow, minsHigh, acc);
+    }
+
+    /// <summary>
+    /// <see cref="KScales"/>'s unpacking, lane by lane: scales 0–3 and mins 0–3 in the low 6 bits of words 0 and 1; scales
+    /// and mins 4–7 from word 2's nibbles plus the top two bits of words 0 and 1. Each result holds four of a lane's eight
+    /// (sub-blocks 0–3 in the Low ones, 4–7 in the High), a byte each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void UnpackScales(byte* p, out Vector256<int> scalesLow, out Vector256<int> scalesHigh, out Vector256<uint> minsLow, out Vector256<uint> minsHigh)
+    {
         var w0 = Vector256.Load((uint*)(p + PackedQ4_K.ScaleFieldOffset));
         var w1 = Vector256.Load((uint*)(p + PackedQ4_K.ScaleFieldOffset + 32));
         var w2 = Vector256.Load((uint*)(p + PackedQ4_K.ScaleFieldOffset + 64));
         var sixBits = Vector256.Create(0x3f3f3f3fu);
         var nibble = Vector256.Create(0x0f0f0f0fu);
         var twoBits = Vector256.Create(0x03030303u);
-        var scalesLow = (w0 & sixBits).AsInt32();
-        var minsLow = w1 & sixBits;
-        var scalesHigh = ((w2 & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w0, 6) & twoBits, 4)).AsInt32();
-        var minsHigh = (Vector256.ShiftRightLogical(w2, 4) & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w1, 6) & twoBits, 4);
+        scalesLow = (w0 & sixBits).AsInt32();
+        minsLow = w1 & sixBits;
+        scalesHigh = ((w2 & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w0, 6) & twoBits, 4)).AsInt32();
+        minsHigh = (Vector256.ShiftRightLogical(w2, 4) & nibble) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(w1, 6) & twoBits, 4);
+    }
 
-        byte* quants = a.Quants(s);
-        // One call site in a loop rather than four: inlined four times, the chunks overran the JIT's inlining budget.
-        var sum = Vector256<int>.Zero;
-        for (int chunk = 0; chunk < 4; chunk++)
-            sum += Chunk<TStep, TBits>(p, chunk, quants + 64 * chunk, chunk < 2 ? scalesLow : scalesHigh, 16 * (chunk & 1));
-
+    /// <summary>The super-block's term in each row's float chain, from its scaled sums and its minimums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Finish(byte* p, in PackedKActivations a, int s, Vector256<int> sum, Vector256<uint> minsLow, Vector256<uint> minsHigh, Vector256<float> acc)
+    {
         var evenBytes = Vector256.Create(0x00FF00FFu);
         var mins = Avx2.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 0)).AsInt16())
             + Avx2.MultiplyAddAdjacent((Vector256.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector256.Create(a.SumPair(s, 1)).AsInt16())
@@ -84,7 +98,7 @@ internal static unsafe class PackedScaleMinDot
     /// in one step. (Shifting, masking and copying each scale there took three instructions.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> SpreadScale(Vector256<int> scales, int index)
+    public static Vector256<short> SpreadScale(Vector256<int> scales, int index)
     {
         // Controls that pick byte 0 of each lane into both int16 halves, with 0x80 (which yields zero) for the high bytes;
         // adding the index moves each pick to byte index and leaves bit 7 of the 0x80 controls set.

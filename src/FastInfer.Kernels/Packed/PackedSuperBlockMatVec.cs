@@ -7,7 +7,8 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// Decode over a packed K-quant: each thread reads its run of groups front to back, one stream; the group's eight rows
 /// in the lanes of one vector, every super-block in order (so a row's float chain is the same for any thread count or row
-/// slice), asking for each super-block's lines <see cref="PackedPrefetch.Distance"/> ahead. Q4_K read its runs as two
+/// slice). Each format's <see cref="IPackedSuperBlockFormat.Dot"/> asks for its super-block's lines
+/// <see cref="PackedPrefetch.Distance"/> ahead itself, so that it can spread the requests among its loads. Q4_K read its runs as two
 /// streams (<see cref="TwoStreams"/>) until session 13, chosen on a Zen 5 when the AVX-512 path still used this kernel;
 /// on the AVX2-only Zen 3, in a trial harness outside the repository that alternated the two call by call, one stream
 /// was the faster both from DRAM and from cache.
@@ -32,9 +33,7 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
             var acc = Vector256<float>.Zero;
             for (int s = 0; s < SuperBlocks; s++)
             {
-                byte* superBlock = group + (long)s * TFormat.SuperBlockBytes;
-                PackedPrefetch.Ahead(superBlock, TFormat.SuperBlockBytes);
-                acc = TFormat.Dot<TStep>(superBlock, A, s, acc);
+                acc = TFormat.Dot<TStep>(group + (long)s * TFormat.SuperBlockBytes, A, s, acc);
             }
             PackedDot.Store(acc, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
         }

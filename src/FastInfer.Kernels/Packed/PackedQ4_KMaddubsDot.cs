@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
+
+namespace FastInfer.Kernels.Packed;
+
+/// <summary>
+/// Q4_K's AVX2 decode step: <see cref="PackedScaleMinDot"/>'s integers for vpmaddubsw, written out flat for the nibbles
+/// alone (no fifth bit), and asking for the super-block's 18 lines two or three at a time among its loads.
+/// <para>
+/// Both differences were timed in session 14's trial harness on the Zen 3, which alternated the variants call by call.
+/// Flat code issues about a third fewer instructions than <see cref="PackedScaleMinDot"/>'s loops (their index arithmetic
+/// and scale picks), which made it about a fifth faster from cache; but from DRAM, with all 18 requests before the loads
+/// as the other formats ask, it was slower than the loops. Spread among the loads, the same requests made it about a
+/// fifth faster from DRAM than the loops on one thread and on two.
+/// </para>
+/// </summary>
+internal static unsafe class PackedQ4_KMaddubsDot
+{
+    private const int Lines = PackedQ4_K.SuperBlockBytes / 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SuperBlock(byte* p, in PackedKActivations a, int s, Vector256<float> acc)
+    {
+        PackedScaleMinDot.UnpackScales(p, out var scalesLow, out var scalesHigh, out var minsLow, out var minsHigh);
+        byte* x = a.Quants(s);
+        var sum = Chunk(p, 0, x, scalesLow) + Chunk(p, 1, x, scalesLow);
+        sum += Chunk(p, 2, x, scalesHigh) + Chunk(p, 3, x, scalesHigh);
+        return PackedScaleMinDot.Finish(p, a, s, sum, minsLow, minsHigh, acc);
+    }
+
+    /// <summary>
+    /// Chunk <paramref name="chunk"/>'s 64 columns (<see cref="PackedQ4_K"/>: sub-block 2c in the low nibbles, 2c+1 in the
+    /// high), each sub-block's eight vpmaddubsw results added in int16 (at most 8·2·15·128 = 30720) and widened by one
+    /// vpmaddwd against its scale.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Chunk(byte* p, int chunk, byte* x, Vector256<int> scales)
+    {
+        byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
+        x += 64 * chunk;
+        var lowNibbles = Vector256.Create((byte)0x0F);
+        AskFor(p, 2 * chunk);
+        var v0 = Vector256.Load(q);
+        var v1 = Vector256.Load(q + 32);
+        var v2 = Vector256.Load(q + 64);
+        var v3 = Vector256.Load(q + 96);
+        var low = (Avx2.MultiplyAddAdjacent(v0 & lowNibbles, PackedDot.Broadcast(x)) + Avx2.MultiplyAddAdjacent(v1 & lowNibbles, PackedDot.Broadcast(x + 4)))
+            + (Avx2.MultiplyAddAdjacent(v2 & lowNibbles, PackedDot.Broadcast(x + 8)) + Avx2.MultiplyAddAdjacent(v3 & lowNibbles, PackedDot.Broadcast(x + 12)));
+        var high = (Avx2.MultiplyAddAdjacent(Nibbles.High(v0), PackedDot.Broadcast(x + 32)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v1), PackedDot.Broadcast(x + 36)))
+            + (Avx2.MultiplyAddAdjacent(Nibbles.High(v2), PackedDot.Broadcast(x + 40)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v3), PackedDot.Broadcast(x + 44)));
+        AskFor(p, 2 * chunk + 1);
+        var v4 = Vector256.Load(q + 128);
+        var v5 = Vector256.Load(q + 160);
+        var v6 = Vector256.Load(q + 192);
+        var v7 = Vector256.Load(q + 224);
+        low += (Avx2.MultiplyAddAdjacent(v4 & lowNibbles, PackedDot.Broadcast(x + 16)) + Avx2.MultiplyAddAdjacent(v5 & lowNibbles, PackedDot.Broadcast(x + 20)))
+            + (Avx2.MultiplyAddAdjacent(v6 & lowNibbles, PackedDot.Broadcast(x + 24)) + Avx2.MultiplyAddAdjacent(v7 & lowNibbles, PackedDot.Broadcast(x + 28)));
+        high += (Avx2.MultiplyAddAdjacent(Nibbles.High(v4), PackedDot.Broadcast(x + 48)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v5), PackedDot.Broadcast(x + 52)))
+            + (Avx2.MultiplyAddAdjacent(Nibbles.High(v6), PackedDot.Broadcast(x + 56)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v7), PackedDot.Broadcast(x + 60)));
+        int pick = 2 * (chunk & 1);
+        return Avx2.MultiplyAddAdjacent(low, PackedScaleMinDot.SpreadScale(scales, pick))
+            + Avx2.MultiplyAddAdjacent(high, PackedScaleMinDot.SpreadScale(scales, pick + 1));
+    }
+
+    /// <summary>Requests for the super-block's lines in eight even shares (3, 2, 2, 2, 3, 2, 2, 2), one per half-chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AskFor(byte* p, int share)
+    {
+        int first = (Lines * share + 7) / 8, end = (Lines * (share + 1) + 7) / 8;
+        PackedPrefetch.Lines(p, first, end - first);
+    }
+}
