@@ -15,8 +15,8 @@ namespace FastInfer.Kernels.Packed;
 /// issue whenever memory is fast, and a pass per line cost nearly as many instructions as the requests themselves.
 /// Where a kernel reads many lines per step, asking for them all before its loads (<see cref="Ahead"/>) was slower from
 /// DRAM than asking for a few at a time among the loads (<see cref="Lines"/>): in session 14's trial harness on the Zen 3,
-/// Q4_K's 18-line super-block gained about a fifth that way and Q8_0's 17-line chunk about a tenth, while Q4_0's 9-line
-/// chunk gained nothing.
+/// Q4_K's 18-line super-block gained about a fifth that way, Q6_K's 26 lines about a third, Q5_K's 22 lines (a quarter
+/// before each of its four chunks) 13–27% and Q8_0's 17-line chunk about a tenth, while Q4_0's 9-line chunk gained nothing.
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
@@ -42,6 +42,10 @@ internal static unsafe class PackedPrefetch
     /// <paramref name="at"/> + <see cref="Distance"/>: a kernel's share of its span's requests for the loads it is about to
     /// issue. Up to four (a constant count, inlined) are written out; more take a loop.
     /// </summary>
+    /// <summary>Asks for the line that holds <paramref name="at"/> + <see cref="Distance"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LineOf(byte* at) => Sse.Prefetch0(at + Distance);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Lines(byte* at, int first, int count)
     {

@@ -53,7 +53,6 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     {
         if (typeof(TStep) == typeof(MaddubsPackedStep))
             return PackedQ4_KMaddubsDot.SuperBlock(superBlock, a, s, acc);
-        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
         return PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
     }
 }

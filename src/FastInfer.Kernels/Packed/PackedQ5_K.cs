@@ -37,7 +37,6 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
     {
-        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
         return PackedScaleMinDot.SuperBlock<TStep, PackedQ5_K>(superBlock, a, s, acc);
     }
 

@@ -51,7 +51,7 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
     {
-        PackedPrefetch.Ahead(superBlock, SuperBlockBytes);
+        PackedPrefetch.Lines(superBlock, 0, (QuantOffset + 63) / 64);
         return PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
     }
 }

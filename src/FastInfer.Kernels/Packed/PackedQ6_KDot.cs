@@ -7,7 +7,8 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// One super-block of packed Q6_K (<see cref="PackedQ6_K"/>) against a token, eight rows in the lanes of one vector. Per super-block the
 /// integer is ggml's: Σ scale·(Σ q·a) over the sixteen 16-column sub-blocks, minus 32·Σ scale·(activation sum) for the
-/// zero point; each row's float chain then takes d·d<sub>a</sub> times it, one FMA per super-block in order.
+/// zero point; each row's float chain then takes d·d<sub>a</sub> times it, one FMA per super-block in order. Decode asks
+/// for the lines <see cref="PackedPrefetch.Distance"/> ahead step by step as it reads (<see cref="PackedQ6_K.Dot"/>).
 /// </summary>
 internal static unsafe class PackedQ6_KDot
 {
@@ -46,6 +47,10 @@ internal static unsafe class PackedQ6_KDot
         var bits45 = Vector256.Create((byte)0x30);
         for (int k = 0; k < 4; k++, q += PackedQ6_K.StepBytes, a += 4)
         {
+            // The step's 96 bytes span two or three lines: those of its middle and last bytes, and the line of its first,
+            // which the step before asked for (or the super-block's scale lines, before the first step).
+            PackedPrefetch.LineOf(q + 32);
+            PackedPrefetch.LineOf(q + 95);
             var l0 = Vector256.Load(q);
             var l1 = Vector256.Load(q + 32);
             var h = Vector256.Load(q + 64);

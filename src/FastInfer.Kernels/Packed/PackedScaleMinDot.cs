@@ -22,8 +22,15 @@ internal static unsafe class PackedScaleMinDot
         byte* quants = a.Quants(s);
         // One call site in a loop rather than four: inlined four times, the chunks overran the JIT's inlining budget.
         var sum = Vector256<int>.Zero;
+        // Decode reads each super-block once from DRAM: a quarter of its lines are asked for before each chunk.
+        const int q4Lines = PackedQ4_K.SuperBlockBytes / 64, q5Lines = PackedQ5_K.SuperBlockBytes / 64;
+        int lines = typeof(TBits) == typeof(NoFifthBits) ? q4Lines : q5Lines;
         for (int chunk = 0; chunk < 4; chunk++)
+        {
+            int first = chunk * lines / 4;
+            PackedPrefetch.Lines(p, first, (chunk + 1) * lines / 4 - first);
             sum += Chunk<TStep, TBits>(p, chunk, quants + 64 * chunk, chunk < 2 ? scalesLow : scalesHigh, 16 * (chunk & 1));
+        }
         return Finish(p, a, s, sum, minsLow, minsHigh, acc);
     }
 
