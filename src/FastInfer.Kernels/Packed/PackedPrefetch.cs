@@ -42,6 +42,18 @@ internal static unsafe class PackedPrefetch
     /// <paramref name="at"/> + <see cref="Distance"/>: a kernel's share of its span's requests for the loads it is about to
     /// issue. Up to four (a constant count, inlined) are written out; more take a loop.
     /// </summary>
+    /// <summary>
+    /// Asks for share <paramref name="share"/> of <paramref name="shares"/> even shares of the <paramref name="lines"/>
+    /// lines at <paramref name="at"/> + <see cref="Distance"/> (constants, inlined: the shares of 18 lines in eight are
+    /// 3, 2, 2, 2, 3, 2, 2, 2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Share(byte* at, int lines, int share, int shares)
+    {
+        int first = (lines * share + shares - 1) / shares, end = (lines * (share + 1) + shares - 1) / shares;
+        Lines(at, first, end - first);
+    }
+
     /// <summary>Asks for the line that holds <paramref name="at"/> + <see cref="Distance"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LineOf(byte* at) => Sse.Prefetch0(at + Distance);

@@ -41,7 +41,7 @@ internal static unsafe class PackedQ4_KMaddubsDot
         byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
         x += 64 * chunk;
         var lowNibbles = Vector256.Create((byte)0x0F);
-        AskFor(p, 2 * chunk);
+        PackedPrefetch.Share(p, Lines, 2 * chunk, 8);
         var v0 = Vector256.Load(q);
         var v1 = Vector256.Load(q + 32);
         var v2 = Vector256.Load(q + 64);
@@ -50,7 +50,7 @@ internal static unsafe class PackedQ4_KMaddubsDot
             + (Avx2.MultiplyAddAdjacent(v2 & lowNibbles, PackedDot.Broadcast(x + 8)) + Avx2.MultiplyAddAdjacent(v3 & lowNibbles, PackedDot.Broadcast(x + 12)));
         var high = (Avx2.MultiplyAddAdjacent(Nibbles.High(v0), PackedDot.Broadcast(x + 32)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v1), PackedDot.Broadcast(x + 36)))
             + (Avx2.MultiplyAddAdjacent(Nibbles.High(v2), PackedDot.Broadcast(x + 40)) + Avx2.MultiplyAddAdjacent(Nibbles.High(v3), PackedDot.Broadcast(x + 44)));
-        AskFor(p, 2 * chunk + 1);
+        PackedPrefetch.Share(p, Lines, 2 * chunk + 1, 8);
         var v4 = Vector256.Load(q + 128);
         var v5 = Vector256.Load(q + 160);
         var v6 = Vector256.Load(q + 192);
@@ -62,13 +62,5 @@ internal static unsafe class PackedQ4_KMaddubsDot
         int pick = 2 * (chunk & 1);
         return Avx2.MultiplyAddAdjacent(low, PackedScaleMinDot.SpreadScale(scales, pick))
             + Avx2.MultiplyAddAdjacent(high, PackedScaleMinDot.SpreadScale(scales, pick + 1));
-    }
-
-    /// <summary>Requests for the super-block's lines in eight even shares (3, 2, 2, 2, 3, 2, 2, 2), one per half-chunk.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AskFor(byte* p, int share)
-    {
-        int first = (Lines * share + 7) / 8, end = (Lines * (share + 1) + 7) / 8;
-        PackedPrefetch.Lines(p, first, end - first);
     }
 }
