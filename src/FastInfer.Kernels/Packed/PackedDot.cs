@@ -74,8 +74,10 @@ internal static unsafe class PackedDot
 
     /// <summary>
     /// One group's eight rows against one token: every block in order. Decode, which reads each group once from DRAM,
-    /// passes <paramref name="prefetchAhead"/> to ask for each chunk's lines <see cref="PackedPrefetch.Distance"/> ahead,
-    /// a quarter of them before each block (for Q8_0's 17-line chunks faster from DRAM than all before the first);
+    /// passes <paramref name="prefetchAhead"/> to ask for each chunk's lines <see cref="PackedPrefetch.Distance"/> ahead:
+    /// its scale line before the chunk, each block's quant lines before the block. (All before the chunk was slower from
+    /// DRAM for Q8_0's 17-line chunks; a quarter of the chunk's lines before each block, counted out at run time, cost
+    /// Q4_0 a sixth of its speed from cache.)
     /// prefill reuses a group over many tokens from the cache and does not (a constant, so the JIT drops the branch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -87,19 +89,17 @@ internal static unsafe class PackedDot
         // instructions per block, which the AVX2 decode loop, bound by how many instructions it issues, could not hide.
         var acc = Vector256<float>.Zero;
         int chunkBytes = (int)PackedLayout.ChunkBytes(TFormat.QuantBytesPerBlock);
-        int chunkLines = (chunkBytes + 63) / 64;
         byte* chunk = group;
         for (int b0 = 0; b0 < blocks; b0 += PackedLayout.ChunkBlocks, chunk += chunkBytes)
         {
             int count = Math.Min(PackedLayout.ChunkBlocks, blocks - b0);
             byte* blockQuants = chunk + PackedLayout.ChunkScaleBytes, blockScales = chunk;
+            if (prefetchAhead)
+                PackedPrefetch.LineOf(chunk);
             for (int j = 0; j < count; j++)
             {
                 if (prefetchAhead)
-                {
-                    int first = j * chunkLines / PackedLayout.ChunkBlocks;
-                    PackedPrefetch.Lines(chunk, first, (j + 1) * chunkLines / PackedLayout.ChunkBlocks - first);
-                }
+                    PackedPrefetch.Lines(blockQuants, 0, (TFormat.QuantBytesPerBlock + 63) / 64);
                 TFormat.Unpack(blockQuants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
                 acc = Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(blockScales), quants, scales, corrections, acc);
                 blockQuants += TFormat.QuantBytesPerBlock;
