@@ -52,6 +52,8 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
     {
         PackedPrefetch.Lines(superBlock, 0, (QuantOffset + 63) / 64);
-        return PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
+        return typeof(TStep) == typeof(MaddubsPackedStep)
+            ? PackedQ6_KMaddubsDot.SuperBlock(superBlock, a, s, acc)
+            : PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
     }
 }
