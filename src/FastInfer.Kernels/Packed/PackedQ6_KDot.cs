@@ -7,7 +7,8 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// One super-block of packed Q6_K (<see cref="PackedQ6_K"/>) against a token, eight rows in the lanes of one vector. Per super-block the
 /// integer is ggml's: Σ scale·(Σ q·a) over the sixteen 16-column sub-blocks, minus 32·Σ scale·(activation sum) for the
-/// zero point; each row's float chain then takes d·d<sub>a</sub> times it, one FMA per super-block in order. Decode asks
+/// zero point; each row's float chain then takes d·d<sub>a</sub> times it, one FMA per super-block in order. The AVX-VNNI
+/// step runs this; the AVX2 step runs <see cref="PackedQ6_KMaddubsDot"/>, the same integers with fewer multiplies. Decode asks
 /// for the lines <see cref="PackedPrefetch.Distance"/> ahead step by step as it reads (<see cref="PackedQ6_K.Dot"/>).
 /// </summary>
 internal static unsafe class PackedQ6_KDot

@@ -11,6 +11,9 @@ namespace FastInfer.Kernels.Packed;
 /// Per super-block the integers are ggml's: each 32-column sub-block's exact dot product times its
 /// 6-bit scale, summed (Σ scale·Σq·a), and Σ min·(activation sum) — then each row's float chain takes
 /// d·d<sub>a</sub> times the first and −dmin·d<sub>a</sub> times the second, one FMA each, in super-block order.
+/// <see cref="SuperBlock"/> is the loop form, which the AVX-VNNI step (vpdpbusd) runs; the AVX2 step runs the flat kernels
+/// <see cref="PackedQ4_KMaddubsDot"/> and <see cref="PackedQ5_KMaddubsDot"/>, which share the scale unpacking, the
+/// finish and the scale spreading here.
 /// </summary>
 internal static unsafe class PackedScaleMinDot
 {
@@ -78,9 +81,6 @@ internal static unsafe class PackedScaleMinDot
         where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
         byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
-        int run = MaddubsPackedStep.Int16Run(TBits.MaxQuant);
-        if (typeof(TStep) == typeof(MaddubsPackedStep) && run >= 4)
-            return Int16Chunk<TBits>(p, chunk, q, a, SpreadScale(scales, shift / 8), SpreadScale(scales, shift / 8 + 1), widenOnce: run >= 8);
         var byteMask = Vector256.Create(0xFF);
         var lowScale = Vector256.ShiftRightLogical(scales, shift) & byteMask;
         var highScale = Vector256.ShiftRightLogical(scales, shift + 8) & byteMask;
@@ -113,33 +113,5 @@ internal static unsafe class PackedScaleMinDot
         var byteZero = Vector256.Create(zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001,
             zeroHighBytes, zeroHighBytes | 4 * 0x10001, zeroHighBytes | 8 * 0x10001, zeroHighBytes | 12 * 0x10001).AsByte();
         return Avx2.Shuffle(scales.AsByte(), byteZero + Vector256.Create((byte)index)).AsInt16();
-    }
-
-    /// <summary>
-    /// <see cref="Chunk{TStep, TBits}"/> for the AVX2 step: each sub-block's vpmaddubsw results add in int16 (runs of four,
-    /// or all eight when <paramref name="widenOnce"/>), and one vpmaddwd against the sub-block's scale, in both halves of
-    /// each lane, widens and scales them together. The same exact integers as a vpmaddwd, vpaddd and vpmulld per step,
-    /// in about a third of the multiplies.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Int16Chunk<TBits>(byte* p, int chunk, byte* q, byte* a, Vector256<short> lowScales, Vector256<short> highScales, bool widenOnce)
-        where TBits : struct, IFifthBits
-    {
-        Vector256<short> low0 = default, low1 = default, high0 = default, high1 = default;
-        for (int k = 0; k < 8; k += 2)
-        {
-            var v0 = Vector256.Load(q + 32 * k);
-            var v1 = Vector256.Load(q + 32 * k + 32);
-            var bits0 = TBits.Load(p, k);
-            var bits1 = TBits.Load(p, k + 1);
-            low0 += Avx2.MultiplyAddAdjacent(Nibbles.Low(v0) | TBits.Low(bits0, chunk), PackedDot.Broadcast(a + 4 * k));
-            high0 += Avx2.MultiplyAddAdjacent(Nibbles.High(v0) | TBits.High(bits0, chunk), PackedDot.Broadcast(a + 32 + 4 * k));
-            low1 += Avx2.MultiplyAddAdjacent(Nibbles.Low(v1) | TBits.Low(bits1, chunk), PackedDot.Broadcast(a + 4 * k + 4));
-            high1 += Avx2.MultiplyAddAdjacent(Nibbles.High(v1) | TBits.High(bits1, chunk), PackedDot.Broadcast(a + 36 + 4 * k));
-        }
-        if (widenOnce)
-            return Avx2.MultiplyAddAdjacent(low0 + low1, lowScales) + Avx2.MultiplyAddAdjacent(high0 + high1, highScales);
-        return Avx2.MultiplyAddAdjacent(low0, lowScales) + Avx2.MultiplyAddAdjacent(low1, lowScales)
-            + Avx2.MultiplyAddAdjacent(high0, highScales) + Avx2.MultiplyAddAdjacent(high1, highScales);
     }
 }
