@@ -17,8 +17,8 @@ namespace FastInfer.Kernels.Packed;
 /// DRAM than asking for a few at a time among the loads (<see cref="Lines"/>): in session 14's trial harness on the Zen 3,
 /// Q4_K's 18-line super-block gained about a fifth that way, Q6_K's 26 lines about a third, Q5_K's 22 lines (a quarter
 /// before each of its four chunks) 13–27% and Q8_0's 17-line chunk about a tenth, while Q4_0's 9-line chunk gained nothing.
-/// Where the kernel's loop cannot name its shares as constants, the scalar work of counting them out costs more than
-/// the requests: the block formats ask for each block's own lines (<see cref="PackedDot.Group"/>).
+/// Where the kernel's loop cannot name its shares as constants, counting them out costs instructions (a sixth of Q4_0's
+/// speed from cache), so the block formats ask for each block's own lines instead (<see cref="PackedDot.Group"/>).
 /// </summary>
 internal static unsafe class PackedPrefetch
 {
