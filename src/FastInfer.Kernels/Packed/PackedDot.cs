@@ -76,9 +76,8 @@ internal static unsafe class PackedDot
     /// One group's eight rows against one token: every block in order. Decode, which reads each group once from DRAM,
     /// passes <paramref name="prefetchAhead"/> to ask for each chunk's lines <see cref="PackedPrefetch.Distance"/> ahead:
     /// its scale line before the chunk, each block's quant lines before the block. (All before the chunk was slower from
-    /// DRAM for Q8_0's 17-line chunks; a quarter of the chunk's lines before each block, counted out at run time, cost
-    /// Q4_0 a sixth of its speed from cache.)
-    /// prefill reuses a group over many tokens from the cache and does not (a constant, so the JIT drops the branch).
+    /// DRAM for Q8_0's 17-line chunks; a quarter of the chunk's lines before each block, counted out at run time, made
+    /// Q4_0 slower from cache.) Prefill reuses a group over many tokens from the cache and does not (a constant, so the JIT drops the branch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections,

@@ -15,10 +15,10 @@ namespace FastInfer.Kernels.Packed;
 /// issue whenever memory is fast, and a pass per line cost nearly as many instructions as the requests themselves.
 /// Where a kernel reads many lines per step, asking for them all before its loads (<see cref="Ahead"/>) was slower from
 /// DRAM than asking for a few at a time among the loads (<see cref="Lines"/>): in session 14's trial harness on the Zen 3,
-/// Q4_K's 18-line super-block gained about a fifth that way, Q6_K's 26 lines about a third, Q5_K's 22 lines (a quarter
-/// before each of its four chunks) 13–27% and Q8_0's 17-line chunk about a tenth, while Q4_0's 9-line chunk gained nothing.
-/// Where the kernel's loop cannot name its shares as constants, counting them out costs instructions (a sixth of Q4_0's
-/// speed from cache), so the block formats ask for each block's own lines instead (<see cref="PackedDot.Group"/>).
+/// Q4_K's 18-line super-block, Q6_K's 26 lines, Q5_K's 22 lines (a quarter before each of its four chunks) and Q8_0's
+/// 17-line chunk gained that way, while Q4_0's 9-line chunk gained nothing. Where the kernel's loop cannot name its
+/// shares as constants, counting them out costs instructions (Q4_0 ran slower from cache), so the block formats ask for
+/// each block's own lines instead (<see cref="PackedDot.Group"/>).
 /// </summary>
 internal static unsafe class PackedPrefetch
 {

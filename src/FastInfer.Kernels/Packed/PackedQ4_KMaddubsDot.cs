@@ -11,9 +11,9 @@ namespace FastInfer.Kernels.Packed;
 /// <para>
 /// Both differences were timed in session 14's trial harness on the Zen 3, which alternated the variants call by call.
 /// Flat code issues about a third fewer instructions than <see cref="PackedScaleMinDot"/>'s loops (their index arithmetic
-/// and scale picks), which made it about a fifth faster from cache; but from DRAM, with all 18 requests before the loads
-/// as the other formats ask, it was slower than the loops. Spread among the loads, the same requests made it about a
-/// fifth faster from DRAM than the loops on one thread and on two.
+/// and scale picks), which made it faster from cache; but from DRAM, with all 18 requests before the loads as the other
+/// formats asked, it was slower than the loops. Spread among the loads, the same requests made it faster from DRAM than
+/// the loops on one thread and on two.
 /// </para>
 /// </summary>
 internal static unsafe class PackedQ4_KMaddubsDot

@@ -10,7 +10,7 @@ namespace FastInfer.Kernels.Packed;
 /// <see cref="PackedQ4_KMaddubsDot"/> does for Q4_K, asking for the super-block's 22 lines in eight shares among its loads.
 /// A quant's fifth bit reaches bit 4 in two instructions (one 16-bit shift, one mask) instead of three. With five-bit
 /// quants a sub-block's vpmaddubsw results may add four at a time in int16 (4·2·31·128 = 31744), so each half-chunk
-/// widens once. In session 14's trial harness on the Zen 3, from cache, this ran about a third faster than the loops.
+/// widens once. In session 14's trial harness on the Zen 3, from cache, this ran faster than the loops.
 /// <para>
 /// Written out whole, the super-block overran the JIT's inlining budget and its helpers stayed calls; each half of it is
 /// therefore a method of its own, two calls per super-block. Having no loop, those two would start as unoptimized code
