@@ -40,14 +40,9 @@ internal static unsafe class PackedPrefetch
     }
 
     /// <summary>
-    /// Asks for lines <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> − 1 of the span at
-    /// <paramref name="at"/> + <see cref="Distance"/>: a kernel's share of its span's requests for the loads it is about to
-    /// issue. Up to four (a constant count, inlined) are written out; more take a loop.
-    /// </summary>
-    /// <summary>
     /// Asks for share <paramref name="share"/> of <paramref name="shares"/> even shares of the <paramref name="lines"/>
-    /// lines at <paramref name="at"/> + <see cref="Distance"/> (constants, inlined: the shares of 18 lines in eight are
-    /// 3, 2, 2, 2, 3, 2, 2, 2).
+    /// lines at <paramref name="at"/> + <see cref="Distance"/> (the shares of 18 lines in eight are 3, 2, 2, 2, 3, 2, 2, 2).
+    /// Inlined: given constants, the JIT folds the arithmetic away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Share(byte* at, int lines, int share, int shares)
@@ -60,6 +55,11 @@ internal static unsafe class PackedPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LineOf(byte* at) => Sse.Prefetch0(at + Distance);
 
+    /// <summary>
+    /// Asks for lines <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> − 1 of the span at
+    /// <paramref name="at"/> + <see cref="Distance"/>: a kernel's share of its span's requests for the loads it is about to
+    /// issue. Up to four (a constant count, inlined) are written out; more take a loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Lines(byte* at, int first, int count)
     {

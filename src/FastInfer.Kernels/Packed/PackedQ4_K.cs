@@ -53,6 +53,6 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
     {
         if (typeof(TStep) == typeof(MaddubsPackedStep))
             return PackedQ4_KMaddubsDot.SuperBlock(superBlock, a, s, acc);
-        return PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, a, s, acc);
+        return PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, SuperBlockBytes, a, s, acc);
     }
 }

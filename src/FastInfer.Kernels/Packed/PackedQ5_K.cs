@@ -38,7 +38,7 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
     public static Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep
         => typeof(TStep) == typeof(MaddubsPackedStep)
             ? PackedQ5_KMaddubsDot.SuperBlock(superBlock, a, s, acc)
-            : PackedScaleMinDot.SuperBlock<TStep, PackedQ5_K>(superBlock, a, s, acc);
+            : PackedScaleMinDot.SuperBlock<TStep, PackedQ5_K>(superBlock, SuperBlockBytes, a, s, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* p, int k) => Vector256.Load(p + HighBitsOffset + 32 * k);

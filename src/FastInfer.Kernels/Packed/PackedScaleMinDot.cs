@@ -17,21 +17,19 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal static unsafe class PackedScaleMinDot
 {
+    /// <summary>Super-block <paramref name="s"/> at <paramref name="p"/> (<paramref name="superBlockBytes"/> long: Q4_K's or
+    /// Q5_K's), asking for a quarter of its lines <see cref="PackedPrefetch.Distance"/> ahead before each chunk.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> SuperBlock<TStep, TBits>(byte* p, in PackedKActivations a, int s, Vector256<float> acc)
+    public static Vector256<float> SuperBlock<TStep, TBits>(byte* p, int superBlockBytes, in PackedKActivations a, int s, Vector256<float> acc)
         where TStep : struct, IPackedStep where TBits : struct, IFifthBits
     {
         UnpackScales(p, out var scalesLow, out var scalesHigh, out var minsLow, out var minsHigh);
         byte* quants = a.Quants(s);
         // One call site in a loop rather than four: inlined four times, the chunks overran the JIT's inlining budget.
         var sum = Vector256<int>.Zero;
-        // Decode reads each super-block once from DRAM: a quarter of its lines are asked for before each chunk.
-        const int q4Lines = PackedQ4_K.SuperBlockBytes / 64, q5Lines = PackedQ5_K.SuperBlockBytes / 64;
-        int lines = typeof(TBits) == typeof(NoFifthBits) ? q4Lines : q5Lines;
         for (int chunk = 0; chunk < 4; chunk++)
         {
-            int first = chunk * lines / 4;
-            PackedPrefetch.Lines(p, first, (chunk + 1) * lines / 4 - first);
+            PackedPrefetch.Share(p, superBlockBytes / 64, chunk, 4);
             sum += Chunk<TStep, TBits>(p, chunk, quants + 64 * chunk, chunk < 2 ? scalesLow : scalesHigh, 16 * (chunk & 1));
         }
         return Finish(p, a, s, sum, minsLow, minsHigh, acc);
