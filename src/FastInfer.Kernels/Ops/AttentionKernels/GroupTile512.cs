@@ -211,7 +211,6 @@ internal readonly unsafe struct GroupTile512 : IGroupTile
             Store(o3, a30, a31, a32, a33);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static void Load(float* o, float correction, ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
         {
             var factor = Vector512.Create(correction);
@@ -225,13 +224,11 @@ internal readonly unsafe struct GroupTile512 : IGroupTile
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static void AddScaled(Vector512<float> w, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
             ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
             => MultiplyAddEach(TVectors.Count, w, v0, v1, v2, v3, ref a0, ref a1, ref a2, ref a3);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static void Store(float* o, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
         {
             a0.Store(o);
@@ -272,16 +269,13 @@ internal readonly unsafe struct GroupTile512 : IGroupTile
         return Quarters(Quarters(y0, y1), Quarters(y2, y3));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static Vector512<float> Pairs(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a, b) + Avx512F.UnpackHigh(a, b);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static Vector512<float> Quads(Vector512<float> a, Vector512<float> b)
             => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle() + Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         static Vector512<float> Quarters(Vector512<float> a, Vector512<float> b)
             => Avx512F.Shuffle4x128(a, b, 0b10_00_10_00) + Avx512F.Shuffle4x128(a, b, 0b11_01_11_01);
     }
