@@ -180,21 +180,9 @@ public class AttentionTests
         var vh = ToHalf(v);
         var expected = AttentionReference.Compute(q, 1, k, v, heads, kvHeads, headDim, _ => (first, positions));
         var halfExpected = AttentionReference.Compute(q, 1, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, _ => (first, positions));
-        float[]? single = null, halfSingle = null;
-        foreach (int threads in new[] { 1, 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var output = new float[q.Length];
-            var halfOutput = new float[q.Length];
-            KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, pool, path);
-            KernelAttention.Decode(q, kh, vh, first, positions, heads, kvHeads, headDim, halfOutput, pool, path);
-            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"decode {threads} threads");
-            Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, $"decode f16 {threads} threads");
-            single ??= output;
-            halfSingle ??= halfOutput;
-            Assert.Equal(single, output);
-            Assert.Equal(halfSingle, halfOutput);
-        }
+        ThreadCounts.AssertCloseAndIdentical(q.Length, expected, halfExpected, "decode",
+            (pool, output) => KernelAttention.Decode(q, k, v, first, positions, heads, kvHeads, headDim, output, pool, path),
+            (pool, output) => KernelAttention.Decode(q, kh, vh, first, positions, heads, kvHeads, headDim, output, pool, path));
     }
 
     public static TheoryData<IsaPath, int, int> LongPrefillCases
@@ -229,21 +217,9 @@ public class AttentionTests
         var kf = AsFloats(k);
         var vf = AsFloats(v);
         var expected = AttentionReference.Compute(q, queryCount, kf, vf, heads, kvHeads, headDim, Span);
-        float[]? single = null, halfSingle = null;
-        foreach (int threads in new[] { 1, 2, 3 })
-        {
-            using var pool = new ComputePool(threads);
-            var output = new float[q.Length];
-            var halfOutput = new float[q.Length];
-            KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, path);
-            KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, halfOutput, pool, window, path);
-            Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"prefill {threads} threads");
-            Tolerance.Close(expected, halfOutput, relative: 1e-5, absolute: 2e-6, $"prefill f16 {threads} threads");
-            single ??= output;
-            halfSingle ??= halfOutput;
-            Assert.Equal(single, output);
-            Assert.Equal(halfSingle, halfOutput);
-        }
+        ThreadCounts.AssertCloseAndIdentical(q.Length, expected, expected, "prefill",
+            (pool, output) => KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, path),
+            (pool, output) => KernelAttention.Prefill(q, queryCount, firstPosition, k, v, heads, kvHeads, headDim, output, pool, window, path));
     }
 
     [Fact]

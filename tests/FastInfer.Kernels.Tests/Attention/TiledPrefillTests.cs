@@ -50,22 +50,9 @@ public class TiledPrefillTests
             }
             var expected = AttentionReference.Compute(q, queryCount, kf, vf, heads, kvHeads, headDim, Span);
             var halfExpected = AttentionReference.Compute(q, queryCount, AsFloats(kh), AsFloats(vh), heads, kvHeads, headDim, Span);
-            float[]? single = null, halfSingle = null;
-            foreach (int threads in new[] { 1, 2, 3 })
-            {
-                using var pool = new ComputePool(threads);
-                var output = new float[q.Length];
-                var halfOutput = new float[q.Length];
-                KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, IsaPath.Avx2);
-                KernelAttention.Prefill(q, queryCount, firstPosition, kh, vh, heads, kvHeads, headDim, halfOutput, pool, window, IsaPath.Avx2);
-                string what = $"start {firstPosition}, window {window}, {threads} threads";
-                Tolerance.Close(expected, output, relative: 1e-5, absolute: 2e-6, $"prefill {what}");
-                Tolerance.Close(halfExpected, halfOutput, relative: 1e-5, absolute: 2e-6, $"prefill f16 {what}");
-                single ??= output;
-                halfSingle ??= halfOutput;
-                Assert.Equal(single, output);
-                Assert.Equal(halfSingle, halfOutput);
-            }
+            ThreadCounts.AssertCloseAndIdentical(q.Length, expected, halfExpected, $"prefill start {firstPosition}, window {window}",
+                (pool, output) => KernelAttention.Prefill(q, queryCount, firstPosition, kf, vf, heads, kvHeads, headDim, output, pool, window, IsaPath.Avx2),
+                (pool, output) => KernelAttention.Prefill(q, queryCount, firstPosition, kh, vh, heads, kvHeads, headDim, output, pool, window, IsaPath.Avx2));
         }
     }
 
