@@ -32,7 +32,7 @@ public readonly unsafe struct BlockQ3_K : IQuantizableBlock, IIntegerDotBlock<Bl
     /// its top 2 bits sit in bytes 8–11 (byte 8 + k mod 4, bit pair k/4).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<sbyte> Scales(byte* block)
+    internal static Vector128<sbyte> Scales(byte* block)
     {
         byte* s = block + ScaleOffset;
         uint a0 = Unsafe.ReadUnaligned<uint>(s), a1 = Unsafe.ReadUnaligned<uint>(s + 4), top = Unsafe.ReadUnaligned<uint>(s + 8);

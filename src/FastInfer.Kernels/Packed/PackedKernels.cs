@@ -97,15 +97,16 @@ internal static unsafe class PackedKernels
     }
 
     /// <summary>
-    /// Packed K-quants have decode kernels only. Q2_K and Q3_K, whose row-major kernels run at a fraction of the
-    /// packed ones' speed and share no unpacking between tokens, take every token through the decode kernel; Q4_K, Q5_K
-    /// and Q6_K do so for a few tokens (an expert's share of a short prompt), where the row-major prefill kernels would
-    /// first write rows back from the copy for little reuse (<see cref="Ops.QuantGemm.KQuantGemm.ReadsPackedRows"/>).
-    /// False leaves a larger batch to those kernels.
+    /// Packed K-quants have decode kernels only. A few tokens (an expert's share of a short prompt) go one by one through
+    /// the decode kernel, where the prefill kernels would first write rows back from the copy for little reuse
+    /// (<see cref="Ops.QuantGemm.KQuantGemm.ReadsPackedRows"/>). False leaves a larger batch to those kernels. (Q2_K and
+    /// Q3_K took every token through the decode kernel until session 15, when they had no prefill kernel of their own:
+    /// on an AVX2-only Zen 3 tinyllama-1.1b's Q2_K and Q3_K_M mixes then prefilled at about half the rate of its
+    /// Q4_K_M, barely ahead of llama.cpp; see README.md.)
     /// </summary>
     private static bool TokenByToken(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
     {
-        if (w.Type is not (GgmlType.Q2_K or GgmlType.Q3_K) && tokens > TokenByTokenLimit)
+        if (tokens > TokenByTokenLimit)
             return false;
         // One token passes the checks this call already passed, so each runs the decode kernel.
         for (int t = 0; t < tokens; t++)
@@ -116,7 +117,7 @@ internal static unsafe class PackedKernels
         return true;
     }
 
-    /// <summary>Tokens up to which Q4_K, Q5_K and Q6_K prefill runs the decode kernel token by token.</summary>
+    /// <summary>Tokens up to which K-quant prefill runs the decode kernel token by token.</summary>
     public const int TokenByTokenLimit = 4;
 
     private static int SuperBlocks(in WeightMatrix w) => w.Columns / PackedKActivations.SuperBlockColumns;

@@ -79,8 +79,7 @@ public class PackedMatMulTests
     public static TheoryData<GgmlType, IsaPath> KQuantsAndPaths()
     {
         var data = new TheoryData<GgmlType, IsaPath>();
-        // Q2_K and Q3_K prefill token by token through the decode kernel wherever packed copies are read (PackedRowsTests).
-        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        foreach (var type in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
             foreach (var path in KernelIsa.Available)
                 data.Add(type, path);
         return data;

@@ -68,7 +68,7 @@ public unsafe class PackedRowsTests
     public void PrefillReadsOnlyTheCopy(GgmlType type, IsaPath path)
     {
         // 37 rows (a partial last group); 3 tokens (token by token through the decode kernel) and 530 (past the
-        // 512-token chunks of the row-major kernels over rows read back, for the types that prefill with them).
+        // 512-token chunks of the prefill kernels over rows read back).
         const int rows = 37, columns = 512;
         using var m = new TestMatrix(type, rows, columns, seed: 33);
         using var packed = PackedWeights.Pack(m.Matrix);
@@ -96,7 +96,7 @@ public unsafe class PackedRowsTests
 
             // Each token through the decode kernel, or the row-major kernels over rows read back: the former has the
             // decode kernel's bits, the latter the file rows'.
-            bool tokenByToken = type is GgmlType.Q2_K or GgmlType.Q3_K || tokens <= PackedKernels.TokenByTokenLimit;
+            bool tokenByToken = tokens <= PackedKernels.TokenByTokenLimit;
             var expected = tokenByToken ? TokenByTokenDecode(packed.Matrix, x, tokens, path) : fromRows;
             Assert.Equal(expected, after);
             PackedCases.AssertRowsClose(m.Floats, x.AsSpan(0, columns), fromRows.AsSpan(0, rows), after.AsSpan(0, rows), $"{type} prefill {tokens} tokens");

@@ -11,12 +11,12 @@ namespace FastInfer.Kernels.Tests.QuantGemm;
 
 /// <summary>
 /// The K-quant prefill GEMM against the scalar block dots, on blocks of random raw bytes (every quant, scale and min
-/// value, including Q6_K's −128 scale, occurs), with row counts around its eight- and sixteen-row groups and token
+/// value, including Q6_K's −128 scale and Q3_K's −32, occurs), with row counts around its eight- and sixteen-row groups and token
 /// counts around its tile of four and chunk of 128.
 /// </summary>
 public class KQuantGemmTests
 {
-    private static readonly GgmlType[] Types = [GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     public static TheoryData<GgmlType, IsaPath> TypesAndPaths() => MatVecTypes.OnEveryPath(Types);
 
@@ -103,7 +103,13 @@ internal sealed unsafe class RawMatrix : IDisposable
         var random = new Random(seed);
         random.NextBytes(span);
         int blockBytes = GgmlTypeTraits.BlockBytes(type);
-        int[] factorOffsets = type == GgmlType.Q6_K ? [208] : [0, 2];
+        int[] factorOffsets = type switch
+        {
+            GgmlType.Q2_K => [80, 82],
+            GgmlType.Q3_K => [108],
+            GgmlType.Q6_K => [208],
+            _ => [0, 2],
+        };
         for (int block = 0; block < span.Length / blockBytes; block++)
             foreach (int offset in factorOffsets)
             {

@@ -10,7 +10,7 @@ internal unsafe interface IKQuantPanel
 {
     static abstract GgmlType Type { get; }
 
-    /// <summary>Columns per integer scale: 32 (Q4_K, Q5_K) or 16 (Q6_K).</summary>
+    /// <summary>Columns per integer scale: 32 (Q4_K, Q5_K) or 16 (Q2_K, Q3_K, Q6_K).</summary>
     static abstract int SubBlockColumns { get; }
 
     /// <summary>The block's 256 unsigned quants in column order, one byte each, to <paramref name="destination"/>.</summary>

@@ -7,15 +7,15 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Ops.QuantGemm;
 
 /// <summary>
-/// Prefill for K-quant weights (Q4_K, Q5_K, Q6_K) on the 256-bit paths: the tokens are quantized once to Q8_K (in
-/// parallel, one token per task), then <see cref="KQuantGemmJob{TPanel, TStep}"/> splits the rows in groups of eight.
-/// vpdpbusd where <see cref="RowDot.UsesVnni"/> allows it, AVX2 vpmaddubsw otherwise (exact: two products of a quant
-/// of at most 63 and an activation of at most 127 fit int16). Other types and the V128/scalar paths decline.
+/// Prefill for K-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) on the 256-bit paths: the tokens are quantized once to
+/// Q8_K (in parallel, one token per task), then <see cref="KQuantGemmJob{TPanel, TStep}"/> splits the rows in groups of
+/// eight. vpdpbusd where <see cref="RowDot.UsesVnni"/> allows it, AVX2 vpmaddubsw otherwise (exact: two products of a
+/// quant of at most 63 and an activation of at most 127 fit int16). Other types and the V128/scalar paths decline.
 /// </summary>
 internal static unsafe class KQuantGemm
 {
     public static bool Supports(GgmlType type, IsaPath path)
-        => path >= IsaPath.Avx2 && type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        => path >= IsaPath.Avx2 && type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>y (tokens×rows) = x (tokens×columns)·Wᵀ; false when <see cref="Supports"/> says no.</summary>
     public static bool TryMultiply(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
@@ -28,6 +28,10 @@ internal static unsafe class KQuantGemm
         {
             switch (w.Type)
             {
+                case GgmlType.Q2_K when vnni: Run<Q2KPanel, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q2_K: Run<Q2KPanel, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q3_K when vnni: Run<Q3KPanel, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q3_K: Run<Q3KPanel, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
                 case GgmlType.Q4_K when vnni: Run<ScaleMinPanel<BlockQ4_K>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
                 case GgmlType.Q4_K: Run<ScaleMinPanel<BlockQ4_K>, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
                 case GgmlType.Q5_K when vnni: Run<ScaleMinPanel<BlockQ5_K>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
