@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -38,6 +39,8 @@ internal static unsafe class PackedQ3_KDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Half<TStep>(byte* p, int n, byte* a, Vector256<sbyte> low, Vector256<sbyte> high) where TStep : struct, IPackedStep
     {
+        if (typeof(TStep) == typeof(MaddubsPackedStep))
+            return PairedQuarter(p, n, 0, a, low.AsInt32(), high.AsInt32()) + PairedQuarter(p, n, 1, a + 16, low.AsInt32(), high.AsInt32());
         var sum = Vector256<int>.Zero;
         for (int part = 0; part < 2; part++)
         {
@@ -55,6 +58,33 @@ internal static unsafe class PackedQ3_KDot
                 + s2 * PackedQ6_KDot.Scale(high.AsInt32(), part) + s3 * PackedQ6_KDot.Scale(high.AsInt32(), 2 + part);
         }
         return sum;
+    }
+
+    /// <summary>
+    /// <see cref="Half{TStep}"/>'s part <paramref name="part"/> for AVX2 (activations of its first column from
+    /// <paramref name="a"/>): each sub-block's four vpmaddubsw results add in int16 (at most 4·2·7·128 = 7168) and one
+    /// vpmaddwd against the signed scale spread into both halves of each lane widens and scales them, where a vpmaddwd
+    /// against ones per step and a vpmulld per sub-block did.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairedQuarter(byte* p, int n, int part, byte* a, Vector256<int> low, Vector256<int> high)
+    {
+        byte* q = p + PackedQ3_K.QuantOffset + 32 * (8 * n + 4 * part);
+        byte* h = p + PackedQ3_K.HighBitsOffset + 32 * 4 * part;
+        Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int k = 0; k < 4; k++, q += 32, h += 32, a += 4)
+        {
+            var v = Vector256.Load(q);
+            var hv = Vector256.Load(h);
+            s0 += Avx2.MultiplyAddAdjacent(Quants(v, hv, n, 0), PackedDot.Broadcast(a));
+            s1 += Avx2.MultiplyAddAdjacent(Quants(v, hv, n, 1), PackedDot.Broadcast(a + 32));
+            s2 += Avx2.MultiplyAddAdjacent(Quants(v, hv, n, 2), PackedDot.Broadcast(a + 64));
+            s3 += Avx2.MultiplyAddAdjacent(Quants(v, hv, n, 3), PackedDot.Broadcast(a + 96));
+        }
+        return Avx2.MultiplyAddAdjacent(s0, PackedQ6_KMaddubsDot.SignedScale(low, part))
+            + Avx2.MultiplyAddAdjacent(s1, PackedQ6_KMaddubsDot.SignedScale(low, 2 + part))
+            + Avx2.MultiplyAddAdjacent(s2, PackedQ6_KMaddubsDot.SignedScale(high, part))
+            + Avx2.MultiplyAddAdjacent(s3, PackedQ6_KMaddubsDot.SignedScale(high, 2 + part));
     }
 
     /// <summary>Quarter <paramref name="j"/>'s unsigned quants: bits 2j..2j+1 of the quant bytes, bit 4n+j of the high bytes as bit 2.</summary>

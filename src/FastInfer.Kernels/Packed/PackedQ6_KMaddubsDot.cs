@@ -87,7 +87,7 @@ internal static unsafe class PackedQ6_KMaddubsDot
     /// one vpshufb puts it in each half's high byte and an arithmetic shift brings it down.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> SignedScale(Vector256<int> fourScales, int index)
+    internal static Vector256<short> SignedScale(Vector256<int> fourScales, int index)
     {
         // Per lane L: bytes (0x80, 4L+index, 0x80, 4L+index); 0x80 yields zero.
         int control(int lane) => 0x80 | (4 * lane + index) << 8 | 0x80 << 16 | (4 * lane + index) << 24;
