@@ -70,7 +70,7 @@ public static class BenchKernels
             progress?.Invoke($"matmul {type}");
             MatMulRow(context, type, MatMulTokens);
         }
-        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        foreach (var type in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
         {
             progress?.Invoke($"matmul {type}");
             MatMulRow(context, type, MatMulTokens);
