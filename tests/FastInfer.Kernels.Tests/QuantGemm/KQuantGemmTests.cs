@@ -41,6 +41,25 @@ public class KQuantGemmTests
         }
     }
 
+    /// <summary>
+    /// Every quant and scale byte at its maximum and every activation of one sign (so Q8_K quantizes them all to its
+    /// extreme, −128 or 127): the AVX2 tile's int16 sums reach their bound, and one more product per run would overflow.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TypesAndPaths))]
+    public void ExtremeQuantsAndActivationsStayExact(GgmlType type, IsaPath path)
+    {
+        using var m = RawMatrix.Create(type, 16, 512, seed: 7, fill: 0xFF);
+        const int tokens = 5;
+        foreach (float value in new[] { 1f, -1f })
+        {
+            var x = Enumerable.Repeat(value, tokens * m.Matrix.Columns).ToArray();
+            var y = new float[tokens * m.Matrix.Rows];
+            if (KQuantGemm.TryMultiply(m.Matrix, x, y, tokens, ComputePool.SingleThreaded, path))
+                AssertMatchesScalar(m, x, y, tokens, $"{type} {path} activations all {value}");
+        }
+    }
+
     [SkippableTheory]
     [MemberData(nameof(EachType))]
     public void AnyRowSliceTokenSubsetOrThreadCountGivesTheSameBits(GgmlType type)
@@ -92,16 +111,20 @@ public class KQuantGemmTests
     }
 }
 
-/// <summary>A K-quant matrix of random bytes whose fp16 factors are overwritten with small finite values of either sign.</summary>
+/// <summary>A K-quant matrix of random bytes (or of one <c>fill</c> byte) whose fp16 factors are overwritten with small
+/// finite values of either sign.</summary>
 internal sealed unsafe class RawMatrix : IDisposable
 {
-    private RawMatrix(GgmlType type, int rows, int columns, int seed)
+    private RawMatrix(GgmlType type, int rows, int columns, int seed, byte? fill)
     {
         long bytes = GgmlTypeTraits.RowBytes(type, columns) * rows;
         Data = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         var span = new Span<byte>((void*)Data, checked((int)bytes));
         var random = new Random(seed);
-        random.NextBytes(span);
+        if (fill is { } b)
+            span.Fill(b);
+        else
+            random.NextBytes(span);
         int blockBytes = GgmlTypeTraits.BlockBytes(type);
         int[] factorOffsets = type switch
         {
@@ -126,7 +149,7 @@ internal sealed unsafe class RawMatrix : IDisposable
     public WeightMatrix Matrix { get; }
     public float[] Floats { get; }
 
-    public static RawMatrix Create(GgmlType type, int rows, int columns, int seed) => new(type, rows, columns, seed);
+    public static RawMatrix Create(GgmlType type, int rows, int columns, int seed, byte? fill = null) => new(type, rows, columns, seed, fill);
 
     public void Dispose() => NativeMemory.AlignedFree((void*)Data);
 }

@@ -13,6 +13,10 @@ internal unsafe interface IKQuantPanel
     /// <summary>Columns per integer scale: 32 (Q4_K, Q5_K) or 16 (Q2_K, Q3_K, Q6_K).</summary>
     static abstract int SubBlockColumns { get; }
 
+    /// <summary>The largest unsigned quant (3 for Q2_K up to 63 for Q6_K): how long vpmaddubsw results may add in int16
+    /// (<see cref="Packed.MaddubsPackedStep.Int16Run"/>).</summary>
+    static abstract int MaxQuant { get; }
+
     /// <summary>The block's 256 unsigned quants in column order, one byte each, to <paramref name="destination"/>.</summary>
     static abstract void Quants(byte* block, byte* destination);
 

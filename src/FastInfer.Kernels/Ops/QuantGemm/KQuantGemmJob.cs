@@ -96,6 +96,28 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             sums = default;
             for (int s = 0; s < subBlocks; s++)
             {
+                if (typeof(TStep) == typeof(MaddubsPackedStep))
+                {
+                    var pairA = ScalePairs(Vector256.Load(scalesA + 8 * s));
+                    var pairB = ScalePairs(Vector256.Load(scalesB + 8 * s));
+                    for (int c = 0; c < TPanel.SubBlockColumns; c += RunColumns)
+                    {
+                        Vector256<short> u0 = default, u1 = default, u2 = default, u3 = default;
+                        Vector256<short> v0 = default, v1 = default, v2 = default, v3 = default;
+                        for (int k = 0; k < RunColumns; k += 8)
+                        {
+                            Products(wa, wb, q0, q1, q2, q3, ref u0, ref u1, ref u2, ref u3, ref v0, ref v1, ref v2, ref v3);
+                            Products(wa + 32, wb + 32, q0 + 4, q1 + 4, q2 + 4, q3 + 4, ref u0, ref u1, ref u2, ref u3, ref v0, ref v1, ref v2, ref v3);
+                            wa += 64; wb += 64;
+                            q0 += 8; q1 += 8; q2 += 8; q3 += 8;
+                        }
+                        sums[0] += Avx2.MultiplyAddAdjacent(u0, pairA); sums[1] += Avx2.MultiplyAddAdjacent(u1, pairA);
+                        sums[2] += Avx2.MultiplyAddAdjacent(u2, pairA); sums[3] += Avx2.MultiplyAddAdjacent(u3, pairA);
+                        sums[4] += Avx2.MultiplyAddAdjacent(v0, pairB); sums[5] += Avx2.MultiplyAddAdjacent(v1, pairB);
+                        sums[6] += Avx2.MultiplyAddAdjacent(v2, pairB); sums[7] += Avx2.MultiplyAddAdjacent(v3, pairB);
+                    }
+                    continue;
+                }
                 Vector256<int> x0 = default, x1 = default, x2 = default, x3 = default;
                 Vector256<int> y0 = default, y1 = default, y2 = default, y3 = default;
                 for (int k = 0; k < TPanel.SubBlockColumns; k += 16)
@@ -127,6 +149,39 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             PackedDot.Store(results[i], y + i * (long)rows, firstRow, rows);
             PackedDot.Store(results[4 + i], y + i * (long)rows, secondRow, rows);
         }
+    }
+
+    /// <summary>
+    /// Columns the AVX2 tile adds in int16 before it widens: a sub-block, or as much of it as
+    /// <see cref="MaddubsPackedStep.Int16Run"/> allows for the panel's quants (Q5_K and Q6_K widen twice per sub-block).
+    /// </summary>
+    private static int RunColumns => Math.Min(TPanel.SubBlockColumns, 4 * MaddubsPackedStep.Int16Run(TPanel.MaxQuant) / 8 * 8);
+
+    /// <summary>A sub-block's scales (one int per row) as int16 pairs (scale, scale): vpmaddwd against them widens a lane's
+    /// two int16 sums and scales them in one instruction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ScalePairs(Vector256<int> scales)
+        => ((scales & Vector256.Create(0xFFFF)) | Vector256.ShiftLeft(scales, 16)).AsInt16();
+
+    /// <summary>
+    /// <see cref="Step"/> for AVX2 without the widening: each vpmaddubsw result adds into int16 lanes, a vpaddw where the
+    /// step took a vpmaddwd and a vpaddd, so the tile issues about half the multiplies (the integers are the same).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Products(byte* wa, byte* wb, byte* q0, byte* q1, byte* q2, byte* q3,
+        ref Vector256<short> x0, ref Vector256<short> x1, ref Vector256<short> x2, ref Vector256<short> x3,
+        ref Vector256<short> y0, ref Vector256<short> y1, ref Vector256<short> y2, ref Vector256<short> y3)
+    {
+        var va = Vector256.Load(wa);
+        var vb = Vector256.Load(wb);
+        var a = Broadcast(q0);
+        x0 += Avx2.MultiplyAddAdjacent(va, a); y0 += Avx2.MultiplyAddAdjacent(vb, a);
+        a = Broadcast(q1);
+        x1 += Avx2.MultiplyAddAdjacent(va, a); y1 += Avx2.MultiplyAddAdjacent(vb, a);
+        a = Broadcast(q2);
+        x2 += Avx2.MultiplyAddAdjacent(va, a); y2 += Avx2.MultiplyAddAdjacent(vb, a);
+        a = Broadcast(q3);
+        x3 += Avx2.MultiplyAddAdjacent(va, a); y3 += Avx2.MultiplyAddAdjacent(vb, a);
     }
 
     /// <summary>Four columns of both groups against four tokens: eight independent vpdpbusd chains.</summary>

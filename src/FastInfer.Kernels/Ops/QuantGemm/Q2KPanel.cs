@@ -17,6 +17,7 @@ internal readonly unsafe struct Q2KPanel : IKQuantPanel
 
     public static GgmlType Type => GgmlType.Q2_K;
     public static int SubBlockColumns => 16;
+    public static int MaxQuant => 3;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Quants(byte* block, byte* destination)

@@ -18,6 +18,7 @@ internal readonly unsafe struct Q3KPanel : IKQuantPanel
 
     public static GgmlType Type => GgmlType.Q3_K;
     public static int SubBlockColumns => 16;
+    public static int MaxQuant => 7;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Quants(byte* block, byte* destination)

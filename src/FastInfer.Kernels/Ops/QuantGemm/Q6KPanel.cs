@@ -17,6 +17,7 @@ internal readonly unsafe struct Q6KPanel : IKQuantPanel
 
     public static GgmlType Type => GgmlType.Q6_K;
     public static int SubBlockColumns => 16;
+    public static int MaxQuant => 63;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Quants(byte* block, byte* destination)

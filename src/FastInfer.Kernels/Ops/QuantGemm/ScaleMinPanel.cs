@@ -13,6 +13,7 @@ internal readonly unsafe struct ScaleMinPanel<T> : IKQuantPanel where T : struct
 {
     public static GgmlType Type => T.Type;
     public static int SubBlockColumns => 32;
+    public static int MaxQuant => T.Type == GgmlType.Q5_K ? 31 : 15;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Quants(byte* block, byte* destination)
