@@ -85,6 +85,12 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         var results = new EightFloatVectors();
         var sums = new EightIntVectors();
         int subBlocks = PanelLayout.SubBlocks<TPanel>();
+        // Q6_K keeps a vpmaddwd per step: its runs would be eight columns, two per sub-block, and measured slower
+        // (bench-kernels, session 15). Both conditions are types, so the JIT keeps one path per instantiation.
+        bool int16Runs = typeof(TStep) == typeof(MaddubsPackedStep) && typeof(TPanel) != typeof(Q6KPanel);
+        // Read once: in the loop, the property's call (the JIT did not inline it into this method) spilled every int16 sum
+        // around it on each pass.
+        int runColumns = int16Runs ? RunColumns : 0;
         for (int b = 0; b < Blocks; b++)
         {
             byte* wa = panel + 2L * b * BlockBytes;
@@ -96,15 +102,15 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             sums = default;
             for (int s = 0; s < subBlocks; s++)
             {
-                if (typeof(TStep) == typeof(MaddubsPackedStep))
+                if (int16Runs)
                 {
                     var pairA = ScalePairs(Vector256.Load(scalesA + 8 * s));
                     var pairB = ScalePairs(Vector256.Load(scalesB + 8 * s));
-                    for (int c = 0; c < TPanel.SubBlockColumns; c += RunColumns)
+                    for (int c = 0; c < TPanel.SubBlockColumns; c += runColumns)
                     {
                         Vector256<short> u0 = default, u1 = default, u2 = default, u3 = default;
                         Vector256<short> v0 = default, v1 = default, v2 = default, v3 = default;
-                        for (int k = 0; k < RunColumns; k += 8)
+                        for (int k = 0; k < runColumns; k += 8)
                         {
                             Products(wa, wb, q0, q1, q2, q3, ref u0, ref u1, ref u2, ref u3, ref v0, ref v1, ref v2, ref v3);
                             Products(wa + 32, wb + 32, q0 + 4, q1 + 4, q2 + 4, q3 + 4, ref u0, ref u1, ref u2, ref u3, ref v0, ref v1, ref v2, ref v3);
@@ -153,7 +159,7 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
 
     /// <summary>
     /// Columns the AVX2 tile adds in int16 before it widens: a sub-block, or as much of it as
-    /// <see cref="MaddubsPackedStep.Int16Run"/> allows for the panel's quants (Q5_K and Q6_K widen twice per sub-block).
+    /// <see cref="MaddubsPackedStep.Int16Run"/> allows for the panel's quants (Q5_K widens twice per sub-block).
     /// </summary>
     private static int RunColumns => Math.Min(TPanel.SubBlockColumns, 4 * MaddubsPackedStep.Int16Run(TPanel.MaxQuant) / 8 * 8);
 
