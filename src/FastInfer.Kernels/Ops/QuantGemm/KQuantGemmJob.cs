@@ -85,8 +85,9 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         var results = new EightFloatVectors();
         var sums = new EightIntVectors();
         int subBlocks = PanelLayout.SubBlocks<TPanel>();
-        // Q6_K keeps a vpmaddwd per step: its runs would be eight columns, two per sub-block, and measured slower
-        // (bench-kernels, session 15). Both conditions are types, so the JIT keeps one path per instantiation.
+        // Q6_K keeps a vpmaddwd per step: its runs would be eight columns, two per sub-block, and a first version that
+        // ran them was slower for Q6_K in bench-kernels (session 15). Both conditions are types, so the JIT compiles one
+        // path per instantiation (with the choice made at run time, the unused path's registers cost the other one).
         bool int16Runs = typeof(TStep) == typeof(MaddubsPackedStep) && typeof(TPanel) != typeof(Q6KPanel);
         // Read once: in the loop, the property's call (the JIT did not inline it into this method) spilled every int16 sum
         // around it on each pass.
