@@ -89,9 +89,12 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         // ran them was slower for Q6_K in bench-kernels (session 15). Both conditions are types, so the JIT compiles one
         // path per instantiation (with the choice made at run time, the unused path's registers cost the other one).
         bool int16Runs = typeof(TStep) == typeof(MaddubsPackedStep) && typeof(TPanel) != typeof(Q6KPanel);
-        // Read once: in the loop, the property's call (the JIT did not inline it into this method) spilled every int16 sum
-        // around it on each pass.
-        int runColumns = int16Runs ? RunColumns : 0;
+        // Columns added in int16 before a widening: a sub-block, or as much of it as Int16Run allows for the panel's quants
+        // (Q5_K widens twice per sub-block). A local: as a property called in the loop, it was not inlined, and every
+        // int16 sum was spilled around the call.
+        int runColumns = int16Runs
+            ? Math.Min(TPanel.SubBlockColumns, 4 * MaddubsPackedStep.Int16Run(TPanel.MaxQuant) / 8 * 8)
+            : 0;
         for (int b = 0; b < Blocks; b++)
         {
             byte* wa = panel + 2L * b * BlockBytes;
@@ -157,12 +160,6 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
             PackedDot.Store(results[4 + i], y + i * (long)rows, secondRow, rows);
         }
     }
-
-    /// <summary>
-    /// Columns the AVX2 tile adds in int16 before it widens: a sub-block, or as much of it as
-    /// <see cref="MaddubsPackedStep.Int16Run"/> allows for the panel's quants (Q5_K widens twice per sub-block).
-    /// </summary>
-    private static int RunColumns => Math.Min(TPanel.SubBlockColumns, 4 * MaddubsPackedStep.Int16Run(TPanel.MaxQuant) / 8 * 8);
 
     /// <summary>A sub-block's scales (one int per row) as int16 pairs (scale, scale): vpmaddwd against them widens a lane's
     /// two int16 sums and scales them in one instruction.</summary>
