@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops;
+using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
 
 namespace FastInfer.Kernels.Benchmarking;
@@ -240,10 +241,35 @@ public static class BenchKernels
         seconds = CallTimer.SecondsPerCall(() => rope.Apply(q, Heads, 1000), context.Seconds);
         context.AddBandwidthBound("rope half-split (cache-resident)", $"{Heads}x{HeadDim}", 1, seconds, 4.0 * Heads * HeadDim * sizeof(float));
 
+        ActivationQuantizationRows(context, gate);
+
         var indices = new int[40];
         var values = new float[40];
         seconds = CallTimer.SecondsPerCall(() => VectorOps.TopK(logits, 40, indices, values), context.Seconds);
         context.AddBandwidthBound("top-40 (cache-resident)", $"{Vocabulary}", 1, seconds, 1.0 * Vocabulary * sizeof(float));
+    }
+
+    /// <summary>
+    /// Each quantized matrix-vector product first quantizes its input row to 8 bits, and decode does that on one thread
+    /// before every such call (the down projection's input is <see cref="FfnWidth"/> wide).
+    /// </summary>
+    private static unsafe void ActivationQuantizationRows(Context context, float[] row)
+    {
+        var pool = context.Pool;
+        nint input;
+        var pinned = GCHandle.Alloc(row, GCHandleType.Pinned);
+        try
+        {
+            input = pinned.AddrOfPinnedObject();
+            double seconds = CallTimer.SecondsPerCall(() => PackedActivations.Prepare((float*)input, 1, FfnWidth / 32, 8, pool), context.Seconds);
+            context.AddBandwidthBound("quantize activations Q8_0 (packed)", $"{FfnWidth}", 1, seconds, 1.0 * FfnWidth * sizeof(float));
+            seconds = CallTimer.SecondsPerCall(() => PackedKActivations.Prepare((float*)input, FfnWidth / 256), context.Seconds);
+            context.AddBandwidthBound("quantize activations Q8_K (packed)", $"{FfnWidth}", 1, seconds, 1.0 * FfnWidth * sizeof(float));
+        }
+        finally
+        {
+            pinned.Free();
+        }
     }
 
     private static void AttentionRows(Context context)
