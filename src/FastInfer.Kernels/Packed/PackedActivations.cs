@@ -76,15 +76,28 @@ internal readonly unsafe struct PackedActivations
 
     /// <summary>
     /// One block of 32 floats straight into the packed arrays, with the quants of a Q8_0 block
-    /// (<see cref="ActivationQuantizer.Q8_0Quants"/>, so the bits match the row-major kernels) still in registers;
+    /// (<see cref="ActivationQuantizer.TryQ8_0Quants"/>, so the bits match the row-major kernels) still in registers;
     /// returns Σq. Going through a Q8_0 block and back cost a small model's prefill several times what this pass does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int QuantizeBlock(float* x, byte* quants, float* scale)
     {
-        float d = ActivationQuantizer.Q8_0Quants(x, out var q0, out var q1, out var q2, out var q3);
+        if (!ActivationQuantizer.TryQ8_0Quants(x, out float d, out var q0, out var q1, out var q2, out var q3))
+            return QuantizeSpecialBlock(x, quants, scale);
+        ActivationQuantizer.PackQuants(q0, q1, q2, q3).Store((sbyte*)quants);
+        int sum = Vector256.Sum((q0 + q1) + (q2 + q3));
+        // After the quants are stored: ThroughHalf's rare path is a call, and vectors live across it were spilled.
         *scale = Fp16.ThroughHalf(d) * PackedScales.Rescale;
+        return sum;
+    }
+
+    /// <summary><see cref="QuantizeBlock"/> for a block with a NaN or an infinity, or too small a scale.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int QuantizeSpecialBlock(float* x, byte* quants, float* scale)
+    {
+        float d = ActivationQuantizer.Q8_0QuantsExact(x, out var q0, out var q1, out var q2, out var q3);
         Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store((sbyte*)quants);
+        *scale = Fp16.ThroughHalf(d) * PackedScales.Rescale;
         return Vector256.Sum((q0 + q1) + (q2 + q3));
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Threading;
 
@@ -58,7 +59,19 @@ internal static unsafe class ActivationQuantizer
 
     private static void Q8_0(float* x, byte* block)
     {
-        float d = Q8_0Quants(x, out var q0, out var q1, out var q2, out var q3);
+        if (!TryQ8_0Quants(x, out float d, out var q0, out var q1, out var q2, out var q3))
+        {
+            Q8_0Special(x, block);
+            return;
+        }
+        PackQuants(q0, q1, q2, q3).Store((sbyte*)(block + 2));
+        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q8_0Special(float* x, byte* block)
+    {
+        float d = Q8_0QuantsExact(x, out var q0, out var q1, out var q2, out var q3);
         Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
         StoreBytes(q0, block + 2);
         StoreBytes(q1, block + 10);
@@ -67,12 +80,51 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>
-    /// 32 floats as a Q8_0 block holds them: returns d = max|x| / 127 (before its rounding to F16) and gives the quants
-    /// round(x / d), half away from zero, as four vectors of eight. The packed kernels' activations
-    /// (<see cref="Packed.PackedActivations"/>) take the same step, so both layouts carry the same quants.
+    /// 32 floats as a Q8_0 block holds them, for blocks of finite values: gives d = max|x| / 127 (before its rounding to
+    /// F16) and the quants round(x / d), half away from zero, as four vectors of eight. False for a block with a NaN or an
+    /// infinity, or whose d has no finite reciprocal: those take <see cref="Q8_0QuantsExact"/>. The packed kernels'
+    /// activations (<see cref="Packed.PackedActivations"/>) take the same steps, so both layouts carry the same quants.
+    /// </summary>
+    /// <remarks>
+    /// Finite blocks need no NaN or overflow lanes, so this takes the native steps: vmaxps, and rounding by truncating
+    /// x/d plus the float just below ½ with x's sign (<see cref="RoundFiniteHalfAwayFromZero"/>). The portable Max and
+    /// ConvertToInt32 spend several instructions per vector on such lanes, and made the step about a hundred cycles per
+    /// block. Callers handle the other blocks out of line: a call on this path, even one returning the vectors by value,
+    /// kept the quants in memory.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryQ8_0Quants(float* x, out float d,
+        out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    {
+        var v0 = Vector256.Load(x);
+        var v1 = Vector256.Load(x + 8);
+        var v2 = Vector256.Load(x + 16);
+        var v3 = Vector256.Load(x + 24);
+        var max = Vector256.MaxNative(Vector256.MaxNative(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.MaxNative(Vector256.Abs(v2), Vector256.Abs(v3)));
+        float m = MaxLane(max);
+        d = m / 127f;
+        float inverse = d != 0 ? 1f / d : 0f;
+        // A NaN lane survives the sum (vmaxps may have dropped it); an infinity makes m non-finite.
+        var any = (v0 + v1) + (v2 + v3);
+        if (!(float.IsFinite(inverse) && float.IsFinite(m) && Vector256.EqualsAll(any, any)))
+        {
+            q0 = q1 = q2 = q3 = default;
+            return false;
+        }
+        var id = Vector256.Create(inverse);
+        q0 = RoundFiniteHalfAwayFromZero(v0 * id);
+        q1 = RoundFiniteHalfAwayFromZero(v1 * id);
+        q2 = RoundFiniteHalfAwayFromZero(v2 * id);
+        q3 = RoundFiniteHalfAwayFromZero(v3 * id);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryQ8_0Quants"/> for every block, with the portable steps: exact for NaN and infinite lanes as
+    /// MathF.Max and MathF.Round are.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Q8_0Quants(float* x, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
+    internal static float Q8_0QuantsExact(float* x, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
     {
         var v0 = Vector256.Load(x);
         var v1 = Vector256.Load(x + 8);
@@ -92,7 +144,71 @@ internal static unsafe class ActivationQuantizer
         return d;
     }
 
+    /// <summary>
+    /// Four vectors of quants in −128..127 as 32 bytes in order: on AVX2 two saturating packs and a dword permute (the
+    /// portable Narrow masks each lane first, and took fourteen instructions).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<sbyte> PackQuants(Vector256<int> q0, Vector256<int> q1, Vector256<int> q2, Vector256<int> q3)
+    {
+        if (!Avx2.IsSupported)
+            return Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3));
+        // Each pack works within 128-bit lanes, leaving the dwords as q0.lo q1.lo q2.lo q3.lo | q0.hi q1.hi q2.hi q3.hi.
+        var bytes = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3));
+        return Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
+    }
+
+    /// <summary>The largest lane of a vector of finite non-negative values (or of any values, if a NaN lane need not win).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxLane(Vector256<float> max)
+    {
+        var half = Vector128.MaxNative(max.GetLower(), max.GetUpper());
+        half = Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
+
+    /// <summary>
+    /// A Q8_K block, for blocks of finite values with the native steps of <see cref="TryQ8_0Quants"/> (vmaxps, and the
+    /// truncating conversion of values Round has already made whole); other blocks take <see cref="Q8_KExact"/>.
+    /// </summary>
     private static void Q8_K(float* x, byte* block)
+    {
+        var max = Vector256<float>.Zero;
+        var ordered = Vector256<float>.AllBitsSet;
+        for (int i = 0; i < 256; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            max = Vector256.MaxNative(max, Vector256.Abs(v));
+            ordered &= Vector256.Equals(v, v); // vmaxps may drop a NaN lane; an infinity makes m non-finite
+        }
+        float m = MaxLane(max);
+        float d = m / 127f;
+        float inverse = d != 0 ? 1f / d : 0f;
+        if (!(float.IsFinite(inverse) && float.IsFinite(m) && ordered.ExtractMostSignificantBits() == 0xFF))
+        {
+            Q8_KExact(x, block);
+            return;
+        }
+        var id = Vector256.Create(inverse);
+        Unsafe.WriteUnaligned(block, d);
+        sbyte* q = (sbyte*)(block + BlockQ8_K.QuantOffset);
+        short* sums = (short*)(block + BlockQ8_K.SumOffset);
+        for (int g = 0; g < 16; g += 2)
+        {
+            float* group = x + 16 * g;
+            var q0 = Vector256.ConvertToInt32Native(Vector256.Round(Vector256.Load(group) * id));
+            var q1 = Vector256.ConvertToInt32Native(Vector256.Round(Vector256.Load(group + 8) * id));
+            var q2 = Vector256.ConvertToInt32Native(Vector256.Round(Vector256.Load(group + 16) * id));
+            var q3 = Vector256.ConvertToInt32Native(Vector256.Round(Vector256.Load(group + 24) * id));
+            PackQuants(q0, q1, q2, q3).Store(q + 16 * g);
+            sums[g] = (short)Vector256.Sum(q0 + q1);
+            sums[g + 1] = (short)Vector256.Sum(q2 + q3);
+        }
+    }
+
+    /// <summary><see cref="Q8_K"/> for every block, with the portable steps: exact for NaN and infinite lanes.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q8_KExact(float* x, byte* block)
     {
         float d = MaxAbs(x, 256) / 127f;
         var id = Vector256.Create(d != 0 ? 1f / d : 0f);
@@ -130,6 +246,14 @@ internal static unsafe class ActivationQuantizer
         var step = Vector256.CopySign(Vector256.Create(1f), v) & up;
         return Vector256.ConvertToInt32(truncated + step);
     }
+
+    /// <summary>
+    /// MathF.Round(v, AwayFromZero) per lane for finite |v| &lt; 2^23: truncation of v + 0.49999997 (the float just below ½) with v's sign. A tie
+    /// n + ½ sums to within 2^-25 of n + 1 and rounds onto it; anything below a tie sums at least half an ulp below n + 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RoundFiniteHalfAwayFromZero(Vector256<float> v)
+        => Vector256.ConvertToInt32Native(v + Vector256.CopySign(Vector256.Create(0.49999997f), v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreBytes(Vector256<int> values, byte* destination)

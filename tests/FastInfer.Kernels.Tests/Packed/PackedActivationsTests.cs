@@ -62,4 +62,33 @@ public unsafe class PackedActivationsTests
             }
         }
     }
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(1e-40f)]
+    public void BlocksWithSpecialValuesMatchTheRowMajorQuantizer(float special)
+    {
+        // Such blocks leave the fast path of the packed preparation for its exact steps; the row-major quantizer's
+        // bytes for them are checked against the scalar blocks elsewhere.
+        var x = Activations(1);
+        x[40] = special;
+        for (int i = 96; i < 128; i++)
+            x[i] = special * (i % 2 == 0 ? 1 : -0.5f);
+        var block = new byte[BlockQ8_0.ByteCount * Blocks];
+        using var pool = new ComputePool(1);
+        fixed (float* px = x)
+        fixed (byte* q8 = block)
+        {
+            var prepared = PackedActivations.Prepare(px, 1, Blocks, 8, pool);
+            ActivationQuantizer.Quantize<BlockQ8_0>(px, q8, Blocks);
+            for (int b = 0; b < Blocks; b++)
+            {
+                var expected = new ReadOnlySpan<sbyte>(q8 + b * BlockQ8_0.ByteCount + 2, 32).ToArray();
+                Assert.Equal(expected, new ReadOnlySpan<sbyte>(prepared.Quants(0) + b * 32, 32).ToArray());
+                float scale = Fp16.Load(q8 + b * BlockQ8_0.ByteCount) * PackedScales.Rescale;
+                Assert.Equal(BitConverter.SingleToInt32Bits(scale), BitConverter.SingleToInt32Bits(prepared.Scales(0)[b]));
+                Assert.Equal(-8 * expected.Sum(q => (int)q), prepared.Corrections(0)[b]);
+            }
+        }
+    }
 }

@@ -38,25 +38,87 @@ public unsafe class ActivationQuantizerTests
     }
 
     [Theory]
-    [InlineData(float.NaN)]
-    [InlineData(float.PositiveInfinity)]
-    [InlineData(-0f)]
-    [InlineData(1e-30f)]
-    [InlineData(-3e38f)]
-    public void BlocksWithSpecialValuesMatchTheScalarBlocks(float special)
+    [InlineData(GgmlType.Q8_0, float.NaN)]
+    [InlineData(GgmlType.Q8_0, float.PositiveInfinity)]
+    [InlineData(GgmlType.Q8_0, -0f)]
+    [InlineData(GgmlType.Q8_0, 1e-30f)]
+    [InlineData(GgmlType.Q8_0, -3e38f)]
+    [InlineData(GgmlType.Q8_K, float.NaN)]
+    [InlineData(GgmlType.Q8_K, float.NegativeInfinity)]
+    [InlineData(GgmlType.Q8_K, -0f)]
+    [InlineData(GgmlType.Q8_K, -3e38f)]
+    public void BlocksWithSpecialValuesMatchTheScalarBlocks(GgmlType type, float special)
     {
         // The block maximum is reduced lane by lane in vector steps: a NaN, an infinity or a signed zero in any lane
         // must give the scalar maximum's bytes.
-        var x = Input(256);
+        var x = Input(512);
         for (int lane = 0; lane < 8; lane++)
             x[32 * lane + 5 * lane % 32] = special;
-        var scalar = new byte[GgmlTypeTraits.RowBytes(GgmlType.Q8_0, x.Length)];
+        AssertVectorMatchesScalar(type, x);
+    }
+
+    /// <summary>Quantizes <paramref name="x"/> both ways and asserts the same bytes.</summary>
+    private static void AssertVectorMatchesScalar(GgmlType type, float[] x)
+    {
+        var scalar = new byte[GgmlTypeTraits.RowBytes(type, x.Length)];
         var vector = new byte[scalar.Length];
-        Quantizer.Quantize(GgmlType.Q8_0, x, scalar);
+        Quantizer.Quantize(type, x, scalar);
         fixed (float* px = x)
         fixed (byte* pv = vector)
-            ActivationQuantizer.Quantize<BlockQ8_0>(px, pv, x.Length / 32);
+        {
+            if (type == GgmlType.Q8_0)
+                ActivationQuantizer.Quantize<BlockQ8_0>(px, pv, x.Length / 32);
+            else
+                ActivationQuantizer.Quantize<BlockQ8_K>(px, pv, x.Length / 256);
+        }
         Assert.Equal(scalar, vector);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q8_K)]
+    public void TiesAndTheirNeighboursRoundAsTheScalarBlocks(GgmlType type)
+    {
+        // With 127 in every block the scale is 1, so each value is its own scaled value: every n + ½ for n < 127, both
+        // signs, and the floats up to three steps either side of it. The vector path rounds by adding the float just
+        // below ½ and truncating; a constant of ½ would round n + ½ − 1 ulp up.
+        var values = new List<float>();
+        for (int n = 0; n < 127; n++)
+            for (int step = -3; step <= 3; step++)
+            {
+                float tie = n + 0.5f;
+                float value = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(tie) + step);
+                values.Add(value);
+                values.Add(-value);
+            }
+        int perBlock = type == GgmlType.Q8_0 ? 31 : 255;
+        int blocks = (values.Count + perBlock - 1) / perBlock;
+        var x = new float[blocks * (perBlock + 1)];
+        for (int b = 0; b < blocks; b++)
+        {
+            x[b * (perBlock + 1)] = b % 2 == 0 ? 127f : -127f;
+            for (int i = 0; i < perBlock; i++)
+                x[b * (perBlock + 1) + 1 + i] = values[(b * perBlock + i) % values.Count];
+        }
+        AssertVectorMatchesScalar(type, x);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0, 1e-38f)]
+    [InlineData(GgmlType.Q8_0, 1e-42f)]
+    [InlineData(GgmlType.Q8_0, 0f)]
+    [InlineData(GgmlType.Q8_K, 1e-38f)]
+    [InlineData(GgmlType.Q8_K, 1e-42f)]
+    [InlineData(GgmlType.Q8_K, 0f)]
+    public void BlocksTooSmallForAFiniteReciprocalMatchTheScalarBlocks(GgmlType type, float magnitude)
+    {
+        // A block whose largest value is this small has a scale whose reciprocal overflows to infinity (or a zero scale):
+        // the vector path must hand it to the exact steps.
+        var random = new Random(3);
+        var x = new float[512];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = magnitude * (float)(random.NextDouble() * 2 - 1);
+        AssertVectorMatchesScalar(type, x);
     }
 
     [Fact]
