@@ -76,6 +76,8 @@ public static class BenchKernels
             progress?.Invoke($"matmul {type}");
             MatMulRow(context, type, MatMulTokens);
         }
+        progress?.Invoke("packed rows read back");
+        PackedRowsReadBackRow(context, GgmlType.Q4_K);
         progress?.Invoke("elementwise");
         ElementwiseRows(context);
         progress?.Invoke("attention");
@@ -190,6 +192,34 @@ public static class BenchKernels
         double seconds = CallTimer.SecondsPerCall(() => MatMul.Multiply(w, x, y, tokens, context.Pool), context.Seconds);
         context.AddComputeBound($"matmul {type}{(matrices.IsPacked ? " (packed)" : "")}", $"{tokens}x{ModelWidth}x{ModelWidth}", seconds, 2.0 * tokens * ModelWidth * ModelWidth,
             integer: type != GgmlType.F32);
+    }
+
+    /// <summary>
+    /// Prefill of a packed K-quant matrix first writes its rows back from the packed copy, group by group, once per 512
+    /// tokens (<see cref="PackedRows"/>). One thread; the matrix is read again each call, so it comes from the cache.
+    /// </summary>
+    private static unsafe void PackedRowsReadBackRow(Context context, GgmlType type)
+    {
+        if (!PackedWeights.IsReadOn(KernelIsa.Active, type))
+            return;
+        using var matrices = new RotatingMatrices(type, ModelWidth, ModelWidth, copies: 1, seed: 4);
+        var w = matrices[0];
+        var rows = new byte[PackedLayout.GroupRows * w.RowBytes];
+        var pinned = GCHandle.Alloc(rows, GCHandleType.Pinned);
+        try
+        {
+            nint destination = pinned.AddrOfPinnedObject();
+            double seconds = CallTimer.SecondsPerCall(() =>
+            {
+                for (int first = 0; first < w.Rows; first += PackedLayout.GroupRows)
+                    PackedRows.Read(w, first, PackedLayout.GroupRows, (byte*)destination);
+            }, context.Seconds);
+            context.AddBandwidthBound($"rows read back from packed {type}", $"{ModelWidth}x{ModelWidth}", 1, seconds, matrices.MatrixBytes);
+        }
+        finally
+        {
+            pinned.Free();
+        }
     }
 
     private static void ElementwiseRows(Context context)
