@@ -60,7 +60,10 @@ internal static unsafe class KQuantGemm
             W = w, FromPacked = ReadsPackedRows(w, path), Blocks = blocks,
             A = activations, ActivationRow = activationRow, Tokens = tokens, Y = y,
         };
-        int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows;
-        pool.For((w.Rows + pairRows - 1) / pairRows, ref job, 1);
+        int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows, pairs = (w.Rows + pairRows - 1) / pairRows;
+        // Claimed in shrinking chunks down to a single pair (each pair counted as a whole minimum chunk's work: sixteen rows
+        // against every token), so a thread the host preempts does not hold the other at the end of every matrix, as the
+        // fixed shares did in a profile of a noisy host's prefill. A pair's rows are the same whichever thread runs them.
+        pool.ForBalanced(pairs, ref job, 1, pairs * ComputePool.MinimumChunkBytes);
     }
 }
