@@ -1,3 +1,4 @@
+using FastInfer.Engine.Formats.Gguf;
 using FastInfer.Engine.Synthesis;
 using FastInfer.Kernels;
 using LLama.Native;
@@ -6,7 +7,8 @@ namespace FastInfer.Bench.Compare;
 
 /// <summary>
 /// The models the comparison runs: synthetic Llama shapes written by <see cref="SyntheticModelWriter"/> in F32, Q8_0 and
-/// Q4_0, Q4_K_M (and for tinyllama Q5_K_M, Q3_K_M and Q2_K) made by llama.cpp's quantizer from our F32 file,
+/// Q4_0, Q4_K_M (and for tinyllama Q5_K_M, Q3_K_M and Q2_K) made by llama.cpp's quantizer from our F32 file (output
+/// matrix included, as llama-quantize does),
 /// mixtral-mini, and the real stories260K. Files are written once into the cache directory and reused.
 /// </summary>
 public static class ModelSet
@@ -60,9 +62,10 @@ public static class ModelSet
         Directory.CreateDirectory(directory);
         var shape = SyntheticModelShape.Parse(shapeName);
         string path = System.IO.Path.Combine(directory, $"{label}.gguf");
-        if (File.Exists(path))
+        bool isMix = LlamaCppMixes.TryGetValue(typeName, out var mix);
+        if (File.Exists(path) && !(isMix && HasF32Output(path)))
             return new BenchModel(label, path);
-        if (LlamaCppMixes.TryGetValue(typeName, out var mix))
+        if (isMix)
         {
             var f32 = Prepare($"{shapeName}-F32", directory, log);
             log($"quantizing {f32.Path} to {typeName} with llama.cpp");
@@ -75,6 +78,16 @@ public static class ModelSet
         }
         File.Move(path + ".partial", path, overwrite: true);
         return new BenchModel(label, path);
+    }
+
+    /// <summary>
+    /// Whether a cached mix still has the F32 output matrix that files made before the quantizer was told to quantize it
+    /// carry: such a file is made again.
+    /// </summary>
+    private static bool HasF32Output(string path)
+    {
+        using var file = GgufFile.Open(path);
+        return file.Find("output.weight") is { Type: GgmlType.F32 };
     }
 
     private static string Stories260K()
