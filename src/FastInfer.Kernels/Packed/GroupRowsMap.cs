@@ -31,6 +31,11 @@ internal static unsafe class GroupRowsMap<TFormat> where TFormat : struct, IPack
             // The map is only valid for layouts that place lanes this way; a format that did not would fail here, at its first use.
             if (lane1[i].Block != lane0[i].Block || lane1[i].Packed != lane0[i].Packed + lane0[i].Bytes)
                 throw new InvalidOperationException($"{TFormat.Type}'s packed layout does not put lane r's pieces r apart");
+            // Copy reads and writes at these offsets unchecked, so each piece must lie inside its block and its eight
+            // lanes inside the super-block.
+            if (lane0[i].Block < 0 || lane0[i].Block + lane0[i].Bytes > blockBytes
+                || lane0[i].Packed < 0 || lane0[i].Packed + PackedLayout.GroupRows * lane0[i].Bytes > TFormat.SuperBlockBytes)
+                throw new InvalidOperationException($"{TFormat.Type}'s packed layout places a piece outside its block or super-block");
             covered += lane0[i].Bytes;
         }
         if (covered != blockBytes)
