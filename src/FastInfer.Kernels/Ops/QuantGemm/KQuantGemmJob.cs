@@ -55,6 +55,14 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                     int groupRow = firstRow + g * PanelLayout.Rows;
                     int rowCount = Math.Clamp(W.Rows - groupRow, 0, PanelLayout.Rows);
                     byte* rows = (byte*)W.Data + groupRow * rowBytes;
+                    int lane = W.Packed.RowOffset + groupRow;
+                    if (typeof(TPanel) == typeof(ScaleMinPanel<BlockQ4_K>) && FromPacked && rowCount == PanelLayout.Rows
+                        && lane % PackedLayout.GroupRows == 0)
+                    {
+                        byte* group = (byte*)W.Packed.FirstGroup + lane / PackedLayout.GroupRows * W.Packed.GroupBytes;
+                        Q4KPanelFromPacked.Pack(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
+                        continue;
+                    }
                     if (FromPacked && rowCount > 0)
                     {
                         PackedRows.Read(W, groupRow, rowCount, groupRows);
