@@ -56,11 +56,11 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                     int rowCount = Math.Clamp(W.Rows - groupRow, 0, PanelLayout.Rows);
                     byte* rows = (byte*)W.Data + groupRow * rowBytes;
                     int lane = W.Packed.RowOffset + groupRow;
-                    if (typeof(TPanel) == typeof(ScaleMinPanel<BlockQ4_K>) && FromPacked && rowCount == PanelLayout.Rows
+                    if (ScaleMinPanelFromPacked.Reads<TPanel>() && FromPacked && rowCount == PanelLayout.Rows
                         && lane % PackedLayout.GroupRows == 0)
                     {
                         byte* group = (byte*)W.Packed.FirstGroup + lane / PackedLayout.GroupRows * W.Packed.GroupBytes;
-                        Q4KPanelFromPacked.Pack(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
+                        ScaleMinPanelFromPacked.Pack<TPanel>(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
                         continue;
                     }
                     if (FromPacked && rowCount > 0)

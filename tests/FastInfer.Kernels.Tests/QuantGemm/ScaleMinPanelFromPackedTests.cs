@@ -6,25 +6,35 @@ using FastInfer.Kernels.Tests.MatMul;
 namespace FastInfer.Kernels.Tests.QuantGemm;
 
 /// <summary>
-/// K-quant prefill fills its Q4_K panels straight from the packed decode copy; the panel must be byte for byte the one
+/// K-quant prefill fills its Q4_K and Q5_K panels straight from the packed decode copy; the panel must be byte for byte the one
 /// the rows give through <see cref="PanelPacker"/>, every scale and minimum value included.
 /// </summary>
-public unsafe class Q4KPanelFromPackedTests
+public unsafe class ScaleMinPanelFromPackedTests
 {
-    [Fact]
-    public void PanelsFromThePackedCopyMatchPanelsFromTheRows()
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    public void PanelsFromThePackedCopyMatchPanelsFromTheRows(GgmlType type)
+    {
+        if (type == GgmlType.Q4_K)
+            Check<ScaleMinPanel<BlockQ4_K>>(type);
+        else
+            Check<ScaleMinPanel<BlockQ5_K>>(type);
+    }
+
+    private static void Check<TPanel>(GgmlType type) where TPanel : struct, IKQuantPanel
     {
         const int rows = 16, columns = 1024;
-        using var m = new TestMatrix(GgmlType.Q4_K, rows, columns, seed: 41);
+        using var m = new TestMatrix(type, rows, columns, seed: 41);
         // Random 6-bit scale fields (every scale and minimum value, both halves of each byte), d and dmin left finite.
         var random = new Random(42);
         long rowBytes = m.Matrix.RowBytes;
         for (int r = 0; r < rows; r++)
             for (int b = 0; b < columns / 256; b++)
-                random.NextBytes(new Span<byte>((byte*)m.Data + r * rowBytes + b * GgmlTypeTraits.BlockBytes(GgmlType.Q4_K) + ScaleMinBlocks.ScalesOffset, 12));
+                random.NextBytes(new Span<byte>((byte*)m.Data + r * rowBytes + b * GgmlTypeTraits.BlockBytes(type) + ScaleMinBlocks.ScalesOffset, 12));
         using var packed = PackedWeights.Pack(m.Matrix);
         var view = packed.Matrix.Packed;
-        int blocks = columns / 256, blockBytes = PanelLayout.BlockBytes<ScaleMinPanel<BlockQ4_K>>();
+        int blocks = columns / 256, blockBytes = PanelLayout.BlockBytes<TPanel>();
         var fromRows = new byte[blocks * blockBytes];
         var fromPacked = new byte[blocks * blockBytes];
         var scratch = new byte[PanelPacker.RowScratchBytes];
@@ -32,10 +42,10 @@ public unsafe class Q4KPanelFromPackedTests
         {
             fixed (byte* target = fromRows)
             fixed (byte* rowScratch = scratch)
-                PanelPacker.Pack<ScaleMinPanel<BlockQ4_K>>((byte*)m.Data + g * PanelLayout.Rows * rowBytes, rowBytes, PanelLayout.Rows, blocks,
+                PanelPacker.Pack<TPanel>((byte*)m.Data + g * PanelLayout.Rows * rowBytes, rowBytes, PanelLayout.Rows, blocks,
                     target, blockBytes, rowScratch);
             fixed (byte* target = fromPacked)
-                Q4KPanelFromPacked.Pack((byte*)view.FirstGroup + g * view.GroupBytes, blocks, target, blockBytes);
+                ScaleMinPanelFromPacked.Pack<TPanel>((byte*)view.FirstGroup + g * view.GroupBytes, blocks, target, blockBytes);
             Assert.Equal(fromRows, fromPacked);
         }
     }

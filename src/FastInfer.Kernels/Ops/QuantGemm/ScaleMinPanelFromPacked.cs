@@ -1,33 +1,39 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Ops.QuantGemm;
 
 /// <summary>
-/// A whole group of eight Q4_K rows from its packed decode copy (<see cref="PackedQ4_K"/>) straight into the prefill panel
-/// (<see cref="PanelLayout"/>, as <see cref="ScaleMinPanel{T}"/> fills it), without writing the rows back first. Both
-/// layouts put row r in lane r: packed vector k of chunk c holds each row's quant bytes 32c+4k.., whose low nibbles are
-/// the panel's vector 16c+k (columns 64c+4k..) and high nibbles its vector 16c+8+k; and the three scale-field vectors
-/// unpack into the eight rows' scales and minimums with the word arithmetic of <see cref="KScales.Unpack"/>, lane by lane.
-/// Writing the rows back and repacking them (<see cref="PackedRows"/>, <see cref="PanelPacker"/>) took about 6% of a
-/// 128-token prefill; the panel bytes are the same.
+/// A whole group of eight Q4_K or Q5_K rows from its packed decode copy (<see cref="PackedQ4_K"/>, <see cref="PackedQ5_K"/>)
+/// straight into the prefill panel (<see cref="PanelLayout"/>, as <see cref="ScaleMinPanel{T}"/> fills it), without writing
+/// the rows back first. Both layouts put row r in lane r: packed vector k of chunk c holds each row's quant bytes
+/// 32c+4k.., whose low nibbles are the panel's vector 16c+k (columns 64c+4k..) and high nibbles its vector 16c+8+k (Q5_K
+/// adds bit 2c or 2c+1 of its fifth-bit vector k as bit 4); and the three scale-field vectors unpack into the eight rows'
+/// scales and minimums with the word arithmetic of <see cref="KScales.Unpack"/>, lane by lane. Writing the rows back and
+/// repacking them (<see cref="PackedRows"/>, <see cref="PanelPacker"/>) took about 6% of a 128-token Q4_K_M prefill; the
+/// panel bytes are the same.
 /// </summary>
-internal static unsafe class Q4KPanelFromPacked
+internal static unsafe class ScaleMinPanelFromPacked
 {
+    public static bool Reads<TPanel>() where TPanel : struct, IKQuantPanel
+        => typeof(TPanel) == typeof(ScaleMinPanel<BlockQ4_K>) || typeof(TPanel) == typeof(ScaleMinPanel<BlockQ5_K>);
+
     /// <summary>The group's <paramref name="blocks"/> super-blocks from <paramref name="group"/> into panel block b at
     /// <paramref name="panel"/> + b·<paramref name="blockStride"/>.</summary>
-    public static void Pack(byte* group, int blocks, byte* panel, long blockStride)
+    public static void Pack<TPanel>(byte* group, int blocks, byte* panel, long blockStride) where TPanel : struct, IKQuantPanel
     {
+        bool fifthBits = typeof(TPanel) == typeof(ScaleMinPanel<BlockQ5_K>);
+        int superBlockBytes = fifthBits ? PackedQ5_K.SuperBlockBytes : PackedQ4_K.SuperBlockBytes;
         for (int b = 0; b < blocks; b++)
-            PackSuperBlock(group + (long)b * PackedQ4_K.SuperBlockBytes, panel + b * blockStride);
+            PackSuperBlock(group + (long)b * superBlockBytes, panel + b * blockStride, fifthBits);
     }
 
-    private static void PackSuperBlock(byte* superBlock, byte* target)
+    private static void PackSuperBlock(byte* superBlock, byte* target, bool fifthBits)
     {
-        var mask = Vector256.Create((byte)0x0F);
         for (int c = 0; c < 4; c++)
         {
             byte* chunk = superBlock + PackedQ4_K.QuantOffset + PackedQ4_K.ChunkBytes * c;
@@ -35,13 +41,22 @@ internal static unsafe class Q4KPanelFromPacked
             for (int k = 0; k < 8; k++)
             {
                 var quants = Vector256.Load(chunk + 32 * k);
-                (quants & mask).Store(low + PanelLayout.VectorBytes * k);
-                (Vector256.ShiftRightLogical(quants.AsUInt16(), 4).AsByte() & mask).Store(high + PanelLayout.VectorBytes * k);
+                var lowQuants = Nibbles.Low(quants);
+                var highQuants = Nibbles.High(quants);
+                if (fifthBits)
+                {
+                    var bits = PackedQ5_K.Load(superBlock, k);
+                    lowQuants |= Nibbles.Field(bits, 2 * c, 1, 4);
+                    highQuants |= Nibbles.Field(bits, 2 * c + 1, 1, 4);
+                }
+                lowQuants.Store(low + PanelLayout.VectorBytes * k);
+                highQuants.Store(high + PanelLayout.VectorBytes * k);
             }
         }
         var w0 = Vector256.Load((uint*)(superBlock + PackedQ4_K.ScaleFieldOffset));
         var w1 = Vector256.Load((uint*)(superBlock + PackedQ4_K.ScaleFieldOffset + 32));
         var w2 = Vector256.Load((uint*)(superBlock + PackedQ4_K.ScaleFieldOffset + 64));
+        // Q4_K's panel offsets serve Q5_K too: both have 32-column sub-blocks.
         uint* scales = (uint*)(target + PanelLayout.ScalesAt);
         uint* offsets = (uint*)(target + PanelLayout.OffsetsAt<ScaleMinPanel<BlockQ4_K>>());
         var six = Vector256.Create(63u);
