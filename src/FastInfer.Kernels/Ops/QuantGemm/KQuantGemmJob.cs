@@ -56,15 +56,10 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                     int rowCount = Math.Clamp(W.Rows - groupRow, 0, PanelLayout.Rows);
                     byte* rows = (byte*)W.Data + groupRow * rowBytes;
                     int lane = W.Packed.RowOffset + groupRow;
-                    bool direct = ScaleMinPanelFromPacked.Reads<TPanel>() || typeof(TPanel) == typeof(Q6KPanel);
-                    if (direct && FromPacked && rowCount == PanelLayout.Rows && lane % PackedLayout.GroupRows == 0)
+                    if (FromPacked && rowCount == PanelLayout.Rows && lane % PackedLayout.GroupRows == 0)
                     {
-                        // A whole group straight from the packed copy (Q2_K and Q3_K, and partial groups, write the rows back).
                         byte* group = (byte*)W.Packed.FirstGroup + lane / PackedLayout.GroupRows * W.Packed.GroupBytes;
-                        if (typeof(TPanel) == typeof(Q6KPanel))
-                            Q6KPanelFromPacked.Pack(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
-                        else
-                            ScaleMinPanelFromPacked.Pack<TPanel>(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
+                        PanelFromPacked.Pack<TPanel>(group, Blocks, panel + g * BlockBytes, 2L * BlockBytes);
                         continue;
                     }
                     if (FromPacked && rowCount > 0)

@@ -19,8 +19,6 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 /// </summary>
 internal static unsafe class ScaleMinPanelFromPacked
 {
-    public static bool Reads<TPanel>() where TPanel : struct, IKQuantPanel
-        => typeof(TPanel) == typeof(ScaleMinPanel<BlockQ4_K>) || typeof(TPanel) == typeof(ScaleMinPanel<BlockQ5_K>);
 
     /// <summary>The group's <paramref name="blocks"/> super-blocks from <paramref name="group"/> into panel block b at
     /// <paramref name="panel"/> + b·<paramref name="blockStride"/>.</summary>
