@@ -38,22 +38,9 @@ internal static unsafe class Q3KPanelFromPacked
         var w2 = Vector256.Load((uint*)(superBlock + PackedQ3_K.ScaleOffset + 64));
         int* scales = (int*)(target + PanelLayout.ScalesAt);
         int* offsets = (int*)(target + PanelLayout.OffsetsAt<Q3KPanel>());
-        var low16 = Vector256.Create(0xFFFF);
+        // Scales 4i..4i+3 of each row, one byte each (the field layout PackedQ3_K.Scales documents); offsets 4·scale.
         for (int i = 0; i < 4; i++)
-        {
-            // Scales 4i..4i+3 of each row, one byte each (the field layout PackedQ3_K.Scales documents).
-            var four = PackedQ3_K.Scales(i % 2 == 0 ? w0 : w1, w2, i < 2 ? 0 : 4, 2 * i).AsInt32();
-            var s0 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(four, 24), 24);
-            var s1 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(four, 16), 24);
-            var s2 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(four, 8), 24);
-            var s3 = Vector256.ShiftRightArithmetic(four, 24);
-            s0.Store(scales + 8 * (4 * i));
-            s1.Store(scales + 8 * (4 * i + 1));
-            s2.Store(scales + 8 * (4 * i + 2));
-            s3.Store(scales + 8 * (4 * i + 3));
-            ((s0 * 4 & low16) | ((s1 * 4) << 16)).Store(offsets + 8 * (2 * i));
-            ((s2 * 4 & low16) | ((s3 * 4) << 16)).Store(offsets + 8 * (2 * i + 1));
-        }
+            PanelSignedScales.Store(PackedQ3_K.Scales(i % 2 == 0 ? w0 : w1, w2, i < 2 ? 0 : 4, 2 * i).AsInt32(), i, 4, scales, offsets);
         float* d = (float*)(target + PanelLayout.DAt<Q3KPanel>());
         float* offsetFactor = (float*)(target + PanelLayout.OffsetFactorAt<Q3KPanel>());
         for (int r = 0; r < PanelLayout.Rows; r++)

@@ -11,7 +11,7 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 /// and Q5_K. Step (half h, k) of the packed copy holds, lane r = row r, the ql bytes 64h+4k.. and 64h+32+4k.. and the qh
 /// bytes 32h+4k..: their low and high nibbles with qh's bit pairs in turn are the panel's vectors 32h+k, 32h+8+k, 32h+16+k
 /// and 32h+24+k (columns 128h+4k.., +32, +64, +96). The four int8 scale vectors give each 16-column group's scale for the
-/// eight rows by a shift up and an arithmetic shift down. The panel bytes are those of the rows.
+/// eight rows (<see cref="PanelSignedScales"/>). The panel bytes are those of the rows.
 /// </summary>
 internal static unsafe class Q6KPanelFromPacked
 {
@@ -42,23 +42,9 @@ internal static unsafe class Q6KPanelFromPacked
         }
         int* scales = (int*)(target + PanelLayout.ScalesAt);
         int* offsets = (int*)(target + PanelLayout.OffsetsAt<Q6KPanel>());
+        // Scale 4i+j of each row is byte j of its lane in field vector i; offsets 32·scale.
         for (int i = 0; i < 4; i++)
-        {
-            var field = Vector256.Load((int*)(superBlock + PackedQ6_K.ScaleOffset + 32 * i));
-            // Scale 4i+j of each row: byte j of its lane, sign-extended.
-            var s0 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(field, 24), 24);
-            var s1 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(field, 16), 24);
-            var s2 = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(field, 8), 24);
-            var s3 = Vector256.ShiftRightArithmetic(field, 24);
-            s0.Store(scales + 8 * (4 * i));
-            s1.Store(scales + 8 * (4 * i + 1));
-            s2.Store(scales + 8 * (4 * i + 2));
-            s3.Store(scales + 8 * (4 * i + 3));
-            // Offset pairs 2i and 2i+1: (32·scale, 32·next scale) as two int16 halves.
-            var low16 = Vector256.Create(0xFFFF);
-            ((s0 * 32 & low16) | ((s1 * 32) << 16)).Store(offsets + 8 * (2 * i));
-            ((s2 * 32 & low16) | ((s3 * 32) << 16)).Store(offsets + 8 * (2 * i + 1));
-        }
+            PanelSignedScales.Store(Vector256.Load((int*)(superBlock + PackedQ6_K.ScaleOffset + 32 * i)), i, 32, scales, offsets);
         float* d = (float*)(target + PanelLayout.DAt<Q6KPanel>());
         float* offsetFactor = (float*)(target + PanelLayout.OffsetFactorAt<Q6KPanel>());
         for (int r = 0; r < PanelLayout.Rows; r++)
