@@ -2,6 +2,8 @@ using FastInfer.Kernels.Memory;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Ops.QuantGemm;
+using FastInfer.Kernels.Blocks;
 using FastInfer.Kernels.Ops;
 using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Threading;
@@ -76,8 +78,8 @@ public static class BenchKernels
             progress?.Invoke($"matmul {type}");
             MatMulRow(context, type, MatMulTokens);
         }
-        progress?.Invoke("packed rows read back");
-        PackedRowsReadBackRow(context, GgmlType.Q4_K);
+        progress?.Invoke("packed Q4_K prefill setup");
+        PackedQ4_KPrefillSetupRows(context);
         progress?.Invoke("elementwise");
         ElementwiseRows(context);
         progress?.Invoke("attention");
@@ -195,26 +197,43 @@ public static class BenchKernels
     }
 
     /// <summary>
-    /// Prefill of a packed K-quant matrix first writes its rows back from the packed copy, group by group, once per 512
-    /// tokens (<see cref="PackedRows"/>). One thread; the matrix is read again each call, so it comes from the cache.
+    /// Before its tiles, K-quant prefill unpacks each group of eight rows of a packed matrix into its panel, once per 512
+    /// tokens: whole groups straight from the packed copy (<see cref="PanelFromPacked"/>), a partial group or one a row slice
+    /// starts inside by writing its rows back first (<see cref="PackedRows"/>) and packing those (<see cref="PanelPacker"/>),
+    /// as every group did until session 16. Both timed over a Q4_K matrix on one thread, into the same panel; the matrix is
+    /// read again each call, so it comes from the cache.
     /// </summary>
-    private static unsafe void PackedRowsReadBackRow(Context context, GgmlType type)
+    private static unsafe void PackedQ4_KPrefillSetupRows(Context context)
     {
-        if (!PackedWeights.IsReadOn(KernelIsa.Active, type))
+        const GgmlType type = GgmlType.Q4_K;
+        if (!PackedWeights.IsReadOn(KernelIsa.Active, type) || !KQuantGemm.Supports(type, KernelIsa.Active))
             return;
         using var matrices = new RotatingMatrices(type, ModelWidth, ModelWidth, copies: 1, seed: 4);
         var w = matrices[0];
-        var rows = new byte[PackedLayout.GroupRows * w.RowBytes];
-        var pinned = GCHandle.Alloc(rows, GCHandleType.Pinned);
+        int blocks = ModelWidth / 256, panelBlockBytes = PanelLayout.BlockBytes<ScaleMinPanel<BlockQ4_K>>();
+        long panelBytes = (long)blocks * panelBlockBytes, rowsBytes = PackedLayout.GroupRows * w.RowBytes;
+        var scratch = new byte[panelBytes + rowsBytes + PanelPacker.RowScratchBytes];
+        var pinned = GCHandle.Alloc(scratch, GCHandleType.Pinned);
         try
         {
-            nint destination = pinned.AddrOfPinnedObject();
+            nint panel = pinned.AddrOfPinnedObject(), rows = panel + (nint)panelBytes, rowScratch = rows + (nint)rowsBytes;
+            long rowBytes = w.RowBytes;
             double seconds = CallTimer.SecondsPerCall(() =>
             {
                 for (int first = 0; first < w.Rows; first += PackedLayout.GroupRows)
-                    PackedRows.Read(w, first, PackedLayout.GroupRows, (byte*)destination);
+                {
+                    PackedRows.Read(w, first, PackedLayout.GroupRows, (byte*)rows);
+                    PanelPacker.Pack<ScaleMinPanel<BlockQ4_K>>((byte*)rows, rowBytes, PackedLayout.GroupRows, blocks, (byte*)panel, panelBlockBytes, (byte*)rowScratch);
+                }
             }, context.Seconds);
-            context.AddBandwidthBound($"rows read back from packed {type}", $"{ModelWidth}x{ModelWidth}", 1, seconds, matrices.MatrixBytes);
+            context.AddBandwidthBound($"prefill panels via rows, packed {type}", $"{ModelWidth}x{ModelWidth}", 1, seconds, matrices.MatrixBytes);
+            var view = w.Packed;
+            seconds = CallTimer.SecondsPerCall(() =>
+            {
+                for (int group = 0; group < view.GroupCount(w.Rows); group++)
+                    PanelFromPacked.Pack<ScaleMinPanel<BlockQ4_K>>((byte*)view.FirstGroup + group * view.GroupBytes, blocks, (byte*)panel, panelBlockBytes);
+            }, context.Seconds);
+            context.AddBandwidthBound($"prefill panels from packed {type}", $"{ModelWidth}x{ModelWidth}", 1, seconds, matrices.MatrixBytes);
         }
         finally
         {
