@@ -1,11 +1,8 @@
-using System.Runtime.Intrinsics.X86;
-
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// The ggml rows of a packed K-quant matrix, written back from the packed copy (each lane of a super-block is exactly one
-/// row's block): prefill reads a few rows at a time from here (a whole group at once where it can,
-/// <see cref="GroupRowsMap{TFormat}"/>), so once a matrix is packed its file rows need not stay in
+/// row's block): prefill reads a few rows at a time from here, so once a matrix is packed its file rows need not stay in
 /// memory beside the copy (<see cref="PackedWeights.ReplacesRows"/>).
 /// </summary>
 internal static unsafe class PackedRows
@@ -34,22 +31,13 @@ internal static unsafe class PackedRows
         var view = w.Packed;
         int superBlocks = w.Columns / PackedKActivations.SuperBlockColumns;
         int blockBytes = GgmlTypeTraits.BlockBytes(TFormat.Type);
-        bool wholeGroups = Avx.IsSupported;
-        for (int i = 0; i < count;)
+        for (int i = 0; i < count; i++)
         {
             int lane = view.RowOffset + first + i;
             byte* group = (byte*)view.FirstGroup + lane / PackedLayout.GroupRows * view.GroupBytes;
             byte* row = destination + i * w.RowBytes;
-            if (wholeGroups && lane % PackedLayout.GroupRows == 0 && count - i >= PackedLayout.GroupRows)
-            {
-                for (int s = 0; s < superBlocks; s++)
-                    GroupRowsMap<TFormat>.Copy(group + (long)s * TFormat.SuperBlockBytes, row + (long)s * blockBytes, w.RowBytes);
-                i += PackedLayout.GroupRows;
-                continue;
-            }
             for (int s = 0; s < superBlocks; s++)
                 TFormat.Copy<ToBlock>(row + (long)s * blockBytes, lane % PackedLayout.GroupRows, group + (long)s * TFormat.SuperBlockBytes);
-            i++;
         }
     }
 }

@@ -27,22 +27,6 @@ internal static unsafe class Transpose8x8
     public static void Store(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long dstStride)
     {
-        InRegisters(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
-        Avx.Store(dst, r0);
-        Avx.Store(dst + dstStride, r1);
-        Avx.Store(dst + 2 * dstStride, r2);
-        Avx.Store(dst + 3 * dstStride, r3);
-        Avx.Store(dst + 4 * dstStride, r4);
-        Avx.Store(dst + 5 * dstStride, r5);
-        Avx.Store(dst + 6 * dstStride, r6);
-        Avx.Store(dst + 7 * dstStride, r7);
-    }
-
-    /// <summary>Rows r0..r7 become columns 0..7. Only moves lanes, so any 32-bit pattern (a NaN's payload, an integer) passes unchanged.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void InRegisters(ref Vector256<float> r0, ref Vector256<float> r1, ref Vector256<float> r2, ref Vector256<float> r3,
-        ref Vector256<float> r4, ref Vector256<float> r5, ref Vector256<float> r6, ref Vector256<float> r7)
-    {
         // Pairs of rows interleaved: (a0 b0 a1 b1 | a4 b4 a5 b5) and (a2 b2 a3 b3 | a6 b6 a7 b7).
         var t0 = Avx.UnpackLow(r0, r1);
         var t1 = Avx.UnpackHigh(r0, r1);
@@ -62,13 +46,13 @@ internal static unsafe class Transpose8x8
         var s6 = Avx.Shuffle(t5, t7, 0x44);
         var s7 = Avx.Shuffle(t5, t7, 0xEE);
         // Low lanes hold columns 0–3, high lanes columns 4–7.
-        r0 = Avx.Permute2x128(s0, s4, 0x20);
-        r1 = Avx.Permute2x128(s1, s5, 0x20);
-        r2 = Avx.Permute2x128(s2, s6, 0x20);
-        r3 = Avx.Permute2x128(s3, s7, 0x20);
-        r4 = Avx.Permute2x128(s0, s4, 0x31);
-        r5 = Avx.Permute2x128(s1, s5, 0x31);
-        r6 = Avx.Permute2x128(s2, s6, 0x31);
-        r7 = Avx.Permute2x128(s3, s7, 0x31);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 }

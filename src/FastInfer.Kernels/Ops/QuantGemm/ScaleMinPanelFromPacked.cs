@@ -14,8 +14,8 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 /// 32c+4k.., whose low nibbles are the panel's vector 16c+k (columns 64c+4k..) and high nibbles its vector 16c+8+k (Q5_K
 /// adds bit 2c or 2c+1 of its fifth-bit vector k as bit 4); and the three scale-field vectors unpack into the eight rows'
 /// scales and minimums with the word arithmetic of <see cref="KScales.Unpack"/>, lane by lane. Writing the rows back and
-/// repacking them (<see cref="PackedRows"/>, <see cref="PanelPacker"/>) took about 6% of a 128-token Q4_K_M prefill; the
-/// panel bytes are the same.
+/// repacking them (<see cref="PackedRows"/>, <see cref="PanelPacker"/>) was the largest cost outside the tiles in a
+/// profile of a short Q4_K_M prompt; the panel bytes are the same.
 /// </summary>
 internal static unsafe class ScaleMinPanelFromPacked
 {
