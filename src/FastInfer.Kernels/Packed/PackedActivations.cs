@@ -91,13 +91,20 @@ internal readonly unsafe struct PackedActivations
         return sum;
     }
 
-    /// <summary><see cref="QuantizeBlock"/> for a block with a NaN or an infinity, or too small a scale.</summary>
+    /// <summary><see cref="QuantizeBlock"/> for a block with a NaN or an infinity, or too small a scale: through the scalar
+    /// reference's Q8_0 block, whose bytes the fast path matches for every other block.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int QuantizeSpecialBlock(float* x, byte* quants, float* scale)
     {
-        float d = ActivationQuantizer.Q8_0QuantsExact(x, out var q0, out var q1, out var q2, out var q3);
-        Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3)).Store((sbyte*)quants);
-        *scale = Fp16.ThroughHalf(d) * PackedScales.Rescale;
-        return Vector256.Sum((q0 + q1) + (q2 + q3));
+        byte* block = stackalloc byte[BlockQ8_0.ByteCount];
+        BlockQ8_0.Quantize(x, block);
+        int sum = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            quants[j] = block[2 + j];
+            sum += (sbyte)block[2 + j];
+        }
+        *scale = Fp16.Load(block) * PackedScales.Rescale;
+        return sum;
     }
 }

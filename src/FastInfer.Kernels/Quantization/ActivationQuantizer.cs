@@ -61,28 +61,17 @@ internal static unsafe class ActivationQuantizer
     {
         if (!TryQ8_0Quants(x, out float d, out var q0, out var q1, out var q2, out var q3))
         {
-            Q8_0Special(x, block);
+            BlockQ8_0.Quantize(x, block); // the scalar reference: exact for NaN, infinite and tiny-scale blocks
             return;
         }
         PackQuants(q0, q1, q2, q3).Store((sbyte*)(block + 2));
         Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q8_0Special(float* x, byte* block)
-    {
-        float d = Q8_0QuantsExact(x, out var q0, out var q1, out var q2, out var q3);
-        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
-        StoreBytes(q0, block + 2);
-        StoreBytes(q1, block + 10);
-        StoreBytes(q2, block + 18);
-        StoreBytes(q3, block + 26);
-    }
-
     /// <summary>
     /// 32 floats as a Q8_0 block holds them, for blocks of finite values: gives d = max|x| / 127 (before its rounding to
     /// F16) and the quants round(x / d), half away from zero, as four vectors of eight. False for a block with a NaN or an
-    /// infinity, or whose d has no finite reciprocal: those take <see cref="Q8_0QuantsExact"/>. The packed kernels'
+    /// infinity, or whose d has no finite reciprocal: callers give those to the scalar reference (<see cref="BlockQ8_0.Quantize"/>). The packed kernels'
     /// activations (<see cref="Packed.PackedActivations"/>) take the same steps, so both layouts carry the same quants.
     /// </summary>
     /// <remarks>
@@ -120,31 +109,6 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>
-    /// <see cref="TryQ8_0Quants"/> for every block, with the portable steps: exact for NaN and infinite lanes as
-    /// MathF.Max and MathF.Round are.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Q8_0QuantsExact(float* x, out Vector256<int> q0, out Vector256<int> q1, out Vector256<int> q2, out Vector256<int> q3)
-    {
-        var v0 = Vector256.Load(x);
-        var v1 = Vector256.Load(x + 8);
-        var v2 = Vector256.Load(x + 16);
-        var v3 = Vector256.Load(x + 24);
-        var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-        // Lane by lane, as MathF.Max (a NaN anywhere gives NaN), in three vector steps instead of eight extracts.
-        var half = Vector128.Max(max.GetLower(), max.GetUpper());
-        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
-        float m = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2))).ToScalar();
-        float d = m / 127f;
-        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
-        q0 = RoundHalfAwayFromZero(v0 * id);
-        q1 = RoundHalfAwayFromZero(v1 * id);
-        q2 = RoundHalfAwayFromZero(v2 * id);
-        q3 = RoundHalfAwayFromZero(v3 * id);
-        return d;
-    }
-
-    /// <summary>
     /// Four vectors of quants in −128..127 as 32 bytes in order: on AVX2 two saturating packs and a dword permute (the
     /// portable Narrow masks each lane first, and took fourteen instructions).
     /// </summary>
@@ -169,7 +133,7 @@ internal static unsafe class ActivationQuantizer
 
     /// <summary>
     /// A Q8_K block, for blocks of finite values with the native steps of <see cref="TryQ8_0Quants"/> (vmaxps, and the
-    /// truncating conversion of values Round has already made whole); other blocks take <see cref="Q8_KExact"/>.
+    /// truncating conversion of values Round has already made whole); other blocks take the scalar reference.
     /// </summary>
     private static void Q8_K(float* x, byte* block)
     {
@@ -186,7 +150,7 @@ internal static unsafe class ActivationQuantizer
         float inverse = d != 0 ? 1f / d : 0f;
         if (!(float.IsFinite(inverse) && float.IsFinite(m) && ordered.ExtractMostSignificantBits() == 0xFF))
         {
-            Q8_KExact(x, block);
+            BlockQ8_K.Quantize(x, block); // the scalar reference: exact for NaN, infinite and tiny-scale blocks
             return;
         }
         var id = Vector256.Create(inverse);
@@ -206,47 +170,6 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
-    /// <summary><see cref="Q8_K"/> for every block, with the portable steps: exact for NaN and infinite lanes.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q8_KExact(float* x, byte* block)
-    {
-        float d = MaxAbs(x, 256) / 127f;
-        var id = Vector256.Create(d != 0 ? 1f / d : 0f);
-        Unsafe.WriteUnaligned(block, d);
-        sbyte* q = (sbyte*)(block + BlockQ8_K.QuantOffset);
-        short* sums = (short*)(block + BlockQ8_K.SumOffset);
-        for (int g = 0; g < 16; g++)
-        {
-            var lo = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g) * id));
-            var hi = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g + 8) * id));
-            sums[g] = (short)Vector256.Sum(lo + hi);
-            StoreBytes(lo, (byte*)(q + 16 * g));
-            StoreBytes(hi, (byte*)(q + 16 * g + 8));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxAbs(float* x, int n)
-    {
-        var max = Vector256<float>.Zero;
-        for (int i = 0; i < n; i += 8)
-            max = Vector256.Max(max, Vector256.Abs(Vector256.Load(x + i)));
-        float m = 0;
-        for (int i = 0; i < 8; i++)
-            m = MathF.Max(m, max[i]);
-        return m;
-    }
-
-    /// <summary>MathF.Round(v, AwayFromZero) per lane: the truncation, plus one step away from zero when |fraction| ≥ ½.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RoundHalfAwayFromZero(Vector256<float> v)
-    {
-        var truncated = Vector256.Truncate(v);
-        var up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - truncated), Vector256.Create(0.5f));
-        var step = Vector256.CopySign(Vector256.Create(1f), v) & up;
-        return Vector256.ConvertToInt32(truncated + step);
-    }
-
     /// <summary>
     /// MathF.Round(v, AwayFromZero) per lane for finite |v| &lt; 2^23: truncation of v + 0.49999997 (the float just below ½) with v's sign. A tie
     /// n + ½ sums to within 2^-25 of n + 1 and rounds onto it; anything below a tie sums at least half an ulp below n + 1.
@@ -254,11 +177,4 @@ internal static unsafe class ActivationQuantizer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> RoundFiniteHalfAwayFromZero(Vector256<float> v)
         => Vector256.ConvertToInt32Native(v + Vector256.CopySign(Vector256.Create(0.49999997f), v));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreBytes(Vector256<int> values, byte* destination)
-    {
-        var shorts = Vector128.Narrow(values.GetLower(), values.GetUpper());
-        Unsafe.WriteUnaligned(destination, Vector128.Narrow(shorts, shorts).AsByte().AsUInt64().ToScalar());
-    }
 }
