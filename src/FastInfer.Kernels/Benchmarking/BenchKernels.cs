@@ -305,11 +305,10 @@ public static class BenchKernels
     private static unsafe void ActivationQuantizationRows(Context context, float[] row)
     {
         var pool = context.Pool;
-        nint input;
         var pinned = GCHandle.Alloc(row, GCHandleType.Pinned);
         try
         {
-            input = pinned.AddrOfPinnedObject();
+            nint input = pinned.AddrOfPinnedObject();
             double seconds = CallTimer.SecondsPerCall(() => PackedActivations.Prepare((float*)input, 1, FfnWidth / 32, 8, pool), context.Seconds);
             context.AddBandwidthBound("quantize activations Q8_0 (packed)", $"{FfnWidth}", 1, seconds, 1.0 * FfnWidth * sizeof(float));
             seconds = CallTimer.SecondsPerCall(() => PackedKActivations.Prepare((float*)input, FfnWidth / 256), context.Seconds);

@@ -9,7 +9,8 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 
 /// <summary>
 /// The K-quant prefill work of one thread over pairs of eight-row groups, read from the ggml rows or, for a packed
-/// matrix, written back from its packed copy group by group. Per chunk of <see cref="TokenChunk"/> tokens
+/// matrix, from its packed copy (a whole group straight into its panel, <see cref="PanelFromPacked"/>; a partial group,
+/// or one a row slice starts inside, through its rows written back). Per chunk of <see cref="TokenChunk"/> tokens
 /// (their Q8_K activations stay in L2) each pair is unpacked once into a panel (L1/L2), then tiles of
 /// <see cref="TokenTile"/> tokens run over it: each activation broadcast feeds both groups, so eight independent
 /// vpdpbusd chains hide the instruction's latency. Per sub-block one integer scale multiply, per block the offset
@@ -41,7 +42,7 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
         byte* panel = MatMulScratch.Get(3, panelBytes + PanelPacker.RowScratchBytes + groupBytes);
         byte* rowScratch = panel + panelBytes;
         byte* groupRows = rowScratch + PanelPacker.RowScratchBytes;
-        // Rows read back from a packed copy cost a pass over the pair's bytes per chunk: longer chunks spread it over more
+        // Panels made from a packed copy cost a pass over the pair's bytes per chunk: longer chunks spread it over more
         // tokens, their activations then coming from the L3 instead of the L2.
         int chunk = FromPacked ? PackedTokenChunk : TokenChunk;
         for (int c0 = 0; c0 < Tokens; c0 += chunk)
