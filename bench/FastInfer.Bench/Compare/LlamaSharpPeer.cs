@@ -36,7 +36,7 @@ public sealed class LlamaSharpPeer : IPeer
         // The quantizer's P/Invoke lives outside NativeApi, whose static constructor installs the library resolver.
         NativeApi.llama_empty_call();
         // The output matrix too, as llama-quantize does by default (LLamaSharp's default leaves it F32): real Q4_K_M files
-        // carry it in Q6_K, and at F32 it was 40% of a tinyllama Q2_K file's bytes and a quarter of its decode.
+        // carry it in Q6_K, and at F32 it was 40% of a tinyllama Q2_K file's bytes.
         if (!LLamaQuantizer.Quantize(source, destination, type, nthread: Environment.ProcessorCount, quantizeOutputTensor: true))
             throw new InvalidOperationException($"llama.cpp could not quantize '{source}' to {type}");
     }
