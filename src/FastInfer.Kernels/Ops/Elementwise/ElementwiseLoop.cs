@@ -10,9 +10,15 @@ namespace FastInfer.Kernels.Ops.Elementwise;
 /// allows, then steps down (512 → 256 → 128 → scalar) over what is left, so every path handles any
 /// length and tails never overlap (in-place use is safe). Results depend only on the path and the length.
 /// </summary>
+/// <remarks>
+/// The skeletons are never inlined into their callers: a skeleton holds the operator four times (one per width), and
+/// inlined into a caller it used up the JIT's inlining budget there, so the operator stayed a call per vector (a profile
+/// of prefill attention showed the exponential called that way). Compiled on their own, the operators inline.
+/// </remarks>
 public static class ElementwiseLoop
 {
     /// <summary>y[i] = op(x[i]). y may be x.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y, IsaPath path) where TOp : IUnaryOperator
     {
         Require(y.Length == x.Length, "output", x.Length, y.Length);
@@ -33,6 +39,7 @@ public static class ElementwiseLoop
     }
 
     /// <summary>d[i] = op(x[i], y[i]). d may be x or y.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, IsaPath path)
         where TOp : IBinaryOperator
     {
@@ -56,6 +63,7 @@ public static class ElementwiseLoop
     }
 
     /// <summary>d[i] = op(x[i], s). d may be x.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void BinaryScalar<TOp>(ReadOnlySpan<float> x, float s, Span<float> d, IsaPath path)
         where TOp : IBinaryOperator
     {
@@ -86,6 +94,7 @@ public static class ElementwiseLoop
     }
 
     /// <summary>d[i] = op(x[i], y[i], s). d may be x or y.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void TernaryScalar<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, float s, Span<float> d, IsaPath path)
         where TOp : ITernaryOperator
     {
@@ -118,6 +127,7 @@ public static class ElementwiseLoop
     }
 
     /// <summary>agg over map(x[i]) (sum of squares, max). Empty input gives the identity.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Aggregate<TMap, TAgg>(ReadOnlySpan<float> x, IsaPath path)
         where TMap : IUnaryOperator where TAgg : IAggregationOperator
     {
@@ -168,6 +178,7 @@ public static class ElementwiseLoop
     }
 
     /// <summary>d[i] = op(x[i], s), returning agg over the d[i] (softmax's exponentials and their sum). d may be x.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float BinaryScalarAggregate<TOp, TAgg>(ReadOnlySpan<float> x, float s, Span<float> d, IsaPath path)
         where TOp : IBinaryOperator where TAgg : IAggregationOperator
     {
@@ -246,6 +257,11 @@ public static class ElementwiseLoop
     private static void Require(bool condition, string what, int expected, int actual)
     {
         if (!condition)
-            throw new ArgumentException($"{what} has {actual} values, expected {expected}");
+            ThrowLengthMismatch(what, expected, actual);
     }
+
+    // Out of line, so the checks the skeletons inline are a compare and a branch, not the message's formatting.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLengthMismatch(string what, int expected, int actual)
+        => throw new ArgumentException($"{what} has {actual} values, expected {expected}");
 }
