@@ -1,10 +1,12 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// A ggml type that packs into the <see cref="PackedLayout"/>: its quants become unsigned bytes with a zero point,
-/// so the exact signed dot product is vpdpbusd(w, a) − <see cref="ZeroPoint"/>·Σa.
+/// so the exact signed dot product is vpdpbusd(w, a) − <see cref="ZeroPoint"/>·Σa. A format with a per-row minimum
+/// (<see cref="HasMinimum"/>, Q4_1's x = d·q + m) adds m·d<sub>a</sub>·Σa to each block's term instead.
 /// </summary>
 internal unsafe interface IPackedFormat
 {
@@ -18,6 +20,17 @@ internal unsafe interface IPackedFormat
     /// <summary>The largest stored (unsigned) quant: it bounds how many vpmaddubsw results a lane may sum in int16
     /// (<see cref="MaddubsPackedStep.Int16Run"/>).</summary>
     static abstract int MaxQuant { get; }
+
+    /// <summary>Whether each block carries a minimum per row, which <see cref="Minimums"/> reads.</summary>
+    static virtual bool HasMinimum => false;
+
+    /// <summary>The eight rows' minimums of a group block, each 2^-112 times its value as the row scales are
+    /// (<see cref="PackedScales.Load"/>); only for formats with <see cref="HasMinimum"/>.</summary>
+    static virtual Vector256<float> Minimums(byte* groupBlock) => default;
+
+    /// <summary>Whether a ggml block's F16 scales (its d, and its m where it has one) are finite, which the packed kernels'
+    /// conversion needs (<see cref="PackedScales"/>).</summary>
+    static virtual bool HasFiniteScales(byte* ggmlBlock) => PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(ggmlBlock));
 
     /// <summary>Writes one ggml block of row <paramref name="lane"/> into its group's quant bytes for that block.</summary>
     static abstract void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock);

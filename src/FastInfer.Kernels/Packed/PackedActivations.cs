@@ -9,13 +9,14 @@ namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// Activations for the packed kernels, prepared once per call: each token quantized to the same Q8_0 blocks the
-/// row-major kernels use (<see cref="ActivationQuantizer"/>), written as three arrays per token — the 32 quants
-/// of each block, its scale times <see cref="PackedScales.Rescale"/> as a float, and the zero-point correction
-/// −zp·Σq as an int — so the inner loop does no F16 lookups and no sums.
+/// row-major kernels use (<see cref="ActivationQuantizer"/>), written as four arrays per token — the 32 quants
+/// of each block, its scale times <see cref="PackedScales.Rescale"/> as a float, the zero-point correction
+/// −zp·Σq and the quant sum Σq (for a format's minimum term, <see cref="IPackedFormat.HasMinimum"/>) as ints — so the
+/// inner loop does no F16 lookups and no sums.
 /// </summary>
 internal readonly unsafe struct PackedActivations
 {
-    private const int BytesPerBlock = 32 + sizeof(float) + sizeof(int);
+    private const int BytesPerBlock = 32 + sizeof(float) + 2 * sizeof(int);
 
     private readonly byte* _data;
     private readonly int _blocks;
@@ -33,6 +34,8 @@ internal readonly unsafe struct PackedActivations
     public float* Scales(int token) => (float*)(Quants(token) + _blocks * 32L);
 
     public int* Corrections(int token) => (int*)(Quants(token) + _blocks * 36L);
+
+    public int* Sums(int token) => (int*)(Quants(token) + _blocks * 40L);
 
     /// <summary>
     /// Prepares <paramref name="tokens"/> rows of <paramref name="blocks"/>·32 floats in this thread's scratch (valid
@@ -59,9 +62,13 @@ internal readonly unsafe struct PackedActivations
             float* row = x + (long)t * _blocks * 32;
             byte* quants = Quants(t);
             float* scales = Scales(t);
-            int* corrections = Corrections(t);
+            int* corrections = Corrections(t), sums = Sums(t);
             for (int b = 0; b < _blocks; b++)
-                corrections[b] = -zeroPoint * QuantizeBlock(row + b * 32, quants + b * 32, scales + b);
+            {
+                int sum = QuantizeBlock(row + b * 32, quants + b * 32, scales + b);
+                sums[b] = sum;
+                corrections[b] = -zeroPoint * sum;
+            }
         }
     }
 

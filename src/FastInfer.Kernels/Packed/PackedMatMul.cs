@@ -116,7 +116,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
                     Tile(group, firstRow, t);
                 for (; t < c1; t++)
                 {
-                    var lanes = PackedDot.Group<TFormat, TStep>(group, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t));
+                    var lanes = PackedDot.Group<TFormat, TStep>(group, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t), A.Sums(t));
                     PackedDot.Store(lanes, Y + (long)t * Rows, firstRow, Rows);
                 }
             }
@@ -139,6 +139,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t1), q2 = A.Quants(t2), q3 = A.Quants(t3);
         float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
+        int* m0 = A.Sums(t), m1 = A.Sums(t1), m2 = A.Sums(t2), m3 = A.Sums(t3);
         for (int b = 0; b < Blocks; b++)
         {
             byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
@@ -163,6 +164,15 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             fa1 = PackedDot.Scale(sa1, rowScalesA, s1 + b, fa1); fb1 = PackedDot.Scale(sb1, rowScalesB, s1 + b, fb1);
             fa2 = PackedDot.Scale(sa2, rowScalesA, s2 + b, fa2); fb2 = PackedDot.Scale(sb2, rowScalesB, s2 + b, fb2);
             fa3 = PackedDot.Scale(sa3, rowScalesA, s3 + b, fa3); fb3 = PackedDot.Scale(sb3, rowScalesB, s3 + b, fb3);
+            if (TFormat.HasMinimum)
+            {
+                var minimumsA = TFormat.Minimums(quants);
+                var minimumsB = TFormat.Minimums(quants + span);
+                fa0 = PackedDot.AddMinimum<TFormat>(minimumsA, s0 + b, m0 + b, fa0); fb0 = PackedDot.AddMinimum<TFormat>(minimumsB, s0 + b, m0 + b, fb0);
+                fa1 = PackedDot.AddMinimum<TFormat>(minimumsA, s1 + b, m1 + b, fa1); fb1 = PackedDot.AddMinimum<TFormat>(minimumsB, s1 + b, m1 + b, fb1);
+                fa2 = PackedDot.AddMinimum<TFormat>(minimumsA, s2 + b, m2 + b, fa2); fb2 = PackedDot.AddMinimum<TFormat>(minimumsB, s2 + b, m2 + b, fb2);
+                fa3 = PackedDot.AddMinimum<TFormat>(minimumsA, s3 + b, m3 + b, fa3); fb3 = PackedDot.AddMinimum<TFormat>(minimumsB, s3 + b, m3 + b, fb3);
+            }
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PackedLayout.GroupRows;
@@ -189,6 +199,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t1), q2 = A.Quants(t2), q3 = A.Quants(t3);
         float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
+        int* m0 = A.Sums(t), m1 = A.Sums(t1), m2 = A.Sums(t2), m3 = A.Sums(t3);
         bool int16 = typeof(TStep) == typeof(MaddubsPackedStep) && MaddubsPackedStep.Int16Run(TFormat.MaxQuant) >= 8;
         for (int b = 0; b < Blocks; b++)
         {
@@ -255,6 +266,15 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             sums[1] = PackedDot.Scale(sa1, rowScalesA, s1 + b, sums[1]); sums[5] = PackedDot.Scale(sb1, rowScalesB, s1 + b, sums[5]);
             sums[2] = PackedDot.Scale(sa2, rowScalesA, s2 + b, sums[2]); sums[6] = PackedDot.Scale(sb2, rowScalesB, s2 + b, sums[6]);
             sums[3] = PackedDot.Scale(sa3, rowScalesA, s3 + b, sums[3]); sums[7] = PackedDot.Scale(sb3, rowScalesB, s3 + b, sums[7]);
+            if (TFormat.HasMinimum)
+            {
+                var minimumsA = TFormat.Minimums(quants);
+                var minimumsB = TFormat.Minimums(quants + span);
+                sums[0] = PackedDot.AddMinimum<TFormat>(minimumsA, s0 + b, m0 + b, sums[0]); sums[4] = PackedDot.AddMinimum<TFormat>(minimumsB, s0 + b, m0 + b, sums[4]);
+                sums[1] = PackedDot.AddMinimum<TFormat>(minimumsA, s1 + b, m1 + b, sums[1]); sums[5] = PackedDot.AddMinimum<TFormat>(minimumsB, s1 + b, m1 + b, sums[5]);
+                sums[2] = PackedDot.AddMinimum<TFormat>(minimumsA, s2 + b, m2 + b, sums[2]); sums[6] = PackedDot.AddMinimum<TFormat>(minimumsB, s2 + b, m2 + b, sums[6]);
+                sums[3] = PackedDot.AddMinimum<TFormat>(minimumsA, s3 + b, m3 + b, sums[3]); sums[7] = PackedDot.AddMinimum<TFormat>(minimumsB, s3 + b, m3 + b, sums[7]);
+            }
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PackedLayout.GroupRows;
@@ -287,17 +307,19 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t + 1), q2 = A.Quants(t + 2), q3 = A.Quants(t + 3);
         float* s0 = A.Scales(t), s1 = A.Scales(t + 1), s2 = A.Scales(t + 2), s3 = A.Scales(t + 3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t + 1), k2 = A.Corrections(t + 2), k3 = A.Corrections(t + 3);
+        int* m0 = A.Sums(t), m1 = A.Sums(t + 1), m2 = A.Sums(t + 2), m3 = A.Sums(t + 3);
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < Blocks; b++)
         {
-            TFormat.Unpack(PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock), out var w0, out var w1, out var w2, out var w3,
-                out var w4, out var w5, out var w6, out var w7);
+            byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
+            TFormat.Unpack(quants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var rowScales = PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock));
+            var minimums = PackedDot.Minimums<TFormat>(quants);
             int at = b * 32;
-            c0 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q0 + at, s0 + b, k0 + b, c0);
-            c1 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q1 + at, s1 + b, k1 + b, c1);
-            c2 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q2 + at, s2 + b, k2 + b, c2);
-            c3 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, q3 + at, s3 + b, k3 + b, c3);
+            c0 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q0 + at, s0 + b, k0 + b, m0 + b, c0);
+            c1 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q1 + at, s1 + b, k1 + b, m1 + b, c1);
+            c2 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q2 + at, s2 + b, k2 + b, m2 + b, c2);
+            c3 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q3 + at, s3 + b, k3 + b, m3 + b, c3);
         }
         float* y = Y + (long)t * Rows;
         PackedDot.Store(c0, y, firstRow, Rows);

@@ -113,6 +113,7 @@ public unsafe class PackedRowsTests
 
     [Theory]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
@@ -124,7 +125,7 @@ public unsafe class PackedRowsTests
         Assert.False(PackedWeights.ReplacesRows(IsaPath.V128, type));
         Assert.Equal(type != GgmlType.F16, PackedWeights.ReplacesRows(IsaPath.Avx2, type));
         Assert.True(PackedWeights.ReplacesRows(IsaPath.Avx512, type));
-        Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.Q4_1));
+        Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.Q5_1));
         Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.F32));
     }
 }

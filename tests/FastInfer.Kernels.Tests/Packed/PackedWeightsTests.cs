@@ -15,7 +15,6 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.F32)]
-    [InlineData(GgmlType.Q4_1)]
     public void TypesWithoutAPackedLayoutAreRefused(GgmlType type)
     {
         using var m = new TestMatrix(type, 3, 256, seed: 1);
@@ -29,6 +28,8 @@ public unsafe class PackedWeightsTests
 
     [Theory]
     [InlineData(GgmlType.Q4_0, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q4_1, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q4_1, (ushort)0xFE00, 2)] // m
     [InlineData(GgmlType.Q5_0, (ushort)0xFE00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
@@ -102,7 +103,7 @@ public unsafe class PackedWeightsTests
     }
 
     /// <summary>
-    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends) (Q4_K and Q5_K with every 6-bit scale and
+    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends; Q4_1's minimum −2 or 1.5) (Q4_K and Q5_K with every 6-bit scale and
     /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128,
     /// Q3_K's 3-bit quants 0 or 7 with 6-bit scales −32 or 31, Q2_K's 2-bit quants 0 or 3 with 4-bit scales and minimums 0 or 15.
     /// </summary>
@@ -130,6 +131,10 @@ public unsafe class PackedWeightsTests
                 for (int j = 96; j < 108; j++)
                     block[j] = Either(0x00, 0xFF); // scales −32 or 31
                 *(ushort*)(block + 108) = Fp16.FloatToHalf(0.25f);
+                break;
+            case GgmlType.Q4_1:
+                *(ushort*)block = Fp16.FloatToHalf(0.25f);
+                *(ushort*)(block + 2) = Fp16.FloatToHalf(random.Next(2) == 0 ? -2f : 1.5f);
                 break;
             case GgmlType.Q6_K:
                 for (int j = 0; j < 192; j++)
