@@ -9,6 +9,7 @@ public enum QuantizedFileType
     F16,
     Q8_0,
     Q4_0,
+    Q4_1,
     Q4_K_M,
 }
 
@@ -25,6 +26,7 @@ public static class LlamaCppQuantizer
             QuantizedFileType.F16 => LLamaFtype.MOSTLY_F16,
             QuantizedFileType.Q8_0 => LLamaFtype.MOSTLY_Q8_0,
             QuantizedFileType.Q4_0 => LLamaFtype.MOSTLY_Q4_0,
+            QuantizedFileType.Q4_1 => LLamaFtype.MOSTLY_Q4_1,
             QuantizedFileType.Q4_K_M => LLamaFtype.MOSTLY_Q4_K_M,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown file type"),
         };
