@@ -56,7 +56,7 @@ public static class GgmlTypeTraits
     /// <summary>True when FastInfer's kernels can multiply a weight matrix stored in this type.</summary>
     public static bool IsSupportedWeight(GgmlType type) => type is
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0
-        or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        or GgmlType.Q5_1 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>Bytes of one row of <paramref name="elements"/> elements; throws when the row does not fill whole blocks.</summary>
     public static long RowBytes(GgmlType type, long elements)

@@ -45,6 +45,7 @@ public class LlamaCppLogitTests
     [InlineData("dense", QuantizedFileType.Q8_0)]
     [InlineData("dense", QuantizedFileType.Q4_0)]
     [InlineData("dense", QuantizedFileType.Q4_1)]
+    [InlineData("dense", QuantizedFileType.Q5_1)]
     [InlineData("dense", QuantizedFileType.Q4_K_M)]
     [InlineData("stories260K", QuantizedFileType.F16)]
     [InlineData("stories260K", QuantizedFileType.Q4_K_M)]

@@ -84,6 +84,7 @@ public class CommandTests
     [InlineData("q8_0", "Q8_0", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64")]
     [InlineData("q5_0", "Q5_0", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64")]
     [InlineData("q4_1", "Q4_1", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64")]
+    [InlineData("q5_1", "Q5_1", "custom:dim=64,ffn=128,layers=2,heads=4,kv=2,vocab=320,ctx=64")]
     [InlineData("q2_k", "Q2_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
     [InlineData("q3_k", "Q3_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]
     [InlineData("q5_k", "Q5_K", "custom:dim=256,ffn=512,layers=1,heads=4,kv=2,vocab=320,ctx=64")]

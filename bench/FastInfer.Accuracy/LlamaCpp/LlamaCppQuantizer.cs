@@ -10,6 +10,7 @@ public enum QuantizedFileType
     Q8_0,
     Q4_0,
     Q4_1,
+    Q5_1,
     Q4_K_M,
 }
 
@@ -27,6 +28,7 @@ public static class LlamaCppQuantizer
             QuantizedFileType.Q8_0 => LLamaFtype.MOSTLY_Q8_0,
             QuantizedFileType.Q4_0 => LLamaFtype.MOSTLY_Q4_0,
             QuantizedFileType.Q4_1 => LLamaFtype.MOSTLY_Q4_1,
+            QuantizedFileType.Q5_1 => LLamaFtype.MOSTLY_Q5_1,
             QuantizedFileType.Q4_K_M => LLamaFtype.MOSTLY_Q4_K_M,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown file type"),
         };

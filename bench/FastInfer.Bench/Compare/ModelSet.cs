@@ -7,7 +7,7 @@ namespace FastInfer.Bench.Compare;
 
 /// <summary>
 /// The models the comparison runs: synthetic Llama shapes written by <see cref="SyntheticModelWriter"/> in F32, Q8_0 and
-/// Q4_0, Q4_K_M (and for tinyllama Q5_K_M, Q3_K_M, Q2_K and Q4_1) made by llama.cpp's quantizer from our F32 file (output
+/// Q4_0, Q4_K_M (and for tinyllama Q5_K_M, Q3_K_M, Q2_K, Q4_1 and Q5_1) made by llama.cpp's quantizer from our F32 file (output
 /// matrix included, as llama-quantize does),
 /// mixtral-mini, and the real stories260K. Files are written once into the cache directory and reused.
 /// </summary>
@@ -29,14 +29,14 @@ public static class ModelSet
                     labels.Add($"{shape}-{type}");
             }
         }
-        foreach (var mix in new[] { "Q5_K_M", "Q3_K_M", "Q2_K", "Q4_1" })
+        foreach (var mix in new[] { "Q5_K_M", "Q3_K_M", "Q2_K", "Q4_1", "Q5_1" })
             labels.Add($"tinyllama-1.1b-{mix}");
         labels.Add("mixtral-mini-Q4_0");
         return labels.ToArray();
     }
 
     /// <summary>The file types llama.cpp's quantizer makes from the F32 file: the K-quant mixes (its Q2_K file type mixes
-    /// Q2_K, Q3_K and Q4_K too) and Q4_1 (with a Q6_K output matrix, as llama-quantize writes it).</summary>
+    /// Q2_K, Q3_K and Q4_K too), Q4_1 and Q5_1 (with a Q6_K output matrix, as llama-quantize writes them).</summary>
     private static readonly Dictionary<string, LLamaFtype> LlamaCppMixes = new()
     {
         ["Q4_K_M"] = LLamaFtype.MOSTLY_Q4_K_M,
@@ -44,6 +44,7 @@ public static class ModelSet
         ["Q3_K_M"] = LLamaFtype.MOSTLY_Q3_K_M,
         ["Q2_K"] = LLamaFtype.MOSTLY_Q2_K,
         ["Q4_1"] = LLamaFtype.MOSTLY_Q4_1,
+        ["Q5_1"] = LLamaFtype.MOSTLY_Q5_1,
     };
 
     public static IEnumerable<string> Select(CompareOptions options)

@@ -11,7 +11,7 @@ internal static class ConvertCommand
     {
         var input = new Argument<string>("input") { Description = "Hugging Face model folder (config.json + safetensors) or llama2.c checkpoint" };
         var output = new Argument<string>("output") { Description = "GGUF file to write" };
-        var type = new Option<string>("--type") { Description = "weight type: f32, f16, bf16, q8_0, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k (norms and the MoE router stay f32)", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type") { Description = "weight type: f32, f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k (norms and the MoE router stay f32)", DefaultValueFactory = _ => "f32" };
         var tokenizer = new Option<string?>("--tokenizer", "-z") { Description = "tokenizer for a llama2.c checkpoint (tokenizer.bin or tokenizer.model)" };
         var command = new Command("convert", "Convert a Hugging Face folder or a llama2.c checkpoint to GGUF.") { input, output, type, tokenizer };
         command.SetAction(parse => CliErrors.Run(() =>

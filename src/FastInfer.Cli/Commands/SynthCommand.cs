@@ -11,7 +11,7 @@ internal static class SynthCommand
     public static Command Create()
     {
         var shape = new Option<string>("--shape") { Description = $"{string.Join(", ", SyntheticModelShape.Presets.Select(p => p.Name))}, or custom:dim=..,ffn=..,layers=..,heads=..,kv=..,vocab=..,ctx=..[,experts=..,top=..,window=..,theta=..]", Required = true };
-        var type = new Option<string>("--type") { Description = "weight type: f32, f16, bf16, q8_0, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k (every matrix in that type)", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type") { Description = "weight type: f32, f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k (every matrix in that type)", DefaultValueFactory = _ => "f32" };
         var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
         var seed = new Option<int>("--seed") { Description = "random seed; the same seed writes the same bytes", DefaultValueFactory = _ => 1 };
         var command = new Command("synth", "Write a synthetic model of a real shape with seeded random weights.") { shape, type, output, seed };
@@ -35,6 +35,7 @@ internal static class SynthCommand
         "f16" => GgmlType.F16,
         "bf16" => GgmlType.BF16,
         "q8_0" => GgmlType.Q8_0,
+        "q5_1" => GgmlType.Q5_1,
         "q5_0" => GgmlType.Q5_0,
         "q4_1" => GgmlType.Q4_1,
         "q4_0" => GgmlType.Q4_0,
@@ -43,6 +44,6 @@ internal static class SynthCommand
         "q4_k" or "q4_k_m" => GgmlType.Q4_K,
         "q5_k" => GgmlType.Q5_K,
         "q6_k" => GgmlType.Q6_K,
-        _ => throw new ArgumentException($"unknown weight type '{text}': expected f32, f16, bf16, q8_0, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k"),
+        _ => throw new ArgumentException($"unknown weight type '{text}': expected f32, f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, q2_k, q3_k, q4_k, q5_k or q6_k"),
     };
 }

@@ -22,7 +22,7 @@ public static class BenchKernels
 
     /// <summary>The decode weight types measured, each as a 4096×11008 matrix.</summary>
     public static readonly GgmlType[] MatVecTypes =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     /// <summary>The decode types also measured from cache (<see cref="MatVecFromCacheRow"/>): the four that issue 3 sets a target for.</summary>
     public static readonly GgmlType[] FromCacheTypes = [GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K];

@@ -6,10 +6,10 @@ using FastInfer.Kernels.Quantization;
 namespace FastInfer.Kernels.Blocks;
 
 /// <summary>
-/// ggml block_q4_1: fp16 d, fp16 m, qs[16] (nibbles as in Q4_0); x = d·q + m. Against Q8_0 activations the offset
-/// needs the activation block's sum: d·da·Σq·a + m·da·Σa.
+/// ggml block_q4_1: fp16 d, fp16 m, qs[16] (nibbles as in Q4_0); x = d·q + m. Against Q8_1 activations, as in ggml:
+/// d·da·Σq·a + m·s, s the activation block's d·Σa (<see cref="BlockQ8_1"/>).
 /// </summary>
-public readonly unsafe struct BlockQ4_1 : IQuantizableBlock, IIntegerDotBlock<BlockQ8_0>
+public readonly unsafe struct BlockQ4_1 : IQuantizableBlock, IIntegerDotBlock<BlockQ8_1>
 {
     public static GgmlType Type => GgmlType.Q4_1;
     public static int Elements => 32;
@@ -48,40 +48,41 @@ public readonly unsafe struct BlockQ4_1 : IQuantizableBlock, IIntegerDotBlock<Bl
 
     public static float Dot(byte* weight, byte* activation)
     {
-        sbyte* a = (sbyte*)(activation + 2);
-        int sum = 0, sumA = 0;
+        sbyte* a = (sbyte*)(activation + BlockQ8_1.QuantOffset);
+        int sum = 0;
         for (int j = 0; j < 16; j++)
-        {
             sum += (weight[4 + j] & 0x0F) * a[j] + (weight[4 + j] >> 4) * a[j + 16];
-            sumA += a[j] + a[j + 16];
-        }
-        float da = Fp16.Load(activation);
-        return Fp16.Load(weight) * da * sum + Fp16.Load(weight + 2) * da * sumA;
+        return Fp16.Load(weight) * Fp16.Load(activation) * sum + Fp16.Load(weight + 2) * Fp16.Load(activation + 2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot128(byte* weight, byte* activation, Vector128<float> acc)
     {
         var raw = Vector128.Load(weight + 4);
-        var a0 = Vector128.Load((sbyte*)(activation + 2));
-        var a1 = Vector128.Load((sbyte*)(activation + 18));
+        var a0 = Vector128.Load((sbyte*)(activation + BlockQ8_1.QuantOffset));
+        var a1 = Vector128.Load((sbyte*)(activation + BlockQ8_1.QuantOffset + 16));
         var sum = Int8Dot.DotUS(Int8Dot.DotUS(default, Nibbles.Low(raw), a0), Nibbles.High(raw), a1);
-        var ones = Vector128.Create((byte)1);
-        var sumA = Int8Dot.DotUS(Int8Dot.DotUS(default, ones, a0), ones, a1);
-        float da = Fp16.Load(activation);
-        acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(Fp16.Load(weight) * da), acc);
-        return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sumA), Vector128.Create(Fp16.Load(weight + 2) * da), acc);
+        return MinimumTerm128(weight, activation,
+            Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(Fp16.Load(weight) * Fp16.Load(activation)), acc));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot256<TDot>(byte* weight, byte* activation, Vector256<float> acc) where TDot : struct, IInt8Dot256
     {
         var raw = Vector128.Load(weight + 4);
-        var a = Vector256.Load((sbyte*)(activation + 2));
+        var a = Vector256.Load((sbyte*)(activation + BlockQ8_1.QuantOffset));
         var sum = TDot.DotUS(default, Vector256.Create(Nibbles.Low(raw), Nibbles.High(raw)), a);
-        var sumA = TDot.DotUS(default, Vector256.Create((byte)1), a);
-        float da = Fp16.Load(activation);
-        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Fp16.Load(weight) * da), acc);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sumA), Vector256.Create(Fp16.Load(weight + 2) * da), acc);
+        return MinimumTerm256(weight, activation,
+            Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), Vector256.Create(Fp16.Load(weight) * Fp16.Load(activation)), acc));
     }
+
+    /// <summary>m·s added to lane 0 only, so the lanes' sum carries it once (the lanes are summed at the row's end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> MinimumTerm128(byte* weight, byte* activation, Vector128<float> acc)
+        => acc + Vector128.CreateScalar(Fp16.Load(weight + 2) * Fp16.Load(activation + 2));
+
+    /// <inheritdoc cref="MinimumTerm128"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> MinimumTerm256(byte* weight, byte* activation, Vector256<float> acc)
+        => acc + Vector256.CreateScalar(Fp16.Load(weight + 2) * Fp16.Load(activation + 2));
 }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Quantization;
 
@@ -59,24 +58,14 @@ public readonly unsafe struct BlockQ5_0 : IQuantizableBlock, IIntegerDotBlock<Bl
         return Fp16.Load(weight) * Fp16.Load(activation) * sum;
     }
 
-    /// <summary>Byte i of the result is 0x10 where bit <paramref name="first"/>+i of qh is set (16 bits to 16 bytes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> HighBits128(uint qh, int first)
-    {
-        var bytes = Vector128.Create(qh >> first).AsByte();
-        var spread = Vector128.Shuffle(bytes, Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-        var bit = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-        return Vector128.Equals(spread & bit, bit) & Vector128.Create((byte)0x10);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Dot128(byte* weight, byte* activation, Vector128<float> acc)
     {
         uint qh = Unsafe.ReadUnaligned<uint>(weight + 2);
         var raw = Vector128.Load(weight + 6);
         var sixteen = Vector128.Create((sbyte)16);
-        var lo = (Nibbles.Low(raw) | HighBits128(qh, 0)).AsSByte() - sixteen;
-        var hi = (Nibbles.High(raw) | HighBits128(qh, 16)).AsSByte() - sixteen;
+        var lo = (Nibbles.Low(raw) | FifthBits.Bytes128(qh, 0)).AsSByte() - sixteen;
+        var hi = (Nibbles.High(raw) | FifthBits.Bytes128(qh, 16)).AsSByte() - sixteen;
         var sum = Int8Dot.DotSS(Int8Dot.DotSS(default, lo, Vector128.Load((sbyte*)(activation + 2))), hi, Vector128.Load((sbyte*)(activation + 18)));
         return Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(sum), Vector128.Create(Fp16.Load(weight) * Fp16.Load(activation)), acc);
     }
@@ -84,13 +73,7 @@ public readonly unsafe struct BlockQ5_0 : IQuantizableBlock, IIntegerDotBlock<Bl
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Dot256<TDot>(byte* weight, byte* activation, Vector256<float> acc) where TDot : struct, IInt8Dot256
     {
-        // Spread the 32 qh bits to 32 bytes: every 128-bit lane holds all four qh bytes, vpshufb picks byte i/8 for
-        // byte i, and a per-byte bit mask tests bit i%8.
-        var bytes = Vector256.Create(Unsafe.ReadUnaligned<uint>(weight + 2)).AsByte();
-        var spread = Avx2.Shuffle(bytes, Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-        var bit = Vector256.Create(0x8040201008040201ul).AsByte();
-        var high = Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
+        var high = FifthBits.Bytes256(Unsafe.ReadUnaligned<uint>(weight + 2));
         var raw = Vector128.Load(weight + 6);
         var q = (Vector256.Create(Nibbles.Low(raw), Nibbles.High(raw)) | high).AsSByte() - Vector256.Create((sbyte)16);
         var sum = Int8Dot.DotSS<TDot>(default, q, Vector256.Load((sbyte*)(activation + 2)));

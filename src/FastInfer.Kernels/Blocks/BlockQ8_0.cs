@@ -24,15 +24,20 @@ public readonly unsafe struct BlockQ8_0 : IQuantizableBlock, ITokenTileBlock<Blo
 
     /// <summary>ggml's reference: d = max|x|/127, q = round-half-away(x/d).</summary>
     public static void Quantize(float* source, byte* block)
+        => Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(Quants(source, (sbyte*)(block + 2))));
+
+    /// <summary>The 32 quants of <see cref="Quantize"/> into <paramref name="quants"/>; returns d before its rounding to F16
+    /// (<see cref="BlockQ8_1"/> needs it too).</summary>
+    internal static float Quants(float* source, sbyte* quants)
     {
         float amax = 0;
         for (int j = 0; j < 32; j++)
             amax = MathF.Max(amax, MathF.Abs(source[j]));
         float d = amax / 127f;
         float id = d != 0 ? 1f / d : 0f;
-        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
         for (int j = 0; j < 32; j++)
-            block[2 + j] = (byte)(sbyte)MathF.Round(source[j] * id, MidpointRounding.AwayFromZero);
+            quants[j] = (sbyte)MathF.Round(source[j] * id, MidpointRounding.AwayFromZero);
+        return d;
     }
 
     public static float Dot(byte* weight, byte* activation)

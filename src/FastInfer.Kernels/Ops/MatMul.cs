@@ -42,7 +42,8 @@ public static class MatMul
             case GgmlType.BF16: MatMulFloat.Run<BlockBF16>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q8_0: MatMulInteger.RunShared<BlockQ8_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q4_0: MatMulInteger.RunShared<BlockQ4_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
-            case GgmlType.Q4_1: MatMulInteger.Run<BlockQ4_1, BlockQ8_0>(w, x, y, tokens, pool, path); break;
+            case GgmlType.Q4_1: MatMulInteger.Run<BlockQ4_1, BlockQ8_1>(w, x, y, tokens, pool, path); break;
+            case GgmlType.Q5_1: MatMulInteger.Run<BlockQ5_1, BlockQ8_1>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q5_0: MatMulInteger.Run<BlockQ5_0, BlockQ8_0>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q2_K: MatMulInteger.Run<BlockQ2_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;
             case GgmlType.Q3_K: MatMulInteger.Run<BlockQ3_K, BlockQ8_K>(w, x, y, tokens, pool, path); break;

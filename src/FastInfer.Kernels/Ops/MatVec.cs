@@ -74,7 +74,8 @@ public static unsafe class MatVec
                 case GgmlType.BF16: RunHalf<BlockBF16>(w, px, py, pool, path); break;
                 case GgmlType.Q8_0: RunInteger<BlockQ8_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q4_0: RunInteger<BlockQ4_0, BlockQ8_0>(w, px, py, pool, path); break;
-                case GgmlType.Q4_1: RunInteger<BlockQ4_1, BlockQ8_0>(w, px, py, pool, path); break;
+                case GgmlType.Q4_1: RunInteger<BlockQ4_1, BlockQ8_1>(w, px, py, pool, path); break;
+                case GgmlType.Q5_1: RunInteger<BlockQ5_1, BlockQ8_1>(w, px, py, pool, path); break;
                 case GgmlType.Q5_0: RunInteger<BlockQ5_0, BlockQ8_0>(w, px, py, pool, path); break;
                 case GgmlType.Q2_K: RunInteger<BlockQ2_K, BlockQ8_K>(w, px, py, pool, path); break;
                 case GgmlType.Q3_K: RunInteger<BlockQ3_K, BlockQ8_K>(w, px, py, pool, path); break;

@@ -10,15 +10,15 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal static unsafe class PackedDot
 {
-    /// <remarks><paramref name="minimums"/> and <paramref name="blockSum"/> are read only for formats with a minimum
+    /// <remarks><paramref name="minimums"/> and <paramref name="minimumScale"/> are read only for formats with a minimum
     /// (<see cref="AddMinimum{TFormat}"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Block<TFormat, TStep>(
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
-        Vector256<float> rowScales, Vector256<float> minimums, byte* quants, float* scale, int* correction, int* blockSum, Vector256<float> acc)
+        Vector256<float> rowScales, Vector256<float> minimums, byte* quants, float* scale, int* correction, float* minimumScale, Vector256<float> acc)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
-        => AddMinimum<TFormat>(minimums, scale, blockSum,
+        => AddMinimum<TFormat>(minimums, minimumScale,
             Scale(TStep.Block(Start<TStep>(correction), w0, w1, w2, w3, w4, w5, w6, w7, quants, TFormat.MaxQuant), rowScales, scale, acc));
 
     /// <summary>
@@ -72,14 +72,14 @@ internal static unsafe class PackedDot
 
     /// <summary>
     /// A block's minimum term m·d<sub>a</sub>·Σa into each row's float chain, right after its <see cref="Scale"/>, for a
-    /// format with a minimum (<see cref="IPackedFormat.HasMinimum"/>): one FMA of the rows' minimums (2^-112 times theirs)
-    /// and the activation scale (2^112 times its) times the block's quant sum, the same in decode and prefill. Other
-    /// formats return <paramref name="acc"/> (a constant, so the JIT drops the step).
+    /// format with a minimum (<see cref="IPackedFormat.HasMinimum"/>): one FMA of the rows' minimums and the activation
+    /// block's d·Σa as ggml's Q8_1 block stores it (<see cref="PackedActivations.MinimumScales"/>), the same in decode and
+    /// prefill. Other formats return <paramref name="acc"/> (a constant, so the JIT drops the step).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddMinimum<TFormat>(Vector256<float> minimums, float* scale, int* blockSum, Vector256<float> acc)
+    public static Vector256<float> AddMinimum<TFormat>(Vector256<float> minimums, float* minimumScale, Vector256<float> acc)
         where TFormat : struct, IPackedFormat
-        => TFormat.HasMinimum ? Vector256.FusedMultiplyAdd(minimums, Vector256.Create(*scale * *blockSum), acc) : acc;
+        => TFormat.HasMinimum ? Vector256.FusedMultiplyAdd(minimums, Vector256.Create(*minimumScale), acc) : acc;
 
     /// <summary>The rows' minimums of a group block for <see cref="AddMinimum{TFormat}"/> (zero for formats without).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,7 +100,7 @@ internal static unsafe class PackedDot
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Group<TFormat, TStep>(byte* group, int blocks, byte* quants, float* scales, int* corrections,
-        int* sums, bool prefetchAhead = false)
+        float* minimumScales, bool prefetchAhead = false)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
         // Walked chunk by chunk with pointers: recomputing each block's addresses from its index cost a dozen scalar
@@ -120,13 +120,13 @@ internal static unsafe class PackedDot
                     PackedPrefetch.Lines(blockQuants, 0, (TFormat.QuantBytesPerBlock + 63) / 64);
                 TFormat.Unpack(blockQuants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
                 acc = Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(blockScales), Minimums<TFormat>(blockQuants),
-                    quants, scales, corrections, sums, acc);
+                    quants, scales, corrections, minimumScales, acc);
                 blockQuants += TFormat.QuantBytesPerBlock;
                 blockScales += PackedLayout.ScaleBytesPerBlock;
                 quants += 32;
                 scales++;
                 corrections++;
-                sums++;
+                minimumScales++;
             }
         }
         return acc;

@@ -116,7 +116,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
                     Tile(group, firstRow, t);
                 for (; t < c1; t++)
                 {
-                    var lanes = PackedDot.Group<TFormat, TStep>(group, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t), A.Sums(t));
+                    var lanes = PackedDot.Group<TFormat, TStep>(group, Blocks, A.Quants(t), A.Scales(t), A.Corrections(t), A.MinimumScales(t));
                     PackedDot.Store(lanes, Y + (long)t * Rows, firstRow, Rows);
                 }
             }
@@ -139,7 +139,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t1), q2 = A.Quants(t2), q3 = A.Quants(t3);
         float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
-        int* m0 = A.Sums(t), m1 = A.Sums(t1), m2 = A.Sums(t2), m3 = A.Sums(t3);
+        float* m0 = A.MinimumScales(t), m1 = A.MinimumScales(t1), m2 = A.MinimumScales(t2), m3 = A.MinimumScales(t3);
         for (int b = 0; b < Blocks; b++)
         {
             byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
@@ -168,10 +168,10 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             {
                 var minimumsA = TFormat.Minimums(quants);
                 var minimumsB = TFormat.Minimums(quants + span);
-                fa0 = PackedDot.AddMinimum<TFormat>(minimumsA, s0 + b, m0 + b, fa0); fb0 = PackedDot.AddMinimum<TFormat>(minimumsB, s0 + b, m0 + b, fb0);
-                fa1 = PackedDot.AddMinimum<TFormat>(minimumsA, s1 + b, m1 + b, fa1); fb1 = PackedDot.AddMinimum<TFormat>(minimumsB, s1 + b, m1 + b, fb1);
-                fa2 = PackedDot.AddMinimum<TFormat>(minimumsA, s2 + b, m2 + b, fa2); fb2 = PackedDot.AddMinimum<TFormat>(minimumsB, s2 + b, m2 + b, fb2);
-                fa3 = PackedDot.AddMinimum<TFormat>(minimumsA, s3 + b, m3 + b, fa3); fb3 = PackedDot.AddMinimum<TFormat>(minimumsB, s3 + b, m3 + b, fb3);
+                fa0 = PackedDot.AddMinimum<TFormat>(minimumsA, m0 + b, fa0); fb0 = PackedDot.AddMinimum<TFormat>(minimumsB, m0 + b, fb0);
+                fa1 = PackedDot.AddMinimum<TFormat>(minimumsA, m1 + b, fa1); fb1 = PackedDot.AddMinimum<TFormat>(minimumsB, m1 + b, fb1);
+                fa2 = PackedDot.AddMinimum<TFormat>(minimumsA, m2 + b, fa2); fb2 = PackedDot.AddMinimum<TFormat>(minimumsB, m2 + b, fb2);
+                fa3 = PackedDot.AddMinimum<TFormat>(minimumsA, m3 + b, fa3); fb3 = PackedDot.AddMinimum<TFormat>(minimumsB, m3 + b, fb3);
             }
         }
         float* y = Y + (long)t * Rows;
@@ -199,7 +199,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t1), q2 = A.Quants(t2), q3 = A.Quants(t3);
         float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
-        int* m0 = A.Sums(t), m1 = A.Sums(t1), m2 = A.Sums(t2), m3 = A.Sums(t3);
+        float* m0 = A.MinimumScales(t), m1 = A.MinimumScales(t1), m2 = A.MinimumScales(t2), m3 = A.MinimumScales(t3);
         bool int16 = typeof(TStep) == typeof(MaddubsPackedStep) && MaddubsPackedStep.Int16Run(TFormat.MaxQuant) >= 8;
         for (int b = 0; b < Blocks; b++)
         {
@@ -270,10 +270,10 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             {
                 var minimumsA = TFormat.Minimums(quants);
                 var minimumsB = TFormat.Minimums(quants + span);
-                sums[0] = PackedDot.AddMinimum<TFormat>(minimumsA, s0 + b, m0 + b, sums[0]); sums[4] = PackedDot.AddMinimum<TFormat>(minimumsB, s0 + b, m0 + b, sums[4]);
-                sums[1] = PackedDot.AddMinimum<TFormat>(minimumsA, s1 + b, m1 + b, sums[1]); sums[5] = PackedDot.AddMinimum<TFormat>(minimumsB, s1 + b, m1 + b, sums[5]);
-                sums[2] = PackedDot.AddMinimum<TFormat>(minimumsA, s2 + b, m2 + b, sums[2]); sums[6] = PackedDot.AddMinimum<TFormat>(minimumsB, s2 + b, m2 + b, sums[6]);
-                sums[3] = PackedDot.AddMinimum<TFormat>(minimumsA, s3 + b, m3 + b, sums[3]); sums[7] = PackedDot.AddMinimum<TFormat>(minimumsB, s3 + b, m3 + b, sums[7]);
+                sums[0] = PackedDot.AddMinimum<TFormat>(minimumsA, m0 + b, sums[0]); sums[4] = PackedDot.AddMinimum<TFormat>(minimumsB, m0 + b, sums[4]);
+                sums[1] = PackedDot.AddMinimum<TFormat>(minimumsA, m1 + b, sums[1]); sums[5] = PackedDot.AddMinimum<TFormat>(minimumsB, m1 + b, sums[5]);
+                sums[2] = PackedDot.AddMinimum<TFormat>(minimumsA, m2 + b, sums[2]); sums[6] = PackedDot.AddMinimum<TFormat>(minimumsB, m2 + b, sums[6]);
+                sums[3] = PackedDot.AddMinimum<TFormat>(minimumsA, m3 + b, sums[3]); sums[7] = PackedDot.AddMinimum<TFormat>(minimumsB, m3 + b, sums[7]);
             }
         }
         float* y = Y + (long)t * Rows;
@@ -307,7 +307,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         byte* q0 = A.Quants(t), q1 = A.Quants(t + 1), q2 = A.Quants(t + 2), q3 = A.Quants(t + 3);
         float* s0 = A.Scales(t), s1 = A.Scales(t + 1), s2 = A.Scales(t + 2), s3 = A.Scales(t + 3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t + 1), k2 = A.Corrections(t + 2), k3 = A.Corrections(t + 3);
-        int* m0 = A.Sums(t), m1 = A.Sums(t + 1), m2 = A.Sums(t + 2), m3 = A.Sums(t + 3);
+        float* m0 = A.MinimumScales(t), m1 = A.MinimumScales(t + 1), m2 = A.MinimumScales(t + 2), m3 = A.MinimumScales(t + 3);
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < Blocks; b++)
         {

@@ -24,7 +24,7 @@ internal unsafe struct PackedMatVec<TFormat, TStep> : IRowJob
     {
         for (int g = firstGroup; g < endGroup; g++)
         {
-            var lanes = PackedDot.Group<TFormat, TStep>(GroupAt(g), Blocks, A.Quants(0), A.Scales(0), A.Corrections(0), A.Sums(0), prefetchAhead: true);
+            var lanes = PackedDot.Group<TFormat, TStep>(GroupAt(g), Blocks, A.Quants(0), A.Scales(0), A.Corrections(0), A.MinimumScales(0), prefetchAhead: true);
             PackedDot.Store(lanes, Y, g * PackedLayout.GroupRows - View.RowOffset, Rows);
         }
     }

@@ -13,7 +13,7 @@ namespace FastInfer.Kernels.Packed;
 internal readonly unsafe struct PackedQ4_1 : IPackedFormat
 {
     public const int MinimumOffset = 4 * 32;
-    private const int GgmlMinimumOffset = 2, GgmlQuantOffset = 4;
+    private const int GgmlQuantOffset = 4;
 
     public static GgmlType Type => GgmlType.Q4_1;
     public static int QuantBytesPerBlock => MinimumOffset + PackedLayout.GroupRows * sizeof(ushort);
@@ -21,19 +21,17 @@ internal readonly unsafe struct PackedQ4_1 : IPackedFormat
     public static int MaxQuant => 15;
     public static bool HasMinimum => true;
 
-    public static bool HasFiniteScales(byte* ggmlBlock)
-        => PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(ggmlBlock))
-           && PackedScales.IsFinite(Unsafe.ReadUnaligned<ushort>(ggmlBlock + GgmlMinimumOffset));
+    public static bool HasFiniteScales(byte* ggmlBlock) => PackedMinimums.AreFinite(ggmlBlock);
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {
         for (int k = 0; k < 4; k++)
             Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(ggmlBlock + GgmlQuantOffset + 4 * k));
-        Unsafe.WriteUnaligned(groupBlock + MinimumOffset + 2 * lane, Unsafe.ReadUnaligned<ushort>(ggmlBlock + GgmlMinimumOffset));
+        PackedMinimums.Pack(ggmlBlock, lane, groupBlock + MinimumOffset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Minimums(byte* groupBlock) => PackedScales.Load(groupBlock + MinimumOffset);
+    public static Vector256<float> Minimums(byte* groupBlock) => PackedMinimums.Load(groupBlock + MinimumOffset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* groupBlock,

@@ -8,7 +8,7 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// A load-time, row-interleaved copy of a Q4_0, Q4_1, Q5_0, Q8_0 (<see cref="PackedLayout"/>), Q2_K (<see cref="PackedQ2_K"/>), Q3_K (<see cref="PackedQ3_K"/>),
+/// A load-time, row-interleaved copy of a Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (<see cref="PackedLayout"/>), Q2_K (<see cref="PackedQ2_K"/>), Q3_K (<see cref="PackedQ3_K"/>),
 /// Q4_K (<see cref="PackedQ4_K"/>), Q5_K (<see cref="PackedQ5_K"/>), Q6_K (<see cref="PackedQ6_K"/>), F16 or BF16 (<see cref="PackedHalfFloat"/>) weight matrix in native memory on huge pages where the OS grants them (<see cref="HugePageMemory"/>), and the <see cref="Matrix"/> that carries it: the same view as the original (its
 /// <see cref="WeightMatrix.Data"/> still points at the ggml rows, which the V128 and scalar paths read) plus the
 /// packed copy, which MatVec and MatMul use on the AVX2 and AVX-512 paths. Keep this object alive — and the
@@ -33,7 +33,7 @@ public sealed unsafe class PackedWeights : IDisposable
 
     /// <summary>The weight types that have a packed layout.</summary>
     public static bool CanPack(GgmlType type)
-        => type is GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q8_0 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K
+        => type is GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K
             || PackedHalfFloat.Holds(type);
 
     /// <summary>The kernel paths that read some packed copy (narrower ones read the original ggml rows).</summary>
@@ -42,8 +42,8 @@ public sealed unsafe class PackedWeights : IDisposable
     /// <summary>
     /// Whether the packed copy of a <paramref name="type"/> matrix replaces its rows on <paramref name="path"/> for decode and
     /// prefill alike and holds them whole, so its original rows are read again only to recompute the rare row with an
-    /// infinity or NaN (F16 and BF16 on the 512-bit path) or not at all (every quantized type from AVX2 up: Q4_0, Q4_1, Q5_0
-    /// and Q8_0 prefill over the copy itself, the K-quants over rows read back from it, <see cref="PackedRows"/>): a
+    /// infinity or NaN (F16 and BF16 on the 512-bit path) or not at all (every quantized type from AVX2 up: Q4_0, Q4_1, Q5_0,
+    /// Q5_1 and Q8_0 prefill over the copy itself, the K-quants over rows read back from it, <see cref="PackedRows"/>): a
     /// loader may release them, and gains nothing by keeping a second row-major copy (a fused one) beside the packed one.
     /// </summary>
     public static bool ReplacesRows(IsaPath path, GgmlType type)
@@ -66,6 +66,7 @@ public sealed unsafe class PackedWeights : IDisposable
             GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q4_1 => Pack<PackedQ4_1>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q5_0 => Pack<PackedQ5_0>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q5_1 => Pack<PackedQ5_1>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q2_K => PackSuperBlocks<PackedQ2_K>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q3_K => PackSuperBlocks<PackedQ3_K>(weights, pool ?? ComputePool.SingleThreaded),
@@ -82,7 +83,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public static PackedWeights Pack(in WeightMatrix weights, ComputePool? pool = null)
     {
         if (!CanPack(weights.Type))
-            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q4_1, Q5_0, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, F16 and BF16 do)");
+            throw new NotSupportedException($"{weights.Type} weights have no packed layout (only Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, F16 and BF16 do)");
         if (PackedHalfFloat.Holds(weights.Type) && !PackedHalfFloat.Fits(weights.Columns))
             throw new ArgumentException($"the {weights.Type} matrix ({weights.Rows}x{weights.Columns}) cannot be packed: its column count is not a multiple of {PackedHalfFloat.StepColumns}");
         return TryPack(weights, out var packed, pool)

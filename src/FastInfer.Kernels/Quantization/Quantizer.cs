@@ -11,12 +11,12 @@ public static unsafe class Quantizer
     /// <summary>Types <see cref="Quantize"/> can produce.</summary>
     public static bool CanQuantizeTo(GgmlType type) =>
         type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0
-            or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
+            or GgmlType.Q5_1 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K or GgmlType.Q8_1;
 
     /// <summary>Types <see cref="Dequantize"/> can read.</summary>
     public static bool CanDequantize(GgmlType type) =>
         type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0
-            or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K;
+            or GgmlType.Q5_1 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K or GgmlType.Q8_1;
 
     /// <summary>Encodes <paramref name="source"/> (a whole number of blocks) into <paramref name="destination"/>.</summary>
     public static void Quantize(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination)
@@ -36,12 +36,14 @@ public static unsafe class Quantizer
                 case GgmlType.Q4_0: Encode<BlockQ4_0>(s, d, source.Length); break;
                 case GgmlType.Q4_1: Encode<BlockQ4_1>(s, d, source.Length); break;
                 case GgmlType.Q5_0: Encode<BlockQ5_0>(s, d, source.Length); break;
+                case GgmlType.Q5_1: Encode<BlockQ5_1>(s, d, source.Length); break;
                 case GgmlType.Q2_K: Encode<BlockQ2_K>(s, d, source.Length); break;
                 case GgmlType.Q3_K: Encode<BlockQ3_K>(s, d, source.Length); break;
                 case GgmlType.Q4_K: Encode<BlockQ4_K>(s, d, source.Length); break;
                 case GgmlType.Q5_K: Encode<BlockQ5_K>(s, d, source.Length); break;
                 case GgmlType.Q6_K: Encode<BlockQ6_K>(s, d, source.Length); break;
                 case GgmlType.Q8_K: Encode<BlockQ8_K>(s, d, source.Length); break;
+                case GgmlType.Q8_1: Encode<BlockQ8_1>(s, d, source.Length); break;
                 default: throw new NotSupportedException($"quantizing to {type} is not supported");
             }
         }
@@ -65,12 +67,14 @@ public static unsafe class Quantizer
                 case GgmlType.Q4_0: Decode<BlockQ4_0>(s, d, destination.Length); break;
                 case GgmlType.Q4_1: Decode<BlockQ4_1>(s, d, destination.Length); break;
                 case GgmlType.Q5_0: Decode<BlockQ5_0>(s, d, destination.Length); break;
+                case GgmlType.Q5_1: Decode<BlockQ5_1>(s, d, destination.Length); break;
                 case GgmlType.Q2_K: Decode<BlockQ2_K>(s, d, destination.Length); break;
                 case GgmlType.Q3_K: Decode<BlockQ3_K>(s, d, destination.Length); break;
                 case GgmlType.Q4_K: Decode<BlockQ4_K>(s, d, destination.Length); break;
                 case GgmlType.Q5_K: Decode<BlockQ5_K>(s, d, destination.Length); break;
                 case GgmlType.Q6_K: Decode<BlockQ6_K>(s, d, destination.Length); break;
                 case GgmlType.Q8_K: Decode<BlockQ8_K>(s, d, destination.Length); break;
+                case GgmlType.Q8_1: Decode<BlockQ8_1>(s, d, destination.Length); break;
                 default: throw new NotSupportedException($"dequantizing {type} is not supported");
             }
         }

@@ -8,7 +8,7 @@ using FastInfer.Tests;
 namespace FastInfer.Engine.Tests.Models;
 
 /// <summary>
-/// Loading with <see cref="ModelLoadOptions.PackWeights"/> swaps the kernels behind every Q4_0/Q4_1/Q5_0/Q8_0/Q2_K/Q3_K/Q4_K/Q5_K/Q6_K matrix (dense,
+/// Loading with <see cref="ModelLoadOptions.PackWeights"/> swaps the kernels behind every Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q2_K/Q3_K/Q4_K/Q5_K/Q6_K matrix (dense,
 /// expert slices, the output head), and on the 512-bit path every F16/BF16 one, for the row-interleaved ones; the model must
 /// compute the same thing either way.
 /// </summary>
@@ -25,6 +25,7 @@ public sealed class PackedModelWeightsTests : IDisposable
     [InlineData(GgmlType.Q8_0, "mixtral-mini")]
     [InlineData(GgmlType.Q4_1, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q5_0, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
+    [InlineData(GgmlType.Q5_1, "custom:dim=128,ffn=352,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q4_K, "custom:dim=256,ffn=512,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q2_K, "custom:dim=256,ffn=512,layers=2,heads=4,kv=2,vocab=300,ctx=64")]
     [InlineData(GgmlType.Q3_K, "custom:dim=256,ffn=512,layers=2,heads=4,kv=2,vocab=300,ctx=64")]

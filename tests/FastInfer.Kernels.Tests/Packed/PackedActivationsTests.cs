@@ -62,6 +62,32 @@ public unsafe class PackedActivationsTests
             }
         }
     }
+
+    /// <summary>The minimum term's d·Σq is the s of the Q8_1 block the row-major Q4_1 and Q5_1 kernels get, as ggml's.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void MinimumScalesAreTheSOfTheQ8_1Blocks(int tokens)
+    {
+        var x = Activations(tokens);
+        x[70] = float.NaN; // a special block takes the exact path
+        var block = new byte[BlockQ8_1.ByteCount * Blocks];
+        using var pool = new ComputePool(2);
+        fixed (float* px = x)
+        fixed (byte* q8 = block)
+        {
+            var prepared = PackedActivations.Prepare(px, tokens, Blocks, 0, pool);
+            for (int t = 0; t < tokens; t++)
+            {
+                Quantizer.Quantize(GgmlType.Q8_1, x.AsSpan(t * Blocks * 32, Blocks * 32), block);
+                for (int b = 0; b < Blocks; b++)
+                {
+                    float expected = Fp16.Load(q8 + b * BlockQ8_1.ByteCount + 2);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(prepared.MinimumScales(t)[b]));
+                }
+            }
+        }
+    }
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.NegativeInfinity)]

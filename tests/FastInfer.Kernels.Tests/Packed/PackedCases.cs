@@ -9,7 +9,7 @@ namespace FastInfer.Kernels.Tests.Packed;
 internal static unsafe class PackedCases
 {
     /// <summary>The types with packed decode and prefill kernels.</summary>
-    public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q8_0];
+    public static readonly GgmlType[] Types = [GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0];
 
     /// <summary>The types with a packed decode kernel (packed K-quants prefill from the ggml rows).</summary>
     public static readonly GgmlType[] DecodeTypes = [.. Types, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
@@ -68,7 +68,7 @@ internal static unsafe class PackedCases
     }
 
     /// <summary>
-    /// One token against a packed Q4_0, Q4_1, Q5_0 or Q8_0 matrix group by group (<see cref="PackedDot.Group"/>, the arithmetic
+    /// One token against a packed Q4_0, Q4_1, Q5_0, Q5_1 or Q8_0 matrix group by group (<see cref="PackedDot.Group"/>, the arithmetic
     /// prefill shares) with the step a path with or without VNNI uses: the bits every packed decode kernel must give.
     /// </summary>
     public static float[] GroupByGroup(in WeightMatrix w, ReadOnlySpan<float> x, bool vnni) => (w.Type, vnni) switch
@@ -79,6 +79,8 @@ internal static unsafe class PackedCases
         (GgmlType.Q4_1, false) => GroupByGroup<PackedQ4_1, MaddubsPackedStep>(w, x),
         (GgmlType.Q5_0, true) => GroupByGroup<PackedQ5_0, VnniPackedStep>(w, x),
         (GgmlType.Q5_0, false) => GroupByGroup<PackedQ5_0, MaddubsPackedStep>(w, x),
+        (GgmlType.Q5_1, true) => GroupByGroup<PackedQ5_1, VnniPackedStep>(w, x),
+        (GgmlType.Q5_1, false) => GroupByGroup<PackedQ5_1, MaddubsPackedStep>(w, x),
         (GgmlType.Q8_0, true) => GroupByGroup<PackedQ8_0, VnniPackedStep>(w, x),
         (GgmlType.Q8_0, false) => GroupByGroup<PackedQ8_0, SignedMaddubsPackedStep>(w, x),
         _ => throw new ArgumentException($"{w.Type} has no 8-row packed layout"),
@@ -95,7 +97,7 @@ internal static unsafe class PackedCases
             var a = PackedActivations.Prepare(px, 1, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, ComputePool.SingleThreaded);
             for (int g = 0; g < w.Packed.GroupCount(w.Rows); g++)
             {
-                var lanes = PackedDot.Group<TFormat, TStep>((byte*)w.Packed.FirstGroup + g * w.Packed.GroupBytes, blocks, a.Quants(0), a.Scales(0), a.Corrections(0), a.Sums(0));
+                var lanes = PackedDot.Group<TFormat, TStep>((byte*)w.Packed.FirstGroup + g * w.Packed.GroupBytes, blocks, a.Quants(0), a.Scales(0), a.Corrections(0), a.MinimumScales(0));
                 PackedDot.Store(lanes, py, g * PackedLayout.GroupRows - w.Packed.RowOffset, w.Rows);
             }
         }

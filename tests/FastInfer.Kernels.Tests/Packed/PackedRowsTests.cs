@@ -115,6 +115,7 @@ public unsafe class PackedRowsTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q4_1)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -125,7 +126,7 @@ public unsafe class PackedRowsTests
         Assert.False(PackedWeights.ReplacesRows(IsaPath.V128, type));
         Assert.Equal(type != GgmlType.F16, PackedWeights.ReplacesRows(IsaPath.Avx2, type));
         Assert.True(PackedWeights.ReplacesRows(IsaPath.Avx512, type));
-        Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.Q5_1));
+        Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.IQ4_NL));
         Assert.False(PackedWeights.ReplacesRows(IsaPath.Avx512, GgmlType.F32));
     }
 }

@@ -31,6 +31,8 @@ public unsafe class PackedWeightsTests
     [InlineData(GgmlType.Q4_1, (ushort)0x7C00, 0)]
     [InlineData(GgmlType.Q4_1, (ushort)0xFE00, 2)] // m
     [InlineData(GgmlType.Q5_0, (ushort)0xFE00, 0)]
+    [InlineData(GgmlType.Q5_1, (ushort)0x7C00, 0)]
+    [InlineData(GgmlType.Q5_1, (ushort)0xFC00, 2)] // m
     [InlineData(GgmlType.Q8_0, (ushort)0xFC00, 0)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7E00, 0)]
     [InlineData(GgmlType.Q2_K, (ushort)0x7C00, 80)]
@@ -103,7 +105,7 @@ public unsafe class PackedWeightsTests
     }
 
     /// <summary>
-    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends; Q4_1's minimum −2 or 1.5) (Q4_K and Q5_K with every 6-bit scale and
+    /// Every quant at an end of its range: Q8_0 at ±127/−128, 4-bit nibbles 0 or 15 (Q5_0's fifth bits random, so 0..31 at both ends; Q4_1's and Q5_1's minimum −2 or 1.5, Q5_1's fifth bits random) (Q4_K and Q5_K with every 6-bit scale and
     /// min at 63, Q5_K's fifth bits random too), Q6_K's 6-bit quants 0 or 63 with int8 scales 127 or −128,
     /// Q3_K's 3-bit quants 0 or 7 with 6-bit scales −32 or 31, Q2_K's 2-bit quants 0 or 3 with 4-bit scales and minimums 0 or 15.
     /// </summary>
@@ -132,7 +134,7 @@ public unsafe class PackedWeightsTests
                     block[j] = Either(0x00, 0xFF); // scales −32 or 31
                 *(ushort*)(block + 108) = Fp16.FloatToHalf(0.25f);
                 break;
-            case GgmlType.Q4_1:
+            case GgmlType.Q4_1 or GgmlType.Q5_1:
                 *(ushort*)block = Fp16.FloatToHalf(0.25f);
                 *(ushort*)(block + 2) = Fp16.FloatToHalf(random.Next(2) == 0 ? -2f : 1.5f);
                 break;

@@ -87,4 +87,45 @@ public class BlockLayoutTests
             Assert.Equal(0.25f * (q - 16), values[j]);
         }
     }
+
+    [Fact]
+    public void Q8_1StoresTheQuantSumTimesTheScaleBeforeItsRounding()
+    {
+        // max 100: d = 100/127, which F16 rounds; s is Σq·d with the unrounded d, then rounded to F16.
+        var x = new float[32];
+        for (int j = 0; j < 32; j++)
+            x[j] = j == 5 ? 100f : (j % 7) * 9.3f + 0.7f;
+        var block = new byte[36];
+        Quantizer.Quantize(GgmlType.Q8_1, x, block);
+        float d = 100f / 127f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            sbyte q = (sbyte)block[4 + j];
+            Assert.Equal((sbyte)MathF.Round(x[j] / d, MidpointRounding.AwayFromZero), q);
+            sum += q;
+        }
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)d), BitConverter.ToUInt16(block, 0));
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)(sum * d)), BitConverter.ToUInt16(block, 2));
+        Assert.NotEqual((float)(Half)(sum * d), sum * (float)(Half)d); // the two ways differ for this block
+    }
+
+    [Fact]
+    public void Q5_1TakesTheFifthBitFromQhBitJAndAddsTheMinimum()
+    {
+        var block = new byte[24];
+        WriteHalf(block, 0, 0.25f);
+        WriteHalf(block, 2, -2.5f);
+        uint qh = 0x5A3C_F00F;
+        BitConverter.TryWriteBytes(block.AsSpan(4, 4), qh);
+        for (int j = 0; j < 16; j++)
+            block[8 + j] = (byte)((15 - j) | ((j * 3 % 16) << 4));
+        var values = Decode(GgmlType.Q5_1, block);
+        for (int j = 0; j < 32; j++)
+        {
+            int nibble = j < 16 ? 15 - j : (j - 16) * 3 % 16;
+            int q = nibble | (int)((qh >> j) & 1) << 4;
+            Assert.Equal(0.25f * q - 2.5f, values[j]);
+        }
+    }
 }

@@ -17,6 +17,8 @@ public class QuantizeRoundTripTests
         { GgmlType.Q4_1, 1.0 / 15 + 2e-3 },
         // As Q4_0: the side opposite the largest magnitude clips at +15 of 32 levels.
         { GgmlType.Q5_0, 1.0 / 16 + 2e-3 },
+        // As Q4_1 with 32 levels: range/31 per group, plus the F16 rounding of scale and min.
+        { GgmlType.Q5_1, 1.0 / 31 + 2e-3 },
         // 4 levels per 16 elements with 4-bit scales and mins: coarse, but bounded by the group range.
         { GgmlType.Q2_K, 0.45 },
         // Step = max/4 per 16 elements (one step each side of zero is clipped at +3), plus 6-bit scale rounding.
