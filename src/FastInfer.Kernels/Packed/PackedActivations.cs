@@ -16,7 +16,7 @@ namespace FastInfer.Kernels.Packed;
 /// </summary>
 internal readonly unsafe struct PackedActivations
 {
-    private const int BytesPerBlock = 32 + sizeof(float) + 2 * sizeof(int);
+    private const int BytesPerBlock = 32 + sizeof(float) + sizeof(int) + sizeof(float);
 
     private readonly byte* _data;
     private readonly int _blocks;
