@@ -20,7 +20,7 @@ namespace FastInfer.Accuracy.Report;
 public static class AccuracyReport
 {
     private const int Positions = 128, GreedySteps = 256, PerplexityContext = 128;
-    private static readonly QuantizedFileType[] QuantizedTypes = [QuantizedFileType.Q8_0, QuantizedFileType.Q4_0, QuantizedFileType.Q4_K_M];
+    private static readonly QuantizedFileType[] QuantizedTypes = [QuantizedFileType.Q8_0, QuantizedFileType.Q4_0, QuantizedFileType.Q4_1, QuantizedFileType.Q5_1, QuantizedFileType.Q4_K_M];
 
     public static int Run(string[] args)
     {
