@@ -23,6 +23,8 @@ public class LlamaCppLoadTests
     [InlineData(GgmlType.F32, false)]
     [InlineData(GgmlType.Q8_0, false)]
     [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.Q4_1, false)]
+    [InlineData(GgmlType.Q5_1, false)]
     [InlineData(GgmlType.F16, false)]
     [InlineData(GgmlType.BF16, false)]
     [InlineData(GgmlType.Q8_0, true)]

@@ -39,9 +39,16 @@ public static class LlamaHyperparameters
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
+        GgmlType.Q4_1 => 3,
         GgmlType.Q8_0 => 7,
-        GgmlType.BF16 => 32,
+        GgmlType.Q5_0 => 8,
+        GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11, // Q3_K_S: every matrix Q3_K
         GgmlType.Q4_K => 15, // Q4_K_M
+        GgmlType.Q5_K => 16, // Q5_K_S
+        GgmlType.Q6_K => 18,
+        GgmlType.BF16 => 32,
         _ => 0,
     };
 }

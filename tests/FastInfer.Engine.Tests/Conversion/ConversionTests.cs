@@ -95,6 +95,15 @@ public class ConversionTests
     // 4-bit weights move this small random model's logits by about a tenth of their range; a wrong layout moves them by all of it.
     [InlineData(GgmlType.Q4_0, 0.2)]
     [InlineData(GgmlType.Q4_K, 0.2)]
+    [InlineData(GgmlType.Q4_1, 0.2)]
+    [InlineData(GgmlType.BF16, 5e-3)]
+    [InlineData(GgmlType.Q5_0, 0.1)]
+    [InlineData(GgmlType.Q5_1, 0.1)]
+    [InlineData(GgmlType.Q5_K, 0.1)]
+    [InlineData(GgmlType.Q6_K, 0.05)]
+    [InlineData(GgmlType.Q3_K, 0.4)]
+    // 2.6 bits a weight move them by more than half their range here (0.58), still short of a wrong layout.
+    [InlineData(GgmlType.Q2_K, 0.8)]
     public void QuantizedConversions_StayCloseToTheFolder(GgmlType type, double tolerance)
     {
         using var folder = new TempFolder();
@@ -139,8 +148,8 @@ public class ConversionTests
         Assert.Contains("tokenizer", noTokenizer.Message);
         Assert.Throws<FileNotFoundException>(() => GgufConverter.Convert(folder.File("missing"), folder.File("x.gguf")));
         var type = Assert.Throws<NotSupportedException>(() => GgufConverter.Convert(TestModels.Require("stories260K.bin"), folder.File("x.gguf"),
-            new ConversionOptions { Type = GgmlType.Q6_K, TokenizerPath = TestModels.Require("tok512.bin") }));
-        Assert.Contains("Q6_K", type.Message);
+            new ConversionOptions { Type = GgmlType.IQ4_NL, TokenizerPath = TestModels.Require("tok512.bin") }));
+        Assert.Contains("IQ4_NL", type.Message);
         string hf = Path.Combine(folder.Path, "hf");
         Directory.CreateDirectory(hf);
         HuggingFaceFolders.Write(hf, HuggingFaceFolders.Llama, seed: 1);
