@@ -24,8 +24,8 @@ internal unsafe interface IPackedFormat
     /// <summary>Whether each block carries a minimum per row, which <see cref="Minimums"/> reads.</summary>
     static virtual bool HasMinimum => false;
 
-    /// <summary>The eight rows' minimums of a group block as floats (converted as the row scales are,
-    /// <see cref="PackedScales.Load"/>, and the 2^-112 taken out again); only for formats with <see cref="HasMinimum"/>.</summary>
+    /// <summary>The eight rows' minimums of a group block, each 2^-112 times its value as the row scales are
+    /// (<see cref="PackedScales.Load"/>); zero for formats without one (<see cref="HasMinimum"/>).</summary>
     static virtual Vector256<float> Minimums(byte* groupBlock) => default;
 
     /// <summary>Whether a ggml block's F16 scales (its d, and its m where it has one) are finite, which the packed kernels'

@@ -11,8 +11,8 @@ namespace FastInfer.Kernels.Packed;
 /// Activations for the packed kernels, prepared once per call: each token quantized to the same Q8_0 blocks the
 /// row-major kernels use (<see cref="ActivationQuantizer"/>), written as four arrays per token — the 32 quants
 /// of each block, its scale times <see cref="PackedScales.Rescale"/> as a float, the zero-point correction −zp·Σq as an
-/// int, and for a format's minimum term (<see cref="IPackedFormat.HasMinimum"/>) d·Σq as a float, as ggml's Q8_1 block
-/// stores it (<see cref="MinimumScale"/>) — so the inner loop does no F16 lookups and no sums.
+/// int, and for a format's minimum term (<see cref="IPackedFormat.HasMinimum"/>) d·Σq as ggml's Q8_1 block stores it
+/// (<see cref="MinimumScale"/>), times the same rescale — so the inner loop does no F16 lookups and no sums.
 /// </summary>
 internal readonly unsafe struct PackedActivations
 {
@@ -97,8 +97,9 @@ internal readonly unsafe struct PackedActivations
     }
 
     /// <summary>
-    /// d·Σq rounded to F16, d taken before its own rounding: the s of ggml's Q8_1 block (<see cref="BlockQ8_1"/>), which
-    /// ggml pairs with Q4_1 and Q5_1 and so does the row-major path; an infinity where it overflows the half, as there.
+    /// d·Σq rounded to F16, d taken before its own rounding — the s of ggml's Q8_1 block (<see cref="BlockQ8_1"/>), which
+    /// ggml pairs with Q4_1 and Q5_1 and so does the row-major path; an infinity where it overflows the half, as there —
+    /// times <see cref="PackedScales.Rescale"/>, which the minimums' 2^-112 takes out again in the kernels' FMA.
     /// Taken from the rounded d instead, the minimum term left one near-tied position of llama.cpp's Q5_1 file of the
     /// dense test model with another top token than llama.cpp's (LlamaCppLogitTests).
     /// </summary>
@@ -106,8 +107,9 @@ internal readonly unsafe struct PackedActivations
     private static float MinimumScale(float d, int sum)
     {
         float product = d * sum;
-        // The rounding is symmetric, and ThroughHalf takes a few integer steps for positive normal halves.
-        return MathF.CopySign(Fp16.ThroughHalf(MathF.Abs(product)), product);
+        // The rounding is symmetric, and ThroughHalf takes a few integer steps for positive normal halves. A finite half
+        // times 2^112 stays finite and exact.
+        return MathF.CopySign(Fp16.ThroughHalf(MathF.Abs(product)), product) * PackedScales.Rescale;
     }
 
     /// <summary><see cref="QuantizeBlock"/> for a block with a NaN or an infinity, or too small a scale: through the scalar
@@ -125,7 +127,7 @@ internal readonly unsafe struct PackedActivations
             sum += (sbyte)block[BlockQ8_1.QuantOffset + j];
         }
         *scale = Fp16.Load(block) * PackedScales.Rescale;
-        *minimumScale = Fp16.Load(block + 2);
+        *minimumScale = Fp16.Load(block + 2) * PackedScales.Rescale;
         return sum;
     }
 }

@@ -72,19 +72,14 @@ internal static unsafe class PackedDot
 
     /// <summary>
     /// A block's minimum term m·d<sub>a</sub>·Σa into each row's float chain, right after its <see cref="Scale"/>, for a
-    /// format with a minimum (<see cref="IPackedFormat.HasMinimum"/>): one FMA of the rows' minimums and the activation
-    /// block's d·Σa as ggml's Q8_1 block stores it (<see cref="PackedActivations.MinimumScales"/>), the same in decode and
-    /// prefill. Other formats return <paramref name="acc"/> (a constant, so the JIT drops the step).
+    /// format with a minimum (<see cref="IPackedFormat.HasMinimum"/>): one FMA of the rows' minimums (2^-112 times
+    /// theirs) and the activation block's d·Σa as ggml's Q8_1 block stores it (<see cref="PackedActivations.MinimumScales"/>,
+    /// 2^112 times it), the same in decode and prefill. Other formats return <paramref name="acc"/> (a constant, so the JIT drops the step).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> AddMinimum<TFormat>(Vector256<float> minimums, float* minimumScale, Vector256<float> acc)
         where TFormat : struct, IPackedFormat
         => TFormat.HasMinimum ? Vector256.FusedMultiplyAdd(minimums, Vector256.Create(*minimumScale), acc) : acc;
-
-    /// <summary>The rows' minimums of a group block for <see cref="AddMinimum{TFormat}"/> (zero for formats without).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Minimums<TFormat>(byte* groupBlock) where TFormat : struct, IPackedFormat
-        => TFormat.HasMinimum ? TFormat.Minimums(groupBlock) : default;
 
     /// <summary>The int sum a block starts from: −zp·Σa when the step leaves the zero point in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -119,7 +114,7 @@ internal static unsafe class PackedDot
                 if (prefetchAhead)
                     PackedPrefetch.Lines(blockQuants, 0, (TFormat.QuantBytesPerBlock + 63) / 64);
                 TFormat.Unpack(blockQuants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
-                acc = Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(blockScales), Minimums<TFormat>(blockQuants),
+                acc = Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, PackedScales.Load(blockScales), TFormat.Minimums(blockQuants),
                     quants, scales, corrections, minimumScales, acc);
                 blockQuants += TFormat.QuantBytesPerBlock;
                 blockScales += PackedLayout.ScaleBytesPerBlock;

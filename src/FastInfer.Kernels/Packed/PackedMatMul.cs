@@ -314,7 +314,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
             TFormat.Unpack(quants, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var rowScales = PackedScales.Load(PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock));
-            var minimums = PackedDot.Minimums<TFormat>(quants);
+            var minimums = TFormat.Minimums(quants);
             int at = b * 32;
             c0 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q0 + at, s0 + b, k0 + b, m0 + b, c0);
             c1 = PackedDot.Block<TFormat, TStep>(w0, w1, w2, w3, w4, w5, w6, w7, rowScales, minimums, q1 + at, s1 + b, k1 + b, m1 + b, c1);

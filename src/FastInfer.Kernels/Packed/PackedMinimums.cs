@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// The minimums of the packed formats that have one (<see cref="PackedQ4_1"/>, <see cref="PackedQ5_1"/>): in ggml's block
-/// an F16 m right after the F16 d; in a group block, the eight rows' m as F16 at the format's offset.
+/// an F16 m right after the F16 d; in a group block, the eight rows' m as F16 at the format's offset, read as the row
+/// scales are (<see cref="PackedScales.Load"/>).
 /// </summary>
 internal static unsafe class PackedMinimums
 {
@@ -19,9 +19,4 @@ internal static unsafe class PackedMinimums
     /// <summary>Row <paramref name="lane"/>'s m into the group block's minimums at <paramref name="minimums"/>.</summary>
     public static void Pack(byte* ggmlBlock, int lane, byte* minimums)
         => Unsafe.WriteUnaligned(minimums + 2 * lane, Unsafe.ReadUnaligned<ushort>(ggmlBlock + GgmlOffset));
-
-    /// <summary>The eight rows' m as floats: converted as the row scales are (<see cref="PackedScales.Load"/>), with the
-    /// 2^-112 taken out again.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load(byte* minimums) => PackedScales.Load(minimums) * Vector256.Create(PackedScales.Rescale);
 }

@@ -31,7 +31,7 @@ internal readonly unsafe struct PackedQ4_1 : IPackedFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Minimums(byte* groupBlock) => PackedMinimums.Load(groupBlock + MinimumOffset);
+    public static Vector256<float> Minimums(byte* groupBlock) => PackedScales.Load(groupBlock + MinimumOffset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Unpack(byte* groupBlock,
