@@ -309,7 +309,7 @@ public static class BenchKernels
         try
         {
             nint input = pinned.AddrOfPinnedObject();
-            double seconds = CallTimer.SecondsPerCall(() => PackedActivations.Prepare((float*)input, 1, FfnWidth / 32, 8, pool), context.Seconds);
+            double seconds = CallTimer.SecondsPerCall(() => PackedActivations.Prepare((float*)input, 1, FfnWidth / 32, 8, withMinimumScales: false, pool), context.Seconds);
             context.AddBandwidthBound("quantize activations Q8_0 (packed)", $"{FfnWidth}", 1, seconds, 1.0 * FfnWidth * sizeof(float));
             seconds = CallTimer.SecondsPerCall(() => PackedKActivations.Prepare((float*)input, FfnWidth / 256), context.Seconds);
             context.AddBandwidthBound("quantize activations Q8_K (packed)", $"{FfnWidth}", 1, seconds, 1.0 * FfnWidth * sizeof(float));

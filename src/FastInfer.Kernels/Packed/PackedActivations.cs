@@ -20,11 +20,14 @@ internal readonly unsafe struct PackedActivations
 
     private readonly byte* _data;
     private readonly int _blocks;
+    /// <summary>Whether the minimum term's scales are filled in: only the formats with a minimum read them.</summary>
+    private readonly bool _withMinimumScales;
 
-    private PackedActivations(byte* data, int blocks)
+    private PackedActivations(byte* data, int blocks, bool withMinimumScales)
     {
         _data = data;
         _blocks = blocks;
+        _withMinimumScales = withMinimumScales;
     }
 
     public long TokenBytes => (long)_blocks * BytesPerBlock;
@@ -35,24 +38,26 @@ internal readonly unsafe struct PackedActivations
 
     public int* Corrections(int token) => (int*)(Quants(token) + _blocks * 36L);
 
+    /// <summary>Token <paramref name="token"/>'s minimum-term scales; filled only when prepared with them.</summary>
     public float* MinimumScales(int token) => (float*)(Quants(token) + _blocks * 40L);
 
     /// <summary>
     /// Prepares <paramref name="tokens"/> rows of <paramref name="blocks"/>·32 floats in this thread's scratch (valid
     /// until the next call). A prompt's tokens are split over <paramref name="pool"/>: on one thread this step took a
-    /// sixth of a small model's prefill while the other core waited.
+    /// sixth of a small model's prefill while the other core waited. <paramref name="withMinimumScales"/>: whether the
+    /// weights' format has a minimum term (<see cref="IPackedFormat.HasMinimum"/>).
     /// </summary>
-    public static PackedActivations Prepare(float* x, int tokens, int blocks, int zeroPoint, ComputePool pool)
+    public static PackedActivations Prepare(float* x, int tokens, int blocks, int zeroPoint, bool withMinimumScales, ComputePool pool)
     {
-        var prepared = Allocate(tokens, blocks);
+        var prepared = Allocate(tokens, blocks, withMinimumScales);
         var job = new PrepareTokens { X = x, Prepared = prepared, ZeroPoint = zeroPoint };
         pool.For(tokens, ref job, 1, tokens * (long)blocks * 32 * sizeof(float));
         return prepared;
     }
 
     /// <summary>Room for <paramref name="tokens"/> prepared rows in this thread's scratch, for <see cref="PrepareRange"/> to fill.</summary>
-    public static PackedActivations Allocate(int tokens, int blocks)
-        => new(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks);
+    public static PackedActivations Allocate(int tokens, int blocks, bool withMinimumScales)
+        => new(MatMulScratch.Get(1, tokens * (long)blocks * BytesPerBlock), blocks, withMinimumScales);
 
     /// <summary>Prepares tokens [start, end) of <paramref name="x"/> (rows of blocks·32 floats); any thread may fill its own range.</summary>
     public readonly void PrepareRange(float* x, int start, int end, int zeroPoint)
@@ -65,7 +70,10 @@ internal readonly unsafe struct PackedActivations
             int* corrections = Corrections(t);
             float* minimumScales = MinimumScales(t);
             for (int b = 0; b < _blocks; b++)
-                corrections[b] = -zeroPoint * QuantizeBlock(row + b * 32, quants + b * 32, scales + b, minimumScales + b);
+            {
+                float* minimumScale = _withMinimumScales ? minimumScales + b : null;
+                corrections[b] = -zeroPoint * QuantizeBlock(row + b * 32, quants + b * 32, scales + b, minimumScale);
+            }
         }
     }
 
@@ -83,6 +91,7 @@ internal readonly unsafe struct PackedActivations
     /// (<see cref="ActivationQuantizer.TryQ8_0Quants"/>, so the bits match the row-major kernels) still in registers;
     /// returns Σq. Going through a Q8_0 block and back cost a small model's prefill several times what this pass does.
     /// </summary>
+    /// <remarks><paramref name="minimumScale"/> is null when the minimum term's scale is not wanted.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int QuantizeBlock(float* x, byte* quants, float* scale, float* minimumScale)
     {
@@ -92,7 +101,8 @@ internal readonly unsafe struct PackedActivations
         int sum = Vector256.Sum((q0 + q1) + (q2 + q3));
         // After the quants are stored: ThroughHalf's rare path is a call, and vectors live across it were spilled.
         *scale = Fp16.ThroughHalf(d) * PackedScales.Rescale;
-        *minimumScale = MinimumScale(d, sum);
+        if (minimumScale != null)
+            *minimumScale = MinimumScale(d, sum);
         return sum;
     }
 
@@ -127,7 +137,8 @@ internal readonly unsafe struct PackedActivations
             sum += (sbyte)block[BlockQ8_1.QuantOffset + j];
         }
         *scale = Fp16.Load(block) * PackedScales.Rescale;
-        *minimumScale = Fp16.Load(block + 2) * PackedScales.Rescale;
+        if (minimumScale != null)
+            *minimumScale = Fp16.Load(block + 2) * PackedScales.Rescale;
         return sum;
     }
 }

@@ -97,7 +97,7 @@ internal static unsafe class PackedKernels
     private static void RunPairs<TSum>(ReadOnlySpan<WeightMatrix> parts, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
     {
         int blocks = parts[0].Columns / PackedLayout.BlockColumns;
-        RunPairKernel(parts, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, pool) }, y, pool);
+        RunPairKernel(parts, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, withMinimumScales: false, pool) }, y, pool);
     }
 
     /// <summary>
@@ -156,7 +156,7 @@ internal static unsafe class PackedKernels
     {
         if (tokens > 1) { PackedMatMul<TFormat, TStep>.Multiply(w, x, y, tokens, pool); return; }
         int blocks = w.Columns / PackedLayout.BlockColumns;
-        var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, pool);
+        var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, TFormat.HasMinimum, pool);
         int groups = w.Packed.GroupCount(w.Rows);
         if (tokens == 1)
         {

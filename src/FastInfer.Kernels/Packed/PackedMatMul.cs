@@ -59,12 +59,12 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         var job = new PackedMatMul<TFormat, TStep> { View = w.Packed, Rows = w.Rows, Blocks = blocks, Tokens = tokens, Y = y };
         if (tokens < TokenSplitFrom * pool.ThreadCount)
         {
-            job.A = PackedActivations.Prepare(x, tokens, blocks, zeroPoint, pool);
+            job.A = PackedActivations.Prepare(x, tokens, blocks, zeroPoint, TFormat.HasMinimum, pool);
             pool.For(groups, ref job, 1);
             return;
         }
         int nextItem = 0;
-        job.A = PackedActivations.Allocate(tokens, blocks);
+        job.A = PackedActivations.Allocate(tokens, blocks, TFormat.HasMinimum);
         job.X = x;
         job.ZeroPoint = zeroPoint;
         job.ItemTokens = groups * w.Packed.GroupBytes <= SmallMatrixBytes ? SmallItemTokens : TokenChunk;

@@ -45,7 +45,7 @@ public unsafe class PackedActivationsTests
         fixed (float* px = x)
         fixed (byte* q8 = block)
         {
-            var prepared = PackedActivations.Prepare(px, tokens, Blocks, zeroPoint, pool);
+            var prepared = PackedActivations.Prepare(px, tokens, Blocks, zeroPoint, withMinimumScales: false, pool);
             for (int t = 0; t < tokens; t++)
             {
                 ActivationQuantizer.Quantize<BlockQ8_0>(px + t * Blocks * 32, q8, Blocks);
@@ -77,7 +77,7 @@ public unsafe class PackedActivationsTests
         fixed (float* px = x)
         fixed (byte* q8 = block)
         {
-            var prepared = PackedActivations.Prepare(px, tokens, Blocks, 0, pool);
+            var prepared = PackedActivations.Prepare(px, tokens, Blocks, 0, withMinimumScales: true, pool);
             for (int t = 0; t < tokens; t++)
             {
                 Quantizer.Quantize(GgmlType.Q8_1, x.AsSpan(t * Blocks * 32, Blocks * 32), block);
@@ -106,7 +106,7 @@ public unsafe class PackedActivationsTests
         fixed (float* px = x)
         fixed (byte* q8 = block)
         {
-            var prepared = PackedActivations.Prepare(px, 1, Blocks, 8, pool);
+            var prepared = PackedActivations.Prepare(px, 1, Blocks, 8, withMinimumScales: false, pool);
             ActivationQuantizer.Quantize<BlockQ8_0>(px, q8, Blocks);
             for (int b = 0; b < Blocks; b++)
             {

@@ -94,7 +94,7 @@ internal static unsafe class PackedCases
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            var a = PackedActivations.Prepare(px, 1, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, ComputePool.SingleThreaded);
+            var a = PackedActivations.Prepare(px, 1, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, TFormat.HasMinimum, ComputePool.SingleThreaded);
             for (int g = 0; g < w.Packed.GroupCount(w.Rows); g++)
             {
                 var lanes = PackedDot.Group<TFormat, TStep>((byte*)w.Packed.FirstGroup + g * w.Packed.GroupBytes, blocks, a.Quants(0), a.Scales(0), a.Corrections(0), a.MinimumScales(0));
