@@ -1,4 +1,5 @@
 using FastInfer.Kernels;
+using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Engine.Conversion;
 
@@ -14,11 +15,7 @@ public sealed record ConversionOptions
     /// <summary>Called while tensor data is written with (bytes written, file size).</summary>
     public Action<long, long>? Progress { get; init; }
 
-    /// <summary>The weight types a conversion writes: every type FastInfer quantizes to and computes with (the CLI's
-    /// <c>--type</c> list).</summary>
+    /// <summary>The weight types a conversion writes: every type FastInfer both quantizes to and computes with.</summary>
     public static IReadOnlyList<GgmlType> Types { get; } =
-    [
-        GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q5_1, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q4_0,
-        GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-    ];
+        Enum.GetValues<GgmlType>().Where(t => Quantizer.CanQuantizeTo(t) && GgmlTypeTraits.IsSupportedWeight(t)).ToArray();
 }

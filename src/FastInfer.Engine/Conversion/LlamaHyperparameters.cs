@@ -45,7 +45,7 @@ public static class LlamaHyperparameters
         GgmlType.Q5_1 => 9,
         GgmlType.Q2_K => 10,
         GgmlType.Q3_K => 11, // Q3_K_S: every matrix Q3_K
-        GgmlType.Q4_K => 15, // Q4_K_M
+        GgmlType.Q4_K => 14, // Q4_K_S: every matrix Q4_K
         GgmlType.Q5_K => 16, // Q5_K_S
         GgmlType.Q6_K => 18,
         GgmlType.BF16 => 32,
