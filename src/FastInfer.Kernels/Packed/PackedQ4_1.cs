@@ -5,9 +5,9 @@ namespace FastInfer.Kernels.Packed;
 
 /// <summary>
 /// Q4_1 packed: the nibbles laid out as <see cref="PackedQ4_0"/>'s (0..15, no zero point), then the eight rows' minimums
-/// m as F16, converted like the row scales (<see cref="PackedScales"/>). x = d·q + m, so a block's dot product with a
-/// Q8_0 activation block (scale d<sub>a</sub>, quants a) is d·d<sub>a</sub>·Σq·a + m·d<sub>a</sub>·Σa: the integer Σq·a
-/// as for Q4_0, and the minimum term from the activation block's quant sum, the same for every row. A group block is the
+/// m as F16, converted like the row scales (<see cref="PackedScales"/>). x = d·q + m, so a block's dot product with an
+/// 8-bit activation block (scale d<sub>a</sub>, quants a) is d·d<sub>a</sub>·Σq·a + m·s: the integer Σq·a as for Q4_0,
+/// and the minimum term with s = d<sub>a</sub>·Σa as ggml's Q8_1 block stores it, the same for every row. A group block is the
 /// eight ggml blocks' size less their row scales (8 × 18 bytes), as the layout keeps the scales apart.
 /// </summary>
 internal readonly unsafe struct PackedQ4_1 : IPackedFormat
@@ -25,8 +25,7 @@ internal readonly unsafe struct PackedQ4_1 : IPackedFormat
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {
-        for (int k = 0; k < 4; k++)
-            Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(ggmlBlock + GgmlQuantOffset + 4 * k));
+        PackedQ4_0.PackQuants(ggmlBlock + GgmlQuantOffset, lane, groupBlock);
         PackedMinimums.Pack(ggmlBlock, lane, groupBlock + MinimumOffset);
     }
 
