@@ -28,16 +28,7 @@ public readonly unsafe struct BlockQ4_1 : IQuantizableBlock, IIntegerDotBlock<Bl
     /// <summary>ggml's reference: 16 levels spanning [min, max].</summary>
     public static void Quantize(float* source, byte* block)
     {
-        float min = float.MaxValue, max = float.MinValue;
-        for (int j = 0; j < 32; j++)
-        {
-            min = MathF.Min(min, source[j]);
-            max = MathF.Max(max, source[j]);
-        }
-        float d = (max - min) / 15f;
-        float id = d != 0 ? 1f / d : 0f;
-        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
-        Unsafe.WriteUnaligned(block + 2, Fp16.FloatToHalf(min));
+        float id = QuantizingSteps.MinimumAndStep(source, 15, block, out float min);
         for (int j = 0; j < 16; j++)
         {
             int lo = Math.Min(15, (int)((source[j] - min) * id + 0.5f));

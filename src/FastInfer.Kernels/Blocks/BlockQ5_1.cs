@@ -35,16 +35,7 @@ public readonly unsafe struct BlockQ5_1 : IQuantizableBlock, IIntegerDotBlock<Bl
     /// <summary>ggml's reference: 32 levels from the block's minimum to its maximum, rounded half up.</summary>
     public static void Quantize(float* source, byte* block)
     {
-        float min = float.MaxValue, max = float.MinValue;
-        for (int j = 0; j < 32; j++)
-        {
-            min = MathF.Min(min, source[j]);
-            max = MathF.Max(max, source[j]);
-        }
-        float d = (max - min) / 31f;
-        float id = d != 0 ? 1f / d : 0f;
-        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
-        Unsafe.WriteUnaligned(block + 2, Fp16.FloatToHalf(min));
+        float id = QuantizingSteps.MinimumAndStep(source, 31, block, out float min);
         uint qh = 0;
         for (int j = 0; j < 16; j++)
         {

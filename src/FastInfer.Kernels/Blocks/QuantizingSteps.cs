@@ -1,10 +1,31 @@
+using System.Runtime.CompilerServices;
 using FastInfer.Kernels.Quantization;
 
 namespace FastInfer.Kernels.Blocks;
 
-/// <summary>Shared steps of the block encoders: signed extremes, group ranges, 6-bit scale quantization, level rounding.</summary>
+/// <summary>Shared steps of the block encoders: signed extremes, block and group ranges, 6-bit scale quantization, level rounding.</summary>
 internal static unsafe class QuantizingSteps
 {
+    /// <summary>
+    /// The 32-element types with a minimum (Q4_1, Q5_1), as ggml quantizes them: the block's minimum m and step
+    /// d = (max − m)/<paramref name="maxLevel"/>, written as F16 d then m at <paramref name="block"/>; returns the reciprocal
+    /// of the step (0 for a flat block) for the levels (x − m)·id + ½, truncated.
+    /// </summary>
+    public static float MinimumAndStep(float* x, int maxLevel, byte* block, out float min)
+    {
+        min = float.MaxValue;
+        float max = float.MinValue;
+        for (int j = 0; j < 32; j++)
+        {
+            min = MathF.Min(min, x[j]);
+            max = MathF.Max(max, x[j]);
+        }
+        float d = (max - min) / maxLevel;
+        Unsafe.WriteUnaligned(block, Fp16.FloatToHalf(d));
+        Unsafe.WriteUnaligned(block + 2, Fp16.FloatToHalf(min));
+        return d != 0 ? 1f / d : 0f;
+    }
+
     /// <summary>The value of largest magnitude (first one on ties), sign kept: ggml's symmetric types map it to their most negative level.</summary>
     public static float SignedExtreme(float* x, int n)
     {
