@@ -29,15 +29,15 @@ public static class ModelSet
                     labels.Add($"{shape}-{type}");
             }
         }
-        foreach (var mix in new[] { "Q5_K_M", "Q3_K_M", "Q2_K", "Q4_1", "Q5_1" })
-            labels.Add($"tinyllama-1.1b-{mix}");
+        foreach (var fileType in new[] { "Q5_K_M", "Q3_K_M", "Q2_K", "Q4_1", "Q5_1" })
+            labels.Add($"tinyllama-1.1b-{fileType}");
         labels.Add("mixtral-mini-Q4_0");
         return labels.ToArray();
     }
 
     /// <summary>The file types llama.cpp's quantizer makes from the F32 file: the K-quant mixes (its Q2_K file type mixes
     /// Q2_K, Q3_K and Q4_K too), Q4_1 and Q5_1 (with a Q6_K output matrix, as llama-quantize writes them).</summary>
-    private static readonly Dictionary<string, LLamaFtype> LlamaCppMixes = new()
+    private static readonly Dictionary<string, LLamaFtype> LlamaCppFileTypes = new()
     {
         ["Q4_K_M"] = LLamaFtype.MOSTLY_Q4_K_M,
         ["Q5_K_M"] = LLamaFtype.MOSTLY_Q5_K_M,
@@ -65,14 +65,14 @@ public static class ModelSet
         Directory.CreateDirectory(directory);
         var shape = SyntheticModelShape.Parse(shapeName);
         string path = System.IO.Path.Combine(directory, $"{label}.gguf");
-        bool isMix = LlamaCppMixes.TryGetValue(typeName, out var mix);
-        if (File.Exists(path) && !(isMix && HasF32Output(path)))
+        bool byLlamaCpp = LlamaCppFileTypes.TryGetValue(typeName, out var fileType);
+        if (File.Exists(path) && !(byLlamaCpp && HasF32Output(path)))
             return new BenchModel(label, path);
-        if (isMix)
+        if (byLlamaCpp)
         {
             var f32 = Prepare($"{shapeName}-F32", directory, log);
             log($"quantizing {f32.Path} to {typeName} with llama.cpp");
-            LlamaSharpPeer.Quantize(f32.Path, path + ".partial", mix);
+            LlamaSharpPeer.Quantize(f32.Path, path + ".partial", fileType);
         }
         else
         {
@@ -84,7 +84,7 @@ public static class ModelSet
     }
 
     /// <summary>
-    /// Whether a cached mix still has the F32 output matrix that files made before the quantizer was told to quantize it
+    /// Whether a cached llama.cpp-made file still has the F32 output matrix that files made before the quantizer was told to quantize it
     /// carry: such a file is made again.
     /// </summary>
     private static bool HasF32Output(string path)
