@@ -6,7 +6,7 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// A ggml type that packs into the <see cref="PackedLayout"/>: its quants become unsigned bytes with a zero point,
 /// so the exact signed dot product is vpdpbusd(w, a) − <see cref="ZeroPoint"/>·Σa. A format with a per-row minimum
-/// (<see cref="HasMinimum"/>, Q4_1's x = d·q + m) adds m·d<sub>a</sub>·Σa to each block's term instead.
+/// (<see cref="HasMinimum"/>, Q4_1's x = d·q + m) adds m·s, s = d<sub>a</sub>·Σa, to each block's term instead.
 /// </summary>
 internal unsafe interface IPackedFormat
 {

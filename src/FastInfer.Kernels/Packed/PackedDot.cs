@@ -11,15 +11,15 @@ namespace FastInfer.Kernels.Packed;
 internal static unsafe class PackedDot
 {
     /// <remarks><paramref name="minimums"/> and <paramref name="minimumScale"/> are read only for formats with a minimum
-    /// (<see cref="AddMinimum{TFormat}"/>).</remarks>
+    /// (<see cref="Scale{TFormat}"/>).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Block<TFormat, TStep>(
         Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
         Vector256<float> rowScales, Vector256<float> minimums, byte* quants, float* scale, int* correction, float* minimumScale, Vector256<float> acc)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
-        => AddMinimum<TFormat>(minimums, minimumScale,
-            Scale(TStep.Block(Start<TStep>(correction), w0, w1, w2, w3, w4, w5, w6, w7, quants, TFormat.MaxQuant), rowScales, scale, acc));
+        => Scale<TFormat>(TStep.Block(Start<TStep>(correction), w0, w1, w2, w3, w4, w5, w6, w7, quants, TFormat.MaxQuant),
+            rowScales, minimums, scale, minimumScale, acc);
 
     /// <summary>
     /// A block's eight steps as two independent chains of four, so the dot-product latency overlaps: the
@@ -65,21 +65,20 @@ internal static unsafe class PackedDot
         sumA = TStep.Step(sumA, a3, x); sumB = TStep.Step(sumB, b3, x);
     }
 
-    /// <summary>A block's int sums (one token, one group) into its row's float chain: the same rounding as <see cref="Block{TFormat, TStep}"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Scale(Vector256<int> sum, Vector256<float> rowScales, float* scale, Vector256<float> acc)
-        => Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), rowScales * Vector256.Create(*scale), acc);
-
     /// <summary>
-    /// A block's minimum term m·d<sub>a</sub>·Σa into each row's float chain, right after its <see cref="Scale"/>, for a
-    /// format with a minimum (<see cref="IPackedFormat.HasMinimum"/>): one FMA of the rows' minimums (2^-112 times
-    /// theirs) and the activation block's d·Σa as ggml's Q8_1 block stores it (<see cref="PackedActivations.MinimumScales"/>,
-    /// 2^112 times it), the same in decode and prefill. Other formats return <paramref name="acc"/> (a constant, so the JIT drops the step).
+    /// A block's int sums (one token, one group) into its rows' float chains: one FMA of the sum and the row and
+    /// activation scales, and for a format with a minimum (<see cref="IPackedFormat.HasMinimum"/>) a second of the rows'
+    /// minimums (2^-112 times theirs) and the activation block's d·Σa as ggml's Q8_1 block stores it
+    /// (<see cref="PackedActivations.MinimumScales"/>, 2^112 times it). The same steps in decode and prefill; other
+    /// formats skip the second (a constant, so the JIT drops it, and <paramref name="minimumScale"/> is not read).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> AddMinimum<TFormat>(Vector256<float> minimums, float* minimumScale, Vector256<float> acc)
-        where TFormat : struct, IPackedFormat
-        => TFormat.HasMinimum ? Vector256.FusedMultiplyAdd(minimums, Vector256.Create(*minimumScale), acc) : acc;
+    public static Vector256<float> Scale<TFormat>(Vector256<int> sum, Vector256<float> rowScales, Vector256<float> minimums,
+        float* scale, float* minimumScale, Vector256<float> acc) where TFormat : struct, IPackedFormat
+    {
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), rowScales * Vector256.Create(*scale), acc);
+        return TFormat.HasMinimum ? Vector256.FusedMultiplyAdd(minimums, Vector256.Create(*minimumScale), acc) : acc;
+    }
 
     /// <summary>The int sum a block starts from: −zp·Σa when the step leaves the zero point in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -160,19 +160,12 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             byte* scales = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
             var rowScalesA = PackedScales.Load(scales);
             var rowScalesB = PackedScales.Load(scales + span);
-            fa0 = PackedDot.Scale(sa0, rowScalesA, s0 + b, fa0); fb0 = PackedDot.Scale(sb0, rowScalesB, s0 + b, fb0);
-            fa1 = PackedDot.Scale(sa1, rowScalesA, s1 + b, fa1); fb1 = PackedDot.Scale(sb1, rowScalesB, s1 + b, fb1);
-            fa2 = PackedDot.Scale(sa2, rowScalesA, s2 + b, fa2); fb2 = PackedDot.Scale(sb2, rowScalesB, s2 + b, fb2);
-            fa3 = PackedDot.Scale(sa3, rowScalesA, s3 + b, fa3); fb3 = PackedDot.Scale(sb3, rowScalesB, s3 + b, fb3);
-            if (TFormat.HasMinimum)
-            {
-                var minimumsA = TFormat.Minimums(quants);
-                var minimumsB = TFormat.Minimums(quants + span);
-                fa0 = PackedDot.AddMinimum<TFormat>(minimumsA, m0 + b, fa0); fb0 = PackedDot.AddMinimum<TFormat>(minimumsB, m0 + b, fb0);
-                fa1 = PackedDot.AddMinimum<TFormat>(minimumsA, m1 + b, fa1); fb1 = PackedDot.AddMinimum<TFormat>(minimumsB, m1 + b, fb1);
-                fa2 = PackedDot.AddMinimum<TFormat>(minimumsA, m2 + b, fa2); fb2 = PackedDot.AddMinimum<TFormat>(minimumsB, m2 + b, fb2);
-                fa3 = PackedDot.AddMinimum<TFormat>(minimumsA, m3 + b, fa3); fb3 = PackedDot.AddMinimum<TFormat>(minimumsB, m3 + b, fb3);
-            }
+            var minimumsA = TFormat.Minimums(quants);
+            var minimumsB = TFormat.Minimums(quants + span);
+            fa0 = PackedDot.Scale<TFormat>(sa0, rowScalesA, minimumsA, s0 + b, m0 + b, fa0); fb0 = PackedDot.Scale<TFormat>(sb0, rowScalesB, minimumsB, s0 + b, m0 + b, fb0);
+            fa1 = PackedDot.Scale<TFormat>(sa1, rowScalesA, minimumsA, s1 + b, m1 + b, fa1); fb1 = PackedDot.Scale<TFormat>(sb1, rowScalesB, minimumsB, s1 + b, m1 + b, fb1);
+            fa2 = PackedDot.Scale<TFormat>(sa2, rowScalesA, minimumsA, s2 + b, m2 + b, fa2); fb2 = PackedDot.Scale<TFormat>(sb2, rowScalesB, minimumsB, s2 + b, m2 + b, fb2);
+            fa3 = PackedDot.Scale<TFormat>(sa3, rowScalesA, minimumsA, s3 + b, m3 + b, fa3); fb3 = PackedDot.Scale<TFormat>(sb3, rowScalesB, minimumsB, s3 + b, m3 + b, fb3);
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PackedLayout.GroupRows;
@@ -189,7 +182,7 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     /// vectors live at a time and made ready once for all four tokens (Q8_0's sign split; the JIT did not share it
     /// between tokens), and the float sums, touched once per block, wait on the stack. Formats whose
     /// <see cref="MaddubsPackedStep.Int16Run"/> is 8 keep the int sums in int16 over the block and widen once. The ints
-    /// are exact and each float chain is <see cref="PackedDot.Scale"/> per block, so the bits are those of MatVec.
+    /// are exact and each float chain is <see cref="PackedDot.Scale{TFormat}"/> per block, so the bits are those of MatVec.
     /// </summary>
     private readonly void QuadPairTiles(byte* group, int firstRow, int t, int count)
     {
@@ -262,19 +255,12 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             byte* scales = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
             var rowScalesA = PackedScales.Load(scales);
             var rowScalesB = PackedScales.Load(scales + span);
-            sums[0] = PackedDot.Scale(sa0, rowScalesA, s0 + b, sums[0]); sums[4] = PackedDot.Scale(sb0, rowScalesB, s0 + b, sums[4]);
-            sums[1] = PackedDot.Scale(sa1, rowScalesA, s1 + b, sums[1]); sums[5] = PackedDot.Scale(sb1, rowScalesB, s1 + b, sums[5]);
-            sums[2] = PackedDot.Scale(sa2, rowScalesA, s2 + b, sums[2]); sums[6] = PackedDot.Scale(sb2, rowScalesB, s2 + b, sums[6]);
-            sums[3] = PackedDot.Scale(sa3, rowScalesA, s3 + b, sums[3]); sums[7] = PackedDot.Scale(sb3, rowScalesB, s3 + b, sums[7]);
-            if (TFormat.HasMinimum)
-            {
-                var minimumsA = TFormat.Minimums(quants);
-                var minimumsB = TFormat.Minimums(quants + span);
-                sums[0] = PackedDot.AddMinimum<TFormat>(minimumsA, m0 + b, sums[0]); sums[4] = PackedDot.AddMinimum<TFormat>(minimumsB, m0 + b, sums[4]);
-                sums[1] = PackedDot.AddMinimum<TFormat>(minimumsA, m1 + b, sums[1]); sums[5] = PackedDot.AddMinimum<TFormat>(minimumsB, m1 + b, sums[5]);
-                sums[2] = PackedDot.AddMinimum<TFormat>(minimumsA, m2 + b, sums[2]); sums[6] = PackedDot.AddMinimum<TFormat>(minimumsB, m2 + b, sums[6]);
-                sums[3] = PackedDot.AddMinimum<TFormat>(minimumsA, m3 + b, sums[3]); sums[7] = PackedDot.AddMinimum<TFormat>(minimumsB, m3 + b, sums[7]);
-            }
+            var minimumsA = TFormat.Minimums(quants);
+            var minimumsB = TFormat.Minimums(quants + span);
+            sums[0] = PackedDot.Scale<TFormat>(sa0, rowScalesA, minimumsA, s0 + b, m0 + b, sums[0]); sums[4] = PackedDot.Scale<TFormat>(sb0, rowScalesB, minimumsB, s0 + b, m0 + b, sums[4]);
+            sums[1] = PackedDot.Scale<TFormat>(sa1, rowScalesA, minimumsA, s1 + b, m1 + b, sums[1]); sums[5] = PackedDot.Scale<TFormat>(sb1, rowScalesB, minimumsB, s1 + b, m1 + b, sums[5]);
+            sums[2] = PackedDot.Scale<TFormat>(sa2, rowScalesA, minimumsA, s2 + b, m2 + b, sums[2]); sums[6] = PackedDot.Scale<TFormat>(sb2, rowScalesB, minimumsB, s2 + b, m2 + b, sums[6]);
+            sums[3] = PackedDot.Scale<TFormat>(sa3, rowScalesA, minimumsA, s3 + b, m3 + b, sums[3]); sums[7] = PackedDot.Scale<TFormat>(sb3, rowScalesB, minimumsB, s3 + b, m3 + b, sums[7]);
         }
         float* y = Y + (long)t * Rows;
         int secondRow = firstRow + PackedLayout.GroupRows;
