@@ -69,6 +69,23 @@ public unsafe class FloatGemm256Tests
         ThreadCounts.AssertIdenticalForOneTwoAndThree(Tokens * Rows, (pool, y) => Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, pool, IsaPath.Avx2));
     }
 
+    /// <summary>80 tokens are ten vectors on AVX2, shared out as tiles of 3, 3, 2 and 2 (<see cref="TokenTiles"/>), and five
+    /// on AVX-512, as 3 and 2: both shapes run tiles that do not start at multiples of their width.</summary>
+    [Theory]
+    [MemberData(nameof(FloatTypes))]
+    public void UnevenlySharedTilesMatchADoubleReference(GgmlType type)
+    {
+        if (!Runs)
+            return;
+        const int tokens = 80;
+        using var m = new TestMatrix(type, Rows, Columns, seed: 51);
+        var x = MatVecTypes.ActivationRoundTrip(type, TestMatrix.RandomVector(tokens * Columns, seed: 52));
+        var avx2 = new float[tokens * Rows];
+        Ops.MatMul.Multiply(m.Matrix, x, avx2, tokens, ComputePool.SingleThreaded, IsaPath.Avx2);
+        FloatGemmTests.AssertMatchesDoubleReference(m, x, avx2, tokens, $"{type} Avx2");
+        Assert.Equal(avx2, RunAvx512Shape(type, m, x, tokens));
+    }
+
     [Fact]
     public void ATokenGetsTheSameResultInAnyChunkOrTile()
     {
@@ -97,14 +114,20 @@ public unsafe class FloatGemm256Tests
     {
         if (!Runs)
             return;
-        const int tokens = 70; // a 64-token tile and a one-vector tile on AVX-512; 24 + 24 + 22 on AVX2
+        const int tokens = 70; // tiles of three and two vectors on AVX-512 (48 + 22 tokens); 24 + 24 + 22 on AVX2
         using var m = new TestMatrix(type, Rows, Columns, seed: 49);
         var x = MatVecTypes.ActivationRoundTrip(type, TestMatrix.RandomVector(tokens * Columns, seed: 50));
         var avx2 = new float[tokens * Rows];
         Ops.MatMul.Multiply(m.Matrix, x, avx2, tokens, ComputePool.SingleThreaded, IsaPath.Avx2);
-        var wide = new float[tokens * Rows];
+        Assert.Equal(avx2, RunAvx512Shape(type, m, x, tokens));
+    }
+
+    /// <summary>The 512-bit shape through the skeleton directly (as Vector512's software form where the CPU lacks AVX-512).</summary>
+    private static float[] RunAvx512Shape(GgmlType type, TestMatrix m, float[] x, int tokens)
+    {
+        var y = new float[tokens * Rows];
         fixed (float* px = x)
-        fixed (float* py = wide)
+        fixed (float* py = y)
         {
             switch (type)
             {
@@ -113,6 +136,6 @@ public unsafe class FloatGemm256Tests
                 default: FloatGemm.Run<FloatGemm512, BlockBF16>(m.Matrix, px, py, tokens, ComputePool.SingleThreaded); break;
             }
         }
-        Assert.Equal(avx2, wide);
+        return y;
     }
 }

@@ -8,7 +8,8 @@ namespace FastInfer.Kernels.Ops.FloatGemm;
 /// <summary>
 /// Y = X·Wᵀ for float weights, blocked for the caches around the register tile of a vector width
 /// (<typeparamref name="TShape"/>: <see cref="FloatGemm512"/>, <see cref="FloatGemm256"/>). Per chunk of
-/// ChunkTokens tokens, the pool first packs X once, transposed into tiles of [k][TileTokens] (<see cref="TokenPacking"/>);
+/// ChunkTokens tokens, the pool first packs X once, transposed into tiles of [k][TileTokens] (<see cref="TokenPacking"/>;
+/// the tokens are shared out among the tiles by <see cref="TokenTiles"/>);
 /// then each thread takes a contiguous range of weight rows and, per block of BlockRows rows, walks the depth in slices
 /// of DepthBlock: the slice's rows are read in place (F32) or widened (F16/BF16) once into a contiguous scratch, while
 /// the micro-kernel prefetches the next slice a few lines at a time, and every token tile of X (held in L1) meets each
@@ -32,15 +33,15 @@ internal static unsafe class FloatGemm
         for (int t0 = 0; t0 < tokens; t0 += TShape.ChunkTokens)
         {
             int chunk = Math.Min(TShape.ChunkTokens, tokens - t0);
-            int tiles = (chunk + TShape.TileTokens - 1) / TShape.TileTokens;
+            var tiles = new TokenTiles(chunk, TShape.Lanes, TShape.TileTokens / TShape.Lanes);
             // Slot 0 of the caller's scratch: the pool's shares use slots 1 and 2 (the caller runs share 0 itself).
-            float* packed = (float*)MatMulScratch.Get(0, depthBlocks * tiles * tileFloats * sizeof(float));
+            float* packed = (float*)MatMulScratch.Get(0, depthBlocks * tiles.Count * tileFloats * sizeof(float));
             var pack = new TokenPacking.Job
             {
                 X = x + (long)t0 * columns, Columns = columns, Tokens = chunk, Packed = packed,
-                DepthBlock = TShape.DepthBlock, TileTokens = TShape.TileTokens,
+                DepthBlock = TShape.DepthBlock, TileTokens = TShape.TileTokens, Tiles = tiles,
             };
-            pool.For(tiles, ref pack, 1, (long)chunk * columns * sizeof(float));
+            pool.For(tiles.Count, ref pack, 1, (long)chunk * columns * sizeof(float));
             var job = new RowsJob<TShape, T> { W = w, Packed = packed, Y = y + (long)t0 * w.Rows, Tokens = chunk, Tiles = tiles };
             pool.For(w.Rows, ref job, TShape.TileRows);
         }
@@ -51,13 +52,14 @@ internal static unsafe class FloatGemm
         public WeightMatrix W;
         public float* Packed;
         public float* Y;
-        public int Tokens, Tiles;
+        public int Tokens;
+        public TokenTiles Tiles;
 
         public readonly void Execute(int start, int end)
         {
             int columns = W.Columns, depthBlock = TShape.DepthBlock, blockRows = TShape.BlockRows;
-            int tileRows = TShape.TileRows, tileTokens = TShape.TileTokens, lanes = TShape.Lanes;
-            int ldc = Tiles * tileTokens;
+            int tileRows = TShape.TileRows, tileTokens = TShape.TileTokens;
+            int ldc = Tiles.Columns;
             float* outputs = (float*)MatMulScratch.Get(1, (long)blockRows * ldc * sizeof(float));
             float* weights = (float*)MatMulScratch.Get(2, (long)blockRows * depthBlock * sizeof(float));
             long tileFloats = (long)depthBlock * tileTokens;
@@ -77,14 +79,14 @@ internal static unsafe class FloatGemm
                         Widen(r0, rows, k0, depth, weights, readsPacked);
                     long stride = inPlace ? W.RowBytes / sizeof(float) : depthBlock;
                     float* slice = inPlace ? (float*)Source(r0, k0) : weights;
-                    float* blockX = Packed + block * Tiles * tileFloats;
-                    for (int tile = 0; tile < Tiles; tile++)
+                    float* blockX = Packed + block * Tiles.Count * tileFloats;
+                    for (int tile = 0; tile < Tiles.Count; tile++)
                     {
-                        int vectors = Math.Min(tileTokens / lanes, (Tokens - tile * tileTokens + lanes - 1) / lanes);
+                        int vectors = Tiles.Vectors(tile);
                         float* tileX = blockX + tile * tileFloats;
                         for (int p = 0; p < rows; p += tileRows)
                         {
-                            float* c = outputs + p * ldc + tile * tileTokens;
+                            float* c = outputs + p * ldc + Tiles.FirstToken(tile);
                             int panelRows = Math.Min(tileRows, rows - p);
                             float* panel = slice + p * stride;
                             // The first tile fetches the next slice's weights toward L2 while it computes, so their reads (or

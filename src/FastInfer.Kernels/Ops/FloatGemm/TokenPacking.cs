@@ -9,22 +9,25 @@ namespace FastInfer.Kernels.Ops.FloatGemm;
 /// </summary>
 internal static unsafe class TokenPacking
 {
-    /// <summary>Packs tile by tile: packed[block][tile][k][t] = X[tile·TileTokens + t, block·DepthBlock + k].</summary>
+    /// <summary>Packs tile by tile: packed[block][tile][k][t] = X[first + t, block·DepthBlock + k], where first is the
+    /// tile's first token (<see cref="TokenTiles.FirstToken"/>) and t below its vectors' width; lanes past that are zero.</summary>
     public struct Job : IRowJob
     {
         public float* X;
         public float* Packed;
         public int Columns, Tokens, DepthBlock, TileTokens;
+        public TokenTiles Tiles;
 
         public readonly void Execute(int start, int end)
         {
             int T = TileTokens;
-            int tiles = (Tokens + T - 1) / T;
+            int tiles = Tiles.Count;
             long tileFloats = (long)DepthBlock * T;
             for (int tile = start; tile < end; tile++)
             {
-                int valid = Math.Min(T, Tokens - tile * T);
-                float* src = X + (long)tile * T * Columns;
+                int first = Tiles.FirstToken(tile);
+                int valid = Math.Min(Tiles.Width(tile), Tokens - first);
+                float* src = X + (long)first * Columns;
                 for (int k0 = 0, block = 0; k0 < Columns; k0 += DepthBlock, block++)
                 {
                     int depth = Math.Min(DepthBlock, Columns - k0);
