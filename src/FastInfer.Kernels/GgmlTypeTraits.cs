@@ -53,6 +53,9 @@ public static class GgmlTypeTraits
     /// <summary>True when the id names a type whose block geometry FastInfer knows.</summary>
     public static bool IsKnown(GgmlType type) => BlockBytes(type) != 0;
 
+    /// <summary>Whether elements of <paramref name="type"/> are plain floats (no blocks, no scales): F32, F16, BF16, F64.</summary>
+    public static bool IsFloat(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.F64;
+
     /// <summary>True when FastInfer's kernels can multiply a weight matrix stored in this type.</summary>
     public static bool IsSupportedWeight(GgmlType type) => type is
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0

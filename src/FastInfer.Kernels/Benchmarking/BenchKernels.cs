@@ -20,7 +20,7 @@ public static class BenchKernels
     private const int Heads = 32, KvHeads = 8, HeadDim = 128, ContextLength = 4096, PrefillTokens = 256;
     private const int MatMulTokens = 512, FloatMatMulTokens = 128; // F32 at 512 tokens would take a second a call
 
-    /// <summary>The decode weight types measured, each as a 4096×11008 matrix.</summary>
+    /// <summary>The weight types measured, each in decode as a 4096×11008 matrix and in prefill as a 4096×4096 one.</summary>
     public static readonly GgmlType[] MatVecTypes =
         [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
@@ -66,17 +66,10 @@ public static class BenchKernels
             progress?.Invoke($"matvec {type} from cache");
             MatVecFromCacheRow(context, type);
         }
-        progress?.Invoke("matmul F32");
-        MatMulRow(context, GgmlType.F32, FloatMatMulTokens);
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1 })
+        foreach (var type in MatVecTypes)
         {
             progress?.Invoke($"matmul {type}");
-            MatMulRow(context, type, MatMulTokens);
-        }
-        foreach (var type in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
-        {
-            progress?.Invoke($"matmul {type}");
-            MatMulRow(context, type, MatMulTokens);
+            MatMulRow(context, type, GgmlTypeTraits.IsFloat(type) ? FloatMatMulTokens : MatMulTokens);
         }
         progress?.Invoke("packed Q4_K prefill setup");
         PackedQ4_KPrefillSetupRows(context);
@@ -181,7 +174,8 @@ public static class BenchKernels
             context.Pool.ThreadCount, seconds * 1e6, gbps, null, "read-bw-all (DRAM)", gbps / limit, limit));
     }
 
-    /// <summary>Prefill: Y = X·Wᵀ for <paramref name="tokens"/> tokens on a 4096×4096 matrix, judged against the FP32 or int8 peak.</summary>
+    /// <summary>Prefill: Y = X·Wᵀ for <paramref name="tokens"/> tokens on a 4096×4096 matrix, judged against the FP32 peak (float
+    /// weights) or the int8 peak (quantized weights, whose kernels multiply int8 activations).</summary>
     private static unsafe void MatMulRow(Context context, GgmlType type, int tokens)
     {
         using var matrices = new RotatingMatrices(type, ModelWidth, ModelWidth, copies: 1, seed: 2);
@@ -193,7 +187,7 @@ public static class BenchKernels
         var y = new float[tokens * ModelWidth];
         double seconds = CallTimer.SecondsPerCall(() => MatMul.Multiply(w, x, y, tokens, context.Pool), context.Seconds);
         context.AddComputeBound($"matmul {type}{(matrices.IsPacked ? " (packed)" : "")}", $"{tokens}x{ModelWidth}x{ModelWidth}", seconds, 2.0 * tokens * ModelWidth * ModelWidth,
-            integer: type != GgmlType.F32);
+            integer: !GgmlTypeTraits.IsFloat(type));
     }
 
     /// <summary>

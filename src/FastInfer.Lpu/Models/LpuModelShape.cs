@@ -64,7 +64,7 @@ public sealed record LpuModelShape
         int bytes = GgmlTypeTraits.BlockBytes(weightType);
         if (bytes == 0)
             throw new ArgumentException($"weight type {weightType} ({(uint)weightType}) has no known size");
-        bool isFloat = weightType is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.F64;
+        bool isFloat = GgmlTypeTraits.IsFloat(weightType);
         var shape = new LpuModelShape
         {
             Name = name,

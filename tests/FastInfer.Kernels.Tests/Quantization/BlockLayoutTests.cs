@@ -16,6 +16,15 @@ public class BlockLayoutTests
     internal static void WriteHalf(byte[] block, int offset, float value)
         => BitConverter.TryWriteBytes(block.AsSpan(offset, 2), Fp16.FloatToHalf(value));
 
+    /// <summary>The plain float types are exactly those whose blocks hold one element and no scale.</summary>
+    [Fact]
+    public void FloatTypesAreTheOneElementBlocksOfFloats()
+    {
+        var floats = Enum.GetValues<GgmlType>().Where(GgmlTypeTraits.IsFloat).Order();
+        Assert.Equal([GgmlType.F32, GgmlType.F16, GgmlType.F64, GgmlType.BF16], floats);
+        Assert.All(floats, type => Assert.Equal(1, GgmlTypeTraits.BlockSize(type)));
+    }
+
     [Fact]
     public void F16AndBF16DecodeSpecialValues()
     {
