@@ -181,8 +181,9 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     /// int sums and eight float sums (the JIT spilled on every step): a block goes column quad by column quad, two weight
     /// vectors live at a time and made ready once for all four tokens (Q8_0's sign split; the JIT did not share it
     /// between tokens), and the float sums, touched once per block, wait on the stack. Formats whose
-    /// <see cref="MaddubsPackedStep.Int16Run"/> is 8 keep the int sums in int16 over the block and widen once. The ints
-    /// are exact and each float chain is <see cref="PackedDot.Scale{TFormat}"/> per block, so the bits are those of MatVec.
+    /// <see cref="MaddubsPackedStep.Int16Run"/> is 8 keep the int sums in int16 over the block and widen once; those whose
+    /// run is 4 (Q5_0, Q5_1) widen after each half block. The ints are exact and each float chain is
+    /// <see cref="PackedDot.Scale{TFormat}"/> per block, so the bits are those of MatVec.
     /// </summary>
     private readonly void QuadPairTiles(byte* group, int firstRow, int t, int count)
     {
@@ -193,30 +194,48 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         float* s0 = A.Scales(t), s1 = A.Scales(t1), s2 = A.Scales(t2), s3 = A.Scales(t3);
         int* k0 = A.Corrections(t), k1 = A.Corrections(t1), k2 = A.Corrections(t2), k3 = A.Corrections(t3);
         float* m0 = A.MinimumScales(t), m1 = A.MinimumScales(t1), m2 = A.MinimumScales(t2), m3 = A.MinimumScales(t3);
-        bool int16 = typeof(TStep) == typeof(MaddubsPackedStep) && MaddubsPackedStep.Int16Run(TFormat.MaxQuant) >= 8;
+        int run = typeof(TStep) == typeof(MaddubsPackedStep) ? MaddubsPackedStep.Int16Run(TFormat.MaxQuant) : 0;
         for (int b = 0; b < Blocks; b++)
         {
             byte* quants = PackedLayout.Quants(group, b, TFormat.QuantBytesPerBlock);
             int at = b * 32;
             Vector256<int> sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3;
-            if (int16)
+            if (run >= 4)
             {
+                // The quads are written out one by one so that each one's unpacking (which nibble, which fifth bit) is
+                // fixed when the JIT compiles it: in a loop over k it branched and shifted by a variable count per quad.
+                byte* a0 = q0 + at, a1 = q1 + at, a2 = q2 + at, a3 = q3 + at;
+                var ones = Vector256.Create((short)1);
                 Vector256<short> pa0 = default, pa1 = default, pa2 = default, pa3 = default;
                 Vector256<short> pb0 = default, pb1 = default, pb2 = default, pb3 = default;
-                for (int k = 0; k < 8; k++, at += 4)
+                QuadProducts(quants, span, 0, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 1, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 2, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 3, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                // Q5_0's and Q5_1's quants (up to 31) allow runs of four: the first half's widened sums wait on the stack
+                // while the second half runs, which keeps the loop in registers.
+                var firstHalf = new EightIntVectors();
+                if (run < 8)
                 {
-                    var wa = TFormat.Quad(quants, k);
-                    var wb = TFormat.Quad(quants + span, k);
-                    Products(wa, wb, q0 + at, ref pa0, ref pb0);
-                    Products(wa, wb, q1 + at, ref pa1, ref pb1);
-                    Products(wa, wb, q2 + at, ref pa2, ref pb2);
-                    Products(wa, wb, q3 + at, ref pa3, ref pb3);
+                    firstHalf[0] = Avx2.MultiplyAddAdjacent(pa0, ones); firstHalf[4] = Avx2.MultiplyAddAdjacent(pb0, ones);
+                    firstHalf[1] = Avx2.MultiplyAddAdjacent(pa1, ones); firstHalf[5] = Avx2.MultiplyAddAdjacent(pb1, ones);
+                    firstHalf[2] = Avx2.MultiplyAddAdjacent(pa2, ones); firstHalf[6] = Avx2.MultiplyAddAdjacent(pb2, ones);
+                    firstHalf[3] = Avx2.MultiplyAddAdjacent(pa3, ones); firstHalf[7] = Avx2.MultiplyAddAdjacent(pb3, ones);
+                    pa0 = pa1 = pa2 = pa3 = pb0 = pb1 = pb2 = pb3 = default;
                 }
-                var ones = Vector256.Create((short)1);
+                QuadProducts(quants, span, 4, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 5, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 6, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
+                QuadProducts(quants, span, 7, a0, a1, a2, a3, ref pa0, ref pa1, ref pa2, ref pa3, ref pb0, ref pb1, ref pb2, ref pb3);
                 sa0 = PackedDot.Start<TStep>(k0 + b) + Avx2.MultiplyAddAdjacent(pa0, ones); sb0 = PackedDot.Start<TStep>(k0 + b) + Avx2.MultiplyAddAdjacent(pb0, ones);
                 sa1 = PackedDot.Start<TStep>(k1 + b) + Avx2.MultiplyAddAdjacent(pa1, ones); sb1 = PackedDot.Start<TStep>(k1 + b) + Avx2.MultiplyAddAdjacent(pb1, ones);
                 sa2 = PackedDot.Start<TStep>(k2 + b) + Avx2.MultiplyAddAdjacent(pa2, ones); sb2 = PackedDot.Start<TStep>(k2 + b) + Avx2.MultiplyAddAdjacent(pb2, ones);
                 sa3 = PackedDot.Start<TStep>(k3 + b) + Avx2.MultiplyAddAdjacent(pa3, ones); sb3 = PackedDot.Start<TStep>(k3 + b) + Avx2.MultiplyAddAdjacent(pb3, ones);
+                if (run < 8)
+                {
+                    sa0 += firstHalf[0]; sa1 += firstHalf[1]; sa2 += firstHalf[2]; sa3 += firstHalf[3];
+                    sb0 += firstHalf[4]; sb1 += firstHalf[5]; sb2 += firstHalf[6]; sb3 += firstHalf[7];
+                }
             }
             else
             {
@@ -268,6 +287,19 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         {
             PackedDot.Store(sums[i], y, firstRow, Rows);
             PackedDot.Store(sums[4 + i], y, secondRow, Rows);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void QuadProducts(byte* quants, long span, int k, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<short> pa0, ref Vector256<short> pa1, ref Vector256<short> pa2, ref Vector256<short> pa3,
+            ref Vector256<short> pb0, ref Vector256<short> pb1, ref Vector256<short> pb2, ref Vector256<short> pb3)
+        {
+            var wa = TFormat.Quad(quants, k);
+            var wb = TFormat.Quad(quants + span, k);
+            Products(wa, wb, a0 + 4 * k, ref pa0, ref pb0);
+            Products(wa, wb, a1 + 4 * k, ref pa1, ref pb1);
+            Products(wa, wb, a2 + 4 * k, ref pa2, ref pb2);
+            Products(wa, wb, a3 + 4 * k, ref pa3, ref pb3);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
