@@ -116,7 +116,7 @@ internal static unsafe class HalfFloatRowGroups
         /// the jump to the next group. In trial runs outside the repository (alternated call by call in one process, from
         /// DRAM, two threads), F16 decode read faster with these requests at 512–1536 bytes than with none, and BF16 a little
         /// faster; prefetching only within the row, as tried before, had not helped: each group then started its eight rows
-        /// cold. `bench-kernels` shows the effect (README.md).
+        /// cold. `bench-kernels` shows the effect (docs/performance-log.md).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void PrefetchAhead(byte* first, byte* second, long rowStride, long at)

@@ -17,7 +17,7 @@ namespace FastInfer.Kernels.Packed;
 /// row each and jumps to the next group every 8 KiB (4096 columns); this layout gives the same kernel two long streams. In
 /// trial runs outside the repository (a 11008×4096 F16 matrix cycled through copies from DRAM, two threads, the layouts
 /// alternated call by call in one process) this layout streamed faster than the rows in every run, and one interleaved
-/// stream of all eight rows per group slower. `bench-kernels` shows the effect (README.md).
+/// stream of all eight rows per group slower. `bench-kernels` shows the effect (docs/performance-log.md).
 /// </remarks>
 internal static unsafe class PackedHalfFloat
 {

@@ -106,7 +106,7 @@ internal static unsafe class PackedKernels
     /// (<see cref="Ops.QuantGemm.KQuantGemm.ReadsPackedRows"/>). False leaves a larger batch to those kernels. (Q2_K and
     /// Q3_K took every token through the decode kernel until session 15, when they had no prefill kernel of their own:
     /// on an AVX2-only Zen 3 tinyllama-1.1b's Q2_K and Q3_K_M mixes then prefilled at about half the rate of its
-    /// Q4_K_M, barely ahead of llama.cpp; see README.md.)
+    /// Q4_K_M, barely ahead of llama.cpp; see docs/performance-log.md.)
     /// </summary>
     private static bool TokenByToken(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int tokens, ComputePool pool, IsaPath path)
     {

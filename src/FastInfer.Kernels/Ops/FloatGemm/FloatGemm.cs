@@ -129,7 +129,7 @@ internal static unsafe class FloatGemm
                 // between the two widenings, time enough for the lines to arrive. In trial runs outside the repository (a
                 // 4096×4096 matrix, 128 and 512 tokens, two threads, both layouts alternated in one process), F16 and BF16
                 // prefill over the packed copy was clearly slower than over the file's rows without these requests, and
-                // close to it with them (a whole model's prefill: README.md).
+                // close to it with them (a whole model's prefill: docs/performance-log.md).
                 var view = W.Packed;
                 bool lastSlice = k0 + depthBlock >= W.Columns;
                 for (int r = 0; r < rows; r++)
