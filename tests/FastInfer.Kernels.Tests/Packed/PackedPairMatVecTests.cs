@@ -219,6 +219,34 @@ public unsafe class PackedPairMatVecTests
     }
 
     [SkippableFact]
+    public void Q5_1LargestBlockSumsStayExact()
+    {
+        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        // Q5_0's extremes with a minimum: every quant 31 in most rows (prefill sums four of Q5_1's vpmaddubsw results in
+        // int16, 4·2·31·128 at most), every third row all zeros, one row with a pattern of fifth bits; the minimum −16
+        // makes the quants the same values as Q5_0's, so the minimum term and the scaled sum nearly cancel.
+        const int rows = 21, columns = 512;
+        int rowBytes = columns / 32 * Blocks.BlockQ5_1.Bytes;
+        var data = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < columns / 32; b++)
+            {
+                int at = r * rowBytes + b * Blocks.BlockQ5_1.Bytes;
+                data[at] = 0x00;
+                data[at + 1] = 0x3C; // d = 1.0
+                data[at + 2] = 0x00;
+                data[at + 3] = 0xCC; // m = −16.0
+                byte fill = r % 3 == 2 ? (byte)0x00 : (byte)0xFF;
+                for (int i = 4; i < Blocks.BlockQ5_1.Bytes; i++)
+                    data[at + i] = fill;
+                if (r == 4)
+                    for (int i = 4; i < 8; i++)
+                        data[at + i] = (byte)(b % 2 == 0 ? 0x5A : 0xC3); // fifth bits in a pattern
+            }
+        AssertExtremesKeepTheBits(GgmlType.Q5_1, data, rows, columns);
+    }
+
+    [SkippableFact]
     public void Q2_KLargestSubBlockSumsStayExact()
     {
         Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
