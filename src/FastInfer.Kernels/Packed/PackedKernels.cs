@@ -30,12 +30,12 @@ internal static unsafe class PackedKernels
             {
                 case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_1 when vnni: Run<PackedQ4_1, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_1: Run<PackedQ4_1, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_1 when vnni: Run<PackedWithMinimums<PackedQ4_0>, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_1: Run<PackedWithMinimums<PackedQ4_0>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_1 when vnni: Run<PackedQ5_1, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_1: Run<PackedQ5_1, MaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q5_1 when vnni: Run<PackedWithMinimums<PackedQ5_0>, VnniPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q5_1: Run<PackedWithMinimums<PackedQ5_0>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
                 case GgmlType.Q2_K when vnni: RunSuperBlocks<PackedQ2_K, VnniPackedStep>(w, px, py, pool); break;

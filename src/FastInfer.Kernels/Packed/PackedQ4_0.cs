@@ -16,14 +16,10 @@ internal readonly unsafe struct PackedQ4_0 : IPackedFormat
     public static int ZeroPoint => 8;
     public static int MaxQuant => 15;
 
-    public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock) => PackQuants(ggmlBlock + 2, lane, groupBlock);
-
-    /// <summary>Row <paramref name="lane"/>'s 16 nibble bytes at <paramref name="nibbles"/> into a group block of this
-    /// layout (Q4_1's too, <see cref="PackedQ4_1"/>).</summary>
-    public static void PackQuants(byte* nibbles, int lane, byte* groupBlock)
+    public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
     {
         for (int k = 0; k < 4; k++)
-            Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(nibbles + 4 * k));
+            Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(ggmlBlock + 2 + 4 * k));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -19,16 +19,10 @@ internal readonly unsafe struct PackedQ5_0 : IPackedFormat
     public static int MaxQuant => 31;
 
     public static void PackBlock(byte* ggmlBlock, int lane, byte* groupBlock)
-        => PackQuants(ggmlBlock + 6, Unsafe.ReadUnaligned<uint>(ggmlBlock + 2), lane, groupBlock);
-
-    /// <summary>
-    /// Row <paramref name="lane"/>'s 16 nibble bytes at <paramref name="nibbles"/> and qh word into a group block of this
-    /// layout (Q5_1's too, <see cref="PackedQ5_1"/>).
-    /// </summary>
-    public static void PackQuants(byte* nibbles, uint qh, int lane, byte* groupBlock)
     {
         for (int k = 0; k < 4; k++)
-            Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(nibbles + 4 * k));
+            Unsafe.WriteUnaligned(groupBlock + 32 * k + 4 * lane, Unsafe.ReadUnaligned<uint>(ggmlBlock + 6 + 4 * k));
+        uint qh = Unsafe.ReadUnaligned<uint>(ggmlBlock + 2);
         uint reordered = 0;
         for (int k = 0; k < 8; k++)
             for (int b = 0; b < 4; b++)

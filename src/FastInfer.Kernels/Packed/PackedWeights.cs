@@ -64,9 +64,9 @@ public sealed unsafe class PackedWeights : IDisposable
         packed = weights.Type switch
         {
             GgmlType.Q4_0 => Pack<PackedQ4_0>(weights, pool ?? ComputePool.SingleThreaded),
-            GgmlType.Q4_1 => Pack<PackedQ4_1>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q4_1 => Pack<PackedWithMinimums<PackedQ4_0>>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q5_0 => Pack<PackedQ5_0>(weights, pool ?? ComputePool.SingleThreaded),
-            GgmlType.Q5_1 => Pack<PackedQ5_1>(weights, pool ?? ComputePool.SingleThreaded),
+            GgmlType.Q5_1 => Pack<PackedWithMinimums<PackedQ5_0>>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q8_0 => Pack<PackedQ8_0>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q2_K => PackSuperBlocks<PackedQ2_K>(weights, pool ?? ComputePool.SingleThreaded),
             GgmlType.Q3_K => PackSuperBlocks<PackedQ3_K>(weights, pool ?? ComputePool.SingleThreaded),
