@@ -52,6 +52,10 @@ public sealed class LlamaModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), $"threads must be at least 1, got {options.Threads}");
         if (options.ContextLength is < 1)
             throw new ArgumentOutOfRangeException(nameof(options), $"context length must be positive, got {options.ContextLength}");
+        if (!Enum.IsDefined(options.KvCacheType))
+            throw new ArgumentOutOfRangeException(nameof(options), $"KV cache type {(int)options.KvCacheType} is neither F32 nor F16");
+        if (options.Device is not null && options.KvCacheType != KvCacheType.F32)
+            throw new ArgumentException($"a forward device keeps its own F32 KV cache: KV cache type {options.KvCacheType} applies to the CPU forward pass only", nameof(options));
         MaxContextLength = options.ContextLength ?? Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
         var bound = LlamaWeights.Bind(source, config);
         _pool = new ComputePool(options.Threads);
@@ -65,7 +69,7 @@ public sealed class LlamaModel : IDisposable
             var packed = _packed?.Weights ?? fused;
             _resident = options.CopyWeights ? new ResidentModelWeights(packed, _pool, budget, source as IMappedTensorSource, _fused is { } f ? f.Holds : null) : null;
             Weights = _resident?.Weights ?? packed;
-            Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool);
+            Transformer = new LlamaTransformer(Weights, MaxContextLength, _pool, options.KvCacheType);
             Device = options.Device?.Invoke(this);
         }
         catch

@@ -54,5 +54,12 @@ public sealed record ModelLoadOptions
     /// </summary>
     public bool FuseProjections { get; init; } = true;
 
+    /// <summary>
+    /// How sessions store keys and values (<see cref="Engine.KvCacheType"/>): F32 by default; F16 halves the cache's memory
+    /// and what long-context decode reads, at the cost of rounding each key and value to half precision. A forward device
+    /// (<see cref="Device"/>) keeps its own cache, so it takes only F32.
+    /// </summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
+
     public const int DefaultContextCap = 4096;
 }

@@ -9,6 +9,8 @@ internal sealed class ForwardBuffers
         Residual = new float[dim];
         Normed = new float[dim];
         QueryKeyValue = new float[config.HeadCount * config.HeadDimension + 2 * config.KvDimension];
+        Key = new float[config.KvDimension];
+        Value = new float[config.KvDimension];
         AttentionOut = new float[dim];
         Projected = new float[dim];
         ExpertOut = new float[dim];
@@ -26,6 +28,9 @@ internal sealed class ForwardBuffers
 
     /// <summary>The query, key and value projections in turn, as one product over their matrices writes them.</summary>
     public float[] QueryKeyValue { get; }
+    /// <summary>This position's key and value on their way into a half-precision cache.</summary>
+    public float[] Key { get; }
+    public float[] Value { get; }
     public float[] AttentionOut { get; }
     public float[] Projected { get; }
     public float[] ExpertOut { get; }

@@ -6,11 +6,11 @@ public sealed class InferenceState
     /// <summary>Prompt tokens processed per batch: enough to keep the matrix-matrix kernels at full speed.</summary>
     public const int PrefillBatch = 256;
 
-    public InferenceState(LlamaConfig config, int contextLength)
+    public InferenceState(LlamaConfig config, int contextLength, KvCacheType cacheType = KvCacheType.F32)
     {
-        Cache = new KvCache(config, contextLength);
+        Cache = new KvCache(config, contextLength, cacheType);
         Buffers = new ForwardBuffers(config);
-        Prefill = new PrefillBuffers(config, Math.Min(PrefillBatch, contextLength));
+        Prefill = new PrefillBuffers(config, Math.Min(PrefillBatch, contextLength), cacheType);
     }
 
     public KvCache Cache { get; }

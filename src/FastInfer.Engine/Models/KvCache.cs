@@ -4,7 +4,8 @@ namespace FastInfer.Engine.Models;
 
 /// <summary>
 /// Keys and values of every position seen so far, per layer: one row of KvHeadCount × HeadDimension
-/// floats per position. Made once per session for its whole context, so decoding never allocates.
+/// values per position, in single or half precision (<see cref="KvCacheType"/>). Made once per session for its whole
+/// context, so decoding never allocates.
 /// </summary>
 /// <remarks>
 /// The rows live in native memory on 2 MiB pages where Linux grants them (<see cref="HugePageMemory"/>): decode
@@ -22,38 +23,80 @@ public sealed unsafe class KvCache
 {
     private readonly Rows _rows;
     private readonly int _layers;
-    private readonly long _layerFloats;
+    private readonly long _layerElements;
 
-    public KvCache(LlamaConfig config, int contextLength)
+    public KvCache(LlamaConfig config, int contextLength, KvCacheType type = KvCacheType.F32)
     {
         if (contextLength <= 0)
             throw new ArgumentOutOfRangeException(nameof(contextLength), "context length must be positive");
+        if (!Enum.IsDefined(type))
+            throw new ArgumentOutOfRangeException(nameof(type), $"KV cache type {(int)type} is neither F32 nor F16");
         ContextLength = contextLength;
         RowLength = config.KvDimension;
+        Type = type;
         _layers = config.BlockCount;
-        _layerFloats = (long)contextLength * RowLength;
-        if (_layerFloats > Array.MaxLength)
+        _layerElements = (long)contextLength * RowLength;
+        if (_layerElements > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(contextLength), $"a context of {contextLength} tokens is too large for one layer's cache");
-        _rows = new Rows(2L * _layers * _layerFloats * sizeof(float));
+        _rows = new Rows(ByteSize);
     }
 
     public int ContextLength { get; }
     public int RowLength { get; }
+    public KvCacheType Type { get; }
+
+    /// <summary>Bytes one stored key or value takes.</summary>
+    public int ElementBytes => Type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float);
 
     /// <summary>Bytes the cache holds (both K and V, all layers).</summary>
-    public long ByteSize => 2L * _layers * ContextLength * RowLength * sizeof(float);
+    public long ByteSize => 2L * _layers * ContextLength * RowLength * ElementBytes;
 
-    internal Span<float> Keys(int layer) => new(Layer(layer, 0), (int)_layerFloats);
-    internal Span<float> Values(int layer) => new(Layer(layer, 1), (int)_layerFloats);
+    // Single-precision caches: the forward pass writes its rows in place.
+    internal Span<float> Keys(int layer) => new(Layer(layer, 0, KvCacheType.F32), (int)_layerElements);
+    internal Span<float> Values(int layer) => new(Layer(layer, 1, KvCacheType.F32), (int)_layerElements);
     internal Span<float> KeyRow(int layer, int position) => Keys(layer).Slice(position * RowLength, RowLength);
     internal Span<float> ValueRow(int layer, int position) => Values(layer).Slice(position * RowLength, RowLength);
 
-    /// <summary>Layer <paramref name="layer"/>'s keys (<paramref name="part"/> 0) or values (1).</summary>
-    private float* Layer(int layer, int part)
+    // Half-precision caches: rows are stored through Store.
+    internal Span<Half> HalfKeys(int layer) => new(Layer(layer, 0, KvCacheType.F16), (int)_layerElements);
+    internal Span<Half> HalfValues(int layer) => new(Layer(layer, 1, KvCacheType.F16), (int)_layerElements);
+
+    /// <summary>
+    /// Rows [<paramref name="position"/>, + count) of <paramref name="layer"/> from single-precision keys and values
+    /// (count × <see cref="RowLength"/> each): copied, or for a half cache each rounded to the nearest half.
+    /// </summary>
+    internal void Store(int layer, int position, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        if (keys.Length != values.Length || keys.Length % RowLength != 0)
+            throw new ArgumentException($"keys ({keys.Length}) and values ({values.Length}) must be the same whole number of {RowLength}-value rows");
+        int count = keys.Length / RowLength;
+        if (position < 0 || count > ContextLength - position)
+            throw new ArgumentOutOfRangeException(nameof(position), $"rows {position}..{position + count - 1} are outside a {ContextLength}-position cache");
+        int start = position * RowLength;
+        if (Type == KvCacheType.F32)
+        {
+            keys.CopyTo(Keys(layer).Slice(start, keys.Length));
+            values.CopyTo(Values(layer).Slice(start, values.Length));
+            return;
+        }
+        ToHalf(keys, HalfKeys(layer).Slice(start, keys.Length));
+        ToHalf(values, HalfValues(layer).Slice(start, values.Length));
+    }
+
+    private static void ToHalf(ReadOnlySpan<float> source, Span<Half> destination)
+    {
+        for (int i = 0; i < source.Length; i++)
+            destination[i] = (Half)source[i];
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s keys (<paramref name="part"/> 0) or values (1), for a cache of <paramref name="type"/>.</summary>
+    private byte* Layer(int layer, int part, KvCacheType type)
     {
         if ((uint)layer >= (uint)_layers)
             throw new ArgumentOutOfRangeException(nameof(layer), $"layer {layer} of a {_layers}-layer cache");
-        return _rows.Start + (2L * layer + part) * _layerFloats;
+        if (type != Type)
+            throw new InvalidOperationException($"this KV cache holds {Type} rows, not {type}");
+        return _rows.Start + (2L * layer + part) * _layerElements * ElementBytes;
     }
 
     /// <summary>The native block, freed by its finalizer.</summary>
@@ -70,7 +113,7 @@ public sealed unsafe class KvCache
             GC.AddMemoryPressure(bytes);
         }
 
-        public float* Start => (float*)_start;
+        public byte* Start => (byte*)_start;
 
         ~Rows()
         {

@@ -63,15 +63,25 @@ public sealed partial class LlamaTransformer
                 // The previous block's output joins the residual in the same pass that normalises it.
                 ResidualNorm(residual, layer == 0 ? null : output, w.AttentionNorm.AsF32Span(), normedRows, n);
 
-                // Keys and values land directly in their cache rows.
+                // Keys and values land directly in a single-precision cache's rows; for a half cache they go through
+                // the batch's buffers and are rounded as they are stored.
+                var cache = state.Cache;
+                bool halfCache = cache.Type == KvCacheType.F16;
                 var queries = p.Queries.AsSpan(0, n * dim);
-                var keys = state.Cache.Keys(layer).Slice(start * kvDim, n * kvDim);
-                var values = state.Cache.Values(layer).Slice(start * kvDim, n * kvDim);
+                var keys = halfCache ? p.Keys.AsSpan(0, n * kvDim) : cache.Keys(layer).Slice(start * kvDim, n * kvDim);
+                var values = halfCache ? p.Values.AsSpan(0, n * kvDim) : cache.Values(layer).Slice(start * kvDim, n * kvDim);
                 ProjectQueryKeyValue(p, w, normed, queries, keys, values, n);
                 Rotate(queries, keys, start, n);
                 var attention = p.AttentionOut.AsSpan(0, n * dim);
-                Attention.Prefill(queries, n, start, state.Cache.Keys(layer), state.Cache.Values(layer),
-                    _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
+                if (halfCache)
+                {
+                    cache.Store(layer, start, keys, values);
+                    Attention.Prefill(queries, n, start, cache.HalfKeys(layer), cache.HalfValues(layer),
+                        _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
+                }
+                else
+                    Attention.Prefill(queries, n, start, cache.Keys(layer), cache.Values(layer),
+                        _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, attention, _pool, _config.SlidingWindow);
                 MatMul.Multiply(w.AttentionOutput, attention, projected, n, _pool);
 
                 ResidualNorm(residual, output, w.FeedForwardNorm.AsF32Span(), normedRows, n);

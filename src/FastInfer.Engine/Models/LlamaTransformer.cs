@@ -16,24 +16,28 @@ public sealed partial class LlamaTransformer
     private readonly LlamaConfig _config;
     private readonly RopeTable _rope;
     private readonly ComputePool _pool;
+    private readonly KvCacheType _cacheType;
 
-    public LlamaTransformer(LlamaWeights weights, int maxContextLength, ComputePool pool)
+    public LlamaTransformer(LlamaWeights weights, int maxContextLength, ComputePool pool, KvCacheType cacheType = KvCacheType.F32)
     {
         _weights = weights;
         _config = weights.Config;
         _pool = pool;
+        _cacheType = cacheType;
         _rope = new RopeTable(_config.HeadDimension, _config.RotaryDimensions, maxContextLength, _config.RopeTheta, _config.RopeLayout);
     }
 
     public LlamaConfig Config => _config;
     public LlamaWeights Weights => _weights;
     public int MaxContextLength => _rope.MaxPositions;
+    /// <summary>How the states this transformer makes store their keys and values.</summary>
+    public KvCacheType CacheType => _cacheType;
 
     public InferenceState CreateState(int contextLength)
     {
         if (contextLength > MaxContextLength)
             throw new ArgumentOutOfRangeException(nameof(contextLength), $"context {contextLength} exceeds the model's loaded maximum {MaxContextLength}");
-        return new InferenceState(_config, contextLength);
+        return new InferenceState(_config, contextLength, _cacheType);
     }
 
     /// <summary>Runs <paramref name="token"/> at <paramref name="position"/> and returns the next-token logits.</summary>
@@ -79,9 +83,11 @@ public sealed partial class LlamaTransformer
         // Query, key and value in one call where they can be: a matrix stacked from them (fused), or the separate
         // matrices, which the packed kernels take in one call when they share a type (MatVec.Multiply over parts). The
         // value joins when it has the query's type (not in Q4_K_M, whose value matrix is Q6_K). This position's key
-        // and value are then copied into the cache rows.
-        var key = cache.KeyRow(layer, position);
-        var value = cache.ValueRow(layer, position);
+        // and value are then copied into the cache rows (a single-precision cache's rows directly; a half cache's
+        // through the buffers, rounded as they are stored).
+        bool halfCache = cache.Type == KvCacheType.F16;
+        var key = halfCache ? b.Key : cache.KeyRow(layer, position);
+        var value = halfCache ? b.Value : cache.ValueRow(layer, position);
         bool valueJoins = w.QueryKeyValue is not null ? w.FusesValue : w.Value.Type == w.Query.Type;
         var projected = b.QueryKeyValue.AsSpan(0, w.Query.Rows + w.Key.Rows + (valueJoins ? w.Value.Rows : 0));
         if (w.QueryKeyValue is { } fused)
@@ -100,8 +106,15 @@ public sealed partial class LlamaTransformer
         _rope.Apply(key, _config.KvHeadCount, position);
 
         int first = _config.SlidingWindow > 0 ? Math.Max(0, position - _config.SlidingWindow + 1) : 0;
-        Attention.Decode(query, cache.Keys(layer), cache.Values(layer), first, position + 1,
-            _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, b.AttentionOut, _pool);
+        if (halfCache)
+        {
+            cache.Store(layer, position, key, value);
+            Attention.Decode(query, cache.HalfKeys(layer), cache.HalfValues(layer), first, position + 1,
+                _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, b.AttentionOut, _pool);
+        }
+        else
+            Attention.Decode(query, cache.Keys(layer), cache.Values(layer), first, position + 1,
+                _config.HeadCount, _config.KvHeadCount, _config.HeadDimension, b.AttentionOut, _pool);
         MatVec.Multiply(w.AttentionOutput, b.AttentionOut, b.Projected, _pool);
     }
 

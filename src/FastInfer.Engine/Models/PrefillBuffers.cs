@@ -3,7 +3,7 @@ namespace FastInfer.Engine.Models;
 /// <summary>Activations of a batch of prompt tokens, sized once for the largest batch a session runs.</summary>
 internal sealed class PrefillBuffers
 {
-    public PrefillBuffers(LlamaConfig config, int maxTokens)
+    public PrefillBuffers(LlamaConfig config, int maxTokens, KvCacheType cacheType = KvCacheType.F32)
     {
         MaxTokens = maxTokens;
         int dim = config.EmbeddingLength, ffn = config.FeedForwardLength;
@@ -14,6 +14,11 @@ internal sealed class PrefillBuffers
         Projected = new float[maxTokens * dim];
         Gate = new float[maxTokens * ffn];
         Fused = new float[maxTokens * Math.Max(ffn, dim + 2 * config.KvDimension)];
+        if (cacheType == KvCacheType.F16)
+        {
+            Keys = new float[maxTokens * config.KvDimension];
+            Values = new float[maxTokens * config.KvDimension];
+        }
         if (config.IsMixtureOfExperts)
         {
             RouterLogits = new float[maxTokens * config.ExpertCount];
@@ -30,6 +35,10 @@ internal sealed class PrefillBuffers
     public float[] Residual { get; }
     public float[] Normed { get; }
     public float[] Queries { get; }
+    /// <summary>The batch's keys and values on their way into a half-precision cache (empty for a single-precision one,
+    /// whose rows they are written to directly).</summary>
+    public float[] Keys { get; } = [];
+    public float[] Values { get; } = [];
     public float[] AttentionOut { get; }
     public float[] Projected { get; }
     public float[] Gate { get; }

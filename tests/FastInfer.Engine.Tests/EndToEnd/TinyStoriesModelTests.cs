@@ -44,6 +44,29 @@ public class TinyStoriesModelTests
     }
 
     [SkippableFact]
+    public void AHalfKvCacheStillGivesLlama2csGreedyText()
+    {
+        using var model = LlamaModel.Load(TestModels.Require("stories260K.gguf"), new ModelLoadOptions { Threads = 2, KvCacheType = KvCacheType.F16 });
+        Assert.Equal(KvCacheType.F16, model.Transformer.CreateState(4).Cache.Type);
+        Assert.Equal(Expected("stories260K.run_t0_noprompt.txt"), Generate(model, "", 256));
+        Assert.StartsWith(Expected("stories260K.run_t0_n60_prompt.txt"), Generate(model, "Once upon a time", 200));
+    }
+
+    [SkippableFact]
+    public void AHalfKvCacheIsRefusedWithADeviceAndAnUnknownTypeIsNamed()
+    {
+        string path = TestModels.Require("stories260K.gguf");
+        var device = Assert.Throws<ArgumentException>(() => LlamaModel.Load(path, new ModelLoadOptions
+        {
+            KvCacheType = KvCacheType.F16,
+            Device = _ => throw new InvalidOperationException("the device must not be made"),
+        }));
+        Assert.Contains("F32 KV cache", device.Message);
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => LlamaModel.Load(path, new ModelLoadOptions { KvCacheType = (KvCacheType)5 }));
+        Assert.Contains("KV cache type 5", unknown.Message);
+    }
+
+    [SkippableFact]
     public void BothFormatsGiveIdenticalLogits()
     {
         using var gguf = LoadGguf();

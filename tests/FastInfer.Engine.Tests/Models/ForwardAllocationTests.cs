@@ -13,17 +13,18 @@ public class ForwardAllocationTests
     };
 
     [Theory]
-    [InlineData(false, 1)]
-    [InlineData(false, 2)]
-    [InlineData(true, 2)]
-    public void HundredDecodedTokensAllocateNothing(bool mixtureOfExperts, int threads)
+    [InlineData(false, 1, KvCacheType.F32)]
+    [InlineData(false, 2, KvCacheType.F32)]
+    [InlineData(true, 2, KvCacheType.F32)]
+    [InlineData(false, 2, KvCacheType.F16)]
+    public void HundredDecodedTokensAllocateNothing(bool mixtureOfExperts, int threads, KvCacheType cacheType)
     {
         var config = mixtureOfExperts ? Dense() with { ExpertCount = 4, ExpertUsedCount = 2, FeedForwardLength = 48 } : Dense();
         var (source, _) = RandomModel.Create(config, seed: 5);
         using (source)
         using (var pool = new ComputePool(threads))
         {
-            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool);
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool, cacheType);
             var state = transformer.CreateState(config.ContextLength);
             // The first calls may grow per-thread scratch, run static constructors and tier up the JIT's code (its call
             // counting installs stubs after 30 calls); the steady state may not allocate.

@@ -126,11 +126,15 @@ public class LlamaTransformerTests
 public class LlamaPrefillTests
 {
     [Theory]
-    [InlineData("dense", 12, 0)]
-    [InlineData("window", 12, 3)]
-    [InlineData("moe", 12, 0)]
-    [InlineData("continued", 12, 5)]
-    public void PrefillMatchesTokenByTokenDecoding(string name, int count, int start)
+    [InlineData("dense", 12, 0, KvCacheType.F32)]
+    [InlineData("window", 12, 3, KvCacheType.F32)]
+    [InlineData("moe", 12, 0, KvCacheType.F32)]
+    [InlineData("continued", 12, 5, KvCacheType.F32)]
+    [InlineData("dense", 12, 0, KvCacheType.F16)]
+    [InlineData("window", 12, 3, KvCacheType.F16)]
+    [InlineData("moe", 12, 0, KvCacheType.F16)]
+    [InlineData("continued", 12, 5, KvCacheType.F16)]
+    public void PrefillMatchesTokenByTokenDecoding(string name, int count, int start, KvCacheType cacheType)
     {
         var config = new LlamaConfig
         {
@@ -142,7 +146,7 @@ public class LlamaPrefillTests
         using (source)
         using (var pool = new ComputePool(2))
         {
-            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool);
+            var transformer = new LlamaTransformer(LlamaWeights.Bind(source, config), config.ContextLength, pool, cacheType);
             var tokens = Enumerable.Range(0, start + count).Select(i => (i * 13 + 5) % config.VocabularySize).ToArray();
             var sequential = transformer.CreateState(config.ContextLength);
             float[] expected = [];

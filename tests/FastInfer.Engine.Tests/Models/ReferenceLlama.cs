@@ -39,8 +39,8 @@ internal sealed class ReferenceLlama
             var v = MatVec(w.Value, h, kvDim);
             Rope(q, c.HeadCount, position);
             Rope(k, c.KvHeadCount, position);
-            _keys[l][position] = k;
-            _values[l][position] = v;
+            _keys[l][position] = RoundsCacheToHalf ? ToHalf(k) : k;
+            _values[l][position] = RoundsCacheToHalf ? ToHalf(v) : v;
             var attention = new double[dim];
             int first = c.SlidingWindow > 0 ? Math.Max(0, position - c.SlidingWindow + 1) : 0;
             int group = c.HeadCount / c.KvHeadCount;
@@ -106,6 +106,11 @@ internal sealed class ReferenceLlama
             g[i] = g[i] / (1 + Math.Exp(-g[i])) * u[i];
         return MatVec(down, g, Config.EmbeddingLength);
     }
+
+    /// <summary>Keys and values are cached rounded to half precision (from single precision), as a half KV cache stores them.</summary>
+    public bool RoundsCacheToHalf { get; set; }
+
+    private static double[] ToHalf(double[] x) => x.Select(v => (double)(float)(Half)(float)v).ToArray();
 
     /// <summary>F16 matrices meet activations rounded to F16, as the engine (and ggml) compute them.</summary>
     public bool RoundsActivationsToHalf { get; set; }
