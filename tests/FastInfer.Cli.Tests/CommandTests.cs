@@ -28,6 +28,19 @@ public class CommandTests
     }
 
     [SkippableFact]
+    public void GenerateWithAHalfKvCacheStillEqualsLlama2c()
+    {
+        var (code, stdout, _) = CliRunner.Run("generate", "-m", Model("stories260K.gguf"), "-n", "256", "--temp", "0", "--kv-type", "f16");
+        Assert.Equal(0, code);
+        Assert.Equal(Expected("stories260K.run_t0_noprompt.txt") + "\n", stdout);
+        var (lpu, lpuOut, lpuErr) = CliRunner.Run("generate", "-m", Model("stories260K.gguf"), "-n", "4", "--kv-type", "f16", "--device", "lpu");
+        Assert.Equal(1, lpu);
+        Assert.Equal("", lpuOut);
+        Assert.StartsWith("error: ", lpuErr);
+        Assert.Contains("F32 KV cache", lpuErr);
+    }
+
+    [SkippableFact]
     public void GenerateFromLlama2cCheckpointWithTokenizer()
     {
         var (code, stdout, _) = CliRunner.Run("generate", "-m", Model("stories260K.bin"), "-z", Model("tok512.bin"), "-n", "256", "--temp", "0", "--threads", "1");

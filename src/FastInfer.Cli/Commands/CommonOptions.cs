@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FastInfer.Engine;
 using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Cli.Commands;
@@ -11,6 +12,9 @@ internal static class CommonOptions
 
     public static Option<int> Threads() =>
         new("--threads", "-t") { Description = "compute threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public static Option<KvCacheType> KvType() =>
+        new("--kv-type") { Description = "KV cache precision: f32, or f16 for half the memory (keys and values rounded to half)", DefaultValueFactory = _ => KvCacheType.F32 };
 
     public static Option<string?> Isa() =>
         new("--isa") { Description = "force a kernel path: avx512, avx2, v128 or scalar (default: the widest this CPU has)" };

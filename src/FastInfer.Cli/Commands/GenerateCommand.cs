@@ -28,6 +28,7 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "stop before this text (repeatable)", AllowMultipleArgumentsPerToken = false };
         var threads = CommonOptions.Threads();
         var isa = CommonOptions.Isa();
+        var kvType = CommonOptions.KvType();
         var device = new Option<string>("--device") { Description = "cpu (the Engine's forward pass) or lpu (the static-schedule Lpu device, one thread per chip)", DefaultValueFactory = _ => "cpu" };
         var chips = new Option<int?>("--chips") { Description = "with --device lpu: chips (cores) to compile for (default: all cores)" };
 
@@ -35,6 +36,7 @@ internal static class GenerateCommand
         {
             model, tokenizer, prompt, steps, temperature, topK, topP, minP, repeatPenalty, seed, context, stop, threads, isa,
         };
+        command.Options.Add(kvType);
         command.Options.Add(device);
         command.Options.Add(chips);
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(() =>
@@ -46,6 +48,7 @@ internal static class GenerateCommand
                 Threads = parse.GetValue(threads),
                 ContextLength = parse.GetValue(context),
                 TokenizerPath = parse.GetValue(tokenizer),
+                KvCacheType = parse.GetValue(kvType),
                 Device = LpuCommand.DeviceFactory(parse.GetValue(device), parse.GetValue(chips)),
             });
             var loadTime = loadClock.Elapsed;

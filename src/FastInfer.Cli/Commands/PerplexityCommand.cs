@@ -19,8 +19,9 @@ internal static class PerplexityCommand
         var stride = new Option<int>("--stride") { Description = "llama.cpp's --ppl-stride: windows every N tokens (default 0: non-overlapping chunks)" };
         var threads = CommonOptions.Threads();
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer file for llama2.c checkpoints" };
+        var kvType = CommonOptions.KvType();
         var command = new Command("perplexity", "Perplexity of a model on a text, as llama.cpp's llama-perplexity computes it.")
-            { model, file, context, stride, threads, tokenizer };
+            { model, file, context, stride, threads, tokenizer, kvType };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(() =>
         {
             string textPath = parse.GetValue(file)!;
@@ -34,6 +35,7 @@ internal static class PerplexityCommand
                 Threads = parse.GetValue(threads),
                 ContextLength = ctx,
                 TokenizerPath = parse.GetValue(tokenizer),
+                KvCacheType = parse.GetValue(kvType),
             });
             var tokens = PerplexityEvaluator.Tokenize(loaded, File.ReadAllText(textPath));
             Console.Out.WriteLine($"perplexity: {tokens.Length} tokens, n_ctx={ctx}, stride={parse.GetValue(stride)}");
