@@ -12,6 +12,17 @@ public class CompareOptionsTests
         Assert.Equal(3, options.Repeats);
         Assert.Equal(0.5, options.MinSampleSeconds);
         Assert.Equal([128, 512], options.PromptLengths);
+        Assert.Equal(FastInfer.Engine.KvCacheType.F32, options.KvCacheType);
+    }
+
+    [Fact]
+    public void The_kv_cache_type_is_f32_or_f16_and_anything_else_is_named()
+    {
+        Assert.Equal(FastInfer.Engine.KvCacheType.F16, CompareOptions.Parse(["--kv-type", "f16"]).KvCacheType);
+        Assert.Equal(FastInfer.Engine.KvCacheType.F32, CompareOptions.Parse(["--kv-type", "F32"]).KvCacheType);
+        var e = Assert.Throws<ArgumentException>(() => CompareOptions.Parse(["--kv-type", "q8_0"]));
+        Assert.Contains("--kv-type", e.Message);
+        Assert.Contains("q8_0", e.Message);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public static class CompareCommand
             return 2;
         }
 
-        var peers = new List<IPeer> { new FastInferPeer(), new LlamaSharpPeer() };
+        var peers = new List<IPeer> { new FastInferPeer(options.KvCacheType), new LlamaSharpPeer() };
         if (options.NodePeer)
         {
             if (NodeLlamaCppPeer.Find(out string reason) is { } node)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FastInfer.Engine;
 
 namespace FastInfer.Bench.Compare;
 
@@ -24,9 +25,11 @@ public sealed record CompareOptions
     /// so samples of the small models' millisecond calls are not single hiccups of the host.
     /// </summary>
     public double MinSampleSeconds { get; init; } = 0.5;
+    /// <summary>FastInfer's KV cache: F32 by default; F16 stores keys and values as the peers' default F16 caches do.</summary>
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
 
     public const string Usage =
-        "compare [-m FILE] [--quick] [--threads 1,2] [--repeats N] [--json out.json] [--dir CACHE] [--only label,...] [--no-node] [--min-sample SECONDS]";
+        "compare [-m FILE] [--quick] [--threads 1,2] [--repeats N] [--json out.json] [--dir CACHE] [--only label,...] [--no-node] [--min-sample SECONDS] [--kv-type f32|f16]";
 
     public static CompareOptions Parse(IReadOnlyList<string> args)
     {
@@ -46,6 +49,7 @@ public sealed record CompareOptions
                 "--only" => options with { Only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--no-node" => options with { NodePeer = false },
                 "--min-sample" => options with { MinSampleSeconds = NonNegativeSeconds(arg, Value()) },
+                "--kv-type" => options with { KvCacheType = CacheType(arg, Value()) },
                 _ => throw new ArgumentException($"unknown argument '{arg}'; usage: {Usage}"),
             };
         }
@@ -60,6 +64,13 @@ public sealed record CompareOptions
         }
         return options;
     }
+
+    private static KvCacheType CacheType(string name, string text) => text.ToLowerInvariant() switch
+    {
+        "f32" => KvCacheType.F32,
+        "f16" => KvCacheType.F16,
+        _ => throw new ArgumentException($"{name} must be f32 or f16, got '{text}'"),
+    };
 
     private static int PositiveInt(string name, string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0

@@ -6,11 +6,11 @@ using FastInfer.Kernels.Isa;
 namespace FastInfer.Bench.Compare;
 
 /// <summary>FastInfer itself, driving the transformer directly (prefill for prompts, one forward per generated token).</summary>
-public sealed class FastInferPeer : IPeer
+public sealed class FastInferPeer(KvCacheType cacheType = KvCacheType.F32) : IPeer
 {
     public string Name => "FastInfer";
 
-    public IPeerEngine Load(string path, int threads, int contextLength) => new Engine(path, threads, contextLength);
+    public IPeerEngine Load(string path, int threads, int contextLength) => new Engine(path, threads, contextLength, cacheType);
 
     private sealed class Engine : IPeerEngine
     {
@@ -18,17 +18,20 @@ public sealed class FastInferPeer : IPeer
         private readonly InferenceState _state;
         private readonly long _rssBefore;
 
-        public Engine(string path, int threads, int contextLength)
+        private readonly KvCacheType _cacheType;
+
+        public Engine(string path, int threads, int contextLength, KvCacheType cacheType)
         {
+            _cacheType = cacheType;
             _rssBefore = Environment.WorkingSet;
             PeakMemory.Reset();
             var clock = Stopwatch.StartNew();
-            _model = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, ContextLength = contextLength });
+            _model = LlamaModel.Load(path, new ModelLoadOptions { Threads = threads, ContextLength = contextLength, KvCacheType = cacheType });
             _state = _model.Transformer.CreateState(contextLength);
             LoadSeconds = clock.Elapsed.TotalSeconds;
         }
 
-        public string Settings => $"KV cache F32, {KernelIsa.Active} kernels";
+        public string Settings => $"KV cache {_cacheType}, {KernelIsa.Active} kernels";
         public double LoadSeconds { get; }
         public long PeakBytes { get; private set; }
 
