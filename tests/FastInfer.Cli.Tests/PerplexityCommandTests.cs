@@ -26,6 +26,24 @@ public class PerplexityCommandTests
     }
 
     [SkippableFact]
+    public void AHalfKvCacheGivesTheEnginesHalfCacheNumberCloseToTheSinglePrecisionOne()
+    {
+        string model = TestModels.Require("stories260K.gguf");
+        var (code, stdout, stderr) = CliRunner.Run("perplexity", "-m", model, "-f", TextPath, "--ctx", "64", "-t", "1", "--kv-type", "f16");
+        Assert.True(code == 0, stderr);
+
+        double Perplexity(KvCacheType type)
+        {
+            using var loaded = LlamaModel.Load(model, new ModelLoadOptions { Threads = 1, ContextLength = 64, KvCacheType = type });
+            return PerplexityEvaluator.Evaluate(loaded, PerplexityEvaluator.Tokenize(loaded, File.ReadAllText(TextPath)), 64).Perplexity;
+        }
+        double half = Perplexity(KvCacheType.F16), single = Perplexity(KvCacheType.F32);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Final estimate: PPL = {half:F4}"), stdout);
+        Assert.NotEqual(single, half);
+        Assert.True(Math.Abs(half - single) < 1e-3 * single, $"PPL {half} with an F16 cache against {single} with F32");
+    }
+
+    [SkippableFact]
     public void BadArgumentsFailWithOneLine()
     {
         string model = TestModels.Require("stories260K.gguf");
