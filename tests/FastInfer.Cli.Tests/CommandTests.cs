@@ -89,6 +89,9 @@ public class CommandTests
         Assert.Equal(0, code);
         Assert.Contains("architecture:  llama", stdout);
         Assert.Contains("heads:         8 (KV heads 4, head size 8)", stdout);
+        // 5 layers × K and V × 4 KV heads × 8 values × 4 bytes, at the model's 2048-token context.
+        Assert.Contains("kv cache:      1,280 bytes per position in F32, 640 in F16\n", stdout);
+        Assert.Contains("               2.5 and 1.2 MiB at a 2048-token context\n", stdout);
         Assert.Contains("blk.4.ffn_down.weight", stdout);
         Assert.Contains("[172, 64]", stdout);
     }

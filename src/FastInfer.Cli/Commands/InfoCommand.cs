@@ -60,6 +60,11 @@ internal static class InfoCommand
         var types = source.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Sum(t => t.ByteLength))
             .Select(g => $"{g.Key} ×{g.Count()}");
         console.WriteLine($"tensor types:  {string.Join(", ", types)}");
+        // What a session's cache takes: per position, and at the context a session gets by default (ModelLoadOptions).
+        long single = KvCache.BytesPerPosition(config, KvCacheType.F32), half = KvCache.BytesPerPosition(config, KvCacheType.F16);
+        int context = Math.Min(config.ContextLength, ModelLoadOptions.DefaultContextCap);
+        console.WriteLine($"kv cache:      {single:N0} bytes per position in F32, {half:N0} in F16");
+        console.WriteLine($"               {context * single / 1048576.0:F1} and {context * half / 1048576.0:F1} MiB at a {context}-token context");
 
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn("name").AddColumn("type").AddColumn("shape").AddColumn(new TableColumn("bytes").RightAligned());

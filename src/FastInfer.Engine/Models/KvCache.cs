@@ -49,7 +49,13 @@ public sealed unsafe class KvCache
     public int ElementBytes => Type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float);
 
     /// <summary>Bytes the cache holds (both K and V, all layers).</summary>
-    public long ByteSize => 2L * _layers * ContextLength * RowLength * ElementBytes;
+    public long ByteSize => ContextLength * BytesPerPosition(_layers, RowLength, Type);
+
+    /// <summary>Bytes one cached position takes in a model of <paramref name="config"/>'s shape: its key and value rows in every layer.</summary>
+    public static long BytesPerPosition(LlamaConfig config, KvCacheType type) => BytesPerPosition(config.BlockCount, config.KvDimension, type);
+
+    private static long BytesPerPosition(int layers, int rowLength, KvCacheType type)
+        => 2L * layers * rowLength * (type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float));
 
     // Single-precision caches: the forward pass writes its rows in place.
     internal Span<float> Keys(int layer) => new(Layer(layer, 0, KvCacheType.F32), (int)_layerElements);

@@ -50,6 +50,8 @@ public class KvCacheTests
         var cache = new KvCache(Config, 40, KvCacheType.F16);
         Assert.Equal(KvCacheType.F16, cache.Type);
         Assert.Equal(2L * 3 * 40 * Config.KvDimension * sizeof(ushort), cache.ByteSize);
+        Assert.Equal(2L * 3 * Config.KvDimension * sizeof(ushort), KvCache.BytesPerPosition(Config, KvCacheType.F16));
+        Assert.Equal(2L * 3 * Config.KvDimension * sizeof(float), KvCache.BytesPerPosition(Config, KvCacheType.F32));
         int row = cache.RowLength;
         // Two rows at positions 38 and 39 of layer 2: values a half cannot hold exactly, ties, the largest half's
         // neighbourhood (65519 rounds down to 65504, 65520 up to infinity), a subnormal, and NaN.
