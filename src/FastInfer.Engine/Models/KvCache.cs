@@ -46,7 +46,7 @@ public sealed unsafe class KvCache
     public KvCacheType Type { get; }
 
     /// <summary>Bytes one stored key or value takes.</summary>
-    public int ElementBytes => Type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float);
+    public int ElementBytes => ElementBytesOf(Type);
 
     /// <summary>Bytes the cache holds (both K and V, all layers).</summary>
     public long ByteSize => ContextLength * BytesPerPosition(_layers, RowLength, Type);
@@ -54,8 +54,9 @@ public sealed unsafe class KvCache
     /// <summary>Bytes one cached position takes in a model of <paramref name="config"/>'s shape: its key and value rows in every layer.</summary>
     public static long BytesPerPosition(LlamaConfig config, KvCacheType type) => BytesPerPosition(config.BlockCount, config.KvDimension, type);
 
-    private static long BytesPerPosition(int layers, int rowLength, KvCacheType type)
-        => 2L * layers * rowLength * (type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float));
+    private static long BytesPerPosition(int layers, int rowLength, KvCacheType type) => 2L * layers * rowLength * ElementBytesOf(type);
+
+    private static int ElementBytesOf(KvCacheType type) => type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float);
 
     // Single-precision caches: the forward pass writes its rows in place.
     internal Span<float> Keys(int layer) => new(Layer(layer, 0, KvCacheType.F32), (int)_layerElements);
