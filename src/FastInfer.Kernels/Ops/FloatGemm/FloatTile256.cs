@@ -53,25 +53,49 @@ internal static unsafe class FloatTile256
             Load<TV>(c + 2 * ldc, out a20, out a21, out a22);
             Load<TV>(c + 3 * ldc, out a30, out a31, out a32);
         }
-        for (int k0 = 0; k0 < depth; k0 += PrefetchSteps)
+        // Four steps a pass with a native-width index: the weights' offsets become displacements and the loop's own count,
+        // compare and pointer moves are paid once per 48 FMAs instead of per 12. On a host whose other tenants share the
+        // core's dispatch, the tile's throughput follows its instruction count, not its FMA count (the FMA-only peak holds
+        // while any loop with loads or integer work beside its FMAs swings), so every instruction that is not an FMA,
+        // load or broadcast costs here (docs/performance-log.md, session 20).
+        for (nint k0 = 0; k0 < depth; k0 += PrefetchSteps)
         {
             for (int i = 0; i < nextRows; i++)
                 Sse.Prefetch1(next + i * nextStride + (long)k0 * nextBytesPerStep);
-            for (int k = k0, end = Math.Min(depth, k0 + PrefetchSteps); k < end; k++, x += Tokens)
+            nint end = Math.Min(depth, (int)k0 + PrefetchSteps), k = k0;
+            for (nint lastFour = end - 3; k < lastFour; k += 4, x += 4 * Tokens)
             {
-                var x0 = Vector256.Load(x);
-                var x1 = TV.Count > 1 ? Vector256.Load(x + 8) : default;
-                var x2 = TV.Count > 2 ? Vector256.Load(x + 16) : default;
-                Row<TV>(x0, x1, x2, w0[k], ref a00, ref a01, ref a02);
-                Row<TV>(x0, x1, x2, w1[k], ref a10, ref a11, ref a12);
-                Row<TV>(x0, x1, x2, w2[k], ref a20, ref a21, ref a22);
-                Row<TV>(x0, x1, x2, w3[k], ref a30, ref a31, ref a32);
+                Step<TV>(x, w0 + k, w1 + k, w2 + k, w3 + k, 0, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22, ref a30, ref a31, ref a32);
+                Step<TV>(x, w0 + k, w1 + k, w2 + k, w3 + k, 1, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22, ref a30, ref a31, ref a32);
+                Step<TV>(x, w0 + k, w1 + k, w2 + k, w3 + k, 2, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22, ref a30, ref a31, ref a32);
+                Step<TV>(x, w0 + k, w1 + k, w2 + k, w3 + k, 3, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22, ref a30, ref a31, ref a32);
             }
+            for (; k < end; k++, x += Tokens)
+                Step<TV>(x, w0 + k, w1 + k, w2 + k, w3 + k, 0, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22, ref a30, ref a31, ref a32);
         }
         Store<TV>(c, a00, a01, a02);
         Store<TV>(c + ldc, a10, a11, a12);
         Store<TV>(c + 2 * ldc, a20, a21, a22);
         Store<TV>(c + 3 * ldc, a30, a31, a32);
+    }
+
+    /// <summary>Step <paramref name="j"/> (a constant where inlined) past <paramref name="x"/> and the four rows' pointers: each row's
+    /// broadcast weight times the tile's token vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TV>(float* x, float* w0, float* w1, float* w2, float* w3, int j,
+        ref Vector256<float> a00, ref Vector256<float> a01, ref Vector256<float> a02,
+        ref Vector256<float> a10, ref Vector256<float> a11, ref Vector256<float> a12,
+        ref Vector256<float> a20, ref Vector256<float> a21, ref Vector256<float> a22,
+        ref Vector256<float> a30, ref Vector256<float> a31, ref Vector256<float> a32) where TV : struct, ITileVectors
+    {
+        float* xj = x + j * Tokens;
+        var x0 = Vector256.Load(xj);
+        var x1 = TV.Count > 1 ? Vector256.Load(xj + 8) : default;
+        var x2 = TV.Count > 2 ? Vector256.Load(xj + 16) : default;
+        Row<TV>(x0, x1, x2, w0[j], ref a00, ref a01, ref a02);
+        Row<TV>(x0, x1, x2, w1[j], ref a10, ref a11, ref a12);
+        Row<TV>(x0, x1, x2, w2[j], ref a20, ref a21, ref a22);
+        Row<TV>(x0, x1, x2, w3[j], ref a30, ref a31, ref a32);
     }
 
     /// <summary>One weight row's step: its broadcast weight times the tile's token vectors.</summary>
