@@ -14,6 +14,20 @@ public static class KernelIsa
     /// <summary>The widest path this CPU runs.</summary>
     public static IsaPath Hardware { get; } = DetectHardware();
 
+    /// <summary>
+    /// The highest path a caller may name: the hardware's, or the AVX-512 path where its instructions are emulated
+    /// (<see cref="EmulatesAvx512"/>).
+    /// </summary>
+    internal static IsaPath Ceiling => EmulatesAvx512 ? IsaPath.Avx512 : Hardware;
+
+    /// <summary>
+    /// Lets callers name the AVX-512 path on a CPU without AVX-512: its kernels then run their AVX-512 instructions
+    /// emulated (<see cref="Blocks.Simd.Avx512Ops"/>) and their 512-bit vectors in software, slowly and with the same
+    /// bits. For tests only, so that the 512-bit kernels are checked on every machine; nothing here ever chooses that path
+    /// by itself (<see cref="Active"/> stays within <see cref="Hardware"/>).
+    /// </summary>
+    internal static bool EmulatesAvx512 { get; set; }
+
     /// <summary>The path kernels use when a caller does not name one.</summary>
     public static IsaPath Active { get; private set; } = FromEnvironment();
 

@@ -24,7 +24,7 @@ public static class MatMul
             throw new ArgumentException($"input has {x.Length} values, {tokens} tokens of {w.Columns} columns need {(long)tokens * w.Columns}");
         if (y.Length != (long)tokens * w.Rows)
             throw new ArgumentException($"output has {y.Length} values, {tokens} tokens of {w.Rows} rows need {(long)tokens * w.Rows}");
-        if (path > KernelIsa.Hardware)
+        if (path > KernelIsa.Ceiling)
             throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
         if (tokens == 1)
         {

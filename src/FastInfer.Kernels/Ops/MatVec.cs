@@ -41,7 +41,7 @@ public static unsafe class MatVec
         }
         if (y.Length != rows)
             throw new ArgumentException($"output has {y.Length} values, the parts have {rows} rows together");
-        if (path > KernelIsa.Hardware)
+        if (path > KernelIsa.Ceiling)
             throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
         if (parts.Length > 1 && PackedKernels.TryMultiplyStack(parts, x, y, pool, path))
             return;
@@ -58,7 +58,7 @@ public static unsafe class MatVec
             throw new ArgumentException($"input has {x.Length} values, weight has {w.Columns} columns");
         if (y.Length != w.Rows)
             throw new ArgumentException($"output has {y.Length} values, weight has {w.Rows} rows");
-        if (path > KernelIsa.Hardware)
+        if (path > KernelIsa.Ceiling)
             throw new ArgumentException($"kernel path {path} is above what this CPU runs ({KernelIsa.Hardware})");
         if (PackedKernels.TryMultiply(w, x, y, 1, pool, path))
             return;

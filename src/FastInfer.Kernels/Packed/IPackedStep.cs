@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -32,7 +33,7 @@ internal readonly struct VnniPackedStep : IPackedStep
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Step(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a)
-        => AvxVnni.MultiplyWideningAndAdd(acc, w, a);
+        => Avx512Ops.MultiplyWideningAndAdd(acc, w, a);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Vector256<int> Block(Vector256<int> start,

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -66,8 +67,8 @@ internal unsafe struct PackedQ2_KPairKernel : IPackedPairKernel
         var mins = Vector512.ShiftRightLogical(fourScales, 4) & Vector512.Create(0x0F0F0F0Fu);
         var even = (mins & Vector512.Create(0x00FF00FFu)).AsInt16();
         var odd = Vector512.ShiftRightLogical(mins, 8).AsInt16() & Vector512.Create((short)0x00FF);
-        return Avx512BW.MultiplyAddAdjacent(even, Vector512.Create(a.SumPair16(s, 2 * i)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
+        return Avx512Ops.MultiplyAddAdjacent(even, Vector512.Create(a.SumPair16(s, 2 * i)).AsInt16())
+            + Avx512Ops.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
     }
 
     /// <summary>
@@ -86,14 +87,14 @@ internal unsafe struct PackedQ2_KPairKernel : IPackedPairKernel
         {
             var quants = PackedPair.Join(q, partnerOffset).AsUInt16();
             byte* column = a + 4 * (4 * part + k);
-            s0 += Avx512BW.MultiplyAddAdjacent(quants.AsByte() & twoBits, PairSignedScales.Broadcast(column));
-            s1 += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 2).AsByte() & twoBits, PairSignedScales.Broadcast(column + 32));
-            s2 += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 4).AsByte() & twoBits, PairSignedScales.Broadcast(column + 64));
-            s3 += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 6).AsByte() & twoBits, PairSignedScales.Broadcast(column + 96));
+            s0 += Avx512Ops.MultiplyAddAdjacent(quants.AsByte() & twoBits, PairSignedScales.Broadcast(column));
+            s1 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 2).AsByte() & twoBits, PairSignedScales.Broadcast(column + 32));
+            s2 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 4).AsByte() & twoBits, PairSignedScales.Broadcast(column + 64));
+            s3 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 6).AsByte() & twoBits, PairSignedScales.Broadcast(column + 96));
         }
-        return Avx512BW.MultiplyAddAdjacent(s0, PairScaleMin.ScaleWords(low, part))
-            + Avx512BW.MultiplyAddAdjacent(s1, PairScaleMin.ScaleWords(low, 2 + part))
-            + (Avx512BW.MultiplyAddAdjacent(s2, PairScaleMin.ScaleWords(high, part))
-            + Avx512BW.MultiplyAddAdjacent(s3, PairScaleMin.ScaleWords(high, 2 + part)));
+        return Avx512Ops.MultiplyAddAdjacent(s0, PairScaleMin.ScaleWords(low, part))
+            + Avx512Ops.MultiplyAddAdjacent(s1, PairScaleMin.ScaleWords(low, 2 + part))
+            + (Avx512Ops.MultiplyAddAdjacent(s2, PairScaleMin.ScaleWords(high, part))
+            + Avx512Ops.MultiplyAddAdjacent(s3, PairScaleMin.ScaleWords(high, 2 + part)));
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -74,15 +75,15 @@ internal unsafe struct PackedQ3_KPairKernel : IPackedPairKernel
             var quants = PackedPair.Join(q, partnerOffset).AsByte();
             var highBits = PackedPair.Join(h, partnerOffset).AsByte();
             byte* column = a + 4 * (4 * part + k);
-            s0 += Avx512BW.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n, 0), PairSignedScales.Broadcast(column));
-            s1 += Avx512BW.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 1, 2), PairSignedScales.Broadcast(column + 32));
-            s2 += Avx512BW.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 2, 4), PairSignedScales.Broadcast(column + 64));
-            s3 += Avx512BW.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 3, 6), PairSignedScales.Broadcast(column + 96));
+            s0 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n, 0), PairSignedScales.Broadcast(column));
+            s1 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 1, 2), PairSignedScales.Broadcast(column + 32));
+            s2 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 2, 4), PairSignedScales.Broadcast(column + 64));
+            s3 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 3, 6), PairSignedScales.Broadcast(column + 96));
         }
-        return Avx512BW.MultiplyAddAdjacent(s0, PairSignedScales.ScaleWords(low, part))
-            + Avx512BW.MultiplyAddAdjacent(s1, PairSignedScales.ScaleWords(low, 2 + part))
-            + (Avx512BW.MultiplyAddAdjacent(s2, PairSignedScales.ScaleWords(high, part))
-            + Avx512BW.MultiplyAddAdjacent(s3, PairSignedScales.ScaleWords(high, 2 + part)));
+        return Avx512Ops.MultiplyAddAdjacent(s0, PairSignedScales.ScaleWords(low, part))
+            + Avx512Ops.MultiplyAddAdjacent(s1, PairSignedScales.ScaleWords(low, 2 + part))
+            + (Avx512Ops.MultiplyAddAdjacent(s2, PairSignedScales.ScaleWords(high, part))
+            + Avx512Ops.MultiplyAddAdjacent(s3, PairSignedScales.ScaleWords(high, 2 + part)));
     }
 
     /// <summary>
@@ -94,13 +95,18 @@ internal unsafe struct PackedQ3_KPairKernel : IPackedPairKernel
     private static Vector512<byte> Quants(Vector512<byte> quants, Vector512<byte> high, int bit, int shift)
     {
         if (Gfni.V512.IsSupported)
-        {
-            ulong twoBits = (1UL << shift) << 56 | (1UL << (shift + 1)) << 48;
-            return Gfni.V512.GaloisFieldAffineTransform(quants, Vector512.Create(twoBits).AsByte(), 0)
-                | Gfni.V512.GaloisFieldAffineTransform(high, Vector512.Create((1UL << bit) << 40).AsByte(), 0);
-        }
+            return Avx512Ops.AffineBits(quants, LowBitsMatrix(shift)) | Avx512Ops.AffineBits(high, HighBitMatrix(bit));
         var low = Vector512.ShiftRightLogical(quants.AsUInt16(), shift).AsByte() & Vector512.Create((byte)0x03);
         var moved = bit >= 2 ? Vector512.ShiftRightLogical(high.AsUInt16(), bit - 2) : Vector512.ShiftLeft(high.AsUInt16(), 2 - bit);
         return low | (moved.AsByte() & Vector512.Create((byte)0x04));
     }
+
+    /// <summary><see cref="Quants"/>' GFNI matrix for the quant bytes: output bits 0 and 1 (bytes 7 and 6) name input bits
+    /// <paramref name="shift"/> and <paramref name="shift"/>+1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong LowBitsMatrix(int shift) => (1UL << shift) << 56 | (1UL << (shift + 1)) << 48;
+
+    /// <summary><see cref="Quants"/>' GFNI matrix for the high bytes: output bit 2 (byte 5) names input bit <paramref name="bit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong HighBitMatrix(int bit) => (1UL << bit) << 40;
 }

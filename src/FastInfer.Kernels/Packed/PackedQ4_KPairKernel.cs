@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -72,8 +73,8 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
         PackedPair.NibbleSums(q, low01, low23, low45, low67, high01, high23, high45, high67, out var lowA, out var highA);
         PrefetchChunk(partner);
         PackedPair.NibbleSums(partner, low01, low23, low45, low67, high01, high23, high45, high67, out var lowB, out var highB);
-        return Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), PairScaleMin.ScaleWords(scales, scaleByte))
-            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), PairScaleMin.ScaleWords(scales, scaleByte + 1));
+        return Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), PairScaleMin.ScaleWords(scales, scaleByte))
+            + Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), PairScaleMin.ScaleWords(scales, scaleByte + 1));
     }
 
     /// <summary>Asks for the chunk's four lines <see cref="PackedPair.PrefetchBytes"/> ahead of <paramref name="q"/> as it is read.</summary>

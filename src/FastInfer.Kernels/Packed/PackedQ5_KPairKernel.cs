@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -68,12 +69,12 @@ internal unsafe struct PackedQ5_KPairKernel : IPackedPairKernel
         var highScale = PairScaleMin.ScaleWords(scales, scaleByte + 1);
         Half(q, bits, 2 * chunk, low01, low23, high01, high23, out var lowA, out var highA);
         Half(q + partnerOffset, bits + partnerOffset, 2 * chunk, low01, low23, high01, high23, out var lowB, out var highB);
-        var sum = Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), lowScale)
-            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), highScale);
+        var sum = Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), lowScale)
+            + Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), highScale);
         Half(q + 128, bits + 128, 2 * chunk, low45, low67, high45, high67, out lowA, out highA);
         Half(q + partnerOffset + 128, bits + partnerOffset + 128, 2 * chunk, low45, low67, high45, high67, out lowB, out highB);
-        return sum + (Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), lowScale)
-            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), highScale));
+        return sum + (Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), lowScale)
+            + Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), highScale));
     }
 
     /// <summary>
@@ -102,8 +103,12 @@ internal unsafe struct PackedQ5_KPairKernel : IPackedPairKernel
     private static Vector512<byte> BitToFour(Vector512<byte> v, int bit)
     {
         if (Gfni.V512.IsSupported)
-            return Gfni.V512.GaloisFieldAffineTransform(v, Vector512.Create((1UL << bit) << 24).AsByte(), 0);
+            return Avx512Ops.AffineBits(v, BitToFourMatrix(bit));
         var moved = bit <= 4 ? Vector512.ShiftLeft(v.AsUInt16(), 4 - bit) : Vector512.ShiftRightLogical(v.AsUInt16(), bit - 4);
         return moved.AsByte() & Vector512.Create((byte)0x10);
     }
+
+    /// <summary><see cref="BitToFour"/>'s GFNI matrix: byte 3 (output bit 4) names input bit <paramref name="bit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong BitToFourMatrix(int bit) => (1UL << bit) << 24;
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -82,12 +83,12 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
         var scale3 = PairSignedScales.ScaleWords(high, 2 + part);
         Step(q, partnerOffset, a, out var p0, out var p1, out var p2, out var p3);
         Step(q + PackedQ6_K.StepBytes, partnerOffset, a + 4, out var r0, out var r1, out var r2, out var r3);
-        var sum = Avx512BW.MultiplyAddAdjacent(p0 + r0, scale0) + Avx512BW.MultiplyAddAdjacent(p1 + r1, scale1)
-            + (Avx512BW.MultiplyAddAdjacent(p2 + r2, scale2) + Avx512BW.MultiplyAddAdjacent(p3 + r3, scale3));
+        var sum = Avx512Ops.MultiplyAddAdjacent(p0 + r0, scale0) + Avx512Ops.MultiplyAddAdjacent(p1 + r1, scale1)
+            + (Avx512Ops.MultiplyAddAdjacent(p2 + r2, scale2) + Avx512Ops.MultiplyAddAdjacent(p3 + r3, scale3));
         Step(q + 2 * PackedQ6_K.StepBytes, partnerOffset, a + 8, out p0, out p1, out p2, out p3);
         Step(q + 3 * PackedQ6_K.StepBytes, partnerOffset, a + 12, out r0, out r1, out r2, out r3);
-        return sum + (Avx512BW.MultiplyAddAdjacent(p0 + r0, scale0) + Avx512BW.MultiplyAddAdjacent(p1 + r1, scale1)
-            + (Avx512BW.MultiplyAddAdjacent(p2 + r2, scale2) + Avx512BW.MultiplyAddAdjacent(p3 + r3, scale3)));
+        return sum + (Avx512Ops.MultiplyAddAdjacent(p0 + r0, scale0) + Avx512Ops.MultiplyAddAdjacent(p1 + r1, scale1)
+            + (Avx512Ops.MultiplyAddAdjacent(p2 + r2, scale2) + Avx512Ops.MultiplyAddAdjacent(p3 + r3, scale3)));
     }
 
     /// <summary>
@@ -110,9 +111,9 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
         var q1 = (l1 & nibble) | (Vector512.ShiftLeft(h.AsUInt16(), 2).AsByte() & bits45);
         var q2 = (Vector512.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & nibble) | (h & bits45);
         var q3 = (Vector512.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & nibble) | (Vector512.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & bits45);
-        p0 = Avx512BW.MultiplyAddAdjacent(q0, PairSignedScales.Broadcast(a));
-        p1 = Avx512BW.MultiplyAddAdjacent(q1, PairSignedScales.Broadcast(a + 32));
-        p2 = Avx512BW.MultiplyAddAdjacent(q2, PairSignedScales.Broadcast(a + 64));
-        p3 = Avx512BW.MultiplyAddAdjacent(q3, PairSignedScales.Broadcast(a + 96));
+        p0 = Avx512Ops.MultiplyAddAdjacent(q0, PairSignedScales.Broadcast(a));
+        p1 = Avx512Ops.MultiplyAddAdjacent(q1, PairSignedScales.Broadcast(a + 32));
+        p2 = Avx512Ops.MultiplyAddAdjacent(q2, PairSignedScales.Broadcast(a + 64));
+        p3 = Avx512Ops.MultiplyAddAdjacent(q3, PairSignedScales.Broadcast(a + 96));
     }
 }

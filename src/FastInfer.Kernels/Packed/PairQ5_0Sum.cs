@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -36,7 +37,7 @@ internal readonly unsafe struct PairQ5_0Sum : IPairBlockSum
         var w23 = Vector512.Load(q + 64);
         // One insert: the JIT builds Vector512.Create(Vector256) and BroadcastVector256ToVector512 here with two.
         var words = Vector256.Load((uint*)(q + PackedQ5_0.HighBitsOffset));
-        var fifthBits = Avx512F.InsertVector256(words.ToVector512Unsafe(), words, 1);
+        var fifthBits = Avx512Ops.InsertVector256(words.ToVector512Unsafe(), words, 1);
         var sums = PackedPair.Products(PackedPair.LowNibbles(w01) | FifthBits(fifthBits, 0), low01)
             + PackedPair.Products(PackedPair.LowNibbles(w23) | FifthBits(fifthBits, 2), low23)
             + (PackedPair.Products(PackedPair.HighNibbles(w01) | FifthBits(fifthBits, 4), high01)
@@ -50,6 +51,6 @@ internal readonly unsafe struct PairQ5_0Sum : IPairBlockSum
     {
         uint low = (uint)(4 - quad) & 31, high = (uint)(3 - quad) & 31;
         var counts = Vector512.Create(low, low, low, low, low, low, low, low, high, high, high, high, high, high, high, high);
-        return (Avx512F.RotateLeftVariable(words, counts) & Vector512.Create(0x10101010u)).AsByte();
+        return (Avx512Ops.RotateLeftVariable(words, counts) & Vector512.Create(0x10101010u)).AsByte();
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -28,6 +29,6 @@ internal readonly unsafe struct PairQ8_0Sum : IPairBlockSum
         PackedPair.NibbleSums(quants, a01, a23, a45, a67, a01, a23, a45, a67, out var lowA, out var highA);
         PackedPair.NibbleSums(quants + partnerOffset, a01, a23, a45, a67, a01, a23, a45, a67, out var lowB, out var highB);
         return PackedPair.Widen(PackedPair.Fold(lowA, lowB))
-            + Avx512BW.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), Vector512.Create((short)16));
+            + Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), Vector512.Create((short)16));
     }
 }

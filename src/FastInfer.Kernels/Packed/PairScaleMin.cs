@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -35,10 +36,10 @@ internal static unsafe class PairScaleMin
         Vector512<uint> minsLow, Vector512<uint> minsHigh, Vector512<float> acc)
     {
         var evenBytes = Vector512.Create(0x00FF00FFu);
-        var mins = Avx512BW.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 0)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 1)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((minsHigh & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 2)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsHigh, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 3)).AsInt16());
+        var mins = Avx512Ops.MultiplyAddAdjacent((minsLow & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 0)).AsInt16())
+            + Avx512Ops.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsLow, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 1)).AsInt16())
+            + Avx512Ops.MultiplyAddAdjacent((minsHigh & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 2)).AsInt16())
+            + Avx512Ops.MultiplyAddAdjacent((Vector512.ShiftRightLogical(minsHigh, 8) & evenBytes).AsInt16(), Vector512.Create(a.SumPair(s, 3)).AsInt16());
 
         var scale = Vector512.Create(a.Scale(s));
         acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), PackedPair.Scales(p, partnerOffset) * scale, acc);
@@ -55,6 +56,6 @@ internal static unsafe class PairScaleMin
         uint second = first + 0x00040004u, third = first + 0x00080008u, fourth = first + 0x000C000Cu;
         var control = Vector512.Create(first, second, third, fourth, first, second, third, fourth,
             first, second, third, fourth, first, second, third, fourth);
-        return Avx512BW.Shuffle(scales.AsByte(), control.AsByte()).AsInt16();
+        return Avx512Ops.Shuffle(scales.AsByte(), control.AsByte()).AsInt16();
     }
 }

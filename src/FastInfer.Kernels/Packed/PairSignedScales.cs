@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 
 namespace FastInfer.Kernels.Packed;
 
@@ -21,8 +22,8 @@ internal static unsafe class PairSignedScales
         var words = fourScales.AsInt16();
         var even = Vector512.ShiftRightArithmetic(Vector512.ShiftLeft(words, 8), 8);
         var odd = Vector512.ShiftRightArithmetic(words, 8);
-        return Avx512BW.MultiplyAddAdjacent(even, Vector512.Create(a.SumPair16(s, 2 * i)).AsInt16())
-            + Avx512BW.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
+        return Avx512Ops.MultiplyAddAdjacent(even, Vector512.Create(a.SumPair16(s, 2 * i)).AsInt16())
+            + Avx512Ops.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
     }
 
     /// <summary>Four activation bytes (the columns a step's lanes hold) in every lane.</summary>
@@ -42,6 +43,6 @@ internal static unsafe class PairSignedScales
         uint second = first + 0x04000400u, third = first + 0x08000800u, fourth = first + 0x0C000C00u;
         var control = Vector512.Create(first, second, third, fourth, first, second, third, fourth,
             first, second, third, fourth, first, second, third, fourth);
-        return Vector512.ShiftRightArithmetic(Avx512BW.Shuffle(scales.AsByte(), control.AsByte()).AsInt16(), 8);
+        return Vector512.ShiftRightArithmetic(Avx512Ops.Shuffle(scales.AsByte(), control.AsByte()).AsInt16(), 8);
     }
 }

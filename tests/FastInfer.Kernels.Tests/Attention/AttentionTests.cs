@@ -14,7 +14,7 @@ public class AttentionTests
         {
             // (path, heads/kvHeads group, head size, cached positions): sizes cross the 64-position tile and vector tails.
             var data = new TheoryData<IsaPath, int, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (var (group, headDim, positions) in new[] { (1, 16, 1), (2, 17, 65), (4, 64, 130), (1, 128, 64), (2, 8, 3), (1, 48, 70) })
                     data.Add(path, group, headDim, positions);
             return data;
@@ -57,7 +57,7 @@ public class AttentionTests
             // (path, group, head size): whole-vector heads take the AVX-512 group-tile kernel, groups above four run it in
             // chunks of four heads (8) or with a remainder (3, 5); 40 is the general path everywhere.
             var data = new TheoryData<IsaPath, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (var (group, headDim) in new[] { (4, 128), (8, 64), (3, 48), (5, 16), (1, 32), (4, 40) })
                     data.Add(path, group, headDim);
             return data;
@@ -91,7 +91,7 @@ public class AttentionTests
         get
         {
             var data = new TheoryData<IsaPath, int, bool>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (int headDim in new[] { 128, 40 })
                     foreach (bool hugeQuery in new[] { false, true })
                         data.Add(path, headDim, hugeQuery);
@@ -133,7 +133,7 @@ public class AttentionTests
             // Head size 20 takes the general path everywhere, 24 the tiled one on AVX2 (whole ymm vectors) and the general
             // one on AVX-512, 32 the tiled one of either width.
             var data = new TheoryData<IsaPath, int, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (int group in new[] { 1, 2, 4 })
                     foreach (int window in new[] { 0, 7 })
                         foreach (int headDim in new[] { 20, 24, 32 })
@@ -193,7 +193,7 @@ public class AttentionTests
             // panels plus an 8-column one at 256 bits); group 1 packs 64 queries per item, group 4 sixteen; 150 queries
             // after 30 cached positions cross several 64- and 96-key tiles.
             var data = new TheoryData<IsaPath, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (int group in new[] { 1, 4 })
                     foreach (int window in new[] { 0, 100 })
                         data.Add(path, group, window);

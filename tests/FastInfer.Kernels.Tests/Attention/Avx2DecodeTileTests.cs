@@ -41,7 +41,7 @@ public class Avx2DecodeTileTests
     [SkippableTheory, MemberData(nameof(Shapes))]
     public void Decode_matches_the_reference_with_the_same_bits_for_any_thread_count(int group, int headDim, int first, int end)
     {
-        Skip.IfNot(KernelIsa.Available.Contains(IsaPath.Avx2), "no AVX2 on this CPU");
+        Skip.IfNot(IsaPaths.Paths.Contains(IsaPath.Avx2), "no AVX2 on this CPU");
         Assert.Equal(headDim % 8 == 0, GroupTile256.Fits(headDim, IsaPath.Avx2));
         int heads = KvHeads * group;
         var q = RandomData.Uniform(heads * headDim, 31, -2f, 2f);
@@ -89,7 +89,7 @@ public class Avx2DecodeTileTests
         // Tiles holding an infinity or NaN, and every tile when a query is too large to scale (|q| ≥ 2^15), are widened
         // exactly and run as F32, so the half cache's result must be the float cache's, bit for bit, and the same on any
         // thread count.
-        Skip.IfNot(KernelIsa.Available.Contains(IsaPath.Avx2), "no AVX2 on this CPU");
+        Skip.IfNot(IsaPaths.Paths.Contains(IsaPath.Avx2), "no AVX2 on this CPU");
         int heads = KvHeads * group, kvRow = KvHeads * headDim;
         var q = RandomData.Uniform(heads * headDim, 34, -2f, 2f);
         if (hugeQuery)

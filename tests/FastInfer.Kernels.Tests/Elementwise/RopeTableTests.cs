@@ -30,7 +30,7 @@ public class RopeTableTests
         get
         {
             var data = new TheoryData<IsaPath, RopeLayout, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (var layout in Enum.GetValues<RopeLayout>())
                     foreach (var (headDim, rotaryDim) in new[] { (2, 2), (6, 6), (34, 34), (64, 64), (128, 128), (96, 32), (80, 78) })
                         data.Add(path, layout, headDim, rotaryDim);

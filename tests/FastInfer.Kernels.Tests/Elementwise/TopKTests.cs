@@ -18,7 +18,7 @@ public class TopKTests
         get
         {
             var data = new TheoryData<IsaPath, int, int>();
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (var (n, k) in new[] { (1, 1), (17, 3), (65, 64), (65, 65), (100, 200), (4099, 40), (32000, 50), (127, 1) })
                     data.Add(path, n, k);
             return data;

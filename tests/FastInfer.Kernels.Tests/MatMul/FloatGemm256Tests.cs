@@ -19,7 +19,7 @@ public unsafe class FloatGemm256Tests
 
     public static readonly TheoryData<GgmlType> FloatTypes = new(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
 
-    private static bool Runs => KernelIsa.Available.Contains(IsaPath.Avx2);
+    private static bool Runs => IsaPaths.Paths.Contains(IsaPath.Avx2);
 
     [Theory]
     [MemberData(nameof(FloatTypes))]

@@ -19,7 +19,7 @@ public class FloatGemmInPlaceWeightsTests
     {
         using var m = new TestMatrix(GgmlType.F32, Rows, Columns, seed: 31);
         var x = TestMatrix.RandomVector(Tokens * Columns, seed: 32);
-        foreach (var path in KernelIsa.Available)
+        foreach (var path in IsaPaths.Paths)
         {
             var y = new float[Tokens * Rows];
             Ops.MatMul.Multiply(m.Matrix, x, y, Tokens, ComputePool.SingleThreaded, path);

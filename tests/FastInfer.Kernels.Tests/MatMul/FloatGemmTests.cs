@@ -18,7 +18,7 @@ public class FloatGemmTests
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16 })
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 data.Add(type, path);
         return data;
     }

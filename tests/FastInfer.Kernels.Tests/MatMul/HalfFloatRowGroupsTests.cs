@@ -22,7 +22,7 @@ public unsafe class HalfFloatRowGroupsTests
     {
         var data = new TheoryData<GgmlType, IsaPath, int>();
         foreach (var type in new[] { GgmlType.F16, GgmlType.BF16 })
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 foreach (int n in IsaPaths.OddLengths)
                     data.Add(type, path, n);
         return data;
@@ -75,7 +75,7 @@ public unsafe class HalfFloatRowGroupsTests
     {
         using var m = new TestMatrix(type, rows, columns, seed: rows);
         var x = TestMatrix.RandomVector(columns, seed: columns);
-        foreach (var path in KernelIsa.Available)
+        foreach (var path in IsaPaths.Paths)
         {
             ThreadCounts.AssertIdenticalForOneTwoAndThree(rows, (pool, y) =>
             {
@@ -99,7 +99,7 @@ public unsafe class HalfFloatRowGroupsTests
         for (int i = 0; i < bits.Length; i++)
             bits[i] = RandomFiniteHalf(random);
         var x = Enumerable.Range(0, n).Select(_ => Fp16.HalfToFloat(RandomFiniteHalf(random))).ToArray();
-        foreach (var path in KernelIsa.Available.Where(p => HalfFloatRows.Group(p) != 0))
+        foreach (var path in IsaPaths.Paths.Where(p => HalfFloatRows.Group(p) != 0))
         {
             var actual = new float[rows];
             var deinterleaved = new float[n];

@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Tests.Support;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Quantization;
@@ -18,7 +19,7 @@ internal static class MatVecTypes
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in types)
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 data.Add(type, path);
         return data;
     }

@@ -22,7 +22,7 @@ public class PackedDecodeBitsTests
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in PackedCases.Types)
-            foreach (var path in KernelIsa.Available.Where(PackedWeights.IsReadOn))
+            foreach (var path in IsaPaths.Paths.Where(PackedWeights.IsReadOn))
                 data.Add(type, path);
         return data;
     }

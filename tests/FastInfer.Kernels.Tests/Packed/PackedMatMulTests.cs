@@ -80,7 +80,7 @@ public class PackedMatMulTests
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
-            foreach (var path in KernelIsa.Available)
+            foreach (var path in IsaPaths.Paths)
                 data.Add(type, path);
         return data;
     }

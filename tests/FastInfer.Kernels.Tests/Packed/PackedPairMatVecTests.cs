@@ -14,7 +14,7 @@ namespace FastInfer.Kernels.Tests.Packed;
 /// <summary>
 /// The 512-bit pair kernels (two groups, sixteen rows, per pass) on the AVX-512 path: each row must carry exactly the
 /// bits of the 256-bit 8-row kernels and of prefill, for any group count (odd ones end in a lone group), slice and
-/// thread count. Skipped where the machine has no AVX-512 (the 256-bit kernels run there and are tested elsewhere).
+/// thread count. Where the machine has no AVX-512 they run with its instructions emulated (<see cref="Support.Avx512Emulation"/>).
 /// </summary>
 public unsafe class PackedPairMatVecTests
 {
@@ -22,10 +22,9 @@ public unsafe class PackedPairMatVecTests
     private static readonly (int Rows, int Columns)[] Shapes =
         [(1, 32), (5, 96), (8, 160), (9, 64), (16, 128), (17, 160), (24, 32), (33, 1024), (47, 224), (64, 256)];
 
-    [SkippableFact]
+    [Fact]
     public void HighNibblesAreEachBytesTopFourBits()
     {
-        Skip.IfNot(Vector512.IsHardwareAccelerated && PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         var bytes = new byte[256];
         for (int i = 0; i < 256; i++)
             bytes[i] = (byte)i;
@@ -37,10 +36,9 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void SpreadPutsOneColumnQuadInEachHalf()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         var quads = Vector512.CreateSequence(100, 1);
         for (int quad = 0; quad < 7; quad++)
         {
@@ -50,10 +48,9 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void FoldAddsEachGroupsHalvesAndPutsTheGroupsSideBySide()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         // Values whose int32 view would carry between the int16 lanes if the halves were added as int32.
         var low = Vector512.CreateSequence((short)-16, (short)1) * 1000;
         var high = Vector512.CreateSequence((short)30, (short)-1) * 999;
@@ -65,11 +62,10 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         int columnScale = GgmlTypeTraits.BlockSize(type) / 32;
         foreach (var (rows, blockColumns) in Shapes)
         {
@@ -99,11 +95,10 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         // 1003 rows: 126 groups, 63 pairs, the last group partial; above the pool's inline threshold.
         const int rows = 1003, columns = 1024;
         using var m = new TestMatrix(type, rows, columns, seed: 11);
@@ -134,10 +129,9 @@ public unsafe class PackedPairMatVecTests
         return y;
     }
 
-    [SkippableFact]
+    [Fact]
     public void Q8_0ExtremeQuantsSumExactly()
     {
-        Skip.IfNot(PackedPair.IsUsable(KernelIsa.Hardware), "no AVX-512 here");
         // Every stored byte q+128 from 0 to 255 (both nibbles 0 and 15 included) against activations at ±127: the split
         // into nibbles must give the exact int vpdpbusd gives, with no int16 saturation anywhere.
         const int rows = 19, columns = 256;
@@ -391,8 +385,6 @@ public unsafe class PackedPairMatVecTests
                 Ops.MatMul.Multiply(packed.Matrix, Enumerable.Repeat(sign, tokens * columns).ToArray(), batch, tokens, ComputePool.SingleThreaded, IsaPath.Avx2);
                 for (int t = 0; t < tokens; t++)
                     Assert.Equal(avx2, batch.AsSpan(t * rows, rows).ToArray());
-                if (!PackedPair.IsUsable(KernelIsa.Hardware))
-                    continue;
                 var pair = new float[rows];
                 MatVec.Multiply(packed.Matrix, x, pair, ComputePool.SingleThreaded, IsaPath.Avx512);
                 Assert.Equal(EightRowBits(packed.Matrix, x), pair);

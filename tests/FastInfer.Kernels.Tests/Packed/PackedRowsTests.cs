@@ -20,7 +20,7 @@ public unsafe class PackedRowsTests
     {
         var data = new TheoryData<GgmlType, IsaPath>();
         foreach (var type in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
-            foreach (var path in KernelIsa.Available.Where(PackedWeights.IsReadOn))
+            foreach (var path in IsaPaths.Paths.Where(PackedWeights.IsReadOn))
                 data.Add(type, path);
         return data;
     }

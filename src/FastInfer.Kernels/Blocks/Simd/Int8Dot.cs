@@ -28,7 +28,7 @@ public readonly struct VnniDot256 : IInt8Dot256
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotUS(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s)
-        => AvxVnni.MultiplyWideningAndAdd(acc, u, s);
+        => Avx512Ops.MultiplyWideningAndAdd(acc, u, s);
 }
 
 /// <summary>Signed·signed products built on <see cref="IInt8Dot256"/> and the 128-bit equivalents.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastInfer.Kernels.Blocks.Simd;
 using FastInfer.Kernels.Isa;
 
 namespace FastInfer.Kernels.Ops.AttentionKernels;
@@ -114,7 +115,7 @@ internal readonly unsafe struct F16KvRow : IKvRow
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadScaled(byte* row, int element)
     {
-        var extended = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)row + element));
+        var extended = Avx512Ops.ConvertToVector512Int32(Vector256.Load((short*)row + element));
         return ((extended << 13) & Vector512.Create(unchecked((int)0x8fffffff))).AsSingle();
     }
 
