@@ -64,7 +64,9 @@ internal static unsafe class PackedKernels
         switch (w.Type)
         {
             case GgmlType.Q4_0: RunPairs<PairQ4_0Sum>(parts, x, y, pool); return true;
+            case GgmlType.Q4_1: RunPairs<PairWithMinimums<PairQ4_0Sum>>(parts, x, y, pool); return true;
             case GgmlType.Q5_0: RunPairs<PairQ5_0Sum>(parts, x, y, pool); return true;
+            case GgmlType.Q5_1: RunPairs<PairWithMinimums<PairQ5_0Sum>>(parts, x, y, pool); return true;
             case GgmlType.Q8_0: RunPairs<PairQ8_0Sum>(parts, x, y, pool); return true;
             case GgmlType.Q2_K: RunPairKernel(parts, new PackedQ2_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
             case GgmlType.Q3_K: RunPairKernel(parts, new PackedQ3_KPairKernel { SuperBlocks = SuperBlocks(w), A = PackedKActivations.Prepare(x, SuperBlocks(w)) }, y, pool); return true;
@@ -97,7 +99,7 @@ internal static unsafe class PackedKernels
     private static void RunPairs<TSum>(ReadOnlySpan<WeightMatrix> parts, float* x, float* y, ComputePool pool) where TSum : struct, IPairBlockSum
     {
         int blocks = parts[0].Columns / PackedLayout.BlockColumns;
-        RunPairKernel(parts, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, withMinimumScales: false, pool) }, y, pool);
+        RunPairKernel(parts, new PackedPairKernel<TSum> { Blocks = blocks, A = PackedActivations.Prepare(x, 1, blocks, TSum.ZeroPoint, TSum.HasMinimum, pool) }, y, pool);
     }
 
     /// <summary>
