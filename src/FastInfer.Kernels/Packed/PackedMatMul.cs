@@ -147,16 +147,11 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             var sa1 = PackedDot.Start<TStep>(k1 + b); var sb1 = sa1;
             var sa2 = PackedDot.Start<TStep>(k2 + b); var sb2 = sa2;
             var sa3 = PackedDot.Start<TStep>(k3 + b); var sb3 = sa3;
-            for (int half = 0; half < 2; half++)
-            {
-                TFormat.UnpackHalf(quants, half, out var x0, out var x1, out var x2, out var x3);
-                TFormat.UnpackHalf(quants + span, half, out var y0, out var y1, out var y2, out var y3);
-                int at = b * 32 + half * 16;
-                PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, q0 + at, ref sa0, ref sb0);
-                PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, q1 + at, ref sa1, ref sb1);
-                PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, q2 + at, ref sa2, ref sb2);
-                PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, q3 + at, ref sa3, ref sb3);
-            }
+            // The halves written out, as the AVX2 tiles' quads are: in a loop over them the JIT shifted Q5's fifth bits by
+            // counts computed at run time; with the half a constant, every shift is an immediate.
+            int at = b * 32;
+            HalfTiles(quants, span, 0, q0 + at, q1 + at, q2 + at, q3 + at, ref sa0, ref sa1, ref sa2, ref sa3, ref sb0, ref sb1, ref sb2, ref sb3);
+            HalfTiles(quants, span, 1, q0 + at, q1 + at, q2 + at, q3 + at, ref sa0, ref sa1, ref sa2, ref sa3, ref sb0, ref sb1, ref sb2, ref sb3);
             byte* scales = PackedLayout.Scales(group, b, TFormat.QuantBytesPerBlock);
             var rowScalesA = PackedScales.Load(scales);
             var rowScalesB = PackedScales.Load(scales + span);
@@ -174,6 +169,21 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
         if (count > 1) { PackedDot.Store(fa1, y + Rows, firstRow, Rows); PackedDot.Store(fb1, y + Rows, secondRow, Rows); }
         if (count > 2) { PackedDot.Store(fa2, y + 2L * Rows, firstRow, Rows); PackedDot.Store(fb2, y + 2L * Rows, secondRow, Rows); }
         if (count > 3) { PackedDot.Store(fa3, y + 3L * Rows, firstRow, Rows); PackedDot.Store(fb3, y + 3L * Rows, secondRow, Rows); }
+    }
+
+    /// <summary>Half <paramref name="half"/> of a block of both groups against four tokens' activations (each at its block's start).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void HalfTiles(byte* quants, long span, int half, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<int> sa0, ref Vector256<int> sa1, ref Vector256<int> sa2, ref Vector256<int> sa3,
+        ref Vector256<int> sb0, ref Vector256<int> sb1, ref Vector256<int> sb2, ref Vector256<int> sb3)
+    {
+        TFormat.UnpackHalf(quants, half, out var x0, out var x1, out var x2, out var x3);
+        TFormat.UnpackHalf(quants + span, half, out var y0, out var y1, out var y2, out var y3);
+        int at = half * 16;
+        PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, a0 + at, ref sa0, ref sb0);
+        PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, a1 + at, ref sa1, ref sb1);
+        PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, a2 + at, ref sa2, ref sb2);
+        PackedDot.HalfPair<TStep>(x0, x1, x2, x3, y0, y1, y2, y3, a3 + at, ref sa3, ref sb3);
     }
 
     /// <summary>
