@@ -1,3 +1,4 @@
+using FastInfer.Kernels.Isa;
 using FastInfer.Tests;
 
 namespace FastInfer.Cli.Tests;
@@ -38,6 +39,27 @@ public class CommandTests
         Assert.Equal("", lpuOut);
         Assert.StartsWith("error: ", lpuErr);
         Assert.Contains("F32 KV cache", lpuErr);
+    }
+
+    [SkippableFact]
+    public void GenerateOnTheEmulatedAvx512PathStillEqualsLlama2c()
+    {
+        // The AVX-512 kernels, their instructions emulated where this CPU lacks them: the same text as every other path.
+        try
+        {
+            var (code, stdout, stderr) = CliRunner.Run("generate", "-m", Model("stories260K.gguf"), "-n", "256", "--temp", "0", "--isa", "avx512-emulated");
+            Assert.Equal(0, code);
+            Assert.Equal("", stderr.Split('\n').FirstOrDefault(l => l.StartsWith("error", StringComparison.Ordinal)) ?? "");
+            Assert.Equal(Expected("stories260K.run_t0_noprompt.txt") + "\n", stdout);
+            Assert.Equal(IsaPath.Avx512, KernelIsa.Active);
+        }
+        finally
+        {
+            KernelIsa.Select(KernelIsa.Hardware);
+        }
+        var (bad, _, badErr) = CliRunner.Run("generate", "-m", Model("stories260K.gguf"), "-n", "4", "--isa", "avx513");
+        Assert.Equal(1, bad);
+        Assert.Contains("avx512-emulated", badErr);
     }
 
     [SkippableFact]

@@ -6,6 +6,9 @@ namespace FastInfer.Kernels.Isa;
 /// <summary>
 /// Chooses the kernel path once at start-up: the widest the CPU supports, lowered by
 /// <c>FASTINFER_ISA=avx512|avx2|v128|scalar</c> so that every path can be run and tested on one machine.
+/// <c>avx512-emulated</c> runs the AVX-512 kernels on any CPU, their AVX-512 instructions emulated and their 512-bit
+/// vectors in software (<see cref="EmulatesAvx512"/>): very slow, and meant only for checking those kernels' results on a
+/// machine without AVX-512.
 /// </summary>
 public static class KernelIsa
 {
@@ -23,8 +26,8 @@ public static class KernelIsa
     /// <summary>
     /// Lets callers name the AVX-512 path on a CPU without AVX-512: its kernels then run their AVX-512 instructions
     /// emulated (<see cref="Blocks.Simd.Avx512Ops"/>) and their 512-bit vectors in software, slowly and with the same
-    /// bits. For tests only, so that the 512-bit kernels are checked on every machine; nothing here ever chooses that path
-    /// by itself (<see cref="Active"/> stays within <see cref="Hardware"/>).
+    /// bits. Set by the kernel tests, so that the 512-bit kernels are checked on every machine, and by selecting
+    /// <see cref="EmulatedAvx512Name"/>; nothing chooses it by itself.
     /// </summary>
     internal static bool EmulatesAvx512 { get; set; }
 
@@ -35,8 +38,27 @@ public static class KernelIsa
     public static IReadOnlyList<IsaPath> Available { get; } =
         Enum.GetValues<IsaPath>().Where(p => p <= Hardware).ToArray();
 
-    /// <summary>Selects a path for the whole process (the CLI's --isa); clamped to what the hardware runs.</summary>
-    public static void Select(IsaPath path) => Active = path <= Hardware ? path : Hardware;
+    /// <summary>Selects a path for the whole process; clamped to what the hardware runs (or, with
+    /// <see cref="EmulatesAvx512"/>, to the emulated AVX-512 path).</summary>
+    public static void Select(IsaPath path) => Active = path <= Ceiling ? path : Ceiling;
+
+    /// <summary>Selects a path by name for the whole process (the CLI's --isa): <see cref="Parse"/>'s names, or
+    /// <see cref="EmulatedAvx512Name"/>.</summary>
+    public static void Select(string text)
+    {
+        if (IsEmulatedAvx512(text))
+        {
+            EmulatesAvx512 = true;
+            Active = IsaPath.Avx512;
+            return;
+        }
+        Select(Parse(text));
+    }
+
+    /// <summary>The name that selects the AVX-512 path with its instructions emulated where the CPU lacks them.</summary>
+    public const string EmulatedAvx512Name = "avx512-emulated";
+
+    private static bool IsEmulatedAvx512(string text) => text.Trim().Equals(EmulatedAvx512Name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses avx512|avx2|v128|scalar (case-insensitive).</summary>
     public static IsaPath Parse(string text) => text.Trim().ToLowerInvariant() switch
@@ -45,7 +67,7 @@ public static class KernelIsa
         "avx2" or "v256" => IsaPath.Avx2,
         "v128" or "sse" or "neon" => IsaPath.V128,
         "scalar" => IsaPath.Scalar,
-        _ => throw new ArgumentException($"unknown kernel path '{text}': expected avx512, avx2, v128 or scalar"),
+        _ => throw new ArgumentException($"unknown kernel path '{text}': expected avx512, avx2, v128, scalar or {EmulatedAvx512Name}"),
     };
 
     private static IsaPath FromEnvironment()
@@ -53,6 +75,11 @@ public static class KernelIsa
         var requested = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(requested))
             return Hardware;
+        if (IsEmulatedAvx512(requested))
+        {
+            EmulatesAvx512 = true;
+            return IsaPath.Avx512;
+        }
         var path = Parse(requested);
         return path <= Hardware ? path : Hardware;
     }
