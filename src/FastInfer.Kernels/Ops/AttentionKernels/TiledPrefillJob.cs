@@ -19,8 +19,6 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// </summary>
 internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow where TTile : struct, IPrefillTile
 {
-    private const int TargetRows = 64;
-
     public float* Q, O;
     public byte* K, V;
     public AttentionShape Shape;
@@ -40,12 +38,16 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
 
     public static void Run(float* q, byte* k, byte* v, float* o, AttentionShape shape, IsaPath path, ComputePool pool)
     {
-        int queryBlock = Math.Max(1, TargetRows / shape.Group);
+        int kvHeads = shape.HeadCount / shape.Group;
+        // Large items share the K/V widening, but a short prompt still gets two items per thread to share out.
+        int leastBlocks = (2 * pool.ThreadCount + kvHeads - 1) / kvHeads;
+        var (first, end) = shape.Span(shape.QueryCount - 1);
+        int queryBlock = Math.Max(1, Math.Min(TTile.TargetRows(end - first) / shape.Group, (shape.QueryCount + leastBlocks - 1) / leastBlocks));
         int rows = queryBlock * shape.Group;
         var job = new TiledPrefillJob<TKv, TTile>
         {
             Q = q, K = k, V = v, O = o, Shape = shape, Path = path, QueryBlock = queryBlock,
-            QueryBlocks = (shape.QueryCount + queryBlock - 1) / queryBlock, KvHeads = shape.HeadCount / shape.Group,
+            QueryBlocks = (shape.QueryCount + queryBlock - 1) / queryBlock, KvHeads = kvHeads,
             PaddedRows = (rows + TTile.Rows - 1) / TTile.Rows * TTile.Rows,
         };
         int nextItem = 0;
@@ -78,8 +80,10 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
         float* keysT = s + (long)PaddedRows * KeyTile, values = keysT + (long)d * KeyTile;
         float* staging = values + ValueFloats(d), max = staging + (long)d * KeyTile, sum = max + PaddedRows;
         float scale = 1f / MathF.Sqrt(d);
+        // The scratch is laid out for PaddedRows; an item of fewer queries (the prompt's last) clears only the tiles' rows it uses.
+        int usedRows = (rows + TTile.Rows - 1) / TTile.Rows * TTile.Rows;
         // Row r = query i, head j of the group: (query0 + i)·heads + kvHead·group + j.
-        for (int r = 0; r < PaddedRows; r++)
+        for (int r = 0; r < usedRows; r++)
         {
             if (r < rows)
             {
@@ -92,7 +96,7 @@ internal unsafe struct TiledPrefillJob<TKv, TTile> : IRowJob where TKv : IKvRow 
             max[r] = float.NegativeInfinity;
             sum[r] = 0;
         }
-        new Span<float>(o, PaddedRows * d).Clear();
+        new Span<float>(o, usedRows * d).Clear();
 
         int first = Shape.Span(query0).First, end = Shape.Span(query0 + queries - 1).End;
         long rowBytes = (long)Shape.KvRow * TKv.ElementBytes, sliceOffset = (long)kvHead * d * TKv.ElementBytes;
