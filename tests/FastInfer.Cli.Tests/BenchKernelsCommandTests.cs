@@ -1,3 +1,5 @@
+using FastInfer.Kernels.Isa;
+
 namespace FastInfer.Cli.Tests;
 
 /// <summary>bench-kernels rejects bad budgets before measuring anything (a full run takes most of a minute, so the
@@ -15,5 +17,23 @@ public class BenchKernelsCommandTests
         Assert.Equal(2, code);
         Assert.Contains(message, stderr);
         Assert.Equal("", stdout);
+    }
+
+    [SkippableFact]
+    public void RefusesToTimeAnEmulatedPath()
+    {
+        Skip.If(KernelIsa.Hardware >= IsaPath.Avx512, "the AVX-512 path runs on this CPU's own instructions: nothing is emulated");
+        try
+        {
+            KernelIsa.Select(KernelIsa.EmulatedAvx512Name);
+            var (code, stdout, stderr) = CliRunner.Run("bench-kernels", "--json");
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.StartsWith("error: the Avx512 path is emulated", stderr);
+        }
+        finally
+        {
+            KernelIsa.Select(KernelIsa.Hardware);
+        }
     }
 }

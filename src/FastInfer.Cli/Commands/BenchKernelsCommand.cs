@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FastInfer.Kernels.Benchmarking;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Threading;
 using Spectre.Console;
 
@@ -38,6 +39,12 @@ internal static class BenchKernelsCommand
             if (!(budget > 0) || budget > 60)
             {
                 Console.Error.WriteLine($"error: --seconds {budget} must be in (0, 60]");
+                return 2;
+            }
+            if (KernelIsa.Active > KernelIsa.Hardware)
+            {
+                Console.Error.WriteLine($"error: the {KernelIsa.Active} path is emulated on this {KernelIsa.Hardware} CPU ({KernelIsa.EmulatedAvx512Name}); "
+                    + "bench-kernels measures kernels on the CPU's own instructions");
                 return 2;
             }
             if (parseResult.GetValue(json))
