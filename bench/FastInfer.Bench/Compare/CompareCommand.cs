@@ -34,6 +34,12 @@ public static class CompareCommand
             Console.Error.WriteLine(e.Message);
             return 2;
         }
+        if (KernelIsa.Active > KernelIsa.Hardware)
+        {
+            Console.Error.WriteLine($"the {KernelIsa.Active} kernel path is emulated on this {KernelIsa.Hardware} CPU ({KernelIsa.EmulatedAvx512Name}): "
+                + "compare times FastInfer on the CPU's own instructions");
+            return 2;
+        }
 
         var peers = new List<IPeer> { new FastInferPeer(options.KvCacheType), new LlamaSharpPeer() };
         if (options.NodePeer)
