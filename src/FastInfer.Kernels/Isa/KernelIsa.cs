@@ -6,7 +6,7 @@ namespace FastInfer.Kernels.Isa;
 /// <summary>
 /// Chooses the kernel path once at start-up: the widest the CPU supports, lowered by
 /// <c>FASTINFER_ISA=avx512|avx2|v128|scalar</c> so that every path can be run and tested on one machine.
-/// <c>avx512-emulated</c> runs the AVX-512 kernels on any CPU, their AVX-512 instructions emulated and their 512-bit
+/// <c>avx512-emulated</c> runs the AVX-512 kernels on any AVX2 CPU, their AVX-512 instructions emulated and their 512-bit
 /// vectors in software (<see cref="EmulatesAvx512"/>): very slow, and meant only for checking those kernels' results on a
 /// machine without AVX-512.
 /// </summary>
@@ -21,10 +21,11 @@ public static class KernelIsa
     /// The highest path a caller may name: the hardware's, or the AVX-512 path where its instructions are emulated
     /// (<see cref="EmulatesAvx512"/>).
     /// </summary>
-    internal static IsaPath Ceiling => EmulatesAvx512 ? IsaPath.Avx512 : Hardware;
+    internal static IsaPath Ceiling => EmulatesAvx512 && Hardware >= IsaPath.Avx2 ? IsaPath.Avx512 : Hardware;
 
     /// <summary>
-    /// Lets callers name the AVX-512 path on a CPU without AVX-512: its kernels then run their AVX-512 instructions
+    /// Lets callers name the AVX-512 path on an AVX2 CPU without AVX-512 (the AVX-512 path's kernels use AVX2 and SSE
+    /// instructions beside their own, so below AVX2 it stays out of reach): its kernels then run their AVX-512 instructions
     /// emulated (<see cref="Blocks.Simd.Avx512Ops"/>) and their 512-bit vectors in software, slowly and with the same
     /// bits. Set by the kernel tests, so that the 512-bit kernels are checked on every machine, and by selecting
     /// <see cref="EmulatedAvx512Name"/>; nothing chooses it by itself.
@@ -48,6 +49,8 @@ public static class KernelIsa
     {
         if (IsEmulatedAvx512(text))
         {
+            if (Hardware < IsaPath.Avx2)
+                throw new ArgumentException($"the {EmulatedAvx512Name} kernel path needs AVX2, and this CPU runs {Hardware}");
             EmulatesAvx512 = true;
             Active = IsaPath.Avx512;
             return;
@@ -78,7 +81,7 @@ public static class KernelIsa
         if (IsEmulatedAvx512(requested))
         {
             EmulatesAvx512 = true;
-            return IsaPath.Avx512;
+            return Ceiling;
         }
         var path = Parse(requested);
         return path <= Hardware ? path : Hardware;

@@ -11,7 +11,7 @@ namespace FastInfer.Kernels.Blocks.Simd;
 /// itself where the CPU has it (the check is a JIT-time constant, so nothing is left of it there), otherwise the same
 /// results computed element by element as Intel's instruction reference defines them. The kernels never select the 512-bit
 /// path on such a CPU (<see cref="Isa.KernelIsa"/>); the element-wise forms exist so that tests can run those kernels, with
-/// their layouts, constants and lane bookkeeping, on a machine without AVX-512, slowly but with the same bits.
+/// their layouts, constants and lane bookkeeping, on an AVX2 machine without AVX-512, slowly but with the same bits.
 /// </summary>
 /// <remarks>
 /// Each emulation is itself checked against the 256-bit instruction of the same per-lane meaning where AVX2 has one,
