@@ -74,9 +74,10 @@ internal readonly unsafe struct PrefillTile256 : IPrefillTile
     /// <summary>
     /// 256 rows (64 queries of a four-head group) once the queries see 512 keys or more, 64 below. In a trial harness on
     /// the Zen 3 (32 heads, 8 KV heads of 128, two threads, alternated in one process with 64 rows throughout, the
-    /// earlier choice): about 30% faster for 64 to 512 queries after 1500–2000 cached positions, 7% at a 512-token prompt,
-    /// 20–40% at 1024–2048; at 256 tokens or fewer 256 rows were no faster or slower (an item's queries then leave L1
-    /// while there is little K/V widening to share). The 512-bit tile keeps 64: it cannot be timed here.
+    /// earlier choice): clearly faster for 64 to 512 queries after 1500–2000 cached positions and for 1024–2048-token
+    /// prompts, a little faster at 512 tokens; at 256 tokens or fewer 256 rows were no faster or slower (an item's
+    /// queries then leave L1 while there is little K/V widening to share). The 512-bit tile keeps 64: it cannot be timed
+    /// here.
     /// </summary>
     public static int TargetRows(int keys) => keys >= 512 ? 256 : 64;
 
