@@ -1,6 +1,7 @@
 using System.Globalization;
 using FastInfer.Engine;
 using FastInfer.Engine.Evaluation;
+using FastInfer.Kernels.Isa;
 using FastInfer.Tests;
 
 namespace FastInfer.Cli.Tests;
@@ -41,6 +42,43 @@ public class PerplexityCommandTests
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Final estimate: PPL = {half:F4}"), stdout);
         Assert.NotEqual(single, half);
         Assert.True(Math.Abs(half - single) < 1e-3 * single, $"PPL {half} with an F16 cache against {single} with F32");
+    }
+
+    [SkippableTheory]
+    [InlineData("q8_0")]
+    [InlineData("q4_1")]
+    [InlineData("q5_0")]
+    public void AQuantizedModelGivesTheSamePerplexityOnTheAvx512PathAsOnAvx2(string type)
+    {
+        // The AVX-512 path's pair decode kernels and VNNI prefill tiles, emulated on a CPU without them, through the
+        // whole engine (packing at load, stacked projections): the number differs from the AVX2 path's only by the
+        // order of float additions.
+        Skip.If(KernelIsa.Hardware < IsaPath.Avx2, "the AVX-512 path runs only on AVX2 CPUs and up");
+        string folder = Path.Combine(Path.GetTempPath(), $"fastinfer-ppl-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string model = Path.Combine(folder, $"stories260K-{type}.gguf");
+            var converted = CliRunner.Run("convert", TestModels.Require("stories260K.bin"), model, "-z", TestModels.Require("tok512.bin"), "--type", type);
+            Assert.True(converted.ExitCode == 0, converted.Stderr);
+            double avx2 = Perplexity(model, "avx2"), avx512 = Perplexity(model, KernelIsa.EmulatedAvx512Name);
+            Assert.True(Math.Abs(avx512 - avx2) < 1e-3 * avx2, $"{type}: PPL {avx512} on the AVX-512 path against {avx2} on AVX2");
+        }
+        finally
+        {
+            KernelIsa.Select(KernelIsa.Hardware);
+            Directory.Delete(folder, recursive: true);
+        }
+
+        static double Perplexity(string model, string isa)
+        {
+            KernelIsa.Select(isa);
+            var (code, stdout, stderr) = CliRunner.Run("perplexity", "-m", model, "-f", TextPath, "--ctx", "64", "-t", "2");
+            Assert.True(code == 0, stderr);
+            const string marker = "Final estimate: PPL = ";
+            string line = stdout.Split('\n').Single(l => l.StartsWith(marker, StringComparison.Ordinal));
+            return double.Parse(line[marker.Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
     }
 
     [SkippableFact]
