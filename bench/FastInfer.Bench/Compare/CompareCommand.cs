@@ -34,7 +34,7 @@ public static class CompareCommand
             Console.Error.WriteLine(e.Message);
             return 2;
         }
-        if (KernelIsa.Active > KernelIsa.Hardware)
+        if (KernelIsa.ActiveIsEmulated)
         {
             Console.Error.WriteLine($"the {KernelIsa.Active} kernel path is emulated on this {KernelIsa.Hardware} CPU ({KernelIsa.EmulatedAvx512Name}): "
                 + "compare times FastInfer on the CPU's own instructions");

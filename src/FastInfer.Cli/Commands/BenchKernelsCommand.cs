@@ -41,7 +41,7 @@ internal static class BenchKernelsCommand
                 Console.Error.WriteLine($"error: --seconds {budget} must be in (0, 60]");
                 return 2;
             }
-            if (KernelIsa.Active > KernelIsa.Hardware)
+            if (KernelIsa.ActiveIsEmulated)
             {
                 Console.Error.WriteLine($"error: the {KernelIsa.Active} path is emulated on this {KernelIsa.Hardware} CPU ({KernelIsa.EmulatedAvx512Name}); "
                     + "bench-kernels measures kernels on the CPU's own instructions");

@@ -32,6 +32,10 @@ public static class KernelIsa
     /// </summary>
     internal static bool EmulatesAvx512 { get; set; }
 
+    /// <summary>Whether <see cref="Active"/> runs emulated (above what the hardware runs), so that timing it would say
+    /// nothing about this CPU.</summary>
+    public static bool ActiveIsEmulated => Active > Hardware;
+
     /// <summary>The path kernels use when a caller does not name one.</summary>
     public static IsaPath Active { get; private set; } = FromEnvironment();
 

@@ -12,7 +12,4 @@ internal static class Avx512Emulation
 {
     [ModuleInitializer]
     internal static void Allow() => KernelIsa.EmulatesAvx512 = true;
-
-    /// <summary>True where the AVX-512 path runs emulated rather than on the CPU's own instructions.</summary>
-    public static bool IsEmulated => KernelIsa.Hardware < IsaPath.Avx512;
 }
