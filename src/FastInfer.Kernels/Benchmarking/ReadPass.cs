@@ -115,15 +115,19 @@ internal unsafe struct ReadPass : IRowJob
         for (; i + 128 <= end; i += 128)
         {
             int* p = buffer + i;
-            int* ahead = p + PrefetchWords;
-            Sse.Prefetch0(ahead);
-            Sse.Prefetch0(ahead + 16);
-            Sse.Prefetch0(ahead + 32);
-            Sse.Prefetch0(ahead + 48);
-            Sse.Prefetch0(ahead + 64);
-            Sse.Prefetch0(ahead + 80);
-            Sse.Prefetch0(ahead + 96);
-            Sse.Prefetch0(ahead + 112);
+            // .NET exposes no prefetch on Arm64; there the hardware prefetchers alone run ahead of this stream.
+            if (Sse.IsSupported)
+            {
+                int* ahead = p + PrefetchWords;
+                Sse.Prefetch0(ahead);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
+                Sse.Prefetch0(ahead + 48);
+                Sse.Prefetch0(ahead + 64);
+                Sse.Prefetch0(ahead + 80);
+                Sse.Prefetch0(ahead + 96);
+                Sse.Prefetch0(ahead + 112);
+            }
             a0 += Vector512.Load(p);
             a1 += Vector512.Load(p + 16);
             a2 += Vector512.Load(p + 32);

@@ -62,10 +62,11 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void DecodeHasTheBitsOfThe256BitKernelsAndOfPrefill(GgmlType type)
     {
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         int columnScale = GgmlTypeTraits.BlockSize(type) / 32;
         foreach (var (rows, blockColumns) in Shapes)
         {
@@ -95,10 +96,11 @@ public unsafe class PackedPairMatVecTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void SlicesAndThreadCountsKeepTheBits(GgmlType type)
     {
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // 1003 rows: 126 groups, 63 pairs, the last group partial; above the pool's inline threshold.
         const int rows = 1003, columns = 1024;
         using var m = new TestMatrix(type, rows, columns, seed: 11);
@@ -129,9 +131,10 @@ public unsafe class PackedPairMatVecTests
         return y;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Q8_0ExtremeQuantsSumExactly()
     {
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every stored byte q+128 from 0 to 255 (both nibbles 0 and 15 included) against activations at ±127: the split
         // into nibbles must give the exact int vpdpbusd gives, with no int16 saturation anywhere.
         const int rows = 19, columns = 256;
@@ -166,7 +169,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q4_0LargestBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every nibble 15 in most rows, against activations that all quantize to +127 or all to −127: each int16 lane of
         // the AVX2 kernel's run then holds sixteen products of 15·127 (30480, just under int16's limit). Every third row
         // is all zeros (−8 after the zero point).
@@ -188,7 +191,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q5_0LargestBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every quant 31 (all nibbles 15, every fifth bit set) in most rows, against activations that all quantize to
         // +127 or all to −127: each int16 lane of a group then holds 8·31·127, the most before the group widens. Every
         // third row is all zeros (−16 after the zero point) and one row mixes set and clear fifth bits. (Which column a
@@ -215,7 +218,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q5_1LargestBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Q5_0's extremes with a minimum: every quant 31 in most rows (prefill sums four of Q5_1's vpmaddubsw results in
         // int16, 4·2·31·128 at most), every third row all zeros, one row with a pattern of fifth bits; the minimum −16
         // makes the quants the same values as Q5_0's, so the minimum term and the scaled sum nearly cancel.
@@ -243,7 +246,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q2_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every quant 3 and every scale and minimum 15, against activations that all quantize to +127 or all to −127:
         // the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in int32, so any wrap
         // would show.
@@ -267,7 +270,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q3_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every quant 7 (all bits set) and every 6-bit scale 31 or −32, against activations that all quantize to +127
         // or all to −127: the largest int16 sums and widening products the kernel forms. The 256-bit kernel sums in
         // int32, so any wrap would show.
@@ -291,7 +294,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q4_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every nibble 15 and every scale and minimum 63, against activations that all quantize to +127 or all to −127:
         // each int16 lane of a sub-block then holds sixteen products of 15·127 (30480, just under int16's limit) and the
         // scale multiply reaches its largest int. The scalar reference sums in int32, so any wrap would show.
@@ -315,7 +318,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q5_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every quant 31 (nibbles and fifth bits all set) and every scale and minimum 63, against activations that all
         // quantize to +127 or all to −127: each int16 lane then holds eight products of 31·127 (31496, just under
         // int16's limit) before the widening multiply by the scale. The scalar reference sums in int32, so any wrap would show.
@@ -339,7 +342,7 @@ public unsafe class PackedPairMatVecTests
     [SkippableFact]
     public void Q6_KLargestSubBlockSumsStayExact()
     {
-        Skip.IfNot(KernelIsa.Hardware >= IsaPath.Avx2, "no AVX2 here");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         // Every quant 63 and every scale 127 or −128, against activations that all quantize to +127 or all to −127: each
         // int16 lane then holds four products of 63·127 (32004, just under int16's limit) before the widening multiply by
         // the scale. The scalar reference sums in int32, so any wrap would show.

@@ -17,10 +17,11 @@ public unsafe class PackedPairStackTests
     /// <summary>Part rows: whole pairs, lone and partial last groups in every position, and a stack over the pool's inline threshold.</summary>
     private static readonly int[][] Stacks = [[64, 16, 16], [17, 9, 3], [5, 40], [8], [700, 120, 120]];
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PackedCases.DecodeTypeData), MemberType = typeof(PackedCases))]
     public void AStackHasTheBitsOfEachPartAlone(GgmlType type)
     {
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx512);
         const int columns = 512;
         var x = TestMatrix.RandomVector(columns, seed: 21);
         foreach (var rows in Stacks)
@@ -53,8 +54,8 @@ public unsafe class PackedPairStackTests
     [InlineData(IsaPath.Avx512)]
     public void MixedTypesAndUnpackedPartsGoPartByPart(IsaPath path)
     {
-        // The AVX-512 path runs everywhere: without the CPU's instructions, emulated (Avx512Ops).
-        Skip.If(path > KernelIsa.Hardware && path != IsaPath.Avx512, $"{path} is above what this CPU runs");
+        // The AVX-512 path runs on every AVX2 CPU: without the CPU's instructions, emulated (Avx512Ops).
+        IsaPaths.SkipUnlessRuns(path);
         const int columns = 256;
         var x = TestMatrix.RandomVector(columns, seed: 22);
         using var q4 = new TestMatrix(GgmlType.Q4_0, 24, columns, seed: 1);

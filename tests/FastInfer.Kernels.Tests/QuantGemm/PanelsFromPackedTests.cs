@@ -1,7 +1,9 @@
 using FastInfer.Kernels.Blocks;
+using FastInfer.Kernels.Isa;
 using FastInfer.Kernels.Ops.QuantGemm;
 using FastInfer.Kernels.Packed;
 using FastInfer.Kernels.Tests.MatMul;
+using FastInfer.Kernels.Tests.Support;
 
 namespace FastInfer.Kernels.Tests.QuantGemm;
 
@@ -11,7 +13,7 @@ namespace FastInfer.Kernels.Tests.QuantGemm;
 /// </summary>
 public unsafe class PanelsFromPackedTests
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
@@ -19,6 +21,8 @@ public unsafe class PanelsFromPackedTests
     [InlineData(GgmlType.Q2_K)]
     public void PanelsFromThePackedCopyMatchPanelsFromTheRows(GgmlType type)
     {
+        // The K-quant GEMM and its panel packers are AVX2 code.
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx2);
         switch (type)
         {
             case GgmlType.Q4_K: Check<ScaleMinPanel<BlockQ4_K>>(type); break;

@@ -15,6 +15,16 @@ public static class IsaPaths
     /// <summary>The paths, lowest first: those the CPU runs, and the AVX-512 path (emulated on an AVX2 CPU without it).</summary>
     public static IReadOnlyList<IsaPath> Paths => KernelIsa.Available.Append(KernelIsa.Ceiling).Distinct().ToArray();
 
+    /// <summary>The paths that read packed copies, whether this CPU runs them or not: theory data over these stays the same
+    /// on every machine, and each case skips itself where its path does not run (<see cref="SkipUnlessRuns"/>) instead of
+    /// leaving a theory with no data, which fails.</summary>
+    public static IReadOnlyList<IsaPath> PackedPaths => [IsaPath.Avx2, IsaPath.Avx512];
+
+    /// <summary>Skips the calling test where <paramref name="path"/> does not run: above the CPU's own path, except the
+    /// AVX-512 path, which every AVX2 CPU runs emulated. On Arm64 only the scalar and V128 paths run.</summary>
+    public static void SkipUnlessRuns(IsaPath path)
+        => Skip.IfNot(Paths.Contains(path), $"the {path} path does not run on this CPU (its own: {KernelIsa.Hardware})");
+
     public static TheoryData<IsaPath> All
     {
         get

@@ -48,7 +48,9 @@ public static class Int8Dot
             return Sse2.Add(acc, Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(u, s), Vector128.Create((short)1)));
         if (Dp.IsSupported)
             return Dp.DotProduct(acc, u.AsSByte(), s);
-        return acc + WidenedDot(Vector128.WidenLower(u).AsInt16(), Vector128.WidenUpper(u).AsInt16(),
+        if (AdvSimd.Arm64.IsSupported)
+            return acc + WideningGroupSums(u.AsSByte(), s);
+        return acc + PortableGroupSums(Vector128.WidenLower(u).AsInt16(), Vector128.WidenUpper(u).AsInt16(),
             Vector128.WidenLower(s), Vector128.WidenUpper(s));
     }
 
@@ -60,17 +62,33 @@ public static class Int8Dot
             return DotUS(acc, Ssse3.Sign(w, w).AsByte(), Ssse3.Sign(a, w));
         if (Dp.IsSupported)
             return Dp.DotProduct(acc, w, a);
-        return acc + WidenedDot(Vector128.WidenLower(w), Vector128.WidenUpper(w), Vector128.WidenLower(a), Vector128.WidenUpper(a));
+        if (AdvSimd.Arm64.IsSupported)
+            return acc + WideningGroupSums(w, a);
+        return acc + PortableGroupSums(Vector128.WidenLower(w), Vector128.WidenUpper(w), Vector128.WidenLower(a), Vector128.WidenUpper(a));
     }
 
-    // Portable fallback: 16-bit products, then each int32 lane sums its own 4-byte group like the instructions above.
-    private static Vector128<int> WidenedDot(Vector128<short> u0, Vector128<short> u1, Vector128<short> s0, Vector128<short> s1)
+    // Every form gives lane i the sum of byte group i (bytes 4i..4i+3), as the instructions do. Callers turn the lanes into
+    // floats and carry them in per-lane chains, so a form that summed the groups' products across lanes would keep each
+    // block's total but change the result's last bits from one CPU to another.
+
+    /// <summary>
+    /// Arm64 without the dot-product extension (ARMv8.0: Cortex-A53/A57/A72): int16 products (exact for any two int8
+    /// values, |p| ≤ 16384), each pair added into an int32 lane, then each two neighbouring pairs: the groups' sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> WideningGroupSums(Vector128<sbyte> x, Vector128<sbyte> y)
     {
-        var p0 = u0 * s0; // elements 0..7
-        var p1 = u1 * s1; // elements 8..15
-        var l0 = Vector128.WidenLower(p0) + Vector128.WidenUpper(p0); // lanes hold e0+e4, e1+e5, ...
-        var l1 = Vector128.WidenLower(p1) + Vector128.WidenUpper(p1);
-        // Pairwise sums give the same total per block; the group-to-lane mapping differs, which no caller relies on.
-        return Vector128.Create(l0[0] + l0[1], l0[2] + l0[3], l1[0] + l1[1], l1[2] + l1[3]);
+        var low = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningLower(x.GetLower(), y.GetLower())); // bytes 0..7 as four pair sums
+        var high = AdvSimd.AddPairwiseWidening(AdvSimd.MultiplyWideningUpper(x, y));                         // bytes 8..15
+        return AdvSimd.Arm64.AddPairwise(low, high);
+    }
+
+    /// <summary>Any other CPU: 16-bit products widened, each group's four summed into its own lane. Internal for its test.</summary>
+    internal static Vector128<int> PortableGroupSums(Vector128<short> x0, Vector128<short> x1, Vector128<short> y0, Vector128<short> y1)
+    {
+        var p0 = x0 * y0; // bytes 0..7
+        var p1 = x1 * y1; // bytes 8..15
+        return Vector128.Create(Vector128.Sum(Vector128.WidenLower(p0)), Vector128.Sum(Vector128.WidenUpper(p0)),
+            Vector128.Sum(Vector128.WidenLower(p1)), Vector128.Sum(Vector128.WidenUpper(p1)));
     }
 }
