@@ -63,6 +63,37 @@ public class CommandTests
     }
 
     [SkippableFact]
+    public void IsaNamesAPathThisCpuRunsOrIsRefused()
+    {
+        // A path above the CPU's own is refused with the reason, not lowered in silence: the caller asked for those
+        // kernels. On an AVX2 CPU that is avx512 (whose emulated form the message names); on Arm64, avx2 and avx512.
+        try
+        {
+            foreach (var name in new[] { "avx512", "avx2", "v128", "scalar" })
+            {
+                var (code, stdout, stderr) = CliRunner.Run("generate", "-m", Model("stories260K.gguf"), "-n", "12", "--temp", "0", "--isa", name);
+                if (KernelIsa.Parse(name) <= KernelIsa.Hardware)
+                {
+                    Assert.True(code == 0, stderr);
+                    Assert.Equal(KernelIsa.Parse(name), KernelIsa.Active);
+                    Assert.StartsWith(stdout.TrimEnd('\n'), Expected("stories260K.run_t0_noprompt.txt"));
+                    continue;
+                }
+                Assert.Equal(1, code);
+                Assert.Equal("", stdout);
+                Assert.StartsWith("error: ", stderr);
+                Assert.Contains($"above what this CPU runs ({KernelIsa.Hardware})", stderr);
+                if (name == "avx512" && KernelIsa.Hardware == IsaPath.Avx2)
+                    Assert.Contains("avx512-emulated", stderr);
+            }
+        }
+        finally
+        {
+            KernelIsa.Select(KernelIsa.Hardware);
+        }
+    }
+
+    [SkippableFact]
     public void GenerateFromLlama2cCheckpointWithTokenizer()
     {
         var (code, stdout, _) = CliRunner.Run("generate", "-m", Model("stories260K.bin"), "-z", Model("tok512.bin"), "-n", "256", "--temp", "0", "--threads", "1");

@@ -17,7 +17,7 @@ internal static class CommonOptions
         new("--kv-type") { Description = "KV cache precision: f32, or f16 for half the memory (keys and values rounded to half)", DefaultValueFactory = _ => KvCacheType.F32 };
 
     public static Option<string?> Isa() =>
-        new("--isa") { Description = "force a kernel path: avx512, avx2, v128 or scalar (default: the widest this CPU has); avx512-emulated runs the AVX-512 kernels on any AVX2 CPU, very slowly, to check their results" };
+        new("--isa") { Description = "force a kernel path this CPU runs: avx512, avx2, v128 or scalar (default: the widest it has); avx512-emulated runs the AVX-512 kernels on any AVX2 CPU, very slowly, to check their results" };
 
     public static void ApplyIsa(string? isa)
     {

@@ -48,7 +48,8 @@ public static class KernelIsa
     public static void Select(IsaPath path) => Active = path <= Ceiling ? path : Ceiling;
 
     /// <summary>Selects a path by name for the whole process (the CLI's --isa): <see cref="Parse"/>'s names, or
-    /// <see cref="EmulatedAvx512Name"/>.</summary>
+    /// <see cref="EmulatedAvx512Name"/>. A name is a request for that path on this CPU's own instructions: one above what
+    /// the CPU runs is refused, not lowered (the caller asked for those kernels, and would time or test others).</summary>
     public static void Select(string text)
     {
         if (IsEmulatedAvx512(text))
@@ -59,7 +60,11 @@ public static class KernelIsa
             Active = IsaPath.Avx512;
             return;
         }
-        Select(Parse(text));
+        var path = Parse(text);
+        if (path > Hardware)
+            throw new ArgumentException($"the {path} kernel path is above what this CPU runs ({Hardware})" +
+                (path == IsaPath.Avx512 && Hardware >= IsaPath.Avx2 ? $"; {EmulatedAvx512Name} runs its kernels emulated" : ""));
+        Select(path);
     }
 
     /// <summary>The name that selects the AVX-512 path with its instructions emulated where the CPU lacks them.</summary>
