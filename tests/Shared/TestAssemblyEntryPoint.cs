@@ -6,10 +6,10 @@ namespace FastInfer.Tests;
 
 /// <summary>
 /// Lets a test assembly run its own tests, through xUnit's own discovery and execution engine, where no VSTest host can
-/// start: a build published for another CPU and run under an emulator (<c>.ci/arm64-tests</c> runs the kernel tests on
-/// Arm64 this way). <c>dotnet test</c> does not come here; it runs the assembly through its test host as before.
-/// Arguments, if any, keep only the test classes whose full name contains one of them.
-/// Prints each failure, how many tests skipped for each reason, and one summary line; the exit code is 1 when a test failed or none ran.
+/// start: a build published for another CPU and run under an emulator (<c>.ci/arm64-tests</c> runs the kernel and
+/// engine tests on Arm64 this way). <c>dotnet test</c> does not come here; it runs the assembly through its test host as
+/// before. Arguments, if any, keep only the test classes whose full name contains one of them. Prints each failure, how
+/// many tests skipped for each reason, and one summary line; the exit code is 1 when a test failed or none ran.
 /// </summary>
 public static class TestAssemblyEntryPoint
 {
