@@ -1,4 +1,5 @@
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Packed;
 
 namespace FastInfer.Kernels.Tests.Support;
 
@@ -18,7 +19,7 @@ public static class IsaPaths
     /// <summary>The paths that read packed copies, whether this CPU runs them or not: theory data over these stays the same
     /// on every machine, and each case skips itself where its path does not run (<see cref="SkipUnlessRuns"/>) instead of
     /// leaving a theory with no data, which fails.</summary>
-    public static IReadOnlyList<IsaPath> PackedPaths => [IsaPath.Avx2, IsaPath.Avx512];
+    public static IReadOnlyList<IsaPath> PackedPaths => Enum.GetValues<IsaPath>().Where(PackedWeights.IsReadOn).ToArray();
 
     /// <summary>Skips the calling test where <paramref name="path"/> does not run: above the CPU's own path, except the
     /// AVX-512 path, which every AVX2 CPU runs emulated. On Arm64 only the scalar and V128 paths run.</summary>
