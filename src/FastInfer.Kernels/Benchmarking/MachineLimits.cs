@@ -44,7 +44,7 @@ public sealed record MachineLimits(
 
     /// <summary>
     /// The all-threads int8 peak of the instruction the integer matrix-matrix kernels run on <paramref name="path"/>, and that
-    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 path on a CPU with AVX-VNNI); otherwise, from
+    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 and AVX2 paths of a CPU with AVX-VNNI); otherwise, from
     /// AVX2 up, the 256-bit vpmaddubsw (on the AVX-512 path too, whose integer prefill kernels are 256-bit). None ("", 0) on the
     /// V128 and scalar paths, whose kernels no peak here times.
     /// </summary>

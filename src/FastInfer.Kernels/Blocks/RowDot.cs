@@ -14,13 +14,23 @@ namespace FastInfer.Kernels.Blocks;
 internal static unsafe class RowDot
 {
     /// <summary>
-    /// The AVX-512 path runs the integer kernels as 256-bit AVX-VNNI (vpdpbusd) when the CPU has it: on this Zen 5 a
-    /// Q8_0 row in L2 ran ~25% faster that way than as 512-bit vpmaddubsw+vpmaddwd over two blocks per register, and
-    /// 512-bit vpdpbusd needs AVX10, which the runtime does not report here.
+    /// Whether the integer kernels of <paramref name="path"/> run 256-bit AVX-VNNI (vpdpbusd): on the AVX-512 and AVX2
+    /// paths of a CPU that has it. vpdpbusd adds a lane's four products into its int32 in one instruction, where AVX2
+    /// spends vpmaddubsw, vpmaddwd and vpaddd (or, for small weights, vpmaddubsw and an int16 vpaddw per step), and needs
+    /// no sign split for Q8_0; the int sums, and so the results, are the same bits either way. On the AVX-512 path of a
+    /// Zen 5 a Q8_0 row in L2 ran ~25% faster this way than as 512-bit vpmaddubsw+vpmaddwd over two blocks per register,
+    /// and 512-bit vpdpbusd needs AVX10, which the runtime does not report there. The AVX2 path's VNNI kernels (Intel
+    /// cores from Alder Lake on) have not been timed: no machine this project ran on has AVX-VNNI without AVX-512.
     /// </summary>
     // Below an AVX-512 CPU the AVX-512 path runs only emulated (tests, KernelIsa.EmulatesAvx512), and then as the AVX-512
-    // CPUs this project measures on do, with AVX-VNNI (emulated too: Avx512Ops), so those kernels are the ones tested.
-    public static bool UsesVnni(IsaPath path) => path >= IsaPath.Avx512 && (AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512);
+    // CPUs this project measures on do, with AVX-VNNI (emulated too: Avx512Ops), so those kernels are the ones tested. The
+    // AVX2 path's choice can be turned the other way by the tests (KernelIsa.Avx2VnniOverride), so both of its kinds run.
+    public static bool UsesVnni(IsaPath path) => path switch
+    {
+        >= IsaPath.Avx512 => AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512,
+        IsaPath.Avx2 => KernelIsa.Avx2VnniOverride ?? AvxVnni.IsSupported,
+        _ => false,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Integer<TW, TA>(byte* weight, byte* activation, int blocks, IsaPath path)

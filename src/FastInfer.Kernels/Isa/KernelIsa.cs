@@ -32,6 +32,14 @@ public static class KernelIsa
     /// </summary>
     internal static bool EmulatesAvx512 { get; set; }
 
+    /// <summary>
+    /// Overrides whether the AVX2 path runs its AVX-VNNI kernels (vpdpbusd), which it otherwise does exactly where the CPU
+    /// has AVX-VNNI (<see cref="Blocks.RowDot.UsesVnni"/>): true runs them on a CPU without it, the instruction emulated
+    /// (<see cref="Blocks.Simd.Avx512Ops"/>), false runs the vpmaddubsw kernels on a CPU with it. Set only by the kernel
+    /// tests, so that both kinds of AVX2 integer kernel are checked on any AVX2 machine; null leaves the choice to the CPU.
+    /// </summary>
+    internal static bool? Avx2VnniOverride { get; set; }
+
     /// <summary>Whether <see cref="Active"/> runs emulated (above what the hardware runs), so that timing it would say
     /// nothing about this CPU.</summary>
     public static bool ActiveIsEmulated => Active > Hardware;
