@@ -35,8 +35,9 @@ public static class KernelIsa
     /// <summary>
     /// Overrides whether the AVX2 path runs its AVX-VNNI kernels (vpdpbusd), which it otherwise does exactly where the CPU
     /// has AVX-VNNI (<see cref="Blocks.RowDot.UsesVnni"/>): true runs them on a CPU without it, the instruction emulated
-    /// (<see cref="Blocks.Simd.Avx512Ops"/>), false runs the vpmaddubsw kernels on a CPU with it. Set only by the kernel
-    /// tests, so that both kinds of AVX2 integer kernel are checked on any AVX2 machine; null leaves the choice to the CPU.
+    /// (<see cref="Blocks.Simd.Avx512Ops"/>), false runs the vpmaddubsw kernels on a CPU with it. Set only by tests (the
+    /// kernel tests and the CLI's), so that both kinds of AVX2 integer kernel are checked on any AVX2 machine; null leaves
+    /// the choice to the CPU.
     /// </summary>
     internal static bool? Avx2VnniOverride { get; set; }
 
