@@ -95,8 +95,7 @@ public class PerplexityCommandTests
     /// puts the kernel path back to the CPU's own.</summary>
     private static void WithConvertedStories(string type, Action<string> test)
     {
-        string folder = Path.Combine(Path.GetTempPath(), $"fastinfer-ppl-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
+        string folder = TestModels.TempDirectory("ppl");
         try
         {
             string model = Path.Combine(folder, $"stories260K-{type}.gguf");

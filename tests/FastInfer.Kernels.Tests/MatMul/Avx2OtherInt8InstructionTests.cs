@@ -34,7 +34,7 @@ public class Avx2OtherInt8InstructionTests
     [SkippableFact]
     public void TheAvx2PathFollowsTheCpuUnlessTurned()
     {
-        Skip.If(KernelIsa.Hardware < IsaPath.Avx2, $"the AVX2 path does not run on this CPU (its own: {KernelIsa.Hardware})");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx2);
         Assert.Null(KernelIsa.Avx2VnniOverride);
         Assert.Equal(AvxVnni.IsSupported, RowDot.UsesVnni(IsaPath.Avx2));
         foreach (bool vnni in new[] { true, false })
@@ -89,7 +89,7 @@ public class Avx2OtherInt8InstructionTests
 
     private static void WithTheOtherInstruction(Action test)
     {
-        Skip.If(KernelIsa.Hardware < IsaPath.Avx2, $"the AVX2 path does not run on this CPU (its own: {KernelIsa.Hardware})");
+        IsaPaths.SkipUnlessRuns(IsaPath.Avx2);
         bool other = !AvxVnni.IsSupported;
         try
         {
