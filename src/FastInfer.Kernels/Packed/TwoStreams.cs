@@ -10,9 +10,10 @@ namespace FastInfer.Kernels.Packed;
 /// (34.0–36.1 in four runs and 24.3 in one, against 32.5–34.3 in five) and Q4_K_M (45.2–45.5 against 46.0–46.1) stayed
 /// where they were. (On the AVX-512 path Q8_0 has since moved to the pair kernel, <see cref="PairQ8_0Sum"/>, which pairs
 /// its streams the same way, and so has Q6_K, <see cref="PackedQ6_KPairKernel"/>: the 256-bit Q6_K kernel was bound by
-/// its arithmetic, which two streams do not help; and the 256-bit Q8_0 kernel went back to one stream in session 12, see
-/// <see cref="PackedMatVec{TFormat, TStep}"/>, and the 256-bit Q4_K kernel in session 13, see
-/// <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>.) A lone last group, when the run is odd, is read on its own.
+/// its arithmetic, which two streams do not help; the 256-bit Q8_0 kernel went back to one stream in session 12 and the
+/// 256-bit Q4_K kernel in session 13, see <see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>. Since session 23 every
+/// 256-bit block format reads two streams again, through a leaner pair walk, <see cref="PackedGroupPair"/>, which was
+/// faster from DRAM and from cache on the AVX2-only Zen 3.) A lone last group, when the run is odd, is read on its own.
 /// </summary>
 internal static class TwoStreams
 {
