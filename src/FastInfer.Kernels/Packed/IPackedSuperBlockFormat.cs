@@ -30,4 +30,14 @@ internal unsafe interface IPackedSuperBlockFormat
     /// or a few at a time among them (<see cref="PackedPrefetch.Lines"/>) where that was measured faster.
     /// </summary>
     static abstract Vector256<float> Dot<TStep>(byte* superBlock, in PackedKActivations a, int s, Vector256<float> acc) where TStep : struct, IPackedStep;
+
+    /// <summary>Whether <see cref="PairDot"/> takes two groups' super-blocks at once with <typeparamref name="TStep"/> (a
+    /// constant, so the JIT keeps one walk).</summary>
+    static virtual bool PairsGroups<TStep>() where TStep : struct, IPackedStep => false;
+
+    /// <summary><see cref="Dot"/> of super-block <paramref name="s"/> of two groups at once, the same bits per group; only
+    /// called where <see cref="PairsGroups"/> says so.</summary>
+    static virtual void PairDot<TStep>(byte* superBlockA, byte* superBlockB, in PackedKActivations a, int s,
+        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
+        => throw new NotSupportedException("this format does not pair groups");
 }

@@ -31,6 +31,76 @@ internal static unsafe class PackedQ4_KMaddubsDot
     }
 
     /// <summary>
+    /// <see cref="SuperBlock"/> of two groups' super-blocks at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>
+    /// reads group i of a run's first half beside group i of its second half): each activation broadcast feeds both, and
+    /// each group's int sums and float chain are <see cref="SuperBlock"/>'s, so the bits are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SuperBlockPair(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+    {
+        PackedScaleMinDot.UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
+        PackedScaleMinDot.UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
+        byte* x = a.Quants(s);
+        ChunkPair(pa, pb, 0, x, scalesLowA, scalesLowB, out var sumA, out var sumB);
+        ChunkPair(pa, pb, 1, x, scalesLowA, scalesLowB, out var partA, out var partB);
+        sumA += partA;
+        sumB += partB;
+        ChunkPair(pa, pb, 2, x, scalesHighA, scalesHighB, out partA, out partB);
+        var laterA = partA;
+        var laterB = partB;
+        ChunkPair(pa, pb, 3, x, scalesHighA, scalesHighB, out partA, out partB);
+        sumA += laterA + partA;
+        sumB += laterB + partB;
+        accA = PackedScaleMinDot.Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
+        accB = PackedScaleMinDot.Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+    }
+
+    /// <summary><see cref="Chunk"/> of both super-blocks, vector by vector, so few weight vectors are live at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChunkPair(byte* pa, byte* pb, int chunk, byte* x, Vector256<int> scalesA, Vector256<int> scalesB,
+        out Vector256<int> sumA, out Vector256<int> sumB)
+    {
+        byte* qa = pa + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
+        long apart = pb - pa;
+        x += 64 * chunk;
+        Vector256<short> lowA = default, highA = default, lowB = default, highB = default;
+        PackedPrefetch.Share(pa, Lines, 2 * chunk, 8);
+        PackedPrefetch.Share(pb, Lines, 2 * chunk, 8);
+        Columns(qa, apart, 0, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 1, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 2, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 3, x, ref lowA, ref highA, ref lowB, ref highB);
+        PackedPrefetch.Share(pa, Lines, 2 * chunk + 1, 8);
+        PackedPrefetch.Share(pb, Lines, 2 * chunk + 1, 8);
+        Columns(qa, apart, 4, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 5, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 6, x, ref lowA, ref highA, ref lowB, ref highB);
+        Columns(qa, apart, 7, x, ref lowA, ref highA, ref lowB, ref highB);
+        int pick = 2 * (chunk & 1);
+        sumA = Avx2.MultiplyAddAdjacent(lowA, PackedScaleMinDot.SpreadScale(scalesA, pick))
+            + Avx2.MultiplyAddAdjacent(highA, PackedScaleMinDot.SpreadScale(scalesA, pick + 1));
+        sumB = Avx2.MultiplyAddAdjacent(lowB, PackedScaleMinDot.SpreadScale(scalesB, pick))
+            + Avx2.MultiplyAddAdjacent(highB, PackedScaleMinDot.SpreadScale(scalesB, pick + 1));
+    }
+
+    /// <summary>Vector <paramref name="k"/> of a chunk in both super-blocks: its low nibbles (columns 4k.. of the chunk's first
+    /// sub-block) and high nibbles (the second sub-block's) into the four int16 runs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(byte* qa, long apart, int k, byte* x, ref Vector256<short> lowA, ref Vector256<short> highA,
+        ref Vector256<short> lowB, ref Vector256<short> highB)
+    {
+        var lowNibbles = Vector256.Create((byte)0x0F);
+        var va = Vector256.Load(qa + 32 * k);
+        var vb = Vector256.Load(qa + apart + 32 * k);
+        var xl = PackedDot.Broadcast(x + 4 * k);
+        lowA += Avx2.MultiplyAddAdjacent(va & lowNibbles, xl);
+        lowB += Avx2.MultiplyAddAdjacent(vb & lowNibbles, xl);
+        var xh = PackedDot.Broadcast(x + 32 + 4 * k);
+        highA += Avx2.MultiplyAddAdjacent(Nibbles.High(va), xh);
+        highB += Avx2.MultiplyAddAdjacent(Nibbles.High(vb), xh);
+    }
+
+    /// <summary>
     /// Chunk <paramref name="chunk"/>'s 64 columns (<see cref="PackedQ4_K"/>: sub-block 2c in the low nibbles, 2c+1 in the
     /// high), each sub-block's eight vpmaddubsw results added in int16 (at most 8·2·15·128 = 30720) and widened by one
     /// vpmaddwd against its scale.

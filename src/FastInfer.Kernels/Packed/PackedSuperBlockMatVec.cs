@@ -11,7 +11,13 @@ namespace FastInfer.Kernels.Packed;
 /// <see cref="PackedPrefetch.Distance"/> ahead itself, so that it can spread the requests among its loads. Q4_K read its runs as two
 /// streams (<see cref="TwoStreams"/>) until session 13, chosen on a Zen 5 when the AVX-512 path still used this kernel;
 /// on the AVX2-only Zen 3, in a trial harness outside the repository that alternated the two call by call, one stream
-/// was the faster both from DRAM and from cache.
+/// was the faster both from DRAM and from cache. Since session 23 a format with a pair dot product
+/// (<see cref="IPackedSuperBlockFormat.PairsGroups"/>: Q4_K on the AVX2 step) reads group i of the first half beside group
+/// i of the second, super-block by super-block, each activation load feeding both, as the block formats do
+/// (<see cref="PackedGroupPair"/>): in `bench-kernels` and `fastinfer generate` on the Zen 3, alternated with the build
+/// before, it decoded faster from DRAM. Pairing the other K-quants with their dot products unchanged, one super-block of
+/// each group in turn, was far slower from cache in a trial harness: the pairing pays only where the activations are
+/// shared.
 /// </summary>
 internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
@@ -27,6 +33,25 @@ internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void Execute(int firstGroup, int endGroup)
     {
+        if (TFormat.PairsGroups<TStep>())
+        {
+            int half = TwoStreams.Half(firstGroup, endGroup);
+            for (int i = 0; i < half; i++)
+            {
+                int a = firstGroup + i, b = a + half;
+                byte* groupA = GroupAt(a), groupB = GroupAt(b);
+                var accA = Vector256<float>.Zero;
+                var accB = Vector256<float>.Zero;
+                for (int s = 0; s < SuperBlocks; s++)
+                {
+                    long at = (long)s * TFormat.SuperBlockBytes;
+                    TFormat.PairDot<TStep>(groupA + at, groupB + at, A, s, ref accA, ref accB);
+                }
+                PackedDot.Store(accA, Y, a * PackedLayout.GroupRows - View.RowOffset, Rows);
+                PackedDot.Store(accB, Y, b * PackedLayout.GroupRows - View.RowOffset, Rows);
+            }
+            firstGroup += 2 * half;
+        }
         for (int g = firstGroup; g < endGroup; g++)
         {
             byte* group = GroupAt(g);
