@@ -55,8 +55,8 @@ internal static unsafe class PackedGroupPair
     /// <summary>
     /// The two blocks' exact int sums. Formats whose <see cref="MaddubsPackedStep.Int16Run"/> is at least 4 sum their
     /// vpmaddubsw results in int16 and widen once (a run of 8) or twice, as <see cref="MaddubsPackedStep.Block"/> does for
-    /// one group; the other steps go quad by quad. Either way the column quads are written out, so each one's unpacking is
-    /// fixed when the JIT compiles it.
+    /// one group, with the column quads written out so that each one's unpacking is fixed when the JIT compiles it. The
+    /// other steps take each half block of both groups through <see cref="PackedDot.HalfPair"/>, prefill's pair step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Sums<TFormat, TStep>(byte* a, byte* b, byte* quants, int* correction, out Vector256<int> sumA, out Vector256<int> sumB)
@@ -96,14 +96,12 @@ internal static unsafe class PackedGroupPair
         }
         sumA = start;
         sumB = start;
-        Steps<TFormat, TStep>(a, b, quants, 0, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 1, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 2, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 3, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 4, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 5, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 6, ref sumA, ref sumB);
-        Steps<TFormat, TStep>(a, b, quants, 7, ref sumA, ref sumB);
+        TFormat.UnpackHalf(a, 0, out var a0, out var a1, out var a2, out var a3);
+        TFormat.UnpackHalf(b, 0, out var b0, out var b1, out var b2, out var b3);
+        PackedDot.HalfPair<TStep>(a0, a1, a2, a3, b0, b1, b2, b3, quants, ref sumA, ref sumB);
+        TFormat.UnpackHalf(a, 1, out a0, out a1, out a2, out a3);
+        TFormat.UnpackHalf(b, 1, out b0, out b1, out b2, out b3);
+        PackedDot.HalfPair<TStep>(a0, a1, a2, a3, b0, b1, b2, b3, quants + 16, ref sumA, ref sumB);
     }
 
     /// <summary>Column quad <paramref name="k"/> of both blocks into their int16 runs.</summary>
@@ -114,15 +112,5 @@ internal static unsafe class PackedGroupPair
         var x = PackedDot.Broadcast(quants + 4 * k);
         pa += Avx2.MultiplyAddAdjacent(TFormat.Quad(a, k), x);
         pb += Avx2.MultiplyAddAdjacent(TFormat.Quad(b, k), x);
-    }
-
-    /// <summary>Column quad <paramref name="k"/> of both blocks through <typeparamref name="TStep"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Steps<TFormat, TStep>(byte* a, byte* b, byte* quants, int k, ref Vector256<int> sumA, ref Vector256<int> sumB)
-        where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
-    {
-        var x = PackedDot.Broadcast(quants + 4 * k);
-        sumA = TStep.Step(sumA, TFormat.Quad(a, k), x);
-        sumB = TStep.Step(sumB, TFormat.Quad(b, k), x);
     }
 }

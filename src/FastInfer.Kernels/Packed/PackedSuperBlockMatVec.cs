@@ -5,7 +5,8 @@ using FastInfer.Kernels.Threading;
 namespace FastInfer.Kernels.Packed;
 
 /// <summary>
-/// Decode over a packed K-quant: each thread reads its run of groups front to back, one stream; the group's eight rows
+/// Decode over a packed K-quant: each thread reads its run of groups front to back, one stream (two for a format that
+/// pairs groups, below); the group's eight rows
 /// in the lanes of one vector, every super-block in order (so a row's float chain is the same for any thread count or row
 /// slice). Each format's <see cref="IPackedSuperBlockFormat.Dot"/> asks for its super-block's lines
 /// <see cref="PackedPrefetch.Distance"/> ahead itself, so that it can spread the requests among its loads. Q4_K read its runs as two
