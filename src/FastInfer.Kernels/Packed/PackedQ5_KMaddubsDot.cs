@@ -30,6 +30,78 @@ internal static unsafe class PackedQ5_KMaddubsDot
         return PackedScaleMinDot.Finish(p, a, s, sum, minsLow, minsHigh, acc);
     }
 
+    /// <summary>
+    /// <see cref="SuperBlock"/> of two groups' super-blocks at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>
+    /// reads group i of a run's first half beside group i of its second half): each activation broadcast feeds both. Each
+    /// half-chunk's int16 sums are widened before the next half-chunk starts, so two groups' sums fit the registers; the
+    /// int32 sums differ from <see cref="SuperBlock"/>'s only in the order of exact additions, so the bits are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SuperBlockPair(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+    {
+        PackedScaleMinDot.UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
+        PackedScaleMinDot.UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
+        byte* x = a.Quants(s);
+        long apart = pb - pa;
+        var sumA = FirstHalfPair(pa, apart, x, scalesLowA, scalesLowB, out var sumB);
+        sumA += SecondHalfPair(pa, apart, x, scalesHighA, scalesHighB, out var laterB);
+        sumB += laterB;
+        accA = PackedScaleMinDot.Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
+        accB = PackedScaleMinDot.Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> FirstHalfPair(byte* pa, long apart, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+        => HalfPair(pa, apart, 0, x, scalesA, scalesB, out sumB);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> SecondHalfPair(byte* pa, long apart, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+        => HalfPair(pa, apart, 2, x, scalesA, scalesB, out sumB);
+
+    /// <summary>Chunks <paramref name="firstChunk"/> and <paramref name="firstChunk"/> + 1 (a constant) of both groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfPair(byte* pa, long apart, int firstChunk, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+    {
+        var sumA = ChunkPair(pa, apart, firstChunk, x, scalesA, scalesB, out sumB);
+        sumA += ChunkPair(pa, apart, firstChunk + 1, x, scalesA, scalesB, out var laterB);
+        sumB += laterB;
+        return sumA;
+    }
+
+    /// <summary><see cref="Chunk"/> of both groups (group B <paramref name="apart"/> bytes after A), a half-chunk at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ChunkPair(byte* pa, long apart, int chunk, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+    {
+        PackedPrefetch.Share(pa, Lines, 2 * chunk, 8);
+        PackedPrefetch.Share(pa + apart, Lines, 2 * chunk, 8);
+        var sumA = HalfChunkPair(pa, apart, chunk, 0, x, scalesA, scalesB, out sumB);
+        PackedPrefetch.Share(pa, Lines, 2 * chunk + 1, 8);
+        PackedPrefetch.Share(pa + apart, Lines, 2 * chunk + 1, 8);
+        sumA += HalfChunkPair(pa, apart, chunk, 4, x, scalesA, scalesB, out var laterB);
+        sumB += laterB;
+        return sumA;
+    }
+
+    /// <summary>Quads <paramref name="firstQuad"/>..+3 of a chunk in both groups, widened against their sub-blocks' scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfChunkPair(byte* pa, long apart, int chunk, int firstQuad, byte* x, Vector256<int> scalesA,
+        Vector256<int> scalesB, out Vector256<int> sumB)
+    {
+        byte* q = pa + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
+        byte* bits = pa + PackedQ5_K.HighBitsOffset;
+        x += 64 * chunk;
+        Vector256<short> lowA = default, highA = default, lowB = default, highB = default;
+        QuadPair(q, bits, apart, x, firstQuad, 2 * chunk, ref lowA, ref highA, ref lowB, ref highB);
+        QuadPair(q, bits, apart, x, firstQuad + 1, 2 * chunk, ref lowA, ref highA, ref lowB, ref highB);
+        QuadPair(q, bits, apart, x, firstQuad + 2, 2 * chunk, ref lowA, ref highA, ref lowB, ref highB);
+        QuadPair(q, bits, apart, x, firstQuad + 3, 2 * chunk, ref lowA, ref highA, ref lowB, ref highB);
+        int pick = 2 * (chunk & 1);
+        sumB = Avx2.MultiplyAddAdjacent(lowB, PackedScaleMinDot.SpreadScale(scalesB, pick))
+            + Avx2.MultiplyAddAdjacent(highB, PackedScaleMinDot.SpreadScale(scalesB, pick + 1));
+        return Avx2.MultiplyAddAdjacent(lowA, PackedScaleMinDot.SpreadScale(scalesA, pick))
+            + Avx2.MultiplyAddAdjacent(highA, PackedScaleMinDot.SpreadScale(scalesA, pick + 1));
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<int> FirstHalf(byte* p, byte* x, Vector256<int> scales) => Chunk(p, 0, x, scales) + Chunk(p, 1, x, scales);
 
@@ -69,11 +141,29 @@ internal static unsafe class PackedQ5_KMaddubsDot
     /// <paramref name="low"/>, its high-nibble quants (bit <paramref name="lowBit"/> + 1) into <paramref name="high"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Quad(byte* q, byte* bits, byte* x, int k, int lowBit, ref Vector256<short> low, ref Vector256<short> high)
+        => QuadAgainst(q, bits, PackedDot.Broadcast(x + 4 * k), PackedDot.Broadcast(x + 32 + 4 * k), k, lowBit, ref low, ref high);
+
+    /// <summary><see cref="Quad"/> of both groups, each broadcast made once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuadPair(byte* q, byte* bits, long apart, byte* x, int k, int lowBit, ref Vector256<short> lowA,
+        ref Vector256<short> highA, ref Vector256<short> lowB, ref Vector256<short> highB)
+    {
+        var xl = PackedDot.Broadcast(x + 4 * k);
+        var xh = PackedDot.Broadcast(x + 32 + 4 * k);
+        QuadAgainst(q, bits, xl, xh, k, lowBit, ref lowA, ref highA);
+        QuadAgainst(q + apart, bits + apart, xl, xh, k, lowBit, ref lowB, ref highB);
+    }
+
+    /// <summary><see cref="Quad"/> against activation broadcasts already made (<paramref name="xl"/> for the low
+    /// nibbles' columns, <paramref name="xh"/> for the high ones'), which a pair of groups shares.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuadAgainst(byte* q, byte* bits, Vector256<sbyte> xl, Vector256<sbyte> xh, int k, int lowBit,
+        ref Vector256<short> low, ref Vector256<short> high)
     {
         var v = Vector256.Load(q + 32 * k);
         var b = Vector256.Load(bits + 32 * k);
-        low += Avx2.MultiplyAddAdjacent(Nibbles.Low(v) | FifthBit(b, lowBit), PackedDot.Broadcast(x + 4 * k));
-        high += Avx2.MultiplyAddAdjacent(Nibbles.High(v) | FifthBit(b, lowBit + 1), PackedDot.Broadcast(x + 32 + 4 * k));
+        low += Avx2.MultiplyAddAdjacent(Nibbles.Low(v) | FifthBit(b, lowBit), xl);
+        high += Avx2.MultiplyAddAdjacent(Nibbles.High(v) | FifthBit(b, lowBit + 1), xh);
     }
 
     /// <summary>

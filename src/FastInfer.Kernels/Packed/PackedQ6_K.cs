@@ -56,4 +56,16 @@ internal readonly unsafe struct PackedQ6_K : IPackedSuperBlockFormat
             ? PackedQ6_KMaddubsDot.SuperBlock(superBlock, a, s, acc)
             : PackedQ6_KDot.SuperBlock<TStep>(superBlock, a, s, acc);
     }
+
+    /// <summary>The AVX2 step without VNNI reads two groups per pass (<see cref="PackedQ6_KMaddubsDot.SuperBlockPair"/>).</summary>
+    public static bool PairsGroups<TStep>() where TStep : struct, IPackedStep => typeof(TStep) == typeof(MaddubsPackedStep);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PairDot<TStep>(byte* superBlockA, byte* superBlockB, in PackedKActivations a, int s,
+        ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
+    {
+        PackedPrefetch.Lines(superBlockA, 0, (QuantOffset + 63) / 64);
+        PackedPrefetch.Lines(superBlockB, 0, (QuantOffset + 63) / 64);
+        PackedQ6_KMaddubsDot.SuperBlockPair(superBlockA, superBlockB, a, s, ref accA, ref accB);
+    }
 }

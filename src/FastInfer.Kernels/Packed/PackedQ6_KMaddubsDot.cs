@@ -30,6 +30,139 @@ internal static unsafe class PackedQ6_KMaddubsDot
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * Vector256.Create(a.Scale(s)), acc);
     }
 
+    /// <summary>
+    /// <see cref="SuperBlock"/> of two groups' super-blocks at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>
+    /// reads group i of a run's first half beside group i of its second half): each activation broadcast feeds both. Two
+    /// groups' eight int16 sums each would not fit the sixteen registers, so a pair part walks its quarters two at a time
+    /// and its steps two at a time (<see cref="QuartersPair"/>), loading each step's qh vectors twice; the int32 sums
+    /// differ from <see cref="SuperBlock"/>'s only in the order of exact additions, so the bits are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SuperBlockPair(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+    {
+        long apart = pb - pa;
+        byte* q = pa + PackedQ6_K.QuantOffset;
+        byte* x = a.Quants(s);
+        byte* scales = pa + PackedQ6_K.ScaleOffset;
+        var sumA = FirstPartPair(q, apart, x, scales, out var sumB);
+        sumA += SecondPartPair(q + 4 * PackedQ6_K.StepBytes, apart, x + 16, scales, out var partB);
+        sumB += partB;
+        sumA += FirstPartPair(q + 8 * PackedQ6_K.StepBytes, apart, x + 128, scales + 64, out partB);
+        sumB += partB;
+        sumA += SecondPartPair(q + 12 * PackedQ6_K.StepBytes, apart, x + 144, scales + 64, out partB);
+        sumB += partB;
+        accA = Finish(pa, a, s, sumA, accA);
+        accB = Finish(pb, a, s, sumB, accB);
+    }
+
+    /// <summary>Takes the zero point's term from a super-block's quant sum and adds its float term to the row chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(byte* p, in PackedKActivations a, int s, Vector256<int> sum, Vector256<float> acc)
+    {
+        byte* scales = p + PackedQ6_K.ScaleOffset;
+        var zeroPoint = PackedQ6_KDot.ScaledSums(Vector256.Load(scales).AsSByte(), a, s, 0)
+            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 32).AsSByte(), a, s, 1)
+            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 64).AsSByte(), a, s, 2)
+            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 96).AsSByte(), a, s, 3);
+        sum -= Vector256.ShiftLeft(zeroPoint, 5);
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * Vector256.Create(a.Scale(s)), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> FirstPartPair(byte* q, long apart, byte* x, byte* halfScales, out Vector256<int> sumB)
+        => PartPair(q, apart, x, halfScales, 0, out sumB);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> SecondPartPair(byte* q, long apart, byte* x, byte* halfScales, out Vector256<int> sumB)
+        => PartPair(q, apart, x, halfScales, 1, out sumB);
+
+    /// <summary>
+    /// <see cref="Part"/> of both groups (group B <paramref name="apart"/> bytes after A), as two passes over its four steps:
+    /// quarters 0 and 2, which take their low bits from the steps' first ql vectors, then quarters 1 and 3 from the second.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PartPair(byte* q, long apart, byte* x, byte* halfScales, int part, out Vector256<int> sumB)
+    {
+        var sumA = QuartersPair(q, apart, x, halfScales, part, 0, out sumB);
+        sumA += QuartersPair(q, apart, x, halfScales, part, 1, out var laterB);
+        sumB += laterB;
+        return sumA;
+    }
+
+    /// <summary>
+    /// Quarters <paramref name="quarter"/> and <paramref name="quarter"/> + 2 (a constant) of a part in both groups: two
+    /// steps at a time, whose quads add in int16 as <see cref="Part"/> adds them, each pair widened against the quarters'
+    /// sub-block scales. The first pass asks for the steps' lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> QuartersPair(byte* q, long apart, byte* x, byte* halfScales, int part, int quarter, out Vector256<int> sumB)
+    {
+        int index = 2 * quarter + part;
+        var lowScales = Vector256.Load((int*)halfScales);
+        var highScales = Vector256.Load((int*)(halfScales + 32));
+        var scaleA = SignedScale(lowScales, index);
+        var scaleA2 = SignedScale(highScales, index);
+        var scaleB = SignedScale(Vector256.Load((int*)(halfScales + apart)), index);
+        var scaleB2 = SignedScale(Vector256.Load((int*)(halfScales + apart + 32)), index);
+        var sumA = TwoSteps(q, apart, x, quarter, scaleA, scaleA2, scaleB, scaleB2, out sumB);
+        sumA += TwoSteps(q + 2 * PackedQ6_K.StepBytes, apart, x + 8, quarter, scaleA, scaleA2, scaleB, scaleB2, out var laterB);
+        sumB += laterB;
+        return sumA;
+    }
+
+    /// <summary>Two steps of quarters <paramref name="quarter"/> and <paramref name="quarter"/> + 2 in both groups, widened.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> TwoSteps(byte* q, long apart, byte* x, int quarter, Vector256<short> scaleA, Vector256<short> scaleA2,
+        Vector256<short> scaleB, Vector256<short> scaleB2, out Vector256<int> sumB)
+    {
+        Vector256<short> lowA = default, highA = default, lowB = default, highB = default;
+        QuartersStep(q, apart, x, quarter, ref lowA, ref highA, ref lowB, ref highB);
+        QuartersStep(q + PackedQ6_K.StepBytes, apart, x + 4, quarter, ref lowA, ref highA, ref lowB, ref highB);
+        sumB = Avx2.MultiplyAddAdjacent(lowB, scaleB) + Avx2.MultiplyAddAdjacent(highB, scaleB2);
+        return Avx2.MultiplyAddAdjacent(lowA, scaleA) + Avx2.MultiplyAddAdjacent(highA, scaleA2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuartersStep(byte* q, long apart, byte* x, int quarter, ref Vector256<short> lowA, ref Vector256<short> highA,
+        ref Vector256<short> lowB, ref Vector256<short> highB)
+    {
+        if (quarter == 0)
+        {
+            PackedPrefetch.LineOf(q + 32);
+            PackedPrefetch.LineOf(q + 95);
+            PackedPrefetch.LineOf(q + apart + 32);
+            PackedPrefetch.LineOf(q + apart + 95);
+        }
+        var xLow = PackedDot.Broadcast(x + 32 * quarter);
+        var xHigh = PackedDot.Broadcast(x + 32 * (quarter + 2));
+        var la = Vector256.Load(q + 32 * quarter);
+        var ha = Vector256.Load(q + 64);
+        lowA += Avx2.MultiplyAddAdjacent(QuarterQuants(la, ha, quarter), xLow);
+        highA += Avx2.MultiplyAddAdjacent(QuarterQuants(la, ha, quarter + 2), xHigh);
+        var lb = Vector256.Load(q + apart + 32 * quarter);
+        var hb = Vector256.Load(q + apart + 64);
+        lowB += Avx2.MultiplyAddAdjacent(QuarterQuants(lb, hb, quarter), xLow);
+        highB += Avx2.MultiplyAddAdjacent(QuarterQuants(lb, hb, quarter + 2), xHigh);
+    }
+
+    /// <summary>The six-bit quants of quarter <paramref name="quarter"/> (a constant) of a step, from its ql vector for
+    /// that quarter and its qh vector, as <see cref="Step"/> unpacks them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> QuarterQuants(Vector256<byte> l, Vector256<byte> qh, int quarter)
+    {
+        var h = qh.AsUInt16();
+        var nibble = Vector256.Create((byte)0x0F);
+        var low = quarter < 2 ? l & nibble : Vector256.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & nibble;
+        var high = quarter switch
+        {
+            0 => Vector256.ShiftLeft(h, 4),
+            1 => Vector256.ShiftLeft(h, 2),
+            2 => h,
+            _ => Vector256.ShiftRightLogical(h, 2),
+        };
+        return low | (high.AsByte() & Vector256.Create((byte)0x30));
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector256<int> FirstPart(byte* q, byte* x, byte* halfScales) => Part(q, x, halfScales, 0);
 

@@ -13,12 +13,12 @@ namespace FastInfer.Kernels.Packed;
 /// streams (<see cref="TwoStreams"/>) until session 13, chosen on a Zen 5 when the AVX-512 path still used this kernel;
 /// on the AVX2-only Zen 3, in a trial harness outside the repository that alternated the two call by call, one stream
 /// was the faster both from DRAM and from cache. Since session 23 a format with a pair dot product
-/// (<see cref="IPackedSuperBlockFormat.PairsGroups"/>: Q4_K on the AVX2 step) reads group i of the first half beside group
-/// i of the second, super-block by super-block, each activation load feeding both, as the block formats do
-/// (<see cref="PackedGroupPair"/>): in `bench-kernels` and `fastinfer generate` on the Zen 3, alternated with the build
-/// before, it decoded faster from DRAM. Pairing the other K-quants with their dot products unchanged, one super-block of
-/// each group in turn, was far slower from cache in a trial harness: the pairing pays only where the activations are
-/// shared.
+/// (<see cref="IPackedSuperBlockFormat.PairsGroups"/>: Q4_K, and since session 24 Q5_K and Q6_K, on the AVX2 step) reads
+/// group i of the first half beside group i of the second, super-block by super-block, each activation load feeding both,
+/// as the block formats do (<see cref="PackedGroupPair"/>): in `bench-kernels` on the Zen 3, alternated with the build
+/// before, each decoded faster from DRAM, though a little slower from cache. Pairing Q2_K and Q3_K with their dot
+/// products unchanged, one super-block of each group in turn, was far slower from cache in a trial harness: the pairing
+/// pays only where the activations are shared.
 /// </summary>
 internal unsafe struct PackedSuperBlockMatVec<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedSuperBlockFormat where TStep : struct, IPackedStep
