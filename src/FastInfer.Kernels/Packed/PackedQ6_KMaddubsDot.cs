@@ -18,16 +18,11 @@ internal static unsafe class PackedQ6_KMaddubsDot
     public static Vector256<float> SuperBlock(byte* p, in PackedKActivations a, int s, Vector256<float> acc)
     {
         byte* scales = p + PackedQ6_K.ScaleOffset;
-        var zeroPoint = PackedQ6_KDot.ScaledSums(Vector256.Load(scales).AsSByte(), a, s, 0)
-            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 32).AsSByte(), a, s, 1)
-            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 64).AsSByte(), a, s, 2)
-            + PackedQ6_KDot.ScaledSums(Vector256.Load(scales + 96).AsSByte(), a, s, 3);
         byte* q = p + PackedQ6_K.QuantOffset;
         byte* x = a.Quants(s);
         var sum = FirstPart(q, x, scales) + SecondPart(q + 4 * PackedQ6_K.StepBytes, x + 16, scales)
             + FirstPart(q + 8 * PackedQ6_K.StepBytes, x + 128, scales + 64) + SecondPart(q + 12 * PackedQ6_K.StepBytes, x + 144, scales + 64);
-        sum -= Vector256.ShiftLeft(zeroPoint, 5);
-        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(sum), PackedScales.Load(p) * Vector256.Create(a.Scale(s)), acc);
+        return Finish(p, a, s, sum, acc);
     }
 
     /// <summary>
