@@ -41,18 +41,32 @@ internal static unsafe class PackedQ4_KMaddubsDot
         PackedScaleMinDot.UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
         PackedScaleMinDot.UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
         byte* x = a.Quants(s);
-        ChunkPair(pa, pb, 0, x, scalesLowA, scalesLowB, out var sumA, out var sumB);
-        ChunkPair(pa, pb, 1, x, scalesLowA, scalesLowB, out var partA, out var partB);
-        sumA += partA;
-        sumB += partB;
-        ChunkPair(pa, pb, 2, x, scalesHighA, scalesHighB, out partA, out partB);
-        var laterA = partA;
-        var laterB = partB;
-        ChunkPair(pa, pb, 3, x, scalesHighA, scalesHighB, out partA, out partB);
-        sumA += laterA + partA;
-        sumB += laterB + partB;
+        var sumA = FirstHalfPair(pa, pb, x, scalesLowA, scalesLowB, out var sumB);
+        sumA += SecondHalfPair(pa, pb, x, scalesHighA, scalesHighB, out var laterB);
+        sumB += laterB;
         accA = PackedScaleMinDot.Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
         accB = PackedScaleMinDot.Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+    }
+
+    // Each half of the pair is a method of its own, fully optimized at once (as Q5_K's halves are): inlined whole into
+    // the decode walk, the pair's int16 sums outnumbered the locals the JIT tracks there, so they went through the stack
+    // on every column vector.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> FirstHalfPair(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+        => HalfPair(pa, pb, 0, x, scalesA, scalesB, out sumB);
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<int> SecondHalfPair(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+        => HalfPair(pa, pb, 2, x, scalesA, scalesB, out sumB);
+
+    /// <summary>Chunks <paramref name="firstChunk"/> and <paramref name="firstChunk"/> + 1 (a constant) of both super-blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfPair(byte* pa, byte* pb, int firstChunk, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+    {
+        ChunkPair(pa, pb, firstChunk, x, scalesA, scalesB, out var sumA, out sumB);
+        ChunkPair(pa, pb, firstChunk + 1, x, scalesA, scalesB, out var laterA, out var laterB);
+        sumB += laterB;
+        return sumA + laterA;
     }
 
     /// <summary><see cref="Chunk"/> of both super-blocks, vector by vector, so few weight vectors are live at once.</summary>
