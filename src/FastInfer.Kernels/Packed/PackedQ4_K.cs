@@ -56,11 +56,11 @@ internal readonly unsafe struct PackedQ4_K : IPackedSuperBlockFormat
         return PackedScaleMinDot.SuperBlock<TStep, NoFifthBits>(superBlock, SuperBlockBytes, a, s, acc);
     }
 
-    /// <summary>The AVX2 step without VNNI reads two groups per pass (<see cref="PackedQ4_KMaddubsDot.SuperBlockPair"/>).</summary>
+    /// <summary>The AVX2 step without VNNI reads two groups per pass (<see cref="PackedQ4_KMaddubsDot.PairHalves"/>).</summary>
     public static bool PairsGroups<TStep>() where TStep : struct, IPackedStep => typeof(TStep) == typeof(MaddubsPackedStep);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PairDot<TStep>(byte* superBlockA, byte* superBlockB, in PackedKActivations a, int s,
         ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-        => PackedQ4_KMaddubsDot.SuperBlockPair(superBlockA, superBlockB, a, s, ref accA, ref accB);
+        => PackedScaleMinDot.SuperBlockPair<PackedQ4_KMaddubsDot.PairHalves>(superBlockA, superBlockB, a, s, ref accA, ref accB);
 }

@@ -31,33 +31,19 @@ internal static unsafe class PackedQ4_KMaddubsDot
     }
 
     /// <summary>
-    /// <see cref="SuperBlock"/> of two groups' super-blocks at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>
-    /// reads group i of a run's first half beside group i of its second half): each activation broadcast feeds both, and
-    /// each group's int sums and float chain are <see cref="SuperBlock"/>'s, so the bits are the same.
+    /// <see cref="SuperBlock"/> of two groups' super-blocks at once, through <see cref="PackedScaleMinDot.SuperBlockPair{THalves}"/>:
+    /// each activation broadcast feeds both groups, and each group's int sums and float chain are <see cref="SuperBlock"/>'s.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SuperBlockPair(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+    public readonly struct PairHalves : IScaleMinPairHalves
     {
-        PackedScaleMinDot.UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
-        PackedScaleMinDot.UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
-        byte* x = a.Quants(s);
-        var sumA = FirstHalfPair(pa, pb, x, scalesLowA, scalesLowB, out var sumB);
-        sumA += SecondHalfPair(pa, pb, x, scalesHighA, scalesHighB, out var laterB);
-        sumB += laterB;
-        accA = PackedScaleMinDot.Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
-        accB = PackedScaleMinDot.Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static Vector256<int> First(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+            => HalfPair(pa, pb, 0, x, scalesA, scalesB, out sumB);
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static Vector256<int> Second(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+            => HalfPair(pa, pb, 2, x, scalesA, scalesB, out sumB);
     }
-
-    // Each half of the pair is a method of its own, fully optimized at once (as Q5_K's halves are): inlined whole into
-    // the decode walk, the pair's int16 sums outnumbered the locals the JIT tracks there, so they went through the stack
-    // on every column vector.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<int> FirstHalfPair(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
-        => HalfPair(pa, pb, 0, x, scalesA, scalesB, out sumB);
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<int> SecondHalfPair(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
-        => HalfPair(pa, pb, 2, x, scalesA, scalesB, out sumB);
 
     /// <summary>Chunks <paramref name="firstChunk"/> and <paramref name="firstChunk"/> + 1 (a constant) of both super-blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

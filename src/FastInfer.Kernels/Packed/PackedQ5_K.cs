@@ -40,13 +40,13 @@ internal readonly unsafe struct PackedQ5_K : IPackedSuperBlockFormat, IFifthBits
             ? PackedQ5_KMaddubsDot.SuperBlock(superBlock, a, s, acc)
             : PackedScaleMinDot.SuperBlock<TStep, PackedQ5_K>(superBlock, SuperBlockBytes, a, s, acc);
 
-    /// <summary>The AVX2 step without VNNI reads two groups per pass (<see cref="PackedQ5_KMaddubsDot.SuperBlockPair"/>).</summary>
+    /// <summary>The AVX2 step without VNNI reads two groups per pass (<see cref="PackedQ5_KMaddubsDot.PairHalves"/>).</summary>
     public static bool PairsGroups<TStep>() where TStep : struct, IPackedStep => typeof(TStep) == typeof(MaddubsPackedStep);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PairDot<TStep>(byte* superBlockA, byte* superBlockB, in PackedKActivations a, int s,
         ref Vector256<float> accA, ref Vector256<float> accB) where TStep : struct, IPackedStep
-        => PackedQ5_KMaddubsDot.SuperBlockPair(superBlockA, superBlockB, a, s, ref accA, ref accB);
+        => PackedScaleMinDot.SuperBlockPair<PackedQ5_KMaddubsDot.PairHalves>(superBlockA, superBlockB, a, s, ref accA, ref accB);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load(byte* p, int k) => Vector256.Load(p + HighBitsOffset + 32 * k);

@@ -31,32 +31,21 @@ internal static unsafe class PackedQ5_KMaddubsDot
     }
 
     /// <summary>
-    /// <see cref="SuperBlock"/> of two groups' super-blocks at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/>
-    /// reads group i of a run's first half beside group i of its second half): each activation broadcast feeds both. Each
-    /// half-chunk's int16 sums are widened before the next half-chunk starts, so two groups' sums fit the registers; the
-    /// int32 sums differ from <see cref="SuperBlock"/>'s only in the order of exact additions, so the bits are the same.
+    /// <see cref="SuperBlock"/> of two groups' super-blocks at once, through <see cref="PackedScaleMinDot.SuperBlockPair{THalves}"/>:
+    /// each activation broadcast feeds both groups. Each half-chunk's int16 sums are widened before the next half-chunk
+    /// starts, so two groups' sums fit the registers; the int32 sums differ from <see cref="SuperBlock"/>'s only in the
+    /// order of exact additions, so the bits are the same.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SuperBlockPair(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+    public readonly struct PairHalves : IScaleMinPairHalves
     {
-        PackedScaleMinDot.UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
-        PackedScaleMinDot.UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
-        byte* x = a.Quants(s);
-        long apart = pb - pa;
-        var sumA = FirstHalfPair(pa, apart, x, scalesLowA, scalesLowB, out var sumB);
-        sumA += SecondHalfPair(pa, apart, x, scalesHighA, scalesHighB, out var laterB);
-        sumB += laterB;
-        accA = PackedScaleMinDot.Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
-        accB = PackedScaleMinDot.Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static Vector256<int> First(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+            => HalfPair(pa, pb - pa, 0, x, scalesA, scalesB, out sumB);
+
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        public static Vector256<int> Second(byte* pa, byte* pb, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
+            => HalfPair(pa, pb - pa, 2, x, scalesA, scalesB, out sumB);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<int> FirstHalfPair(byte* pa, long apart, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
-        => HalfPair(pa, apart, 0, x, scalesA, scalesB, out sumB);
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<int> SecondHalfPair(byte* pa, long apart, byte* x, Vector256<int> scalesA, Vector256<int> scalesB, out Vector256<int> sumB)
-        => HalfPair(pa, apart, 2, x, scalesA, scalesB, out sumB);
 
     /// <summary>Chunks <paramref name="firstChunk"/> and <paramref name="firstChunk"/> + 1 (a constant) of both groups.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -36,6 +36,26 @@ internal static unsafe class PackedScaleMinDot
     }
 
     /// <summary>
+    /// Super-block <paramref name="s"/> of two groups at once (<see cref="PackedSuperBlockMatVec{TFormat, TStep}"/> reads
+    /// group i of a run's first half beside group i of its second half), the AVX2 flat kernels' halves given by
+    /// <typeparamref name="THalves"/>: each group's int sums and float chain are the one-group kernel's, so the bits are
+    /// the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SuperBlockPair<THalves>(byte* pa, byte* pb, in PackedKActivations a, int s, ref Vector256<float> accA, ref Vector256<float> accB)
+        where THalves : IScaleMinPairHalves
+    {
+        UnpackScales(pa, out var scalesLowA, out var scalesHighA, out var minsLowA, out var minsHighA);
+        UnpackScales(pb, out var scalesLowB, out var scalesHighB, out var minsLowB, out var minsHighB);
+        byte* x = a.Quants(s);
+        var sumA = THalves.First(pa, pb, x, scalesLowA, scalesLowB, out var sumB);
+        sumA += THalves.Second(pa, pb, x, scalesHighA, scalesHighB, out var laterB);
+        sumB += laterB;
+        accA = Finish(pa, a, s, sumA, minsLowA, minsHighA, accA);
+        accB = Finish(pb, a, s, sumB, minsLowB, minsHighB, accB);
+    }
+
+    /// <summary>
     /// <see cref="KScales"/>'s unpacking, lane by lane: scales 0–3 and mins 0–3 in the low 6 bits of words 0 and 1; scales
     /// and mins 4–7 from word 2's nibbles plus the top two bits of words 0 and 1. Each result holds four of a lane's eight
     /// (sub-blocks 0–3 in the Low ones, 4–7 in the High), a byte each.
