@@ -44,20 +44,23 @@ internal unsafe struct PackedQ5_KPairKernel : IPackedPairKernel
     {
         PairScaleMin.Unpack(p, partnerOffset, out var scalesLow, out var scalesHigh, out var minsLow, out var minsHigh);
         byte* quants = a.Quants(s);
-        var sum = Chunk(p, partnerOffset, 0, quants, scalesLow, 0)
-            + Chunk(p, partnerOffset, 1, quants + 64, scalesLow, 2)
-            + Chunk(p, partnerOffset, 2, quants + 128, scalesHigh, 0)
-            + Chunk(p, partnerOffset, 3, quants + 192, scalesHigh, 2);
+        var sum = Chunk(p, partnerOffset, 0, quants, PairScaleMin.ScaleWords(scalesLow, 0), PairScaleMin.ScaleWords(scalesLow, 1))
+            + Chunk(p, partnerOffset, 1, quants + 64, PairScaleMin.ScaleWords(scalesLow, 2), PairScaleMin.ScaleWords(scalesLow, 3))
+            + Chunk(p, partnerOffset, 2, quants + 128, PairScaleMin.ScaleWords(scalesHigh, 0), PairScaleMin.ScaleWords(scalesHigh, 1))
+            + Chunk(p, partnerOffset, 3, quants + 192, PairScaleMin.ScaleWords(scalesHigh, 2), PairScaleMin.ScaleWords(scalesHigh, 3));
         return PairScaleMin.Finish(p, partnerOffset, a, s, sum, minsLow, minsHigh, acc);
     }
 
     /// <summary>
     /// Chunk <paramref name="chunk"/> (64 columns) for both groups: sub-block 2c in the low nibbles with fifth bit 2c,
-    /// 2c+1 in the high nibbles with bit 2c+1; each sub-block's sum times its scale, byte <paramref name="scaleByte"/>
-    /// (low sub-block) or the next (high) of each lane of <paramref name="scales"/>.
+    /// 2c+1 in the high nibbles with bit 2c+1; each sub-block's sum times its scale, spread as vpmaddwd's operand in
+    /// <paramref name="lowScale"/> (sub-block 2c) and <paramref name="highScale"/> (2c+1).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Chunk(byte* p, long partnerOffset, int chunk, byte* a, Vector512<uint> scales, int scaleByte)
+    // A call of its own: inlined four times into Pair, the chunks overran the JIT's inlining budget there, and their
+    // helpers (even vpmaddwd's wrapper) stayed calls passing vectors through the stack. The caller spreads the scales,
+    // whose shuffle controls are constants only there.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<int> Chunk(byte* p, long partnerOffset, int chunk, byte* a, Vector512<short> lowScale, Vector512<short> highScale)
     {
         PackedPair.SpreadChunk(a, out var low01, out var low23, out var low45, out var low67,
             out var high01, out var high23, out var high45, out var high67);
@@ -65,8 +68,6 @@ internal unsafe struct PackedQ5_KPairKernel : IPackedPairKernel
         byte* q = p + PackedQ4_K.QuantOffset + chunk * PackedQ4_K.ChunkBytes;
         byte* bits = p + PackedQ5_K.HighBitsOffset;
         PackedPair.PrefetchAhead(q, 0, partnerOffset, PackedQ4_K.ChunkBytes);
-        var lowScale = PairScaleMin.ScaleWords(scales, scaleByte);
-        var highScale = PairScaleMin.ScaleWords(scales, scaleByte + 1);
         Half(q, bits, 2 * chunk, low01, low23, high01, high23, out var lowA, out var highA);
         Half(q + partnerOffset, bits + partnerOffset, 2 * chunk, low01, low23, high01, high23, out var lowB, out var highB);
         var sum = Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(lowA, lowB), lowScale)

@@ -59,10 +59,10 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
 
         byte* quants = a.Quants(s);
         byte* q = p + PackedQ6_K.QuantOffset;
-        var sum = Part(q, partnerOffset, quants, scales0, scales1, 0)
-            + Part(q + 4 * PackedQ6_K.StepBytes, partnerOffset, quants + 16, scales0, scales1, 1)
-            + (Part(q + 8 * PackedQ6_K.StepBytes, partnerOffset, quants + 128, scales2, scales3, 0)
-            + Part(q + 12 * PackedQ6_K.StepBytes, partnerOffset, quants + 144, scales2, scales3, 1));
+        var sum = FirstPart(q, partnerOffset, quants, scales0, scales1)
+            + SecondPart(q + 4 * PackedQ6_K.StepBytes, partnerOffset, quants + 16, scales0, scales1)
+            + (FirstPart(q + 8 * PackedQ6_K.StepBytes, partnerOffset, quants + 128, scales2, scales3)
+            + SecondPart(q + 12 * PackedQ6_K.StepBytes, partnerOffset, quants + 144, scales2, scales3));
         sum -= Vector512.ShiftLeft(zeroPoint, 5);
         return Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), PackedPair.Scales(p, partnerOffset) * Vector512.Create(a.Scale(s)), acc);
     }
@@ -73,6 +73,18 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
     /// <paramref name="low"/> for j &lt; 2, in <paramref name="high"/> for j ≥ 2. Two steps' int16 products are added
     /// before each widening multiply (four products per int16: exact, see the type's remarks).
     /// </summary>
+    // Each part a call of its own: inlined four times into Pair, the parts overran the JIT's inlining budget there, and
+    // their helpers (even vpmaddwd's wrapper) stayed calls passing vectors through the stack. One method per part keeps
+    // the part a constant, so the scales' shuffle controls stay constants too rather than being built on every call.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<int> FirstPart(byte* q, long partnerOffset, byte* a, Vector512<uint> low, Vector512<uint> high)
+        => Part(q, partnerOffset, a, low, high, 0);
+
+    /// <inheritdoc cref="FirstPart"/>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<int> SecondPart(byte* q, long partnerOffset, byte* a, Vector512<uint> low, Vector512<uint> high)
+        => Part(q, partnerOffset, a, low, high, 1);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Part(byte* q, long partnerOffset, byte* a, Vector512<uint> low, Vector512<uint> high, int part)
     {
