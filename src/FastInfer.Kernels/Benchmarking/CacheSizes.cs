@@ -3,8 +3,9 @@ using System.Globalization;
 namespace FastInfer.Kernels.Benchmarking;
 
 /// <summary>
-/// The size of the last-level cache, which decides how much memory a bandwidth measurement must cycle through so
-/// that it reads DRAM rather than cache.
+/// The sizes of the caches cpu0 describes in sysfs: the last level decides how much memory a bandwidth measurement
+/// must cycle through so that it reads DRAM rather than cache; the first level's data cache, how far ahead the
+/// decode kernels may ask for lines (<see cref="Packed.PackedPair.PrefetchBytes"/>).
 /// </summary>
 public static class CacheSizes
 {
@@ -16,21 +17,45 @@ public static class CacheSizes
     /// <summary>The largest cache level cpu0 reports in sysfs, or <see cref="AssumedLastLevelBytes"/> when none is readable.</summary>
     public static long LastLevelBytes() => ReadLastLevel(CacheFolder) ?? AssumedLastLevelBytes;
 
+    /// <summary>cpu0's level-1 data cache, or null when sysfs does not describe it.</summary>
+    public static long? FirstLevelDataBytes() => ReadFirstLevelData(CacheFolder);
+
     /// <summary>The size of the highest-level cache described under <paramref name="folder"/> (index*/level, index*/size).</summary>
     internal static long? ReadLastLevel(string folder)
     {
-        if (!Directory.Exists(folder))
-            return null;
         int bestLevel = -1;
         long? bestSize = null;
+        foreach (var (level, type, size) in ReadIndexes(folder))
+            if (level > bestLevel)
+                (bestLevel, bestSize) = (level, size);
+        return bestSize;
+    }
+
+    /// <summary>The size of the level-1 data cache described under <paramref name="folder"/> (index*/type "Data").</summary>
+    internal static long? ReadFirstLevelData(string folder)
+    {
+        foreach (var (level, type, size) in ReadIndexes(folder))
+            if (level == 1 && type == "Data")
+                return size;
+        return null;
+    }
+
+    /// <summary>Every well-formed cache description under <paramref name="folder"/>: level, type (empty when absent) and size.</summary>
+    private static List<(int Level, string Type, long Size)> ReadIndexes(string folder)
+    {
+        var caches = new List<(int, string, long)>();
+        if (!Directory.Exists(folder))
+            return caches;
         foreach (var index in Directory.EnumerateDirectories(folder, "index*"))
         {
             try
             {
                 if (!int.TryParse(File.ReadAllText(Path.Combine(index, "level")).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int level))
                     continue;
-                if (ParseSize(File.ReadAllText(Path.Combine(index, "size"))) is { } size && level > bestLevel)
-                    (bestLevel, bestSize) = (level, size);
+                string typeFile = Path.Combine(index, "type");
+                string type = File.Exists(typeFile) ? File.ReadAllText(typeFile).Trim() : "";
+                if (ParseSize(File.ReadAllText(Path.Combine(index, "size"))) is { } size)
+                    caches.Add((level, type, size));
             }
             catch (IOException)
             {
@@ -39,7 +64,7 @@ public static class CacheSizes
             {
             }
         }
-        return bestSize;
+        return caches;
     }
 
     /// <summary>sysfs cache sizes: a number with an optional K, M or G suffix ("32768K"); null when malformed.</summary>

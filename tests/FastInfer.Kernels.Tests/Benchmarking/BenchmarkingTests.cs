@@ -129,6 +129,33 @@ public unsafe class BenchmarkingTests
         }
     }
 
+    [Fact]
+    public void The_first_level_data_cache_is_the_level_one_cache_of_type_data()
+    {
+        var folder = Directory.CreateTempSubdirectory("fastinfer-cache-").FullName;
+        try
+        {
+            Assert.Null(CacheSizes.ReadFirstLevelData(folder));
+            void Index(int i, string level, string type, string size)
+            {
+                var dir = Directory.CreateDirectory(Path.Combine(folder, $"index{i}")).FullName;
+                File.WriteAllText(Path.Combine(dir, "level"), level);
+                File.WriteAllText(Path.Combine(dir, "type"), type);
+                File.WriteAllText(Path.Combine(dir, "size"), size);
+            }
+            Index(0, "1\n", "Instruction\n", "64K\n");
+            Index(1, "2\n", "Unified\n", "1024K\n");
+            Assert.Null(CacheSizes.ReadFirstLevelData(folder));
+            Index(2, "1\n", "Data\n", "32K\n");
+            Assert.Equal(32L << 10, CacheSizes.ReadFirstLevelData(folder));
+            Assert.Equal(1L << 20, CacheSizes.ReadLastLevel(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(32L << 20, 24_000_000L, 23)]
     [InlineData(32L << 20, 180_000_000L, 3)]
