@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using FastInfer.Kernels.Benchmarking;
 using FastInfer.Kernels.Blocks.Simd;
+using FastInfer.Kernels.Memory;
 
 namespace FastInfer.Kernels.Packed;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using FastInfer.Kernels;
 using FastInfer.Kernels.Benchmarking;
 using FastInfer.Kernels.Isa;
+using FastInfer.Kernels.Memory;
 
 namespace FastInfer.Kernels.Tests.Benchmarking;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FastInfer.Kernels.Benchmarking;
+namespace FastInfer.Kernels.Memory;
 
 /// <summary>
 /// The sizes of the caches cpu0 describes in sysfs: the last level decides how much memory a bandwidth measurement
@@ -25,7 +25,7 @@ public static class CacheSizes
     {
         int bestLevel = -1;
         long? bestSize = null;
-        foreach (var (level, type, size) in ReadIndexes(folder))
+        foreach (var (level, _, size) in ReadIndexes(folder))
             if (level > bestLevel)
                 (bestLevel, bestSize) = (level, size);
         return bestSize;
