@@ -131,9 +131,9 @@ internal static unsafe class PackedPair
     /// How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for lines: sixteen Q4_0 chunks (9 KiB)
     /// where the core's L1 data cache holds 48 KiB or more (a Zen 5, on which that distance was chosen), half that on a
     /// smaller L1, where lines asked for 9 KiB ahead in both of a thread's streams can be evicted before they are read.
-    /// On a Zen 4 (32 KiB L1), seven `bench-kernels` runs of each distance, alternated, put the decode of Q8_0, Q4_0,
-    /// Q4_1, Q5_0, Q5_1, Q4_K and Q6_K at 85% of the limit or more in 44 of 49 rows 4.5 KiB ahead (median 96%) against
-    /// 27 of 49 at 9 KiB (median 86%); 18 KiB did worse still (performance log, session 25).
+    /// On a Zen 4 (32 KiB L1), `bench-kernels` alternated with the 9 KiB build: where the host's read reached 48–61 GB/s
+    /// the decode of Q8_0, Q4_0 and Q4_K read 21–36 GB/s at 9 KiB and 46–50 at 4.5 KiB, and `fastinfer generate` decoded
+    /// tinyllama Q4_0 and Q4_K_M faster in each of four alternations (performance log, session 25).
     /// </summary>
     public static readonly int PrefetchBytes = CacheSizes.FirstLevelDataBytes() is { } l1 && l1 < (48 << 10) ? 4608 : 9216;
 

@@ -16,8 +16,9 @@ namespace FastInfer.Kernels.Packed;
 /// (<see cref="IPackedSuperBlockFormat.PairsGroups"/>: Q4_K, and since session 24 Q5_K and Q6_K, on the AVX2 step) reads
 /// group i of the first half beside group i of the second, super-block by super-block, each activation load feeding both,
 /// as the block formats do (<see cref="PackedGroupPair"/>): in `bench-kernels` on the Zen 3, alternated with the build
-/// before, each decoded faster from DRAM where the host's state allowed a comparison, while from cache each ran slower
-/// in a trial harness (Q4_K and Q6_K by a tenth or more). Pairing Q2_K and Q3_K with their dot
+/// before, each decoded faster from DRAM where the host's state allowed a comparison. From cache, in a trial harness,
+/// the Q5_K and Q6_K pairs ran slower than one group per pass (Q6_K by about a tenth); Q4_K's did too until its halves
+/// became methods of their own, after which it ran as fast. Pairing Q2_K and Q3_K with their dot
 /// products unchanged, one super-block of each group in turn, was far slower from cache in a trial harness: the pairing
 /// pays only where the activations are shared.
 /// </summary>
