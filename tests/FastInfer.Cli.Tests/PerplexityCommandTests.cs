@@ -77,14 +77,14 @@ public class PerplexityCommandTests
         // it runs both, the one this CPU lacks emulated, through the whole engine (packing at load, decode, prefill). The
         // int sums are exact either way and the float steps the same, so the two print the same line. (stories260K's
         // 64-column matrices stay F16 when converted to a K-quant, so the K-quant kernels are checked in the kernel tests:
-        // Avx2OtherInt8InstructionTests.)
+        // OtherInt8InstructionTests.)
         Skip.If(KernelIsa.Hardware < IsaPath.Avx2, "the AVX2 path does not run on this CPU");
         WithConvertedStories(type, model =>
         {
             KernelIsa.Select("avx2");
-            KernelIsa.Avx2VnniOverride = false;
+            KernelIsa.AvxVnniOverride = false;
             string maddubs = FinalEstimate(model);
-            KernelIsa.Avx2VnniOverride = true;
+            KernelIsa.AvxVnniOverride = true;
             Assert.Equal(maddubs, FinalEstimate(model));
         });
     }
@@ -105,7 +105,7 @@ public class PerplexityCommandTests
         }
         finally
         {
-            KernelIsa.Avx2VnniOverride = null;
+            KernelIsa.AvxVnniOverride = null;
             KernelIsa.Select(KernelIsa.Hardware);
             Directory.Delete(folder, recursive: true);
         }

@@ -22,13 +22,13 @@ internal static unsafe class RowDot
     /// and 512-bit vpdpbusd needs AVX10, which the runtime does not report there. The AVX2 path's VNNI kernels (Intel
     /// cores from Alder Lake on) have not been timed: no machine this project ran on has AVX-VNNI without AVX-512.
     /// </summary>
-    // Below an AVX-512 CPU the AVX-512 path runs only emulated (tests, KernelIsa.EmulatesAvx512), and then as the AVX-512
-    // CPUs this project measures on do, with AVX-VNNI (emulated too: Avx512Ops), so those kernels are the ones tested. The
-    // AVX2 path's choice can be turned the other way by the tests (KernelIsa.Avx2VnniOverride), so both of its kinds run.
+    // Below an AVX-512 CPU the AVX-512 path runs only emulated (tests, KernelIsa.EmulatesAvx512), and then as a Zen 5
+    // does, with AVX-VNNI (emulated too: Avx512Ops). Either path's choice can be turned the other way by the tests
+    // (KernelIsa.AvxVnniOverride), so both of its kinds run on any machine.
     public static bool UsesVnni(IsaPath path) => path switch
     {
-        >= IsaPath.Avx512 => AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512,
-        IsaPath.Avx2 => KernelIsa.Avx2VnniOverride ?? AvxVnni.IsSupported,
+        >= IsaPath.Avx512 => KernelIsa.AvxVnniOverride ?? (AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512),
+        IsaPath.Avx2 => KernelIsa.AvxVnniOverride ?? AvxVnni.IsSupported,
         _ => false,
     };
 

@@ -33,13 +33,13 @@ public static class KernelIsa
     internal static bool EmulatesAvx512 { get; set; }
 
     /// <summary>
-    /// Overrides whether the AVX2 path runs its AVX-VNNI kernels (vpdpbusd), which it otherwise does exactly where the CPU
-    /// has AVX-VNNI (<see cref="Blocks.RowDot.UsesVnni"/>): true runs them on a CPU without it, the instruction emulated
-    /// (<see cref="Blocks.Simd.Avx512Ops"/>), false runs the vpmaddubsw kernels on a CPU with it. Set only by tests (the
-    /// kernel tests and the CLI's), so that both kinds of AVX2 integer kernel are checked on any AVX2 machine; null leaves
-    /// the choice to the CPU.
+    /// Overrides whether the AVX2 and AVX-512 paths run their AVX-VNNI kernels (256-bit vpdpbusd), which they otherwise do
+    /// exactly where the CPU has AVX-VNNI (<see cref="Blocks.RowDot.UsesVnni"/>; the AVX-512 path also where it runs
+    /// emulated): true runs them on a CPU without it, the instruction emulated (<see cref="Blocks.Simd.Avx512Ops"/>),
+    /// false runs the vpmaddubsw kernels on a CPU with it. Set only by tests (the kernel tests and the CLI's), so that both
+    /// kinds of integer kernel are checked on any AVX2 machine; null leaves the choice to the CPU.
     /// </summary>
-    internal static bool? Avx2VnniOverride { get; set; }
+    internal static bool? AvxVnniOverride { get; set; }
 
     /// <summary>Whether <see cref="Active"/> runs emulated (above what the hardware runs), so that timing it would say
     /// nothing about this CPU.</summary>

@@ -28,16 +28,16 @@ internal static unsafe class PackedKernels
                 return true;
             switch (w.Type)
             {
-                case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_1 when vnni: Run<PackedWithMinimums<PackedQ4_0>, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q4_1: Run<PackedWithMinimums<PackedQ4_0>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_1 when vnni: Run<PackedWithMinimums<PackedQ5_0>, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q5_1: Run<PackedWithMinimums<PackedQ5_0>, MaddubsPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool); break;
-                case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool); break;
+                case GgmlType.Q4_0 when vnni: Run<PackedQ4_0, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q4_0: Run<PackedQ4_0, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q4_1 when vnni: Run<PackedWithMinimums<PackedQ4_0>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q4_1: Run<PackedWithMinimums<PackedQ4_0>, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_0 when vnni: Run<PackedQ5_0, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_0: Run<PackedQ5_0, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_1 when vnni: Run<PackedWithMinimums<PackedQ5_0>, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q5_1: Run<PackedWithMinimums<PackedQ5_0>, MaddubsPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q8_0 when vnni: Run<PackedQ8_0, VnniPackedStep>(w, px, py, tokens, pool, path); break;
+                case GgmlType.Q8_0: Run<PackedQ8_0, SignedMaddubsPackedStep>(w, px, py, tokens, pool, path); break;
                 case GgmlType.Q2_K when vnni: RunSuperBlocks<PackedQ2_K, VnniPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q2_K: RunSuperBlocks<PackedQ2_K, MaddubsPackedStep>(w, px, py, pool); break;
                 case GgmlType.Q3_K when vnni: RunSuperBlocks<PackedQ3_K, VnniPackedStep>(w, px, py, pool); break;
@@ -153,10 +153,15 @@ internal static unsafe class PackedKernels
         pool.ForBalanced(groups, ref job, 1, groups * w.Packed.GroupBytes);
     }
 
-    private static void Run<TFormat, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
+    private static void Run<TFormat, TStep>(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool, IsaPath path)
         where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
     {
-        if (tokens > 1) { PackedMatMul<TFormat, TStep>.Multiply(w, x, y, tokens, pool); return; }
+        if (tokens > 1)
+        {
+            bool widePairs = PackedPair.IsUsable(path) && typeof(TStep) != typeof(VnniPackedStep) && PackedPairPrefill.Handles<TFormat>();
+            PackedMatMul<TFormat, TStep>.Multiply(w, x, y, tokens, pool, widePairs);
+            return;
+        }
         int blocks = w.Columns / PackedLayout.BlockColumns;
         var activations = PackedActivations.Prepare(x, tokens, blocks, TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0, TFormat.HasMinimum, pool);
         int groups = w.Packed.GroupCount(w.Rows);

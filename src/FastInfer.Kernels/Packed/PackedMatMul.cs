@@ -12,8 +12,9 @@ namespace FastInfer.Kernels.Packed;
 /// broadcast feeds both groups, and each block goes in two halves of four weight vectors per group, so the eight
 /// int sums stay in the low registers the JIT wants for vpdpbusd's accumulator (with all sixteen vectors unpacked at
 /// once it shuffled every sum through a register move; the halves measured ~8% faster). A lone last group runs
-/// tiles of <see cref="TokenTile"/> tokens on its own. Every (row, token) is the decode chain, so bits match MatVec,
-/// whichever way the work is split.
+/// tiles of <see cref="TokenTile"/> tokens on its own. On the AVX-512 path without vpdpbusd the pairs go to
+/// <see cref="PackedPairPrefill"/> instead: 512-bit registers, every token of the chunk against each block of the pair.
+/// Every (row, token) is the decode chain, so bits match MatVec, whichever way the work is split.
 /// </summary>
 internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     where TFormat : struct, IPackedFormat where TStep : struct, IPackedStep
@@ -51,12 +52,21 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
     public int ZeroPoint;
     public int ItemTokens;
     public int* NextItem;
+    public bool WidePairs;
 
-    public static void Multiply(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool)
+    /// <summary>
+    /// y (tokens×rows) = x·Wᵀ. <paramref name="widePairs"/> runs pairs of groups through <see cref="PackedPairPrefill"/>
+    /// (the AVX-512 path without vpdpbusd), which needs the zero point's correction whatever <typeparamref name="TStep"/>
+    /// does; the steps that remove the zero point themselves ignore it.
+    /// </summary>
+    public static void Multiply(in WeightMatrix w, float* x, float* y, int tokens, ComputePool pool, bool widePairs)
     {
         int blocks = w.Columns / PackedLayout.BlockColumns, groups = w.Packed.GroupCount(w.Rows);
-        int zeroPoint = TStep.UsesZeroPoint ? TFormat.ZeroPoint : 0;
-        var job = new PackedMatMul<TFormat, TStep> { View = w.Packed, Rows = w.Rows, Blocks = blocks, Tokens = tokens, Y = y };
+        int zeroPoint = TStep.UsesZeroPoint || widePairs ? TFormat.ZeroPoint : 0;
+        var job = new PackedMatMul<TFormat, TStep>
+        {
+            View = w.Packed, Rows = w.Rows, Blocks = blocks, Tokens = tokens, Y = y, WidePairs = widePairs,
+        };
         if (tokens < TokenSplitFrom * pool.ThreadCount)
         {
             job.A = PackedActivations.Prepare(x, tokens, blocks, zeroPoint, TFormat.HasMinimum, pool);
@@ -104,6 +114,11 @@ internal unsafe struct PackedMatMul<TFormat, TStep> : IRowJob
             {
                 byte* group = (byte*)View.FirstGroup + g * View.GroupBytes;
                 int firstRow = g * PackedLayout.GroupRows - View.RowOffset;
+                if (WidePairs)
+                {
+                    PackedPairPrefill.Multiply<TFormat>(group, View.GroupBytes, Blocks, A, c0, c1, Y, firstRow, Rows);
+                    continue;
+                }
                 for (int t = c0; t < c1; t += Math.Min(PairTile, c1 - t))
                     PairTiles(group, firstRow, t, Math.Min(PairTile, c1 - t));
             }

@@ -163,6 +163,7 @@ public unsafe class PackedPairMatVecTests
             var expected = new float[rows];
             MatVec.Multiply(matrix, x, expected, ComputePool.SingleThreaded, IsaPath.Scalar);
             Assert.Equal(expected, pair);
+            AssertAvx512PrefillHasTheBits(packed.Matrix, x, pair);
         }
     }
 
@@ -368,6 +369,23 @@ public unsafe class PackedPairMatVecTests
     /// activations all +1 and all −1: the scalar reference's values on the AVX2 path and, where the CPU has AVX-512, on the
     /// pair kernel, which must also keep the bits of the 256-bit kernel.
     /// </summary>
+    /// <summary>
+    /// Prefill on the AVX-512 path (its 512-bit pair tiles where the runtime has no vpdpbusd for it, the 256-bit VNNI
+    /// tiles where it has) of five copies of <paramref name="x"/> gives every token decode's bits,
+    /// <paramref name="decoded"/>: the extreme int sums stay exact there too.
+    /// </summary>
+    private static void AssertAvx512PrefillHasTheBits(in WeightMatrix packed, float[] x, float[] decoded)
+    {
+        const int tokens = 5;
+        var xs = new float[tokens * x.Length];
+        for (int t = 0; t < tokens; t++)
+            x.CopyTo(xs, t * x.Length);
+        var batch = new float[tokens * packed.Rows];
+        Ops.MatMul.Multiply(packed, xs, batch, tokens, ComputePool.SingleThreaded, IsaPath.Avx512);
+        for (int t = 0; t < tokens; t++)
+            Assert.Equal(decoded, batch.AsSpan(t * packed.Rows, packed.Rows).ToArray());
+    }
+
     private static void AssertExtremesKeepTheBits(GgmlType type, byte[] data, int rows, int columns)
     {
         fixed (byte* pd = data)
@@ -392,6 +410,7 @@ public unsafe class PackedPairMatVecTests
                 MatVec.Multiply(packed.Matrix, x, pair, ComputePool.SingleThreaded, IsaPath.Avx512);
                 Assert.Equal(EightRowBits(packed.Matrix, x), pair);
                 AssertClose(expected, pair);
+                AssertAvx512PrefillHasTheBits(packed.Matrix, x, pair);
             }
         }
 
