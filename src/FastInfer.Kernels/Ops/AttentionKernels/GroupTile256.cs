@@ -106,7 +106,7 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
         {
             byte* next = keys + u * rowBytes + prefetchAhead;
             for (byte* line = next; line < next + headDim * TKv.ElementBytes; line += 64)
-                Sse.Prefetch0(line);
+                KvPrefetch.Line(line);
         }
         ScoreBlock<TKv, THeads, TSlots>(q, keys + t * rowBytes, rowBytes, headDim, dots + t);
         return TSlots.Count;
@@ -178,13 +178,13 @@ internal readonly unsafe struct GroupTile256 : IGroupTile
         byte* row = values, fetch = values + prefetchAhead + ((column * TKv.ElementBytes) & ~63);
         for (float* w = weights; w < weights + count; w++, row += rowBytes, fetch += rowBytes)
         {
-            Sse.Prefetch0(fetch);
+            KvPrefetch.Line(fetch);
             if (passBytes > 64)
-                Sse.Prefetch0(fetch + 64);
+                KvPrefetch.Line(fetch + 64);
             if (passBytes > 128)
             {
-                Sse.Prefetch0(fetch + 128);
-                Sse.Prefetch0(fetch + 192);
+                KvPrefetch.Line(fetch + 128);
+                KvPrefetch.Line(fetch + 192);
             }
             var m0 = Vector256.Create(w[0]);
             var m1 = THeads.Count > 1 ? Vector256.Create(w[Positions]) : default;

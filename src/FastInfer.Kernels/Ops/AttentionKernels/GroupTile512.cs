@@ -92,7 +92,7 @@ internal readonly unsafe struct GroupTile512 : IGroupTile
     {
         byte* next = keys + t * rowBytes + prefetchAhead;
         for (int line = 0; line < headDim * TKv.ElementBytes; line += 64)
-            Sse.Prefetch0(next + line);
+            KvPrefetch.Line(next + line);
     }
 
     /// <summary>dots[r·16 + t] for rows t = 0 (to 3) at <paramref name="keys"/>: each K vector loaded once for every head.</summary>
@@ -191,7 +191,7 @@ internal readonly unsafe struct GroupTile512 : IGroupTile
             // The lines of this row's columns in the V rows read next (the passes over the columns cover the whole row).
             byte* next = row + prefetchAhead + column * TKv.ElementBytes;
             for (int line = 0; line < TVectors.Count * 16 * TKv.ElementBytes; line += 64)
-                Sse.Prefetch0(next + line);
+                KvPrefetch.Line(next + line);
             var v0 = TKv.LoadScaled(row, column);
             var v1 = TVectors.Count > 1 ? TKv.LoadScaled(row, column + 16) : default;
             var v2 = TVectors.Count > 2 ? TKv.LoadScaled(row, column + 32) : default;

@@ -21,7 +21,8 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
 {
     public const int BlockPositions = 128;
-    /// <summary>How far ahead the group tiles prefetch, in K and V bytes (half of L1).</summary>
+    /// <summary>How far ahead the group tiles prefetch, in K and V bytes (half of a Zen 5's L1; on a smaller L1 the lines
+    /// go to L2 only: <see cref="KvPrefetch"/>).</summary>
     private const long PrefetchBytes = 24 << 10;
     private const int SubTile = 32;
 
@@ -189,8 +190,8 @@ internal unsafe struct SplitContextDecodeJob<TKv> : IRowJob where TKv : IKvRow
             byte* keys = K + t * rowBytes + sliceOffset, values = V + t * rowBytes + sliceOffset;
             for (long line = 0; line < sliceBytes; line += 64)
             {
-                Sse.Prefetch0(keys + line);
-                Sse.Prefetch0(values + line);
+                KvPrefetch.Line(keys + line);
+                KvPrefetch.Line(values + line);
             }
         }
     }
