@@ -156,6 +156,22 @@ internal static unsafe class PackedPair
         }
     }
 
+    /// <summary>
+    /// Each token's sixteen lanes (<paramref name="tokens"/> vectors at <paramref name="lanes"/>) to rows
+    /// <paramref name="firstRow"/>.. of y (tokens×rows by token, from <paramref name="firstToken"/>) for the lower half and
+    /// the next group's rows for the upper, skipping rows outside [0, rows): the prefill pairs' results.
+    /// </summary>
+    public static void StoreTokens(float* lanes, int tokens, float* y, int firstToken, int firstRow, int rows)
+    {
+        for (int t = 0; t < tokens; t++)
+        {
+            var pair = Vector512.Load(lanes + 16 * t);
+            float* row = y + (long)(firstToken + t) * rows;
+            PackedDot.Store(pair.GetLower(), row, firstRow, rows);
+            PackedDot.Store(pair.GetUpper(), row, firstRow + PackedLayout.GroupRows, rows);
+        }
+    }
+
     /// <summary>The 32 bytes at <paramref name="low"/> in the lower half and the partner's in the upper.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<uint> Join(byte* low, long partnerOffset)

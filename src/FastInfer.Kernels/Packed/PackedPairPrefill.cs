@@ -94,14 +94,7 @@ internal static unsafe class PackedPairPrefill
                 minimumScale = (float*)((byte*)minimumScale + tokenBytes);
             }
         }
-        int secondRow = firstRow + PackedLayout.GroupRows;
-        for (int t = 0; t < tokens; t++)
-        {
-            var lanes = Vector512.Load(chains + 16 * t);
-            float* row = y + (long)(firstToken + t) * rows;
-            PackedDot.Store(lanes.GetLower(), row, firstRow, rows);
-            PackedDot.Store(lanes.GetUpper(), row, secondRow, rows);
-        }
+        PackedPair.StoreTokens(chains, tokens, y, firstToken, firstRow, rows);
     }
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace FastInfer.Kernels.Ops.QuantGemm;
 /// Prefill for K-quant weights (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) on the 256-bit paths: the tokens are quantized once to
 /// Q8_K (in parallel, one token per task), then <see cref="KQuantGemmJob{TPanel, TStep}"/> splits the rows in groups of
 /// eight. vpdpbusd where <see cref="RowDot.UsesVnni"/> allows it, AVX2 vpmaddubsw otherwise (exact: two products of a
-/// quant of at most 63 and an activation of at most 127 fit int16). Other types and the V128/scalar paths decline.
+/// quant of at most 63 and an activation of at most 127 fit int16), on the AVX-512 path in 512-bit registers
+/// (<see cref="KQuantPairPrefill"/>). Other types and the V128/scalar paths decline.
 /// </summary>
 internal static unsafe class KQuantGemm
 {
@@ -59,6 +60,7 @@ internal static unsafe class KQuantGemm
         {
             W = w, FromPacked = ReadsPackedRows(w, path), Blocks = blocks,
             A = activations, ActivationRow = activationRow, Tokens = tokens, Y = y,
+            WidePairs = PackedPair.IsUsable(path) && typeof(TStep) != typeof(VnniPackedStep),
         };
         int pairRows = KQuantGemmJob<TPanel, TStep>.PairRows, pairs = (w.Rows + pairRows - 1) / pairRows;
         // Claimed in shrinking chunks down to a single pair (each pair counted as a whole minimum chunk's work: sixteen rows

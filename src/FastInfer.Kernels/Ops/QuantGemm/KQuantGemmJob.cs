@@ -31,6 +31,8 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
     public long ActivationRow;
     public int Tokens;
     public float* Y;
+    /// <summary>Set on the AVX-512 path without vpdpbusd: the pair panels go through <see cref="KQuantPairPrefill"/>.</summary>
+    public bool WidePairs;
 
     private static int BlockBytes => PanelLayout.BlockBytes<TPanel>();
 
@@ -69,6 +71,12 @@ internal unsafe struct KQuantGemmJob<TPanel, TStep> : IRowJob
                         rows = groupRows;
                     }
                     PanelPacker.Pack<TPanel>(rows, rowBytes, rowCount, Blocks, panel + g * BlockBytes, 2L * BlockBytes, rowScratch);
+                }
+                if (WidePairs)
+                {
+                    for (int t = c0; t < c1; t += KQuantPairPrefill.MaxTokens)
+                        KQuantPairPrefill.Multiply<TPanel>(panel, Blocks, A, ActivationRow, t, Math.Min(KQuantPairPrefill.MaxTokens, c1 - t), Y, firstRow, W.Rows);
+                    continue;
                 }
                 for (int t = c0; t < c1; t += TokenTile)
                     Tile(panel, firstRow, t, Math.Min(TokenTile, c1 - t));
