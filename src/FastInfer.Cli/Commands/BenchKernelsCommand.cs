@@ -78,7 +78,7 @@ internal static class BenchKernelsCommand
         limits.AddRow($"{Fp32Label(m)}, GFLOP/s", Number(m.Fp32FmaGflopsPerThread, "F1"), Number(m.Fp32FmaGflopsAllThreads, "F1"));
         limits.AddRow("int8 vpdpbusd (256-bit), GOP/s", Number(m.Int8VnniGopsPerThread, "F1"), Number(m.Int8VnniGopsAllThreads, "F1"));
         limits.AddRow("int8 maddubs+add16 (256-bit), GOP/s", Number(m.Int8Avx2GopsPerThread, "F1"), Number(m.Int8Avx2GopsAllThreads, "F1"));
-        limits.AddRow("int8 maddubs+madd (512-bit), GOP/s", Number(m.Int8Avx512BwGopsPerThread, "F1"), "");
+        limits.AddRow("int8 maddubs+add16 (512-bit), GOP/s", Number(m.Int8Avx512BwGopsPerThread, "F1"), Number(m.Int8Avx512BwGopsAllThreads, "F1"));
         AnsiConsole.Write(limits);
         foreach (var warning in report.Warnings)
             AnsiConsole.MarkupLine($"[yellow]warning: {Markup.Escape(warning)}[/]");

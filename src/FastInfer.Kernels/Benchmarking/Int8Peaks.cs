@@ -7,8 +7,7 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <summary>
 /// int8 dot-product chains: the compute ceiling of quantized kernels. .NET 10 exposes
 /// vpdpbusd at 128/256 bits (AvxVnni), so the VNNI figure is for 256-bit vectors. Without VNNI the kernels multiply
-/// bytes with vpmaddubsw, timed here at 256 bits (AVX2, summed in int16 as the kernels' runs do) and 512 bits
-/// (AVX-512BW, widened every step).
+/// bytes with vpmaddubsw, timed here at 256 bits (AVX2) and 512 bits (AVX-512BW), summed in int16 as the kernels' runs do.
 /// </summary>
 internal static class Int8Peaks
 {
@@ -32,10 +31,10 @@ internal static class Int8Peaks
         return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7);
     }
 
-    /// <summary>Each 512-bit maddubs + madd + add step does 64 multiplies and 64 adds.</summary>
-    public static double Avx512BwOps(int iterations) => MaddubsOps<Maddubs512, Vector512<int>>(iterations);
+    /// <summary>Each 512-bit maddubs + add step does 64 multiplies and 64 adds.</summary>
+    public static double Avx512BwOps(int iterations) => MaddubsOps<Maddubs512, Vector512<short>>(iterations);
 
-    public static int Avx512BwChains(int iterations) => MaddubsChains<Maddubs512, Vector512<int>>(iterations);
+    public static int Avx512BwChains(int iterations) => MaddubsChains<Maddubs512, Vector512<short>>(iterations);
 
     /// <summary>Each 256-bit maddubs + add step does 32 multiplies and 32 adds.</summary>
     public static double Avx2Ops(int iterations) => MaddubsOps<Maddubs256, Vector256<short>>(iterations);
@@ -47,7 +46,7 @@ internal static class Int8Peaks
         => (double)iterations * 8 * TLanes.Bytes * 2;
 
     /// <summary>
-    /// Eight accumulators of vpmaddubsw + vpmaddwd (against ones) + vpaddd. The unsigned operands come from L1 as in a real
+    /// Eight accumulators of <typeparamref name="TLanes"/>'s step. The unsigned operands come from L1 as in a real
     /// dot product (constants would let the JIT hoist the multiplies out of the loop): eight vectors a step, the steps
     /// cycling through a 4 KiB block; the signed operand is −2 throughout.
     /// </summary>
@@ -98,14 +97,18 @@ internal unsafe interface IMaddubsLanes<TVector> where TVector : struct
     static abstract int Sum(TVector x);
 }
 
-/// <summary>512-bit vpmaddubsw + vpmaddwd + vpaddd (AVX-512BW).</summary>
-internal readonly unsafe struct Maddubs512 : IMaddubsLanes<Vector512<int>>
+/// <summary>
+/// 512-bit vpmaddubsw + vpaddw (AVX-512BW): the int8 step of the AVX-512 path's prefill kernels where .NET gives them no
+/// vpdpbusd (<see cref="Packed.PackedPairPrefill"/>, <see cref="Ops.QuantGemm.KQuantPairPrefill"/>), which sum in int16
+/// runs as the AVX2 kernels do (<see cref="Maddubs256"/>).
+/// </summary>
+internal readonly unsafe struct Maddubs512 : IMaddubsLanes<Vector512<short>>
 {
     public static int Bytes => 64;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Step(Vector512<int> acc, byte* p)
-        => acc + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Load(p), Vector512.Create((sbyte)-2)), Vector512.Create((short)1));
-    public static int Sum(Vector512<int> x) => Vector512.Sum(x);
+    public static Vector512<short> Step(Vector512<short> acc, byte* p)
+        => acc + Avx512BW.MultiplyAddAdjacent(Vector512.Load(p), Vector512.Create((sbyte)-2));
+    public static int Sum(Vector512<short> x) => Vector512.Sum(Avx512BW.MultiplyAddAdjacent(x, Vector512.Create((short)1)));
 }
 
 /// <summary>

@@ -24,7 +24,9 @@ namespace FastInfer.Kernels.Benchmarking;
 /// <param name="Int8Avx2GopsPerThread">GOP/s of 256-bit vpmaddubsw + vpaddw chains (0 without AVX2).</param>
 /// <param name="Int8Avx2GopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX2): the ceiling of
 /// the int8 matrix-matrix kernels where they run vpmaddubsw instead.</param>
-/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpmaddwd + vpaddd chains (0 without AVX-512BW).</param>
+/// <param name="Int8Avx512BwGopsPerThread">GOP/s of 512-bit vpmaddubsw + vpaddw chains (0 without AVX-512BW).</param>
+/// <param name="Int8Avx512BwGopsAllThreads">GOP/s of those chains on every pool thread at once (0 without AVX-512BW): with
+/// the 256-bit ones, the ceiling of the AVX-512 path's int8 matrix-matrix kernels where they run vpmaddubsw.</param>
 public sealed record MachineLimits(
     int Threads,
     double ReadBandwidthOneThread,
@@ -37,19 +39,25 @@ public sealed record MachineLimits(
     double Int8VnniGopsAllThreads,
     double Int8Avx2GopsPerThread,
     double Int8Avx2GopsAllThreads,
-    double Int8Avx512BwGopsPerThread)
+    double Int8Avx512BwGopsPerThread,
+    double Int8Avx512BwGopsAllThreads)
 {
     /// <summary>Bytes of the buffer the read bandwidth streams.</summary>
     public const long BufferBytes = 1L << 30;
 
     /// <summary>
     /// The all-threads int8 peak of the instruction the integer matrix-matrix kernels run on <paramref name="path"/>, and that
-    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 and AVX2 paths of a CPU with AVX-VNNI); otherwise, from
-    /// AVX2 up, the 256-bit vpmaddubsw (on the AVX-512 path too, whose integer prefill kernels are 256-bit). None ("", 0) on the
-    /// V128 and scalar paths, whose kernels no peak here times.
+    /// instruction's name: vpdpbusd where <see cref="RowDot.UsesVnni"/> (the AVX-512 and AVX2 paths of a CPU with AVX-VNNI);
+    /// otherwise vpmaddubsw: on the AVX2 path the 256-bit chains', on the AVX-512 path the faster of the 256-bit and 512-bit
+    /// chains' (its prefill kernels run 512-bit vpmaddubsw since session 26, a lone group or the unpacked rows 256-bit).
+    /// None ("", 0) on the V128 and scalar paths, whose kernels no peak here times.
     /// </summary>
-    public (string Instruction, double GopsAllThreads) Int8Ceiling(IsaPath path)
-        => RowDot.UsesVnni(path) ? ("vpdpbusd", Int8VnniGopsAllThreads)
+    public (string Instruction, double GopsAllThreads) Int8Ceiling(IsaPath path) => Int8Ceiling(path, RowDot.UsesVnni(path));
+
+    /// <summary><see cref="Int8Ceiling(IsaPath)"/> for kernels that run vpdpbusd or not as <paramref name="vnni"/> says.</summary>
+    internal (string Instruction, double GopsAllThreads) Int8Ceiling(IsaPath path, bool vnni)
+        => vnni ? ("vpdpbusd", Int8VnniGopsAllThreads)
+            : path >= IsaPath.Avx512 ? ("maddubs", Math.Max(Int8Avx2GopsAllThreads, Int8Avx512BwGopsAllThreads))
             : path >= IsaPath.Avx2 ? ("maddubs", Int8Avx2GopsAllThreads)
             : ("", 0);
 
@@ -68,6 +76,7 @@ public sealed record MachineLimits(
         Check(found, "FP32 FMA", "GFLOP/s", "fma-all", Fp32FmaGflopsAllThreads, Fp32FmaGflopsPerThread);
         Check(found, "int8 vpdpbusd", "GOP/s", "int8-all (vpdpbusd)", Int8VnniGopsAllThreads, Int8VnniGopsPerThread);
         Check(found, "int8 maddubs", "GOP/s", "int8-all (maddubs)", Int8Avx2GopsAllThreads, Int8Avx2GopsPerThread);
+        Check(found, "int8 maddubs (512-bit)", "GOP/s", "int8-all (maddubs)", Int8Avx512BwGopsAllThreads, Int8Avx512BwGopsPerThread);
         return found;
     }
 
@@ -179,8 +188,9 @@ public sealed record MachineLimits(
         var (vnni, vnniAll) = AvxVnni.IsSupported ? PeakChains.Both<Int8Peaks.Vnni>(pool, secondsPerMeasurement) : (0, 0);
         var (maddubs, maddubsAll) = Avx2.IsSupported
             ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs256, Vector256<short>>>(pool, secondsPerMeasurement) : (0, 0);
-        double bw = Avx512BW.IsSupported ? PeakChains.OneThread<Int8Peaks.Maddubs<Maddubs512, Vector512<int>>>(secondsPerMeasurement) : 0;
-        return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, vnniAll, maddubs, maddubsAll, bw);
+        var (bw, bwAll) = Avx512BW.IsSupported
+            ? PeakChains.Both<Int8Peaks.Maddubs<Maddubs512, Vector512<short>>>(pool, secondsPerMeasurement) : (0, 0);
+        return new MachineLimits(pool.ThreadCount, one, all, bits, fused, fma, fmaAll, vnni, vnniAll, maddubs, maddubsAll, bw, bwAll);
     }
 
     // The read passes' sums are added here so the JIT cannot prove them unused and remove the work being timed.

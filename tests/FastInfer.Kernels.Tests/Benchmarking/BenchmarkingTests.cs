@@ -246,7 +246,7 @@ public unsafe class BenchmarkingTests
         Skip.If(bits == 512 && !Avx512BW.IsSupported, "no AVX-512BW on this CPU");
         Skip.If(bits == 256 && !Avx2.IsSupported, "no AVX2 on this CPU");
         // Eight vectors a step, the steps cycling through the 4 KiB block (eight 512-byte or sixteen 256-byte slices);
-        // every byte times −2. 32 steps keep the 256-bit chains' int16 lanes (two products of up to 255·2 a step) from wrapping.
+        // every byte times −2. 32 steps keep the chains' int16 lanes (two products of up to 255·2 a step) from wrapping.
         const int iterations = 32;
         int step = bits, slices = 4096 / step;
         long expected = 0;
@@ -293,10 +293,11 @@ public unsafe class BenchmarkingTests
 
     /// <summary>Limits with every field named; the compute peaks consistent unless a test says otherwise.</summary>
     private static MachineLimits Limits(int threads = 2, double fmaOne = 220, double fmaAll = 430, double vnniOne = 400, double vnniAll = 790,
-        double maddubsOne = 200, double maddubsAll = 390, double avx512BwOne = 400, int fmaBits = 512)
+        double maddubsOne = 200, double maddubsAll = 390, double avx512BwOne = 0, double avx512BwAll = 0, int fmaBits = 512)
         => new(threads, ReadBandwidthOneThread: 38, ReadBandwidthAllThreads: 70, Fp32FmaVectorBits: fmaBits, Fp32FmaFused: true,
             Fp32FmaGflopsPerThread: fmaOne, Fp32FmaGflopsAllThreads: fmaAll, Int8VnniGopsPerThread: vnniOne, Int8VnniGopsAllThreads: vnniAll,
-            Int8Avx2GopsPerThread: maddubsOne, Int8Avx2GopsAllThreads: maddubsAll, Int8Avx512BwGopsPerThread: avx512BwOne);
+            Int8Avx2GopsPerThread: maddubsOne, Int8Avx2GopsAllThreads: maddubsAll, Int8Avx512BwGopsPerThread: avx512BwOne,
+            Int8Avx512BwGopsAllThreads: avx512BwAll);
 
     [Fact]
     public void The_report_is_one_camel_case_json_object()
@@ -314,6 +315,7 @@ public unsafe class BenchmarkingTests
         Assert.Equal(500, machine.GetProperty("int8VnniGopsAllThreads").GetDouble());
         Assert.Equal(150, machine.GetProperty("int8Avx2GopsPerThread").GetDouble());
         Assert.Equal(600, machine.GetProperty("int8Avx2GopsAllThreads").GetDouble());
+        Assert.Equal(0, machine.GetProperty("int8Avx512BwGopsAllThreads").GetDouble());
         Assert.Equal(256, machine.GetProperty("fp32FmaVectorBits").GetInt32());
         Assert.True(machine.GetProperty("fp32FmaFused").GetBoolean());
         Assert.False(kernel.TryGetProperty("gigaflopsPerSecond", out _));
@@ -324,7 +326,12 @@ public unsafe class BenchmarkingTests
     {
         Assert.Empty(Limits().Inconsistencies());
         Assert.Empty(Limits(threads: 1, fmaAll: 220, vnniAll: 400, maddubsAll: 200).Inconsistencies());
-        Assert.Empty(Limits(vnniOne: 0, vnniAll: 0, maddubsOne: 0, maddubsAll: 0, avx512BwOne: 0).Inconsistencies());
+        Assert.Empty(Limits(vnniOne: 0, vnniAll: 0, maddubsOne: 0, maddubsAll: 0).Inconsistencies());
+        Assert.Empty(Limits(avx512BwOne: 260, avx512BwAll: 500).Inconsistencies());
+        var wide = Limits(avx512BwOne: 260, avx512BwAll: 300).Inconsistencies();
+        Assert.Single(wide);
+        Assert.Contains("int8 maddubs (512-bit) peak on 2 threads (300.0 GOP/s)", wide[0]);
+        Assert.Contains("int8-all (maddubs)", wide[0]);
         Assert.Empty(Limits(threads: 1, fmaAll: 200, vnniAll: 300, maddubsAll: 100).Inconsistencies()); // one thread: nothing to compare
 
         var fma = Limits(fmaOne: 221.5, fmaAll: 212.5).Inconsistencies();
@@ -408,8 +415,17 @@ public unsafe class BenchmarkingTests
         // The AVX-512 path: vpdpbusd where its kernels run it (a CPU with AVX-VNNI, or the path emulated below an AVX-512
         // CPU); otherwise its 256-bit integer kernels run vpmaddubsw too.
         var avx512 = Row(Limits(vnniAll: 800, maddubsAll: 400), IsaPath.Avx512);
-        Assert.Equal(AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512 ? ("int8-all (vpdpbusd)", 800.0) : ("int8-all (maddubs)", 400.0),
-            (avx512.Limit, avx512.LimitValue!.Value));
+        bool avx512Vnni = AvxVnni.IsSupported || KernelIsa.Hardware < IsaPath.Avx512;
+        Assert.Equal(avx512Vnni ? ("int8-all (vpdpbusd)", 800.0) : ("int8-all (maddubs)", 400.0), (avx512.Limit, avx512.LimitValue!.Value));
+        // Without vpdpbusd its prefill kernels run 512-bit vpmaddubsw: the faster of the two widths' peaks.
+        var both = Limits(vnniAll: 800, maddubsAll: 400, avx512BwOne: 260, avx512BwAll: 480);
+        Assert.Equal(("maddubs", 480.0), both.Int8Ceiling(IsaPath.Avx512, vnni: false));
+        Assert.Equal(("maddubs", 400.0), Limits(vnniAll: 800, maddubsAll: 400, avx512BwOne: 190, avx512BwAll: 360).Int8Ceiling(IsaPath.Avx512, vnni: false));
+        Assert.Equal(("vpdpbusd", 800.0), both.Int8Ceiling(IsaPath.Avx512, vnni: true));
+        Assert.Equal(avx512Vnni ? 800.0 : 480.0, Row(both, IsaPath.Avx512).LimitValue!.Value);
+        // The AVX2 path's kernels are 256-bit whatever the CPU has.
+        Assert.Equal(("maddubs", 400.0), both.Int8Ceiling(IsaPath.Avx2, vnni: false));
+        Assert.Equal(("vpdpbusd", 800.0), both.Int8Ceiling(IsaPath.Avx2, vnni: true));
 
         // No peak times the 128-bit and scalar kernels, and an unmeasured peak (0) gives no ratio.
         foreach (var unjudged in new[] { Row(Limits(), IsaPath.V128), Row(Limits(), IsaPath.Scalar), Row(Limits(vnniAll: 0, maddubsAll: 0), IsaPath.Avx2) })
