@@ -39,6 +39,7 @@ internal static unsafe class PackedPairPrefill
         float* y, int firstRow, int rows) where TFormat : struct, IPackedFormat
     {
         int tokens = endToken - firstToken;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, MaxTokens);
         // One row of sixteen float chains per token, in memory: each is touched once per block, and registers go to the
         // weights.
         float* chains = stackalloc float[MaxTokens * 16];

@@ -30,6 +30,7 @@ internal static unsafe class KQuantPairPrefill
     public static void Multiply<TPanel>(byte* panel, int blocks, byte* activations, long activationRow, int firstToken, int tokens,
         float* y, int firstRow, int rows) where TPanel : struct, IKQuantPanel
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, MaxTokens);
         float* results = stackalloc float[MaxTokens * 16];
         int* sums = stackalloc int[MaxTokens * 16];
         new Span<float>(results, tokens * 16).Clear();
