@@ -7,7 +7,8 @@ namespace FastInfer.Kernels.Packed;
 /// <summary>
 /// Entry of the packed kernels for MatVec and MatMul: runs when the matrix carries a packed copy and the path is
 /// 256-bit or wider. The V128 and scalar paths decline, and the caller's row-major kernels run on the original
-/// ggml data the matrix still points at. VNNI where <see cref="RowDot.UsesVnni"/> says so; plain AVX2 otherwise.
+/// ggml data the matrix still points at. VNNI where <see cref="RowDot.UsesVnni"/> says so; plain AVX2 otherwise, and on
+/// the AVX-512 path prefill in 512-bit pairs of groups (<see cref="PackedPairPrefill"/>).
 /// </summary>
 internal static unsafe class PackedKernels
 {

@@ -8,8 +8,11 @@ namespace FastInfer.Kernels.Packed;
 /// Prefill of two groups as one 16-row unit in 512-bit registers (<see cref="PackedPair"/>), for the AVX-512 path where
 /// .NET has no vpdpbusd to give it (a CPU without AVX-VNNI, such as a Zen 4: .NET 10 exposes the 512-bit form only as
 /// AVX10.1). There the 256-bit tiles spent most of their instructions on Q8_0's sign split (vpsignb has no 512-bit form)
-/// and reached about 43% of the vpmaddubsw peak; a 512-bit vpmaddubsw + vpmaddwd chain reaches about as many operations
-/// per second as that peak (the "int8 maddubs+madd (512-bit)" row of `bench-kernels`).
+/// and reached about 43% of the 256-bit vpmaddubsw peak, while a 512-bit vpmaddubsw + vpmaddwd chain, two multiplies per
+/// 64 products as here, ran at about 90% of that peak on one thread. In `bench-kernels` on a Zen 4, alternated five
+/// times with the 256-bit tiles, Q8_0 went from 196–218 to 237–264 GOP/s (one run the host disturbed aside), Q5_0 from
+/// 255–283 to 358–461 and Q5_1 from 222–279 to 321–423; Q4_0 and Q4_1 moved with the host in both builds
+/// (performance log, session 26).
 /// <para>
 /// Per block the pair's eight column quads are unpacked once into registers, group A's rows in lanes 0–7 and group B's
 /// in 8–15, and every token of the chunk then meets them: a token's four activation bytes per quad are one broadcast.
