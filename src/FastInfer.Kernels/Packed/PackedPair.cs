@@ -123,6 +123,10 @@ internal static unsafe class PackedPair
             + (Products(HighNibbles(v45), high45) + Products(HighNibbles(v67), high67));
     }
 
+    /// <summary>Four activation bytes (the columns a step's lanes hold) in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<sbyte> Broadcast(byte* a) => Vector512.Create(Unsafe.ReadUnaligned<int>(a)).AsSByte();
+
     /// <summary>The int16 pairs of each 32-bit lane summed into that lane (vpmaddwd by ones): exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Widen(Vector512<short> sums) => Avx512Ops.MultiplyAddAdjacent(sums, Vector512.Create((short)1));

@@ -68,15 +68,17 @@ internal static unsafe class PackedPairPrefill
             float* chain = chains;
             for (int t = 0; t < tokens; t++)
             {
-                var x0 = Broadcast(x); var x1 = Broadcast(x + 4); var x2 = Broadcast(x + 8); var x3 = Broadcast(x + 12);
-                var x4 = Broadcast(x + 16); var x5 = Broadcast(x + 20); var x6 = Broadcast(x + 24); var x7 = Broadcast(x + 28);
-                var first = (Products(l0, x0) + Products(l1, x1)) + (Products(l2, x2) + Products(l3, x3));
-                var second = (Products(l4, x4) + Products(l5, x5)) + (Products(l6, x6) + Products(l7, x7));
+                var x0 = PackedPair.Broadcast(x); var x1 = PackedPair.Broadcast(x + 4);
+                var x2 = PackedPair.Broadcast(x + 8); var x3 = PackedPair.Broadcast(x + 12);
+                var x4 = PackedPair.Broadcast(x + 16); var x5 = PackedPair.Broadcast(x + 20);
+                var x6 = PackedPair.Broadcast(x + 24); var x7 = PackedPair.Broadcast(x + 28);
+                var first = (PackedPair.Products(l0, x0) + PackedPair.Products(l1, x1)) + (PackedPair.Products(l2, x2) + PackedPair.Products(l3, x3));
+                var second = (PackedPair.Products(l4, x4) + PackedPair.Products(l5, x5)) + (PackedPair.Products(l6, x6) + PackedPair.Products(l7, x7));
                 var sum = Vector512.Create(*correction);
                 if (TFormat.MaxQuant == 255)
                 {
-                    var high = ((Products(h0, x0) + Products(h1, x1)) + (Products(h2, x2) + Products(h3, x3)))
-                        + ((Products(h4, x4) + Products(h5, x5)) + (Products(h6, x6) + Products(h7, x7)));
+                    var high = ((PackedPair.Products(h0, x0) + PackedPair.Products(h1, x1)) + (PackedPair.Products(h2, x2) + PackedPair.Products(h3, x3)))
+                        + ((PackedPair.Products(h4, x4) + PackedPair.Products(h5, x5)) + (PackedPair.Products(h6, x6) + PackedPair.Products(h7, x7)));
                     sum += PackedPair.Widen(first + second) + Avx512Ops.MultiplyAddAdjacent(high, sixteens);
                 }
                 else if (MaddubsPackedStep.Int16Run(TFormat.MaxQuant) >= 8)
@@ -122,10 +124,4 @@ internal static unsafe class PackedPairPrefill
             high = default;
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> Broadcast(byte* fourBytes) => Vector512.Create(Unsafe.ReadUnaligned<int>(fourBytes)).AsSByte();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Products(Vector512<byte> w, Vector512<sbyte> x) => Avx512Ops.MultiplyAddAdjacent(w, x);
 }

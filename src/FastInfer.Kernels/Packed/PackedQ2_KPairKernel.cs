@@ -87,10 +87,10 @@ internal unsafe struct PackedQ2_KPairKernel : IPackedPairKernel
         {
             var quants = PackedPair.Join(q, partnerOffset).AsUInt16();
             byte* column = a + 4 * (4 * part + k);
-            s0 += Avx512Ops.MultiplyAddAdjacent(quants.AsByte() & twoBits, PairSignedScales.Broadcast(column));
-            s1 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 2).AsByte() & twoBits, PairSignedScales.Broadcast(column + 32));
-            s2 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 4).AsByte() & twoBits, PairSignedScales.Broadcast(column + 64));
-            s3 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 6).AsByte() & twoBits, PairSignedScales.Broadcast(column + 96));
+            s0 += Avx512Ops.MultiplyAddAdjacent(quants.AsByte() & twoBits, PackedPair.Broadcast(column));
+            s1 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 2).AsByte() & twoBits, PackedPair.Broadcast(column + 32));
+            s2 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 4).AsByte() & twoBits, PackedPair.Broadcast(column + 64));
+            s3 += Avx512Ops.MultiplyAddAdjacent(Vector512.ShiftRightLogical(quants, 6).AsByte() & twoBits, PackedPair.Broadcast(column + 96));
         }
         return Avx512Ops.MultiplyAddAdjacent(s0, PairScaleMin.ScaleWords(low, part))
             + Avx512Ops.MultiplyAddAdjacent(s1, PairScaleMin.ScaleWords(low, 2 + part))

@@ -75,10 +75,10 @@ internal unsafe struct PackedQ3_KPairKernel : IPackedPairKernel
             var quants = PackedPair.Join(q, partnerOffset).AsByte();
             var highBits = PackedPair.Join(h, partnerOffset).AsByte();
             byte* column = a + 4 * (4 * part + k);
-            s0 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n, 0), PairSignedScales.Broadcast(column));
-            s1 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 1, 2), PairSignedScales.Broadcast(column + 32));
-            s2 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 2, 4), PairSignedScales.Broadcast(column + 64));
-            s3 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 3, 6), PairSignedScales.Broadcast(column + 96));
+            s0 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n, 0), PackedPair.Broadcast(column));
+            s1 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 1, 2), PackedPair.Broadcast(column + 32));
+            s2 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 2, 4), PackedPair.Broadcast(column + 64));
+            s3 += Avx512Ops.MultiplyAddAdjacent(Quants(quants, highBits, 4 * n + 3, 6), PackedPair.Broadcast(column + 96));
         }
         return Avx512Ops.MultiplyAddAdjacent(s0, PairSignedScales.ScaleWords(low, part))
             + Avx512Ops.MultiplyAddAdjacent(s1, PairSignedScales.ScaleWords(low, 2 + part))

@@ -123,9 +123,9 @@ internal unsafe struct PackedQ6_KPairKernel : IPackedPairKernel
         var q1 = (l1 & nibble) | (Vector512.ShiftLeft(h.AsUInt16(), 2).AsByte() & bits45);
         var q2 = (Vector512.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & nibble) | (h & bits45);
         var q3 = (Vector512.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & nibble) | (Vector512.ShiftRightLogical(h.AsUInt16(), 2).AsByte() & bits45);
-        p0 = Avx512Ops.MultiplyAddAdjacent(q0, PairSignedScales.Broadcast(a));
-        p1 = Avx512Ops.MultiplyAddAdjacent(q1, PairSignedScales.Broadcast(a + 32));
-        p2 = Avx512Ops.MultiplyAddAdjacent(q2, PairSignedScales.Broadcast(a + 64));
-        p3 = Avx512Ops.MultiplyAddAdjacent(q3, PairSignedScales.Broadcast(a + 96));
+        p0 = Avx512Ops.MultiplyAddAdjacent(q0, PackedPair.Broadcast(a));
+        p1 = Avx512Ops.MultiplyAddAdjacent(q1, PackedPair.Broadcast(a + 32));
+        p2 = Avx512Ops.MultiplyAddAdjacent(q2, PackedPair.Broadcast(a + 64));
+        p3 = Avx512Ops.MultiplyAddAdjacent(q3, PackedPair.Broadcast(a + 96));
     }
 }

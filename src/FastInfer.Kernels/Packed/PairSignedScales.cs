@@ -26,10 +26,6 @@ internal static unsafe class PairSignedScales
             + Avx512Ops.MultiplyAddAdjacent(odd, Vector512.Create(a.SumPair16(s, 2 * i + 1)).AsInt16());
     }
 
-    /// <summary>Four activation bytes (the columns a step's lanes hold) in every lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<sbyte> Broadcast(byte* a) => Vector512.Create(Unsafe.ReadUnaligned<int>(a)).AsSByte();
-
     /// <summary>
     /// Signed byte <paramref name="scaleByte"/> of each lane in both of its int16 halves: the operand that makes the
     /// widening vpmaddwd multiply the lane's pair of int16 sums by the sub-block's scale.

@@ -123,7 +123,7 @@ internal static unsafe class KQuantPairPrefill
         static Vector512<short> Offsets(byte* offsets, long span, int i) => PackedPair.Join(offsets + 32 * i, span).AsInt16();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector512<short> Pair(byte* twoSums) => Vector512.Create(Unsafe.ReadUnaligned<int>(twoSums)).AsInt16();
+        static Vector512<short> Pair(byte* twoSums) => PackedPair.Broadcast(twoSums).AsInt16();
     }
 
     /// <summary>Column quad k of the sub-block at <paramref name="w"/>, group A's rows in the lower half and B's in the upper.</summary>
@@ -133,5 +133,5 @@ internal static unsafe class KQuantPairPrefill
     /// <summary>vpmaddubsw of a quad against the token's four activation bytes at <paramref name="x"/>, broadcast.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Products(Vector512<byte> w, byte* x)
-        => Avx512Ops.MultiplyAddAdjacent(w, Vector512.Create(Unsafe.ReadUnaligned<int>(x)).AsSByte());
+        => PackedPair.Products(w, PackedPair.Broadcast(x));
 }
