@@ -14,6 +14,12 @@ public static class KernelIsa
 {
     public const string EnvironmentVariable = "FASTINFER_ISA";
 
+    /// <summary>
+    /// Runs after the initializers of the paths below: initializes the classes whose fields the kernels read as constants
+    /// (<see cref="KernelStatics"/>) before any kernel is compiled, since every dispatcher reads <see cref="Active"/> first.
+    /// </summary>
+    static KernelIsa() => KernelStatics.Initialize();
+
     /// <summary>The widest path this CPU runs.</summary>
     public static IsaPath Hardware { get; } = DetectHardware();
 
