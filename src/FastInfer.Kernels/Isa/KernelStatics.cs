@@ -11,10 +11,10 @@ namespace FastInfer.Kernels.Isa;
 /// read, which every dispatcher does before it calls a kernel. A kernel is compiled fully optimized on its first call,
 /// and the JIT takes such a field as a constant only if its class is initialized by then. Otherwise it leaves a
 /// class-initialization check, with a helper call, where the field is read, and around that call it keeps the loop's
-/// vectors and pointers on the stack. The first pair decode kernel compiled in a process had this in its loop
-/// (<see cref="PackedPair.PrefetchBytes"/>): Q8_0's in `bench-kernels` and in `fastinfer generate` on a Q8_0 file,
-/// Q6_K's on a Q4_K_M file, each with its accumulator spilled; the pair kernels compiled after it read the distance as
-/// a constant.
+/// vectors and pointers on the stack. The first pair decode kernel compiled in a process had this in its loop (for
+/// <see cref="PackedPair"/>'s prefetch distance, then read from sysfs): Q8_0's in `bench-kernels` and in `fastinfer
+/// generate` on a Q8_0 file, Q6_K's on a Q4_K_M file, each with its accumulator spilled; the pair kernels compiled after
+/// it read the distance as a constant.
 /// </summary>
 internal static class KernelStatics
 {

@@ -4,8 +4,8 @@ namespace FastInfer.Kernels.Memory;
 
 /// <summary>
 /// The sizes of the caches cpu0 describes in sysfs: the last level decides how much memory a bandwidth measurement
-/// must cycle through so that it reads DRAM rather than cache; the first level's data cache, how far ahead the
-/// decode kernels may ask for lines (<see cref="Packed.PackedPair.PrefetchBytes"/>) and into which level decode attention
+/// must cycle through so that it reads DRAM rather than cache; the first level's data cache, whether the AVX-512
+/// decode kernels ask for lines ahead (<see cref="Packed.PackedPair.AsksAhead"/>) and into which level decode attention
 /// asks for them (<see cref="Ops.AttentionKernels.KvPrefetch"/>).
 /// </summary>
 public static class CacheSizes

@@ -17,12 +17,15 @@ internal readonly unsafe struct PackedHalfFloatStreams : IHalfFloatRowStreams
 
     /// <summary>
     /// Asks for each stream's four lines <see cref="PrefetchBytes"/> past the step, running on into the next group of its
-    /// region (past a region's end it names lines no one reads; a prefetch never faults). In the trial runs that chose this
-    /// layout (see <see cref="PackedHalfFloat"/>), distances from 2 to 8 KiB read about alike, 4 KiB as fast as any.
+    /// region (past a region's end it names lines no one reads; a prefetch never faults), where the decode kernels ask
+    /// ahead (<see cref="PackedPair.AsksAhead"/>). In the trial runs that chose this layout (see
+    /// <see cref="PackedHalfFloat"/>), distances from 2 to 8 KiB read about alike, 4 KiB as fast as any.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PrefetchAhead(byte* first, byte* second, long rowStride, long at)
     {
+        if (!PackedPair.AsksAhead)
+            return;
         long ahead = at + PrefetchBytes;
         for (int line = 0; line < PackedHalfFloat.StepBytes; line += 64)
         {

@@ -131,15 +131,21 @@ internal static unsafe class PackedPair
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Widen(Vector512<short> sums) => Avx512Ops.MultiplyAddAdjacent(sums, Vector512.Create((short)1));
 
+    /// <summary>How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for lines: sixteen Q4_0 chunks (9
+    /// KiB), chosen on a Zen 5.</summary>
+    public const int PrefetchBytes = 9216;
+
     /// <summary>
-    /// How far ahead of the bytes being read <see cref="PrefetchAhead"/> asks for lines: sixteen Q4_0 chunks (9 KiB)
-    /// where the core's L1 data cache holds 48 KiB or more (a Zen 5, on which that distance was chosen), half that on a
-    /// smaller L1, where lines asked for 9 KiB ahead in both of a thread's streams can be evicted before they are read.
-    /// On a Zen 4 (32 KiB L1), `bench-kernels` alternated with the 9 KiB build: where the host's read reached 48–61 GB/s
-    /// the decode of Q8_0, Q4_0 and Q4_K read 21–36 GB/s at 9 KiB and 46–50 at 4.5 KiB, and `fastinfer generate` decoded
-    /// tinyllama Q4_0 and Q4_K_M faster in each of four alternations (performance log, session 25).
+    /// Whether the AVX-512 decode kernels ask for lines ahead at all (<see cref="PrefetchAhead"/>, and F16's and BF16's
+    /// streams, <see cref="PackedHalfFloatStreams"/>): where the core's L1 data cache holds 48 KiB or more (a Zen 5, where
+    /// session 8 found the hardware prefetchers alone reaching 68–82% of a plain read over the same memory) or where sysfs
+    /// does not say, and not on a smaller L1. On a Zen 4 (32 KiB), once no kernel kept a class-initialization call in its
+    /// loop (<see cref="Isa.KernelStatics"/>), a trial build run with and without the requests (then 4.5 KiB ahead; eight
+    /// alternations of the matrix-vector rows, in each pair the row's limit measured in the same run) read F16 faster in 7
+    /// of 8 pairs (median +9 points of the limit), BF16 in 7, Q4_0 in 6, Q2_K in 6, Q6_K in 8, and Q8_0 in 3, about even
+    /// (performance log, session 27).
     /// </summary>
-    public static readonly int PrefetchBytes = CacheSizes.FirstLevelDataBytes() is { } l1 && l1 < (48 << 10) ? 4608 : 9216;
+    public static readonly bool AsksAhead = CacheSizes.FirstLevelDataBytes() is not { } l1 || l1 >= (48 << 10);
 
     /// <summary>
     /// A pair is two streams (<see cref="TwoStreams"/>: each continues into the next group of its own half of the run).
@@ -152,6 +158,8 @@ internal static unsafe class PackedPair
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PrefetchAhead(byte* low, long offset, long partnerOffset, long spanBytes)
     {
+        if (!AsksAhead)
+            return;
         byte* next = low + offset + PrefetchBytes;
         for (long line = 0; line < spanBytes; line += 64)
         {

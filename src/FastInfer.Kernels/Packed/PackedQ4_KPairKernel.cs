@@ -77,10 +77,13 @@ internal unsafe struct PackedQ4_KPairKernel : IPackedPairKernel
             + Avx512Ops.MultiplyAddAdjacent(PackedPair.Fold(highA, highB), PairScaleMin.ScaleWords(scales, scaleByte + 1));
     }
 
-    /// <summary>Asks for the chunk's four lines <see cref="PackedPair.PrefetchBytes"/> ahead of <paramref name="q"/> as it is read.</summary>
+    /// <summary>Asks for the chunk's four lines <see cref="PackedPair.PrefetchBytes"/> ahead of <paramref name="q"/> as it is
+    /// read, where the decode kernels ask ahead (<see cref="PackedPair.AsksAhead"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchChunk(byte* q)
     {
+        if (!PackedPair.AsksAhead)
+            return;
         for (int line = 0; line < PackedQ4_K.ChunkBytes; line += 64)
             Sse.Prefetch0(q + PackedPair.PrefetchBytes + line);
     }
