@@ -137,9 +137,9 @@ internal static unsafe class PackedPair
 
     /// <summary>
     /// Whether the AVX-512 decode kernels ask for lines ahead at all (<see cref="PrefetchAhead"/>, and F16's and BF16's
-    /// streams, <see cref="PackedHalfFloatStreams"/>): where the core's L1 data cache holds 48 KiB or more (a Zen 5, where
-    /// session 8 found the hardware prefetchers alone reaching 68–82% of a plain read over the same memory) or where sysfs
-    /// does not say, and not on a smaller L1. On a Zen 4 (32 KiB), once no kernel kept a class-initialization call in its
+    /// streams, <see cref="PackedHalfFloatStreams"/>): where the core's L1 data cache holds 48 KiB or more (a Zen 5, on
+    /// which the requests were chosen; see <see cref="PrefetchAhead"/>) or where sysfs does not say, and not on a smaller
+    /// L1. On a Zen 4 (32 KiB), once no kernel kept a class-initialization call in its
     /// loop (<see cref="Isa.KernelStatics"/>), a trial build run with and without the requests (then 4.5 KiB ahead; eight
     /// alternations of the matrix-vector rows, in each pair the row's limit measured in the same run) read F16 faster in 7
     /// of 8 pairs (median +9 points of the limit), BF16 in 7, Q4_0 in 6, Q2_K in 6, Q6_K in 8, and Q8_0 in 3, about even
