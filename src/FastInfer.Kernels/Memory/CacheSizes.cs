@@ -4,9 +4,8 @@ namespace FastInfer.Kernels.Memory;
 
 /// <summary>
 /// The sizes of the caches cpu0 describes in sysfs: the last level decides how much memory a bandwidth measurement
-/// must cycle through so that it reads DRAM rather than cache; the first level's data cache, whether the AVX-512
-/// decode kernels ask for lines ahead (<see cref="Packed.PackedPair.AsksAhead"/>) and into which level decode attention
-/// asks for them (<see cref="Ops.AttentionKernels.KvPrefetch"/>).
+/// must cycle through so that it reads DRAM rather than cache; the first level's data cache, how the decode kernels
+/// ask for lines ahead (<see cref="FirstLevelDataIsSmall"/>).
 /// </summary>
 public static class CacheSizes
 {
@@ -20,6 +19,20 @@ public static class CacheSizes
 
     /// <summary>cpu0's level-1 data cache, or null when sysfs does not describe it.</summary>
     public static long? FirstLevelDataBytes() => ReadFirstLevelData(CacheFolder);
+
+    /// <summary>The L1 data cache of the core the software prefetch distances were chosen on (a Zen 5).</summary>
+    public const long TunedFirstLevelDataBytes = 48 << 10;
+
+    /// <summary>
+    /// Whether cpu0's L1 data cache is known to be smaller than <see cref="TunedFirstLevelDataBytes"/> (the 32 KiB of a Zen 3
+    /// or Zen 4): then the AVX-512 decode kernels leave their lines to the hardware prefetchers
+    /// (<see cref="Packed.PackedPair.AsksAhead"/>) and decode attention asks for its lines into L2
+    /// (<see cref="Ops.AttentionKernels.KvPrefetch"/>). Where sysfs does not say, the kernels keep the tuned requests.
+    /// </summary>
+    public static bool FirstLevelDataIsSmall() => IsSmallFirstLevelData(FirstLevelDataBytes());
+
+    /// <summary><see cref="FirstLevelDataIsSmall"/> for an L1 data cache of <paramref name="bytes"/> (null: unknown).</summary>
+    internal static bool IsSmallFirstLevelData(long? bytes) => bytes is { } size && size < TunedFirstLevelDataBytes;
 
     /// <summary>The size of the highest-level cache described under <paramref name="folder"/> (index*/level, index*/size).</summary>
     internal static long? ReadLastLevel(string folder)

@@ -145,7 +145,7 @@ internal static unsafe class PackedPair
     /// of 8 pairs (median +9 points of the limit), BF16 in 7, Q4_0 in 6, Q2_K in 6, Q6_K in 8, and Q8_0 in 3, about even
     /// (performance log, session 27).
     /// </summary>
-    public static readonly bool AsksAhead = CacheSizes.FirstLevelDataBytes() is not { } l1 || l1 >= (48 << 10);
+    public static readonly bool AsksAhead = !CacheSizes.FirstLevelDataIsSmall();
 
     /// <summary>
     /// A pair is two streams (<see cref="TwoStreams"/>: each continues into the next group of its own half of the run).

@@ -130,6 +130,14 @@ public unsafe class BenchmarkingTests
         }
     }
 
+    [Theory]
+    [InlineData(32L << 10, true)]
+    [InlineData(48L << 10, false)]
+    [InlineData(64L << 10, false)]
+    [InlineData(null, false)]
+    public void Only_a_known_first_level_data_cache_under_the_tuned_size_is_small(long? bytes, bool small)
+        => Assert.Equal(small, CacheSizes.IsSmallFirstLevelData(bytes));
+
     [Fact]
     public void The_first_level_data_cache_is_the_level_one_cache_of_type_data()
     {

@@ -17,7 +17,7 @@ namespace FastInfer.Kernels.Ops.AttentionKernels;
 /// </summary>
 internal static unsafe class KvPrefetch
 {
-    public static readonly bool IntoSecondLevel = CacheSizes.FirstLevelDataBytes() is { } l1 && l1 < (48 << 10);
+    public static readonly bool IntoSecondLevel = CacheSizes.FirstLevelDataIsSmall();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Line(void* address)
